@@ -1,0 +1,84 @@
+"""The pure-Python walk over the expanded graph: shapes and counts per layer, block subtotals."""
+
+from __future__ import annotations
+
+from math import prod
+
+from netcalc.errors import NetcalcError, ShapeError
+from netcalc.graph import INPUT, Graph, Node, expand
+from netcalc.report import Counts, GroupRow, Memory, Report, Row
+from netcalc.spec import Spec
+
+
+def analyze(spec: Spec, batch: int = 1) -> Report:
+    """Infer every shape and count every parameter, neuron, MAC and byte of a spec."""
+    if type(batch) is not int or batch < 1:
+        raise NetcalcError(f"batch must be a positive whole number (got {batch!r})")
+    graph = expand(spec)
+    rows = _rows(spec, graph)
+    totals = sum((r.counts for r in rows), Counts())
+    size = spec.dtype_bytes
+    memory = Memory(
+        input=prod(spec.input) * batch * size,
+        params=(totals.params + totals.state) * size,
+        activations=totals.activations * batch * size,
+        total=(prod(spec.input) * batch + totals.params + totals.state
+               + totals.activations * batch) * size,
+    )
+    return Report(
+        name=spec.name, description=spec.description, source=spec.source,
+        input_shape=tuple(spec.input), output_shape=rows[-1].output_shape, dtype=spec.dtype,
+        batch=batch, rows=rows, groups=_groups(graph, rows), totals=totals, memory=memory,
+        warnings=tuple(w for r in rows if (w := _warning(r))),
+    )
+
+
+def _rows(spec: Spec, graph: Graph) -> tuple[Row, ...]:
+    shapes: dict[int, tuple[int, ...]] = {INPUT: tuple(spec.input)}
+    names = {INPUT: "input"}
+    rows = []
+    for node in graph.nodes:
+        row = _row(node, tuple(shapes[i] for i in node.inputs), names)
+        shapes[node.index] = row.output_shape
+        names[node.index] = node.path
+        rows.append(row)
+    return tuple(rows)
+
+
+def _row(node: Node, inputs: tuple[tuple[int, ...], ...], names: dict[int, str]) -> Row:
+    layer = node.layer
+    try:
+        out = layer.output_shape(inputs)
+        tensors, state = layer.params(inputs), layer.state(inputs)
+        macs = layer.macs(inputs, out)
+    except ShapeError as error:
+        raise ShapeError(
+            f"{node.where}: layer {node.index} '{layer.kind}' ({node.path}): {error} "
+            f"[input {' + '.join(str(list(s)) for s in inputs)}]"
+        ) from None
+    counts = Counts(sum(tensors.values()), sum(state.values()), layer.neurons(out), macs,
+                    prod(out))
+    return Row(node.index, node.path, layer.kind, len(node.groups), node.groups,
+               tuple(names[i] for i in node.inputs), inputs, out, tensors, state, counts)
+
+
+def _groups(graph: Graph, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
+    members: dict[str, list[Row]] = {g.path: [] for g in graph.groups}
+    for row in rows:
+        for path in row.groups:
+            members[path].append(row)
+    result = []
+    for g in graph.groups:
+        inside = members[g.path]
+        result.append(GroupRow(
+            g.path, g.block, g.depth, g.parent, g.repeat, inside[0].index, inside[-1].index,
+            inside[-1].output_shape, sum((r.counts for r in inside), Counts()),
+        ))
+    return tuple(result)
+
+
+def _warning(row: Row) -> str | None:
+    if row.kind == "dense" and len(row.input_shapes[0]) > 1:
+        return (f"layer {row.index} 'dense' ({row.name}) acts on the last axis of "
+                f"{list(row.input_shapes[0])}; add flatten before it for a fully connected layer")
+    return None

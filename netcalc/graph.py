@@ -1,0 +1,247 @@
+"""Expansion of a spec into a flat, ordered graph: blocks instantiated, names and `from` resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from netcalc.arith import ArithError, substitute
+from netcalc.errors import SpecError
+from netcalc.layers import BY_KIND, Layer
+from netcalc.spec import Spec, nearest, validate_layer
+
+MAX_LAYERS = 200_000
+INPUT = -1  # node index of the network's input
+RESERVED = ("repeat", "name", "from")
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One layer of the expanded network."""
+
+    index: int
+    path: str  # scoped name, e.g. residual.1.a
+    layer: Layer
+    inputs: tuple[int, ...]  # node indices; INPUT is the network's input
+    groups: tuple[str, ...]  # enclosing block instances, outermost first
+    where: str  # file:line of its entry
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A block use (or one repeat of it): a row group with its own subtotals."""
+
+    path: str
+    block: str
+    parent: str | None
+    depth: int
+    repeat: int | None  # instances, for a repeated use
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """The expanded network, in an order where every layer follows its inputs."""
+
+    nodes: tuple[Node, ...]
+    groups: tuple[Group, ...]
+
+
+def expand(spec: Spec) -> Graph:
+    """The flat graph of a spec (cached on the spec)."""
+    cached = getattr(spec, "_graph", None)
+    if cached is None:
+        builder = _Builder(spec)
+        builder.scope(spec.layers, ("layers",), "", INPUT, {}, (), ())
+        cached = Graph(tuple(builder.nodes), tuple(builder.groups))
+        object.__setattr__(spec, "_graph", cached)
+    return cached
+
+
+def split_entry(entry: Any, where: str, index: int) -> tuple[str, dict | Layer]:
+    """(kind, arguments) of a layer entry: a bare name or a one-key mapping."""
+    if isinstance(entry, Layer):
+        return entry.kind, entry
+    if isinstance(entry, str):
+        return entry, {}
+    if isinstance(entry, dict) and len(entry) == 1:
+        kind, args = next(iter(entry.items()))
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            raise SpecError(
+                f"{where}: layer {index} '{kind}': arguments must be a mapping like "
+                f"'{kind}: {{name: x}}', not {args!r}"
+            )
+        return str(kind), dict(args)
+    keys = ", ".join(map(str, entry)) if isinstance(entry, dict) else repr(entry)
+    raise SpecError(
+        f"{where}: layer {index}: a layer is a name like 'relu' or a one-key mapping like "
+        f"'conv2d: {{filters: 8, kernel: 3}}' (got {keys}) — indent its arguments under the type"
+    )
+
+
+class _Builder:
+    """Walks the spec's entries, instantiating blocks depth first."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.nodes: list[Node] = []
+        self.groups: list[Group] = []
+        self.paths: dict[str, int] = {}  # every scoped name -> output node
+
+    def scope(self, entries, loc, prefix, scope_input, args, stack, groups) -> int:
+        """Expand one list of entries; returns its output node."""
+        parsed = []
+        for i, entry in enumerate(entries):
+            where = self.spec.where((*loc, i))
+            kind, values = split_entry(entry, where, i)
+            if not isinstance(values, Layer):
+                try:
+                    values = substitute(values, args)
+                except ArithError as error:
+                    raise SpecError(f"{where}: layer {i} '{kind}': {error}") from None
+            parsed.append((kind, values, where))
+        local = self._names(parsed, prefix)
+        outputs: list[int] = []
+        for i, (kind, values, where) in enumerate(parsed):
+            label = f"layer {i} '{kind}' ({prefix}{local[i]})"
+            source = values.source if isinstance(values, Layer) else values.get("from")
+            inputs = self._resolve(source, i, outputs, local, prefix, scope_input, where, label)
+            if kind in self.spec.blocks:
+                out = self._block(kind, values, where, label, prefix + local[i], inputs,
+                                  stack, groups)
+            else:
+                out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
+            outputs.append(out)
+            self.paths[prefix + local[i]] = out
+        return outputs[-1]
+
+    def _names(self, parsed, prefix) -> list[str]:
+        """Local names: given ones, else kind_n for layers and the block's name for blocks."""
+        given: dict[str, str] = {}
+        for kind, values, where in parsed:
+            name = values.name if isinstance(values, Layer) else values.get("name")
+            if name is None:
+                continue
+            if not isinstance(name, str) or not name or "." in name or name == "input":
+                raise SpecError(f"{where}: '{kind}': name {name!r} must be a word without dots, "
+                                "and not 'input'")
+            if name in given:
+                raise SpecError(f"{where}: '{kind}': name '{name}' is already used at "
+                                f"{given[name]} — names must be unique within a block")
+            given[name] = where
+        counts: dict[str, int] = {}
+        for kind, values, _ in parsed:
+            if (values.name if isinstance(values, Layer) else values.get("name")) is None:
+                counts[kind] = counts.get(kind, 0) + 1
+        names, seen = [], dict.fromkeys(given, 0)
+        for kind, values, _ in parsed:
+            name = values.name if isinstance(values, Layer) else values.get("name")
+            if name is None:
+                single_block = kind in self.spec.blocks and counts[kind] == 1
+                n = seen.get(kind, 0)
+                name = kind if single_block and kind not in seen else None
+                while name is None or name in seen:
+                    n += 1
+                    name = f"{kind}_{n}"
+                seen[kind] = n
+            seen.setdefault(name, 0)
+            names.append(name)
+        return names
+
+    def _resolve(self, source, i, outputs, local, prefix, scope_input, where, label):
+        """Node indices named by `from` (default: the previous entry)."""
+        if source is None:
+            return (outputs[-1] if outputs else scope_input,)
+        refs = source if isinstance(source, list) else [source]
+        if not refs:
+            raise SpecError(f"{where}: {label}: from is an empty list")
+        return tuple(self._ref(r, i, outputs, local, prefix, scope_input, where, label)
+                     for r in refs)
+
+    def _ref(self, ref, i, outputs, local, prefix, scope_input, where, label) -> int:
+        if ref == "input":
+            return scope_input
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            if ref >= 0:
+                raise SpecError(f"{where}: {label}: from {ref}: use a negative offset "
+                                "(-1 is the previous layer) or a name")
+            if i + ref < -1:
+                raise SpecError(f"{where}: {label}: from {ref} reaches before the start of its "
+                                f"list (only {i} layers precede it) — use 'input' or a name")
+            return scope_input if i + ref == -1 else outputs[i + ref]
+        if not isinstance(ref, str):
+            raise SpecError(f"{where}: {label}: from takes names, negative offsets or 'input', "
+                            f"not {ref!r}")
+        if ref in local[:i]:
+            return outputs[local.index(ref)]
+        if ref == local[i] or ref in local[i:]:
+            what = "its own output" if ref == local[i] else f"'{ref}', which comes later"
+            raise SpecError(f"{where}: {label}: from takes {what}: that would form a cycle — "
+                            "a layer can only take earlier layers' outputs")
+        for name in (prefix + ref, ref):
+            if name in self.paths:
+                return self.paths[name]
+        raise SpecError(f"{where}: {label}: from names unknown layer '{ref}'"
+                        f"{nearest(ref, [*local[:i], *self.paths, 'input'])}")
+
+    def _layer(self, kind, values, where, label, path, inputs, groups) -> int:
+        if isinstance(values, Layer):
+            layer = values
+        elif kind in BY_KIND:
+            layer = validate_layer(kind, values, where, label)
+        else:
+            hint = nearest(kind, [*BY_KIND, *self.spec.blocks]) or " — see `netcalc layers`"
+            raise SpecError(f"{where}: {label}: unknown layer type '{kind}'{hint}")
+        if len(self.nodes) >= MAX_LAYERS:
+            raise SpecError(f"{where}: the spec expands to more than {MAX_LAYERS:,} layers — "
+                            "reduce the repeats")
+        arity = type(layer).arity
+        if arity == 1 and len(inputs) != 1:
+            raise SpecError(f"{where}: {label}: takes one input but from names {len(inputs)}")
+        if arity is None and len(inputs) < 2:
+            raise SpecError(f"{where}: {label}: merges two or more inputs — give a list, "
+                            "e.g. from: [-1, input]")
+        self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where))
+        return len(self.nodes) - 1
+
+    def _block(self, kind, values, where, label, path, inputs, stack, groups) -> int:
+        if kind in stack:
+            chain = " -> ".join([*stack[stack.index(kind):], kind])
+            raise SpecError(f"{where}: {label}: block '{kind}' uses itself ({chain})")
+        if len(inputs) != 1:
+            raise SpecError(f"{where}: {label}: a block takes one input but from names "
+                            f"{len(inputs)}")
+        block = self.spec.blocks[kind]
+        defaults = block.defaults()
+        given = {k: v for k, v in values.items() if k not in RESERVED}
+        for key in given:
+            if key not in defaults:
+                hint = nearest(key, [*defaults, *RESERVED]) or (
+                    f" — its arguments: {', '.join(defaults) or 'none'}, repeat, name, from")
+                raise SpecError(f"{where}: {label}: unknown argument '{key}'{hint}")
+        missing = [k for k, v in defaults.items() if v is None and k not in given]
+        if missing:
+            raise SpecError(f"{where}: {label}: missing argument '{missing[0]}' of block "
+                            f"'{kind}'")
+        repeat = values.get("repeat")
+        if repeat is not None and (type(repeat) is not int or not 1 <= repeat <= MAX_LAYERS):
+            raise SpecError(f"{where}: {label}: repeat must be a whole number from 1 to "
+                            f"{MAX_LAYERS:,} (got {repeat!r})")
+        args = {**defaults, **given}
+        depth = len(groups)
+        parent = groups[-1] if groups else None
+        self.groups.append(Group(path, kind, parent, depth, repeat, where))
+        body = ("blocks", kind, "layers")
+        if repeat is None:
+            return self.scope(block.layers, body, path + ".", inputs[0], args, (*stack, kind),
+                              (*groups, path))
+        out = inputs[0]
+        for r in range(1, repeat + 1):
+            instance = f"{path}.{r}"
+            self.groups.append(Group(instance, kind, path, depth + 1, None, where))
+            out = self.scope(block.layers, body, instance + ".", out, args, (*stack, kind),
+                             (*groups, path, instance))
+            self.paths[instance] = out
+        return out

@@ -1,0 +1,84 @@
+"""The base of every layer: a frozen pydantic record with pure shape and count rules."""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict
+
+from netcalc.errors import ShapeError
+
+Shape = tuple[int, ...]
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
+NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
+Sizes = PositiveInt | tuple[PositiveInt, ...]
+Ref = str | Annotated[int, Strict(), Field(lt=0)]
+ActivationName = Literal[
+    "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu",
+    "hardswish", "hardsigmoid",
+]
+
+
+def arg(default=..., *names: str, doc: str | None = None):
+    """A layer argument: its canonical name first, then PyTorch's and Keras's names as aliases."""
+    choices = AliasChoices(*names) if len(names) > 1 else None
+    return Field(default, validation_alias=choices, description=doc)
+
+
+def axis_names(rank: int) -> tuple[str, ...]:
+    """Names of the spatial axes for messages: L; H, W; D, H, W."""
+    return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(rank, tuple(f"axis{i}" for i in range(rank)))
+
+
+def per_axis(value: int | tuple[int, ...], rank: int, what: str) -> tuple[int, ...]:
+    """Expand an int to one value per spatial axis, or check a list has one per axis."""
+    if isinstance(value, int):
+        return (value,) * rank
+    if len(value) != rank:
+        raise ValueError(f"{what} has {len(value)} values but there are {rank} spatial axes")
+    return tuple(value)
+
+
+class Layer(BaseModel):
+    """A layer: hyper-parameters, and rules for its output shape and counts."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+    kind: ClassVar[str]
+    arity: ClassVar[int | None] = 1  # None: two or more inputs (merge layers)
+    weighted: ClassVar[bool] = False  # its outputs are weighted sums, i.e. neurons
+
+    name: str | None = Field(None, description="unique name, used by `from` and in reports")
+    source: Ref | list[Ref] | None = Field(
+        None, alias="from", description="input: a name, -1 (previous), `input`, or a list"
+    )
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        """The output shape for these input shapes; raises ShapeError when impossible."""
+        return inputs[0]
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        """Trainable tensors by name, with their element counts."""
+        return {}
+
+    def state(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        """Non-trainable state (running statistics) by name, with element counts."""
+        return {}
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        """Multiply-accumulates of the weighted sums, per sample, bias adds excluded."""
+        return 0
+
+    def neurons(self, output: Shape) -> int:
+        """Output elements that are weighted sums (the article's neurons), per sample."""
+        return prod(output) if self.weighted else 0
+
+
+def need_rank(shape: Shape, rank: int, kind: str, layout: str) -> None:
+    """Raise ShapeError unless the input has exactly `rank` axes."""
+    if len(shape) != rank:
+        raise ShapeError(
+            f"{kind} expects a {rank}-axis input {layout} but got {len(shape)} axes {list(shape)}"
+        )

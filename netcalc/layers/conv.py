@@ -1,0 +1,199 @@
+"""Convolutions and transposed convolutions, in 1, 2 and 3 spatial dimensions."""
+
+from math import prod
+from typing import ClassVar, Literal
+
+from pydantic import model_validator
+
+from netcalc.errors import ShapeError
+from netcalc.layers.base import (
+    ActivationName,
+    Layer,
+    NonNegativeInt,
+    PositiveInt,
+    Shape,
+    Sizes,
+    arg,
+    axis_names,
+    need_rank,
+    per_axis,
+)
+from netcalc.layers.window import same_padding, span, window_count
+
+Padding = Literal["valid", "same"] | NonNegativeInt | tuple[NonNegativeInt, ...]
+
+
+class _Conv(Layer):
+    """Shared fields and checks of convolutions."""
+
+    rank: ClassVar[int]
+    weighted = True
+    filters: PositiveInt = arg(..., "filters", "out_channels", doc="number of output channels")
+    kernel: Sizes = arg(..., "kernel", "kernel_size", doc="window size, int or one per axis")
+    stride: Sizes = arg(1, "stride", "strides", doc="step, int or one per axis")
+    dilation: Sizes = arg(1, "dilation", "dilation_rate", doc="spacing of kernel taps")
+    groups: PositiveInt = arg(1, doc="channel groups (groups = channels: depthwise)")
+    bias: bool = arg(True, "bias", "use_bias", doc="add a learned bias per filter")
+    activation: ActivationName | None = arg(None, doc="activation applied to the output")
+    in_channels: PositiveInt | None = arg(None, doc="optional check of the input channels")
+
+    @model_validator(mode="after")
+    def _check_axes(self):
+        for field in ("kernel", "stride", "dilation", "padding"):
+            value = getattr(self, field, None)
+            if isinstance(value, int | tuple):
+                per_axis(value, self.rank, field)
+        if self.filters % self.groups:
+            raise ValueError(f"filters={self.filters} is not divisible by groups={self.groups}")
+        return self
+
+    def axes(self, field: str) -> tuple[int, ...]:
+        """A size field as one value per spatial axis."""
+        return per_axis(getattr(self, field), self.rank, field)
+
+    def _channels(self, shape: Shape) -> int:
+        layout = "(C, " + ", ".join(axis_names(self.rank)) + ")"
+        need_rank(shape, self.rank + 1, self.kind, layout)
+        channels = shape[0]
+        if self.in_channels is not None and self.in_channels != channels:
+            raise ShapeError(
+                f"in_channels={self.in_channels} but the input has C={channels} — "
+                "drop in_channels or fix the previous layer"
+            )
+        if channels % self.groups:
+            raise ShapeError(
+                f"groups={self.groups} does not divide the input channels C={channels} — "
+                "choose groups that divide both channels and filters"
+            )
+        return channels
+
+
+class _ConvForward(_Conv):
+    """Convolution: out = floor((L + pads - dilation * (kernel - 1) - 1) / stride) + 1 per axis.
+
+    params = filters * (in_channels / groups * prod(kernel)) + filters (bias);
+    MACs = output elements * in_channels / groups * prod(kernel).
+    """
+
+    padding: Padding = arg(0, doc="'valid', 'same', or an int or one int per axis")
+
+    def pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
+        """(before, after) padding per spatial axis, resolving 'valid' and 'same'."""
+        if self.padding == "valid":
+            return ((0, 0),) * self.rank
+        if self.padding == "same":
+            return tuple(
+                same_padding(n, k, s, d)
+                for n, k, s, d in zip(spatial, self.axes("kernel"), self.axes("stride"),
+                                      self.axes("dilation"), strict=True)
+            )
+        return tuple((p, p) for p in self.axes("padding"))
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        self._channels(inputs[0])
+        spatial = inputs[0][1:]
+        out = tuple(
+            window_count(n, k, s, p, d, axis=name)
+            for n, k, s, p, d, name in zip(
+                spatial, self.axes("kernel"), self.axes("stride"), self.pads(spatial),
+                self.axes("dilation"), axis_names(self.rank), strict=True,
+            )
+        )
+        return (self.filters, *out)
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        fan_in = inputs[0][0] // self.groups * prod(self.axes("kernel"))
+        counts = {"weight": self.filters * fan_in}
+        if self.bias:
+            counts["bias"] = self.filters
+        return counts
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return prod(output) * (inputs[0][0] // self.groups) * prod(self.axes("kernel"))
+
+
+class Conv1d(_ConvForward):
+    __doc__ = _ConvForward.__doc__
+    kind = "conv1d"
+    rank = 1
+
+
+class Conv2d(_ConvForward):
+    __doc__ = _ConvForward.__doc__
+    kind = "conv2d"
+    rank = 2
+
+
+class Conv3d(_ConvForward):
+    __doc__ = _ConvForward.__doc__
+    kind = "conv3d"
+    rank = 3
+
+
+class _ConvTranspose(_Conv):
+    """Transposed convolution: out = (L - 1) * stride - 2 * padding + dilation * (kernel - 1)
+    + output_padding + 1 per axis.
+
+    params = in_channels * (filters / groups) * prod(kernel) + filters (bias);
+    MACs = input elements * filters / groups * prod(kernel) (each input pixel is scattered once;
+    torchinfo multiplies by the output size instead and overcounts by about stride^2).
+    """
+
+    padding: NonNegativeInt | tuple[NonNegativeInt, ...] = arg(0, doc="int or one per axis")
+    output_padding: NonNegativeInt | tuple[NonNegativeInt, ...] = arg(
+        0, doc="extra size added to one side of the output"
+    )
+
+    @model_validator(mode="after")
+    def _check_output_padding(self):
+        extra = per_axis(self.output_padding, self.rank, "output_padding")
+        for o, s, d in zip(extra, self.axes("stride"), self.axes("dilation"), strict=True):
+            if o >= max(s, d):
+                raise ValueError(
+                    f"output_padding {o} must be smaller than stride {s} or dilation {d}"
+                )
+        return self
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        self._channels(inputs[0])
+        out = []
+        for n, k, s, p, d, o, name in zip(
+            inputs[0][1:], self.axes("kernel"), self.axes("stride"), self.axes("padding"),
+            self.axes("dilation"), self.axes("output_padding"), axis_names(self.rank), strict=True,
+        ):
+            size = (n - 1) * s - 2 * p + span(k, d) + o
+            if size <= 0:
+                raise ShapeError(
+                    f"{name}={n} gives an output of {size} with padding {p} — reduce the padding"
+                )
+            out.append(size)
+        return (self.filters, *out)
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        counts = {
+            "weight": inputs[0][0] * (self.filters // self.groups) * prod(self.axes("kernel"))
+        }
+        if self.bias:
+            counts["bias"] = self.filters
+        return counts
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return prod(inputs[0]) * (self.filters // self.groups) * prod(self.axes("kernel"))
+
+
+class ConvTranspose1d(_ConvTranspose):
+    __doc__ = _ConvTranspose.__doc__
+    kind = "conv_transpose1d"
+    rank = 1
+
+
+class ConvTranspose2d(_ConvTranspose):
+    __doc__ = _ConvTranspose.__doc__
+    kind = "conv_transpose2d"
+    rank = 2
+
+
+class ConvTranspose3d(_ConvTranspose):
+    __doc__ = _ConvTranspose.__doc__
+    kind = "conv_transpose3d"
+    rank = 3

@@ -1,0 +1,43 @@
+"""Fully connected layers."""
+
+from math import prod
+
+from netcalc.errors import ShapeError
+from netcalc.layers.base import ActivationName, Layer, PositiveInt, Shape, arg
+
+
+class Dense(Layer):
+    """Fully connected layer on the last axis (PyTorch Linear, Keras Dense).
+
+    out = x[..., in] @ W[in, units] + b;  params = units * in + units (bias);
+    MACs = (elements before the last axis) * in * units;  neurons = output elements.
+    """
+
+    kind = "dense"
+    weighted = True
+    units: PositiveInt = arg(..., "units", "out_features", doc="number of neurons")
+    bias: bool = arg(True, "bias", "use_bias", doc="add a learned bias")
+    activation: ActivationName | None = arg(None, doc="activation applied to the output")
+    in_features: PositiveInt | None = arg(None, doc="optional check of the input size")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if not shape or shape[-1] == 0:
+            raise ShapeError(
+                f"dense needs an input with features on its last axis but got {list(shape)}"
+            )
+        if self.in_features is not None and self.in_features != shape[-1]:
+            raise ShapeError(
+                f"in_features={self.in_features} but the input has {shape[-1]} features "
+                f"on its last axis {list(shape)} — drop in_features or fix the previous layer"
+            )
+        return (*shape[:-1], self.units)
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        counts = {"weight": self.units * inputs[0][-1]}
+        if self.bias:
+            counts["bias"] = self.units
+        return counts
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return prod(inputs[0][:-1]) * inputs[0][-1] * self.units

@@ -1,0 +1,83 @@
+"""Normalization, dropout and per-channel scaling."""
+
+from pydantic import AliasChoices, Field
+
+from netcalc.errors import ShapeError
+from netcalc.layers.base import Layer, Shape, arg
+
+
+def _channels(kind: str, shape: Shape) -> int:
+    if not shape:
+        raise ShapeError(f"{kind} needs a channel axis but got a scalar input")
+    return shape[0]
+
+
+class BatchNorm(Layer):
+    """Batch normalization over the channel axis (axis 0), inference uses running statistics.
+
+    params = 2 * C (weight, bias) when affine; state = 2 * C (running_mean, running_var),
+    non-trainable: PyTorch keeps it as buffers, Keras counts it as non-trainable params.
+    """
+
+    kind = "batchnorm"
+    eps: float = arg(1e-5, "eps", "epsilon", doc="added to the variance")
+    momentum: float = arg(0.1, doc="running statistics update rate")
+    affine: bool = arg(True, "affine", "scale", doc="learn a weight and a bias per channel")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        _channels(self.kind, inputs[0])
+        return inputs[0]
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        c = inputs[0][0]
+        return {"weight": c, "bias": c} if self.affine else {}
+
+    def state(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        c = inputs[0][0]
+        return {"running_mean": c, "running_var": c}
+
+
+class LayerNorm(Layer):
+    """Layer normalization over the last axis (PyTorch LayerNorm(D), Keras axis=-1).
+
+    params = 2 * D (weight, bias) when affine.
+    """
+
+    kind = "layernorm"
+    eps: float = arg(1e-5, "eps", "epsilon", doc="added to the variance")
+    affine: bool = arg(True, "affine", "elementwise_affine", doc="learn weight and bias")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if not inputs[0]:
+            raise ShapeError("layernorm needs at least one axis but got a scalar input")
+        return inputs[0]
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        d = inputs[0][-1]
+        return {"weight": d, "bias": d} if self.affine else {}
+
+
+class Dropout(Layer):
+    """Dropout: zeroes a fraction `rate` of the elements in training (scaling the rest by
+    1 / (1 - rate)); identity in inference. No parameters, no neurons added.
+    """
+
+    kind = "dropout"
+    rate: float = Field(
+        0.5, ge=0.0, lt=1.0, validation_alias=AliasChoices("rate", "p"),
+        description="fraction of elements dropped in training",
+    )
+
+
+class LayerScale(Layer):
+    """Learned per-channel scale (ConvNeXt, CaiT): y = x * scale[c] on axis 0. params = C."""
+
+    kind = "layer_scale"
+    init: float = arg(1e-6, doc="initial value of the scale")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        _channels(self.kind, inputs[0])
+        return inputs[0]
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        return {"scale": inputs[0][0]}

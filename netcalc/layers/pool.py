@@ -1,0 +1,164 @@
+"""Pooling: windowed max and average, adaptive and global pooling."""
+
+from typing import ClassVar
+
+from pydantic import model_validator
+
+from netcalc.errors import ShapeError
+from netcalc.layers.base import (
+    Layer,
+    NonNegativeInt,
+    Shape,
+    Sizes,
+    arg,
+    axis_names,
+    need_rank,
+    per_axis,
+)
+from netcalc.layers.window import window_count
+
+
+class _Pool(Layer):
+    """Windowed pooling: out = floor or ceil((L + 2 * padding - dilation * (size - 1) - 1)
+    / stride) + 1 per axis, the same window rule as convolution. No parameters.
+    """
+
+    rank: ClassVar[int]
+    size: Sizes = arg(..., "size", "kernel_size", "pool_size", doc="window, int or one per axis")
+    stride: Sizes | None = arg(None, "stride", "strides", doc="step; defaults to the window size")
+    padding: NonNegativeInt | tuple[NonNegativeInt, ...] = arg(
+        0, doc="implicit padding on both sides, at most half the window"
+    )
+    ceil_mode: bool = arg(False, doc="round the output size up instead of down")
+
+    @model_validator(mode="after")
+    def _check_axes(self):
+        for field in ("size", "stride", "padding", "dilation"):
+            value = getattr(self, field, None)
+            if value is not None:
+                per_axis(value, self.rank, field)
+        for k, p in zip(self.axes("size"), self.axes("padding"), strict=True):
+            if p > k // 2:
+                raise ValueError(f"padding {p} is more than half the window {k}")
+        return self
+
+    def axes(self, field: str) -> tuple[int, ...]:
+        """A size field as one value per spatial axis (stride defaults to size)."""
+        value = getattr(self, field, 1)
+        if field == "stride" and value is None:
+            value = self.size
+        return per_axis(value, self.rank, field)
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        need_rank(shape, self.rank + 1, self.kind, "(C, " + ", ".join(axis_names(self.rank)) + ")")
+        out = tuple(
+            window_count(n, k, s, (p, p), d, self.ceil_mode, axis=name)
+            for n, k, s, p, d, name in zip(
+                shape[1:], self.axes("size"), self.axes("stride"), self.axes("padding"),
+                self.axes("dilation"), axis_names(self.rank), strict=True,
+            )
+        )
+        return (shape[0], *out)
+
+
+class _MaxPool(_Pool):
+    __doc__ = _Pool.__doc__
+    dilation: Sizes = arg(1, doc="spacing of window taps")
+
+
+class _AvgPool(_Pool):
+    __doc__ = _Pool.__doc__
+    count_include_pad: bool = arg(True, doc="divide by the window size, padding included")
+
+
+class MaxPool1d(_MaxPool):
+    kind = "maxpool1d"
+    rank = 1
+
+
+class MaxPool2d(_MaxPool):
+    kind = "maxpool2d"
+    rank = 2
+
+
+class MaxPool3d(_MaxPool):
+    kind = "maxpool3d"
+    rank = 3
+
+
+class AvgPool1d(_AvgPool):
+    kind = "avgpool1d"
+    rank = 1
+
+
+class AvgPool2d(_AvgPool):
+    kind = "avgpool2d"
+    rank = 2
+
+
+class AvgPool3d(_AvgPool):
+    kind = "avgpool3d"
+    rank = 3
+
+
+class _AdaptiveAvgPool(Layer):
+    """Adaptive average pooling to a fixed output size (PyTorch AdaptiveAvgPool): (C, *size)."""
+
+    rank: ClassVar[int]
+    size: Sizes = arg(..., "size", "output_size", doc="output size, int or one per axis")
+
+    @model_validator(mode="after")
+    def _check_axes(self):
+        per_axis(self.size, self.rank, "size")
+        return self
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        need_rank(shape, self.rank + 1, self.kind, "(C, " + ", ".join(axis_names(self.rank)) + ")")
+        return (shape[0], *per_axis(self.size, self.rank, "size"))
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    __doc__ = _AdaptiveAvgPool.__doc__
+    kind = "adaptive_avgpool1d"
+    rank = 1
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
+    __doc__ = _AdaptiveAvgPool.__doc__
+    kind = "adaptive_avgpool2d"
+    rank = 2
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPool):
+    __doc__ = _AdaptiveAvgPool.__doc__
+    kind = "adaptive_avgpool3d"
+    rank = 3
+
+
+class _GlobalPool(Layer):
+    """Global pooling over every spatial axis: (C, *spatial) -> (C, 1, ..., 1), as PyTorch's
+    AdaptiveAvgPool(1); follow it with flatten for a vector (Keras's GlobalAveragePooling).
+    """
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if len(shape) < 2:
+            raise ShapeError(
+                f"{self.kind} needs a channel axis and at least one spatial axis "
+                f"but got {list(shape)}"
+            )
+        return (shape[0],) + (1,) * (len(shape) - 1)
+
+
+class GlobalAvgPool(_GlobalPool):
+    __doc__ = _GlobalPool.__doc__
+    kind = "global_avgpool"
+
+
+class GlobalMaxPool(_GlobalPool):
+    __doc__ = _GlobalPool.__doc__
+    kind = "global_maxpool"
+
+

@@ -1,0 +1,171 @@
+"""Layers that move elements around: flatten, reshape, permute, select, crop, shuffle, upsample."""
+
+from math import floor, prod
+from typing import Literal
+
+from pydantic import model_validator
+
+from netcalc.errors import ShapeError
+from netcalc.layers.base import (
+    Layer,
+    NonNegativeInt,
+    PositiveInt,
+    Shape,
+    Sizes,
+    arg,
+    axis_names,
+    per_axis,
+)
+
+
+class Flatten(Layer):
+    """Flattens every sample axis into one: (C, H, W) -> (C * H * W,)."""
+
+    kind = "flatten"
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        return (prod(inputs[0]),)
+
+
+class Reshape(Layer):
+    """Reshapes the sample to `shape` (one -1 may stand for the rest); the size must match."""
+
+    kind = "reshape"
+    shape: tuple[int, ...] = arg(..., "shape", "target_shape", doc="new sample shape")
+
+    @model_validator(mode="after")
+    def _check_shape(self):
+        if any(n == 0 or n < -1 for n in self.shape) or self.shape.count(-1) > 1:
+            raise ValueError("shape takes positive sizes and at most one -1")
+        return self
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        total = prod(inputs[0])
+        known = prod(n for n in self.shape if n != -1)
+        if -1 in self.shape:
+            if total % known:
+                raise ShapeError(
+                    f"cannot reshape {list(inputs[0])} ({total} elements) to {list(self.shape)}: "
+                    f"{total} is not divisible by {known}"
+                )
+            return tuple(total // known if n == -1 else n for n in self.shape)
+        if known != total:
+            raise ShapeError(
+                f"cannot reshape {list(inputs[0])} ({total} elements) to {list(self.shape)} "
+                f"({known} elements) — the sizes must multiply to the same total"
+            )
+        return self.shape
+
+
+class Permute(Layer):
+    """Reorders the sample axes: dims [1, 0] turns (D, N) into (N, D)."""
+
+    kind = "permute"
+    dims: tuple[NonNegativeInt, ...] = arg(..., "dims", "axes", doc="new order of sample axes")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if sorted(self.dims) != list(range(len(shape))):
+            raise ShapeError(
+                f"permute dims {list(self.dims)} is not an ordering of the {len(shape)} axes "
+                f"of {list(shape)}"
+            )
+        return tuple(shape[d] for d in self.dims)
+
+
+class Select(Layer):
+    """Takes one index along a sample axis and drops that axis: x[:, index] for axis 0."""
+
+    kind = "select"
+    axis: NonNegativeInt = arg(0, "axis", "dim", doc="sample axis")
+    index: int = arg(0, doc="position along the axis; negative counts from the end")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if self.axis >= len(shape):
+            raise ShapeError(f"select axis {self.axis} does not exist in input {list(shape)}")
+        if not -shape[self.axis] <= self.index < shape[self.axis]:
+            raise ShapeError(
+                f"select index {self.index} is outside axis {self.axis} of size {shape[self.axis]}"
+            )
+        return shape[: self.axis] + shape[self.axis + 1:]
+
+
+class CenterCrop(Layer):
+    """Crops the spatial axes around the centre to `size` (U-Net's skip connections)."""
+
+    kind = "center_crop"
+    size: Sizes = arg(..., doc="output size, int or one per spatial axis")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if len(shape) < 2:
+            raise ShapeError(f"center_crop needs (C, *spatial) but got {list(shape)}")
+        try:
+            size = per_axis(self.size, len(shape) - 1, "size")
+        except ValueError as error:
+            raise ShapeError(str(error)) from None
+        for n, s, name in zip(shape[1:], size, axis_names(len(shape) - 1), strict=True):
+            if s > n:
+                raise ShapeError(f"center_crop size {s} is larger than {name}={n}")
+        return (shape[0], *size)
+
+
+class ChannelShuffle(Layer):
+    """ShuffleNet's channel shuffle: (g, C/g) channels transposed to (C/g, g); shape kept."""
+
+    kind = "channel_shuffle"
+    groups: PositiveInt = arg(..., doc="number of channel groups")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if not shape or shape[0] % self.groups:
+            raise ShapeError(
+                f"channel_shuffle groups={self.groups} does not divide the channels of {list(shape)}"
+            )
+        return shape
+
+
+class Upsample(Layer):
+    """Resizes the spatial axes: out = floor(L * scale) per axis, or the given size.
+
+    mode nearest (PyTorch's 'nearest'), or linear interpolation: linear (1-D), bilinear (2-D),
+    trilinear (3-D), with align_corners false by default. No parameters.
+    """
+
+    kind = "upsample"
+    scale: float | tuple[float, ...] | None = arg(None, "scale", "scale_factor", doc="factor")
+    size: Sizes | None = arg(None, doc="output size, int or one per spatial axis")
+    mode: Literal["nearest", "linear", "bilinear", "trilinear"] = arg("nearest", doc="method")
+    align_corners: bool = arg(False, doc="align the corner pixels (linear modes only)")
+
+    @model_validator(mode="after")
+    def _check_one(self):
+        if (self.scale is None) == (self.size is None):
+            raise ValueError("give exactly one of scale or size")
+        scales = self.scale if isinstance(self.scale, tuple) else (self.scale,)
+        if self.scale is not None and any(s <= 0 for s in scales):
+            raise ValueError("scale must be positive")
+        return self
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        rank = len(shape) - 1
+        needed = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(self.mode)
+        if rank < 1 or (needed and rank != needed):
+            raise ShapeError(
+                f"upsample mode {self.mode} needs {needed or 'at least 1'} spatial axes "
+                f"but the input is {list(shape)}"
+            )
+        try:
+            if self.size is not None:
+                return (shape[0], *per_axis(self.size, rank, "size"))
+            scales = self.scale if isinstance(self.scale, tuple) else (self.scale,) * rank
+            if len(scales) != rank:
+                raise ValueError(f"scale has {len(scales)} values but there are {rank} axes")
+        except ValueError as error:
+            raise ShapeError(str(error)) from None
+        out = tuple(floor(n * s) for n, s in zip(shape[1:], scales, strict=True))
+        if min(out) < 1:
+            raise ShapeError(f"upsample scale {self.scale} gives an empty output {list(out)}")
+        return (shape[0], *out)

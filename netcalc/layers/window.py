@@ -1,0 +1,41 @@
+"""The sliding-window arithmetic shared by convolution and pooling (as ONNX does)."""
+
+from netcalc.errors import ShapeError
+
+
+def span(kernel: int, dilation: int) -> int:
+    """How many input positions one dilated window covers."""
+    return dilation * (kernel - 1) + 1
+
+
+def same_padding(length: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(before, after) padding so that out = ceil(length / stride); the extra pixel goes after.
+
+    With stride 1 this is PyTorch's padding='same'; with a larger stride, TF/Keras's SAME.
+    """
+    out = -(-length // stride)
+    total = max((out - 1) * stride + span(kernel, dilation) - length, 0)
+    return total // 2, total - total // 2
+
+
+def window_count(
+    length: int, kernel: int, stride: int, pads: tuple[int, int], dilation: int = 1,
+    ceil_mode: bool = False, axis: str = "H",
+) -> int:
+    """Number of window positions: floor or ceil((L + pads - span) / stride) + 1.
+
+    With ceil_mode, a last window that would start in the right padding is dropped (PyTorch).
+    """
+    reach = span(kernel, dilation)
+    padded = length + pads[0] + pads[1]
+    if padded < reach:
+        raise ShapeError(
+            f"{axis}={length} plus padding {pads[0] + pads[1]} is smaller than the kernel span "
+            f"{reach} — reduce the kernel, add padding or remove a pooling layer"
+        )
+    if not ceil_mode:
+        return (padded - reach) // stride + 1
+    count = -(-(padded - reach) // stride) + 1
+    if (count - 1) * stride >= length + pads[0]:
+        count -= 1
+    return count

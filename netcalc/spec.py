@@ -1,0 +1,172 @@
+"""The spec file: pydantic models of its top level and blocks, and `load`."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from netcalc.errors import SpecError
+from netcalc.layers import BY_KIND, Layer
+from netcalc.layers.base import PositiveInt
+from netcalc.yamlio import line_of, parse
+
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
+Entry = str | dict[str, Any] | Layer
+
+
+class Block(BaseModel):
+    """A reusable block: its arguments (with defaults, or a list of required names) and layers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str | None = None
+    args: dict[str, Any] | list[str] = Field(
+        default_factory=dict, description="argument defaults; a null default or a list = required"
+    )
+    layers: list[Entry] = Field(min_length=1, description="the block's layers, like the spec's")
+
+    def defaults(self) -> dict[str, Any]:
+        """Argument defaults; None marks a required argument."""
+        if isinstance(self.args, list):
+            return dict.fromkeys(self.args)
+        return dict(self.args)
+
+
+class Spec(BaseModel):
+    """A network: its input shape, reusable blocks and layers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field("network", description="the network's name")
+    description: str | None = Field(None, description="one line on what it is")
+    input: tuple[PositiveInt, ...] = Field(
+        min_length=1, description="sample shape, channels first, batch implicit: [3, 224, 224]"
+    )
+    dtype: Literal["float64", "float32", "float16", "bfloat16", "int8", "uint8"] = Field(
+        "float32", description="element type, for memory figures"
+    )
+    blocks: dict[str, Block] = Field(default_factory=dict, description="reusable blocks")
+    layers: list[Entry] = Field(min_length=1, description="the network, in order")
+    _source: str = PrivateAttr("<spec>")
+    _raw: Any = PrivateAttr(None)
+
+    @property
+    def source(self) -> str:
+        """Where the spec came from, for messages."""
+        return self._source
+
+    def where(self, loc: tuple) -> str:
+        """'file:line' for a location in the raw spec, or just the file."""
+        line = line_of(self._raw, loc)
+        return f"{self._source}:{line}" if line else self._source
+
+    @property
+    def dtype_bytes(self) -> int:
+        """Bytes per element of the spec's dtype."""
+        return DTYPE_BYTES[self.dtype]
+
+
+def nearest(word: str, choices) -> str:
+    """' — did you mean 'x'?' for the closest choice, or ''."""
+    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f" — did you mean '{match[0]}'?" if match else ""
+
+
+def problem(error: dict, fields: dict[str, list[str]]) -> tuple[tuple, str]:
+    """One pydantic error as (location, message) in netcalc's words."""
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
+    loc = tuple(p for p in loc if p not in {"constrained-int", "list", "tuple", "str", "dict"})
+    field = str(loc[0]) if loc else ""
+    if error["type"] == "extra_forbidden":
+        names = [n for aliases in fields.values() for n in aliases]
+        return loc, f"unknown argument '{field}'{nearest(field, names) or ' — valid: ' + ', '.join(fields)}"
+    if error["type"] == "missing":
+        return loc, f"missing argument '{field}'"
+    message = error["msg"].removeprefix("Value error, ")
+    shown = error.get("input")
+    if error["type"].startswith("value_error") or isinstance(shown, dict):
+        return loc, f"{field}: {message}" if field and field != "__root__" else message
+    return loc, f"{field}: {message[0].lower()}{message[1:]} (got {shown!r})"
+
+
+def field_names(model: type[BaseModel]) -> dict[str, list[str]]:
+    """Each field's canonical name with its aliases."""
+    names = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        aliases = getattr(info.validation_alias, "choices", None) or []
+        names[key] = [key, *[a for a in aliases if isinstance(a, str)]]
+    return names
+
+
+def validate_layer(kind: str, args: dict, where: str, label: str) -> Layer:
+    """Build a layer model from spec arguments, or raise SpecError with one line per problem."""
+    cls = BY_KIND[kind]
+    try:
+        return cls.model_validate(args)
+    except ValidationError as error:
+        fields = field_names(cls)
+        seen, lines = set(), []
+        for item in error.errors():
+            loc, message = problem(item, fields)
+            if loc[:1] not in seen:
+                seen.add(loc[:1])
+                lines.append(f"{where}: {label}: {message}")
+        raise SpecError("\n".join(lines)) from None
+
+
+def load(source: str | Path | dict) -> Spec:
+    """Read and validate a spec from a path, YAML text, a dict, or 'zoo:NAME'."""
+    from netcalc.graph import expand
+
+    raw, origin = read(source)
+    if not isinstance(raw, dict):
+        raise SpecError(f"{origin}: a spec is a mapping with at least 'input' and 'layers'")
+    try:
+        spec = Spec.model_validate(raw)
+    except ValidationError as error:
+        raise SpecError(_top_level_message(error, raw, origin)) from None
+    spec._source, spec._raw = origin, raw
+    expand(spec)
+    return spec
+
+
+def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
+    lines = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        line = line_of(raw, loc)
+        where = f"{origin}:{line}" if line else origin
+        path = ".".join(str(p) for p in loc if p not in {"str", "dict[str,any]", "is-instance[Layer]"})
+        if item["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key '{loc[-1]}'{nearest(loc[-1], Spec.model_fields)}")
+        elif item["type"] == "missing":
+            lines.append(f"{where}: missing '{path}'")
+        elif path.startswith("layers.") or ".layers." in path:
+            lines.append(f"{where}: {path}: a layer is a name like 'relu' or a mapping like "
+                         "'conv2d: {filters: 8, kernel: 3}'")
+        else:
+            lines.append(f"{where}: {path}: {item['msg']} (got {item.get('input')!r})")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def read(source: str | Path | dict) -> tuple[Any, str]:
+    """The raw data of a spec and a label for messages."""
+    if isinstance(source, dict):
+        return source, "<dict>"
+    if isinstance(source, str) and source.startswith("zoo:"):
+        from netcalc.zoo import zoo_path
+
+        path = zoo_path(source[4:])
+        return parse(path.read_text(), source), source
+    if isinstance(source, str) and "\n" in source:
+        return parse(source), "<string>"
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: cannot read: {error}") from None
+    return parse(text, str(path), is_json=path.suffix == ".json"), str(path)

@@ -1,0 +1,119 @@
+"""Safe YAML/JSON reading that remembers the line of every key and list item."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from netcalc.errors import SpecError
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_VALUES = 1_000_000  # values after expanding YAML aliases: stops "billion laughs" specs
+
+
+class LineDict(dict):
+    """A dict that knows the line of each key."""
+
+    lines: dict[Any, int]
+
+
+class LineList(list):
+    """A list that knows the line of each item."""
+
+    lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """yaml.SafeLoader that builds LineDict and LineList."""
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise SpecError(f"line {key_node.start_mark.line + 1}: a key must be a plain value") from None
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+
+
+def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
+    """Parse YAML (safely: no Python objects) or JSON text, with line numbers where YAML gives them."""
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
+    try:
+        data = json.loads(text) if is_json else yaml.load(text, Loader=_Loader)  # noqa: S506
+    except json.JSONDecodeError as error:
+        raise SpecError(f"{source}:{error.lineno}: invalid JSON: {error.msg}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = error.problem or error.context or "invalid YAML"
+        raise SpecError(f"{source}{line}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"{source}: invalid YAML: {error}") from None
+    except RecursionError:
+        raise SpecError(f"{source}: the spec is nested too deeply") from None
+    _check_size(data, source)
+    return data
+
+
+def _check_size(data: Any, source: str) -> None:
+    """Count values as if aliases were expanded, without expanding them (memoized by identity)."""
+    sizes: dict[int, int] = {}
+
+    def size(obj: Any) -> int:
+        if not isinstance(obj, dict | list):
+            return 1
+        key = id(obj)
+        if key not in sizes:
+            sizes[key] = 0  # a cycle counts as empty; the constructor already refuses them
+            children = obj.values() if isinstance(obj, dict) else obj
+            total = 1
+            for child in children:
+                total += size(child)
+                if total > MAX_VALUES:
+                    break
+            sizes[key] = total
+        return sizes[key]
+
+    try:
+        total = size(data)
+    except RecursionError:
+        raise SpecError(f"{source}: the spec is nested too deeply") from None
+    if total > MAX_VALUES:
+        raise SpecError(
+            f"{source}: the spec holds more than {MAX_VALUES:,} values once YAML aliases are "
+            "expanded (an alias bomb?) — write it with blocks and repeat instead"
+        )
+
+
+def line_of(data: Any, loc: tuple) -> int | None:
+    """The line of the deepest item of `loc` that the YAML loader recorded."""
+    line = None
+    for key in loc:
+        lines = getattr(data, "lines", None)
+        try:
+            if lines is not None:
+                line = lines[key]
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
