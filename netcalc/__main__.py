@@ -1,0 +1,5 @@
+"""`python -m netcalc`."""
+
+from netcalc.cli import main
+
+main()

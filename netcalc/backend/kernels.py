@@ -1,0 +1,469 @@
+"""Pure NumPy reference kernels with PyTorch semantics, batched: (N, C, *spatial) or (N, T, D).
+
+Every function returns an array of the input's dtype (float32 or float64). Nothing here imports
+another netcalc module: this is the second witness, sharing no helper with the layer formulas.
+"""
+
+import itertools
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _pad(x, pairs, value=0.0):
+    """Pad (or crop, for negative amounts) the trailing len(pairs) axes by (lo, hi) pairs."""
+    lead = x.ndim - len(pairs)
+    crop = (slice(None),) * lead + tuple(
+        slice(max(-lo, 0), x.shape[lead + i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pairs)
+    )
+    x = x[crop]
+    widths = ((0, 0),) * lead + tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
+    if any(lo or hi for lo, hi in widths):
+        x = np.pad(x, widths, constant_values=value)
+    return x
+
+
+def _windows(x, kernel, stride, dilation, out=None):
+    """Strided view of every window over the trailing spatial axes: (..., *O, *K), no copy."""
+    nd = len(kernel)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    view = sliding_window_view(x, spans, axis=tuple(range(x.ndim - nd, x.ndim)))
+    if out is None:
+        out = tuple((view.shape[x.ndim - nd + i] - 1) // s + 1 for i, s in enumerate(stride))
+    take = (slice(None),) * (x.ndim - nd)
+    take += tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True))
+    take += tuple(slice(None, None, d) for d in dilation)
+    return view[take]
+
+
+def _pool_out(length, k, s, p, d, ceil_mode):
+    """PyTorch pooling_output_shape: the last window must start inside the input or left padding."""
+    num = length + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    out = num // s + 1
+    if ceil_mode and (out - 1) * s >= length + p:
+        out -= 1
+    return out
+
+
+def _channel_shape(v, ndim):
+    """Reshape a per-channel vector (C,) to broadcast over axis 1 of an ndim array."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# convolution
+
+
+def conv(x, weight, bias, stride, padding, dilation, groups):
+    """N-d grouped convolution (PyTorch ConvNd); padding is a (lo, hi) pair per spatial axis."""
+    weight = np.asarray(weight, dtype=x.dtype)
+    n = x.shape[0]
+    f, cg, *kernel = weight.shape
+    nd = len(kernel)
+    xp = _pad(x, padding)  # (N, C, *padded)
+    win = _windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
+    out_sp = win.shape[2 : 2 + nd]
+    win = win.reshape(n, groups, cg, *out_sp, *kernel)  # (N, G, Cg, *O, *K)
+    win = np.moveaxis(win, 2, 2 + nd)  # (N, G, *O, Cg, *K)
+    cols = win.reshape(n, groups, math.prod(out_sp), cg * math.prod(kernel))  # (N, G, P, Cg*K)
+    wmat = weight.reshape(groups, f // groups, -1).transpose(0, 2, 1)  # (G, Cg*K, Fg)
+    y = cols @ wmat  # (N, G, P, Fg)
+    y = y.transpose(0, 1, 3, 2).reshape(n, f, *out_sp)  # (N, F, *O)
+    if bias is not None:
+        y = y + _channel_shape(np.asarray(bias, dtype=x.dtype), y.ndim)
+    return y.astype(x.dtype, copy=False)
+
+
+def conv_transpose(x, weight, bias, stride, padding, output_padding, dilation, groups):
+    """N-d grouped transposed convolution (PyTorch ConvTransposeNd); weight (C_in, F/groups, *k)."""
+    weight = np.asarray(weight, dtype=x.dtype)
+    n, c, *in_sp = x.shape
+    _, fg, *kernel = weight.shape
+    nd = len(kernel)
+    cg = c // groups
+    xg = x.reshape(n, groups, cg, math.prod(in_sp)).transpose(0, 1, 3, 2)  # (N, G, P, Cg)
+    wg = weight.reshape(groups, cg, fg * math.prod(kernel))  # (G, Cg, Fg*K)
+    cols = (xg @ wg).reshape(n, groups, *in_sp, fg, *kernel)  # (N, G, *L, Fg, *K)
+    perm = (0, 1, 2 + nd) + tuple(range(3 + nd, 3 + 2 * nd)) + tuple(range(2, 2 + nd))
+    cols = cols.transpose(perm)  # (N, G, Fg, *K, *L)
+    # col2im: every input position scatters its k-window into the stride-spaced output
+    full = [
+        (length - 1) * s + d * (k - 1) + 1 + op
+        for length, s, d, k, op in zip(in_sp, stride, dilation, kernel, output_padding, strict=True)
+    ]
+    y = np.zeros((n, groups, fg, *full), dtype=x.dtype)  # (N, G, Fg, *full)
+    for offs in itertools.product(*(range(k) for k in kernel)):
+        dst = tuple(
+            slice(o * d, o * d + (length - 1) * s + 1, s)
+            for o, d, length, s in zip(offs, dilation, in_sp, stride, strict=True)
+        )
+        y[(slice(None),) * 3 + dst] += cols[(slice(None),) * 3 + offs]
+    out_sp = [fl - 2 * p for fl, p in zip(full, padding, strict=True)]  # (L-1)s-2p+d(k-1)+op+1
+    y = y[(slice(None),) * 3 + tuple(slice(p, p + o) for p, o in zip(padding, out_sp))]
+    y = y.reshape(n, groups * fg, *out_sp)  # (N, F, *O)
+    if bias is not None:
+        y = y + _channel_shape(np.asarray(bias, dtype=x.dtype), y.ndim)
+    return y.astype(x.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# pooling
+
+
+def max_pool(x, size, stride, padding, dilation, ceil_mode):
+    """N-d max pooling (PyTorch MaxPoolNd): symmetric -inf padding, dilation, ceil_mode."""
+    nd = len(size)
+    in_sp = x.shape[-nd:]
+    out_sp = tuple(
+        _pool_out(length, k, s, p, d, ceil_mode)
+        for length, k, s, p, d in zip(in_sp, size, stride, padding, dilation, strict=True)
+    )
+    # ceil_mode may need more than p on the right; extra cells are -inf so never win
+    pads = [
+        (p, max((o - 1) * s + d * (k - 1) + 1 - p - length, 0))
+        for length, k, s, p, d, o in zip(in_sp, size, stride, padding, dilation, out_sp)
+    ]
+    xp = _pad(x, pads, value=-np.inf)
+    win = _windows(xp, size, stride, dilation, out_sp)  # (N, C, *O, *K)
+    return win.max(axis=tuple(range(-nd, 0))).astype(x.dtype, copy=False)
+
+
+def avg_pool(x, size, stride, padding, ceil_mode, count_include_pad):
+    """N-d average pooling (PyTorch AvgPoolNd) with its divisor rules for padding and ceil_mode."""
+    nd = len(size)
+    in_sp = x.shape[-nd:]
+    out_sp = tuple(
+        _pool_out(length, k, s, p, 1, ceil_mode)
+        for length, k, s, p in zip(in_sp, size, stride, padding, strict=True)
+    )
+    pads = [
+        (p, max((o - 1) * s + k - p - length, 0))
+        for length, k, s, p, o in zip(in_sp, size, stride, padding, out_sp)
+    ]
+    xp = _pad(x, pads)
+    sums = _windows(xp, size, stride, (1,) * nd, out_sp).sum(axis=tuple(range(-nd, 0)))
+    # the divisor is a product over axes: per axis, window cells inside the padded extent
+    # [-p, L+p) (count_include_pad) or inside the input [0, L); a window past L+p is clipped
+    divisor = np.ones((1,) * nd, dtype=np.int64)
+    empty = np.zeros((1,) * nd, dtype=bool)
+    for axis, (length, k, s, p, o) in enumerate(zip(in_sp, size, stride, padding, out_sp)):
+        start = np.arange(o) * s - p  # (O,)
+        end = np.minimum(start + k, length + p)
+        inside = np.minimum(end, length) - np.maximum(start, 0)
+        count = end - start if count_include_pad else inside
+        shape = [1] * nd
+        shape[axis] = o
+        divisor = divisor * count.reshape(shape)
+        empty = empty | (inside <= 0).reshape(shape)
+    y = sums / np.where(empty, 1, divisor).astype(x.dtype)
+    y = np.where(empty, 0, y)  # PyTorch writes 0 for a window with no input cell
+    return y.astype(x.dtype, copy=False)
+
+
+def adaptive_avg_pool(x, output_size):
+    """N-d adaptive average pooling (PyTorch): bin i covers [floor(i*L/o), ceil((i+1)*L/o))."""
+    nd = len(output_size)
+    y = x
+    for axis, o in zip(range(x.ndim - nd, x.ndim), output_size, strict=True):
+        length = x.shape[axis]
+        i = np.arange(o)
+        start = (i * length) // o
+        end = -((-(i + 1) * length) // o)
+        pos = np.arange(length)
+        inside = (pos >= start[:, None]) & (pos < end[:, None])  # (O, L)
+        mat = (inside / (end - start)[:, None]).astype(x.dtype)  # (O, L), rows average a bin
+        y = np.moveaxis(np.moveaxis(y, axis, -1) @ mat.T, -1, axis)
+    return y.astype(x.dtype, copy=False)
+
+
+def global_avg_pool(x):
+    """Mean over every spatial axis, kept as size 1: (N, C, *S) -> (N, C, 1, ...)."""
+    return x.mean(axis=tuple(range(2, x.ndim)), keepdims=True).astype(x.dtype, copy=False)
+
+
+def global_max_pool(x):
+    """Max over every spatial axis, kept as size 1: (N, C, *S) -> (N, C, 1, ...)."""
+    return x.max(axis=tuple(range(2, x.ndim)), keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# upsampling
+
+
+def upsample_nearest(x, size, scales=None):
+    """PyTorch 'nearest' upsampling to size: src = min(floor(dst * scale), L - 1), float32 math."""
+    nd = len(size)
+    scales = scales or (None,) * nd
+    y = x
+    for axis, o, sc in zip(range(x.ndim - nd, x.ndim), size, scales, strict=True):
+        length = x.shape[axis]
+        dst = np.arange(o)
+        if o == length:
+            src = dst
+        elif o == 2 * length:
+            src = dst >> 1
+        else:
+            # PyTorch computes this index in float32 whatever the tensor dtype
+            scale = np.float32(1.0 / sc) if sc else np.float32(length) / np.float32(o)
+            src = np.floor(dst.astype(np.float32) * scale).astype(np.int64)
+            src = np.minimum(src, length - 1)
+        y = y.take(src, axis=axis)
+    return y
+
+
+def upsample_linear(x, size, align_corners=False, scales=None):
+    """PyTorch linear/bilinear/trilinear upsampling to size, one separable pass per spatial axis."""
+    nd = len(size)
+    scales = scales or (None,) * nd
+    dt = x.dtype.type  # PyTorch's opmath: index arithmetic in the tensor's own precision
+    y = x
+    for axis, o, sc in zip(range(x.ndim - nd, x.ndim), size, scales, strict=True):
+        length = x.shape[axis]
+        if o == length:
+            continue  # PyTorch copies when sizes match, even if a scale factor was given
+        dst = np.arange(o).astype(dt)
+        if align_corners:
+            scale = dt(length - 1) / dt(o - 1) if o > 1 else dt(0)
+            src = scale * dst
+        else:
+            scale = dt(1.0 / sc) if sc else dt(length) / dt(o)
+            src = np.maximum(scale * (dst + dt(0.5)) - dt(0.5), dt(0))
+        i0 = np.minimum(np.floor(src).astype(np.int64), length - 1)  # (O,)
+        lam1 = np.clip(src - i0.astype(dt), dt(0), dt(1))
+        i1 = i0 + (i0 < length - 1)
+        shape = [1] * x.ndim
+        shape[axis] = o
+        lam1 = lam1.reshape(shape)
+        y = y.take(i0, axis=axis) * (dt(1) - lam1) + y.take(i1, axis=axis) * lam1
+    return y.astype(x.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# normalization and dense
+
+
+def batchnorm(x, mean, var, weight, bias, eps):
+    """Inference batch norm over channel axis 1 with running statistics; weight/bias may be None."""
+    dt = x.dtype
+    y = (x - _channel_shape(np.asarray(mean, dt), x.ndim)) / np.sqrt(
+        _channel_shape(np.asarray(var, dt), x.ndim) + dt.type(eps)
+    )
+    if weight is not None:
+        y = y * _channel_shape(np.asarray(weight, dt), x.ndim)
+    if bias is not None:
+        y = y + _channel_shape(np.asarray(bias, dt), x.ndim)
+    return y.astype(dt, copy=False)
+
+
+def layernorm(x, weight, bias, eps):
+    """Layer norm over the last axis (biased variance); weight/bias may be None."""
+    dt = x.dtype
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    y = (x - mu) / np.sqrt(var + dt.type(eps))
+    if weight is not None:
+        y = y * np.asarray(weight, dt)
+    if bias is not None:
+        y = y + np.asarray(bias, dt)
+    return y.astype(dt, copy=False)
+
+
+def dense(x, weight, bias):
+    """Affine map on the last axis like torch Linear: x @ weight.T + bias, weight (units, in)."""
+    y = x @ np.asarray(weight, x.dtype).T
+    if bias is not None:
+        y = y + np.asarray(bias, x.dtype)
+    return y.astype(x.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# activations
+
+# Cephes ndtr.c (S. L. Moshier) rational approximations: relative error about 2e-16 in float64.
+# erf(x) = x T(x^2) / U(x^2) for |x| <= 1; erfc(a) = exp(-a^2) P(a) / Q(a) for 1 < a < 8, and
+# exp(-a^2) R(a) / S(a) beyond. Q, U, S have an implicit leading coefficient 1.
+_ERF_T = (
+    9.60497373987051638749e0,
+    9.00260197203842689217e1,
+    2.23200534594684319226e3,
+    7.00332514112805075473e3,
+    5.55923013010394962768e4,
+)
+_ERF_U = (
+    1.0,
+    3.35617141647503099647e1,
+    5.21357949780152679795e2,
+    4.59432382970980127987e3,
+    2.26290000613890934246e4,
+    4.92673942608635921086e4,
+)
+_ERFC_P = (
+    2.46196981473530512524e-10,
+    5.64189564831068821977e-1,
+    7.46321056442269912687e0,
+    4.86371970985681366614e1,
+    1.96520832956077098242e2,
+    5.26445194995477358631e2,
+    9.34528527171957607540e2,
+    1.02755188689515710272e3,
+    5.57535335369399327526e2,
+)
+_ERFC_Q = (
+    1.0,
+    1.32281951154744992508e1,
+    8.67072140885989742329e1,
+    3.54937778887819891062e2,
+    9.75708501743205489753e2,
+    1.82390916687909736289e3,
+    2.24633760818710981792e3,
+    1.65666309194161350182e3,
+    5.57535340817727675546e2,
+)
+_ERFC_R = (
+    5.64189583547755073984e-1,
+    1.27536670759978104416e0,
+    5.01905042251180477414e0,
+    6.16021097993053585195e0,
+    7.40974269950448939160e0,
+    2.97886665372100240670e0,
+)
+_ERFC_S = (
+    1.0,
+    2.26052863220117276590e0,
+    9.39603524938001434673e0,
+    1.20489539808096656605e1,
+    1.70814450747565897222e1,
+    9.60896809063285878198e0,
+    3.36907645100081516050e0,
+)
+
+
+def _polyval(coeffs, x):
+    """Horner evaluation, highest power first."""
+    acc = np.zeros_like(x)
+    for c in coeffs:
+        acc = acc * x + c
+    return acc
+
+
+def erf(x):
+    """Vectorized error function in float64 (Cephes ndtr.c rational approximations)."""
+    x = np.asarray(x, dtype=np.float64)
+    ax = np.abs(x)
+    xs = np.clip(x, -1.0, 1.0)
+    z = xs * xs
+    small = xs * _polyval(_ERF_T, z) / _polyval(_ERF_U, z)
+    a = np.clip(ax, 1.0, 30.0)  # exp(-900) underflows to 0: erf is +-1 there, inf included
+    ratio = np.where(
+        a < 8.0,
+        _polyval(_ERFC_P, a) / _polyval(_ERFC_Q, a),
+        _polyval(_ERFC_R, a) / _polyval(_ERFC_S, a),
+    )
+    big = np.sign(x) * (1.0 - np.exp(-a * a) * ratio)
+    return np.where(ax <= 1.0, small, big)
+
+
+def relu(x):
+    """max(x, 0)."""
+    return np.maximum(x, x.dtype.type(0))
+
+
+def relu6(x):
+    """min(max(x, 0), 6)."""
+    return np.clip(x, x.dtype.type(0), x.dtype.type(6))
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x if x > 0 else negative_slope * x."""
+    return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), computed without overflow."""
+    e = np.exp(-np.abs(x))  # in (0, 1]
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return np.tanh(x)
+
+
+def softmax(x, axis):
+    """exp(x) / sum(exp(x)) along axis, shifted by the max for stability."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
+
+
+def gelu(x, approximate="none"):
+    """x * Phi(x) with the exact erf ('none'), or PyTorch's tanh approximation ('tanh')."""
+    if approximate == "tanh":
+        c = x.dtype.type(math.sqrt(2.0 / math.pi))
+        y = 0.5 * x * (1 + np.tanh(c * (x + x.dtype.type(0.044715) * x**3)))
+    elif approximate == "none":
+        x64 = x.astype(np.float64)
+        y = 0.5 * x64 * (1.0 + erf(x64 / math.sqrt(2.0)))
+    else:
+        raise ValueError(f"gelu approximate must be 'none' or 'tanh', got {approximate!r}")
+    return y.astype(x.dtype, copy=False)
+
+
+def silu(x):
+    """x * sigmoid(x)."""
+    return (x * sigmoid(x)).astype(x.dtype, copy=False)
+
+
+def elu(x, alpha=1.0):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    neg = x.dtype.type(alpha) * np.expm1(np.minimum(x, x.dtype.type(0)))
+    return np.where(x > 0, x, neg)
+
+
+def hardswish(x):
+    """x * min(max(x + 3, 0), 6) / 6."""
+    return (x * np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+
+def hardsigmoid(x):
+    """min(max(x + 3, 0), 6) / 6."""
+    return (np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# the rest
+
+
+def dropout(x, rate, training, rng=None):
+    """Identity in eval; in training zero each element with probability rate, scale by 1/(1-rate)."""
+    if not training or rate == 0:
+        return x
+    if rate >= 1:
+        return np.zeros_like(x)
+    rng = np.random.default_rng() if rng is None else rng
+    keep = rng.random(x.shape) >= rate
+    return np.where(keep, x / x.dtype.type(1 - rate), x.dtype.type(0))
+
+
+def channel_shuffle(x, groups):
+    """PyTorch ChannelShuffle: (N, g*k, *S) viewed as (N, g, k, *S), transposed to (N, k, g, *S)."""
+    n, c, *sp = x.shape
+    return x.reshape(n, groups, c // groups, *sp).swapaxes(1, 2).reshape(n, c, *sp)
+
+
+def attention(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias, heads):
+    """torch.nn.MultiheadAttention self-attention (q = k = v = x), batch_first, eval, no mask."""
+    n, t, d = x.shape
+    hd = d // heads
+    qkv = dense(x, in_proj_weight, in_proj_bias)  # (N, T, 3D)
+    q, k, v = (
+        qkv[..., i * d : (i + 1) * d].reshape(n, t, heads, hd).transpose(0, 2, 1, 3)
+        for i in range(3)
+    )  # (N, h, T, hd) each
+    scores = (q @ k.transpose(0, 1, 3, 2)) / x.dtype.type(math.sqrt(hd))  # (N, h, T, T)
+    ctx = softmax(scores, axis=-1) @ v  # (N, h, T, hd)
+    ctx = ctx.transpose(0, 2, 1, 3).reshape(n, t, d)  # (N, T, D)
+    return dense(ctx, out_proj_weight, out_proj_bias)

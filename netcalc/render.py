@@ -1,0 +1,221 @@
+"""Reports rendered for people and scripts: rich tables, markdown, CSV and JSON text.
+
+Only this module and cli.py import rich, and only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from netcalc.report import Counts, GroupRow, Report, Row
+
+COLUMNS = ("#", "Layer", "Type", "Output shape", "Params", "Neurons", "MACs")
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(64, 256, 256) as '64x256x256'."""
+    return "x".join(str(n) for n in shape) if shape else "scalar"
+
+
+def human(n: float, unit: str = "") -> str:
+    """1234567 as '1.23 M'; bytes as 'MB' in powers of 1000 (torchinfo's convention)."""
+    for factor, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if abs(n) >= factor:
+            return f"{n / factor:.2f} {prefix}{unit}"
+    return f"{n:g} {unit}".rstrip()
+
+
+def visible(report: Report, depth: int | None) -> list[Row | GroupRow]:
+    """The lines of the table: group headers, then rows; groups deeper than `depth` collapse."""
+    groups = {g.name: g for g in report.groups}
+    lines: list[Row | GroupRow] = []
+    opened: set[str] = set()
+    for row in report.rows:
+        for level, path in enumerate(row.groups):
+            if path in opened:
+                continue
+            opened.add(path)
+            lines.append(groups[path])
+            if depth is not None and level >= depth:
+                break
+        else:
+            if depth is None or len(row.groups) <= depth:
+                lines.append(row)
+    return lines
+
+
+def _cells(line: Row | GroupRow) -> tuple[str, ...]:
+    c = line.counts
+    figures = (f"{c.params:,}", f"{c.neurons:,}", f"{c.macs:,}")
+    if isinstance(line, GroupRow):
+        kind = f"{line.block} x{line.repeat}" if line.repeat else line.block
+        first = f"{line.first}-{line.last}"
+        return (first, "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
+    return (str(line.index), "  " * line.depth + line.name, line.kind,
+            shape_text(line.output_shape), *figures)
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The totals under a table, as torchinfo and Keras print them."""
+    t, m = report.totals, report.memory
+    batch = f" (batch {report.batch})" if report.batch > 1 else ""
+    lines = [
+        f"Params: {t.params:,} trainable, {t.state:,} non-trainable state "
+        f"(Keras total: {t.params + t.state:,})",
+        f"Neurons: {t.neurons:,}   MACs{batch}: {t.macs * report.batch:,} "
+        f"({human(t.macs * report.batch)})",
+        f"Memory ({report.dtype}{batch}): input {human(m.input, 'B')}, "
+        f"params {human(m.params, 'B')}, activations {human(m.activations, 'B')}, "
+        f"total {human(m.total, 'B')}",
+    ]
+    return lines + [f"warning: {w}" for w in report.warnings]
+
+
+def rich_table(report: Report, depth: int | None = None):
+    """A rich Table of the report (imports rich)."""
+    from rich import box
+    from rich.table import Table
+
+    title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
+    table = Table(title=title, box=box.SIMPLE_HEAD, caption="\n".join(summary_lines(report)),
+                  caption_justify="left", title_justify="left")
+    for name in COLUMNS:
+        numeric = name in ("Params", "Neurons", "MACs", "#")
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+    for line in visible(report, depth):
+        style = "bold cyan" if isinstance(line, GroupRow) else None
+        table.add_row(*_cells(line), style=style)
+    table.add_section()
+    t = report.totals
+    table.add_row("", "total", "", shape_text(report.output_shape), f"{t.params:,}",
+                  f"{t.neurons:,}", f"{t.macs:,}", style="bold")
+    return table
+
+
+def markdown(report: Report, depth: int | None = None) -> str:
+    """A GitHub-flavoured markdown table with the totals under it."""
+    out = [f"### {report.name}", "", "| " + " | ".join(COLUMNS) + " |",
+           "|" + "|".join("---:" if c in ("#", "Params", "Neurons", "MACs") else "---"
+                          for c in COLUMNS) + "|"]
+    for line in visible(report, depth):
+        cells = list(_cells(line))
+        cells[1] = cells[1].replace("  ", "&nbsp;&nbsp;")
+        if isinstance(line, GroupRow):
+            cells[1] = f"**{cells[1]}**"
+        out.append("| " + " | ".join(cells) + " |")
+    t = report.totals
+    out.append(f"| | **total** | | {shape_text(report.output_shape)} | **{t.params:,}** | "
+               f"**{t.neurons:,}** | **{t.macs:,}** |")
+    return "\n".join([*out, "", *(f"- {s}" for s in summary_lines(report))]) + "\n"
+
+
+def csv_text(report: Report) -> str:
+    """One CSV line per layer, every figure exact."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["spec", "index", "name", "type", "depth", "inputs", "output_shape", "params",
+                     "non_trainable_params", "neurons", "macs", "activations"])
+    for r in report.rows:
+        c = r.counts
+        writer.writerow([report.name, r.index, r.name, r.kind, r.depth, " ".join(r.inputs),
+                         shape_text(r.output_shape), c.params, c.state, c.neurons,
+                         c.macs * report.batch, c.activations * report.batch])
+    return buffer.getvalue()
+
+
+def json_text(reports: list[Report]) -> str:
+    """One report as a JSON object; several as a JSON list of them."""
+    data = [r.to_dict() for r in reports]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
+
+
+METRICS = (
+    ("params", "Params", lambda r: r.totals.params),
+    ("non_trainable_params", "Non-trainable state", lambda r: r.totals.state),
+    ("neurons", "Neurons", lambda r: r.totals.neurons),
+    ("macs", "MACs", lambda r: r.totals.macs * r.batch),
+    ("activations", "Activations", lambda r: r.totals.activations * r.batch),
+    ("memory_bytes", "Memory (bytes)", lambda r: r.memory.total),
+    ("layers", "Layers", lambda r: len(r.rows)),
+)
+
+
+def ratio_text(value: int, first: int) -> str:
+    """value / first, written so that small ratios stay readable: '0.000565 (1/1,771)'."""
+    if first == 0:
+        return "-" if value == 0 else "inf"
+    ratio = value / first
+    if ratio == 0 or ratio >= 1:
+        return f"{ratio:,.3g}x" if ratio < 1000 else f"{ratio:,.0f}x"
+    return f"{ratio:.3g}x (1/{first / value:,.0f})"
+
+
+def compare_data(reports: list[Report]) -> dict:
+    """Totals of each spec side by side, with ratios to the first."""
+    first = reports[0]
+    return {
+        "netcalc_json": 1,
+        "specs": [{"name": r.name, "source": r.source, "input_shape": list(r.input_shape),
+                   "output_shape": list(r.output_shape),
+                   **{key: get(r) for key, _, get in METRICS}} for r in reports],
+        "ratios_to_first": [{key: (get(r) / get(first) if get(first) else None)
+                             for key, _, get in METRICS} for r in reports],
+    }
+
+
+def compare_rows(reports: list[Report]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the comparison, as text cells."""
+    header = ["Metric"]
+    for i, r in enumerate(reports):
+        header.append(r.name)
+        if i:
+            header.append(f"{r.name} / {reports[0].name}")
+    rows = [["Input", *_spread([shape_text(r.input_shape) for r in reports])],
+            ["Output", *_spread([shape_text(r.output_shape) for r in reports])]]
+    for _, label, get in METRICS:
+        cells = [f"{get(reports[0]):,}"]
+        for r in reports[1:]:
+            cells += [f"{get(r):,}", ratio_text(get(r), get(reports[0]))]
+        rows.append([label, *cells])
+    return header, rows
+
+
+def _spread(values: list[str]) -> list[str]:
+    return [values[0], *[c for v in values[1:] for c in (v, "")]]
+
+
+def compare_table(reports: list[Report]):
+    """A rich Table comparing the totals of several reports."""
+    from rich import box
+    from rich.table import Table
+
+    header, rows = compare_rows(reports)
+    table = Table(box=box.SIMPLE_HEAD, title="netcalc compare", title_justify="left")
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def compare_markdown(reports: list[Report]) -> str:
+    """The comparison as a markdown table."""
+    header, rows = compare_rows(reports)
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def compare_csv(reports: list[Report]) -> str:
+    """The comparison as CSV with exact figures."""
+    header, rows = compare_rows(reports)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell.replace(",", "") if i else cell for i, cell in enumerate(row)])
+    return buffer.getvalue()
+
+

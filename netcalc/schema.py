@@ -1,0 +1,43 @@
+"""The JSON Schema of a spec file, built from the pydantic models (for editors)."""
+
+from __future__ import annotations
+
+from netcalc.layers import LAYERS
+from netcalc.spec import Block, Spec
+
+EXPRESSION = {"type": "string", "pattern": "\\$", "description": "a $argument expression"}
+
+
+def layer_schema(cls) -> dict:
+    """Arguments of one layer type, each also accepting a $argument expression."""
+    schema = cls.model_json_schema()
+    schema.pop("title", None)
+    properties = {}
+    for name, prop in schema.get("properties", {}).items():
+        properties[name] = {"anyOf": [prop, EXPRESSION], "description": prop.get("description", "")}
+    schema["properties"] = properties
+    return schema
+
+
+def spec_schema() -> dict:
+    """The whole JSON Schema: top level, blocks, and one entry form per layer type."""
+    entry = {"anyOf": [
+        {"type": "string", "description": "a layer without arguments, or a block use",
+         "examples": [cls.kind for cls in LAYERS]},
+        *[{"type": "object", "additionalProperties": False, "required": [cls.kind],
+           "properties": {cls.kind: {"anyOf": [layer_schema(cls), {"type": "null"}]}},
+           "description": (cls.__doc__ or "").strip().splitlines()[0]} for cls in LAYERS],
+        {"type": "object", "minProperties": 1, "maxProperties": 1,
+         "description": "a block use: {block_name: {args..., repeat: N, name: x, from: y}}"},
+    ]}
+    top = Spec.model_json_schema()
+    top["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    top["title"] = "netcalc spec"
+    top["properties"]["layers"] = {"type": "array", "minItems": 1, "items": entry,
+                                   "description": "the network, in order"}
+    block = Block.model_json_schema()
+    block["properties"]["layers"] = {"type": "array", "minItems": 1, "items": entry}
+    top["properties"]["blocks"] = {"type": "object", "additionalProperties": block,
+                                   "description": "reusable blocks"}
+    top.pop("$defs", None)
+    return top
