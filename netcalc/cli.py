@@ -64,6 +64,11 @@ def main_options(
     """netcalc: count what a network design costs before you build it."""
 
 
+def fancy() -> bool:
+    """Colour tables on a terminal; plain text in pipes and under NO_COLOR."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
 def console():
     """A rich Console: colour on a terminal, plain wide text in a pipe or under NO_COLOR."""
     from rich.console import Console
@@ -115,10 +120,12 @@ def count(
                            for i, r in enumerate(reports)), nl=False)
     elif format is Format.markdown:
         typer.echo("\n".join(render.markdown(r, depth) for r in reports), nl=False)
-    else:
+    elif fancy():
         out = console()
         for report in reports:
             out.print(render.rich_table(report, depth))
+    else:
+        typer.echo("\n".join(render.plain_table(r, depth) for r in reports), nl=False)
     if verify:
         _verify(specs, batch, quiet=format is not Format.table)
 

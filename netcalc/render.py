@@ -50,7 +50,7 @@ def _cells(line: Row | GroupRow) -> tuple[str, ...]:
     c = line.counts
     figures = (f"{c.params:,}", f"{c.neurons:,}", f"{c.macs:,}")
     if isinstance(line, GroupRow):
-        kind = f"{line.block} x{line.repeat}" if line.repeat else line.block
+        kind = f"[{line.block} x{line.repeat}]" if line.repeat else f"[{line.block}]"
         first = f"{line.first}-{line.last}"
         return (first, "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
     return (str(line.index), "  " * line.depth + line.name, line.kind,
@@ -92,6 +92,25 @@ def rich_table(report: Report, depth: int | None = None):
     table.add_row("", "total", "", shape_text(report.output_shape), f"{t.params:,}",
                   f"{t.neurons:,}", f"{t.macs:,}", style="bold")
     return table
+
+
+def plain_table(report: Report, depth: int | None = None) -> str:
+    """The table as aligned plain text: for pipes, files and NO_COLOR (fast at any size)."""
+    t = report.totals
+    body = [_cells(line) for line in visible(report, depth)]
+    total = ("", "total", "", shape_text(report.output_shape), f"{t.params:,}", f"{t.neurons:,}",
+             f"{t.macs:,}")
+    widths = [max(len(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
+    right = {0, 4, 5, 6}
+
+    def line(cells) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    rule = "-" * len(line(["-" * w for w in widths]))
+    title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
+    out = [title, "", line(COLUMNS), rule, *map(line, body), rule, line(total), ""]
+    return "\n".join([*out, *summary_lines(report)]) + "\n"
 
 
 def markdown(report: Report, depth: int | None = None) -> str:

@@ -108,7 +108,10 @@ def validate_layer(kind: str, args: dict, where: str, label: str) -> Layer:
     except ValidationError as error:
         fields = field_names(cls)
         seen, lines = set(), []
+        typos = {str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden"}
         for item in error.errors():
+            if item["type"] == "missing" and any(nearest(t, fields[item["loc"][0]]) for t in typos):
+                continue  # the misspelt argument's message already names it
             loc, message = problem(item, fields)
             if loc[:1] not in seen:
                 seen.add(loc[:1])
