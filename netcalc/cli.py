@@ -127,7 +127,7 @@ def count(
     else:
         typer.echo("\n".join(render.plain_table(r, depth) for r in reports), nl=False)
     if verify:
-        _verify(specs, batch, quiet=format is not Format.table)
+        _verify(specs, max(batch, 2), as_json=False)
 
 
 @app.command()
@@ -222,9 +222,167 @@ def zoo(format: FormatOpt = Format.table) -> None:
     console().print(table)
 
 
-def _verify(specs: list[str], batch: int, quiet: bool = False) -> None:
-    typer.echo("error: --verify needs the NumPy backend, which is not built yet", err=True)
-    raise typer.Exit(2)
+def parse_bytes(text: str) -> int:
+    """'2G', '512M', '1.5GiB' or a plain number of bytes."""
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    clean = text.strip().upper().removesuffix("IB").removesuffix("B")
+    number, unit = (clean[:-1], clean[-1]) if clean[-1:] in "KMGT" else (clean, "")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a size like 2G, 512M or 1000000") from None
+    if value <= 0:
+        raise typer.BadParameter("the limit must be positive")
+    return int(value)
+
+
+MemoryOpt = Annotated[str, typer.Option(
+    "--max-memory", help="stop before running if the estimated peak memory exceeds this")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="seed of the weight and input generator")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="float32 or float64")]
+
+
+class ProgressBar:
+    """A rich progress bar on stderr, shown only on a terminal once a run takes over 0.3 s."""
+
+    def __init__(self, label: str):
+        import time
+
+        self.label, self.start, self.bar, self.task = label, time.perf_counter(), None, None
+        self.clock = time.perf_counter
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if not sys.stderr.isatty() or self.clock() - self.start < 0.3 or done == total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done)
+        if done == total:
+            self.bar.stop()
+
+
+@app.command()
+def run(
+    spec: Annotated[str, typer.Argument(help="spec file or zoo:NAME")],
+    batch: BatchOpt = 1,
+    seed: SeedOpt = 0,
+    input: Annotated[str | None, typer.Option("--input", help="input array (.npy)")] = None,
+    weights: Annotated[str | None, typer.Option("--weights", help="weights (.npz) to use")] = None,
+    save_weights: Annotated[str | None, typer.Option(
+        "--save-weights", help="save the weights used to this .npz")] = None,
+    output: Annotated[str | None, typer.Option("--output", help="save the output (.npy)")] = None,
+    dtype: DtypeOpt = "float32",
+    max_memory: MemoryOpt = "2G",
+    format: FormatOpt = Format.table,
+) -> None:
+    """Execute a spec with the NumPy backend and print the output's shape and statistics.
+
+    Example: netcalc run specs/examples/tiny-resnet.yaml --batch 4 --save-weights w.npz
+    """
+    import netcalc
+
+    try:
+        import numpy as np
+
+        from netcalc import backend
+
+        parsed = netcalc.load(spec)
+        x = _load_array(input) if input else None
+        given = backend.load_weights(weights) if weights else None
+        result = backend.run(parsed, x=x, weights=given, seed=seed, batch=batch, dtype=dtype,
+                             max_memory=parse_bytes(max_memory), progress=ProgressBar(spec))
+        if save_weights:
+            backend.save_weights(save_weights, result)
+        if output:
+            np.save(output, result.output)
+    except NetcalcError as error:
+        raise fail(error) from None
+    y = result.output
+    stats = {"spec": parsed.name, "output_shape": list(y.shape), "dtype": str(y.dtype),
+             "mean": float(y.mean()), "std": float(y.std()), "min": float(y.min()),
+             "max": float(y.max()), "finite": bool(np.isfinite(y).all())}
+    if format is Format.json:
+        typer.echo(json.dumps(stats, indent=2))
+        return
+    typer.echo(f"{parsed.name}: output {'x'.join(map(str, y.shape))} {y.dtype}  "
+               f"mean {stats['mean']:.6g}  std {stats['std']:.6g}  "
+               f"min {stats['min']:.6g}  max {stats['max']:.6g}")
+    for path, what in ((save_weights, "weights"), (output, "output")):
+        if path:
+            typer.echo(f"saved {what} to {path}")
+
+
+def _load_array(path: str):
+    import numpy as np
+
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise NetcalcError(f"{path}: cannot read the input array: {error}") from None
+
+
+@app.command()
+def verify(
+    specs: SpecsArg,
+    batch: BatchOpt = 2,
+    seed: SeedOpt = 0,
+    dtype: DtypeOpt = "float32",
+    max_memory: MemoryOpt = "2G",
+    format: FormatOpt = Format.table,
+) -> None:
+    """Execute each spec with real arrays and check every counted figure, layer by layer.
+
+    Compares the output shape, the elements of every weight tensor (weight, bias, running
+    statistics), the neurons and the MACs. Exit code 0 when all agree, 3 on any mismatch.
+
+    Example: netcalc verify specs/dense-vs-conv/*.yaml
+    """
+    _verify(specs, batch, seed=seed, dtype=dtype, max_memory=parse_bytes(max_memory),
+            as_json=format is Format.json)
+
+
+def _verify(specs: list[str], batch: int, seed: int = 0, dtype: str = "float32",
+            max_memory: int = 2 * 1024**3, as_json: bool = False) -> None:
+    import netcalc
+    from netcalc.verify import verify as check
+
+    results = []
+    try:
+        for path in specs:
+            results.append(check(netcalc.load(path), seed=seed, batch=batch, dtype=dtype,
+                                 max_memory=max_memory, progress=ProgressBar(path)))
+    except NetcalcError as error:
+        raise fail(error) from None
+    if as_json:
+        data = [r.to_dict() for r in results]
+        typer.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+    else:
+        for result in results:
+            _print_verification(result)
+    failures = [line for r in results for line in r.failures()]
+    for line in failures:
+        typer.echo(f"mismatch: {line}", err=True)
+    if failures:
+        raise typer.Exit(3)
+
+
+def _print_verification(result) -> None:
+    mark = {True: "ok", False: "MISMATCH"}
+    lines = [f"{result.name}: verify against the NumPy backend ({result.source})"]
+    for c in result.checks:
+        shape = "x".join(map(str, c.output_shape))
+        lines.append(f"  {mark[c.ok]:<8} {c.index:>4}  {c.name:<28} {c.kind:<16} {shape:<14} "
+                     f"params {c.params:>12,}  neurons {c.neurons:>12,}  MACs {c.macs:>16,}")
+        lines.extend(f"           {m}" for m in c.mismatches)
+    agree = sum(c.ok for c in result.checks)
+    lines.append(f"  {agree}/{len(result.checks)} layers agree: "
+                 f"{'all figures verified' if result.ok else 'MISMATCH'}")
+    typer.echo("\n".join(lines))
 
 
 def main() -> None:

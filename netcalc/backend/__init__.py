@@ -1,0 +1,208 @@
+"""The NumPy backend: executes a spec with real arrays (the only package that imports NumPy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+import numpy as np
+
+from netcalc.backend.ops import OPS, Context
+from netcalc.engine import analyze
+from netcalc.errors import NetcalcError, ResourceError, SpecError
+from netcalc.graph import INPUT, expand
+from netcalc.layers import BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
+from netcalc.spec import Spec
+
+DEFAULT_MAX_MEMORY = 2 * 1024**3
+DTYPES = {"float32": np.float32, "float64": np.float64}
+RELUS = (ReLU, ReLU6, LeakyReLU)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What the backend saw at one layer: its output shape and the arrays it allocated."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]  # per sample
+    tensors: dict[str, int]  # element counts of trainable arrays
+    state: dict[str, int]  # element counts of non-trainable arrays
+    neurons: int
+    macs: int
+
+
+@dataclass
+class Result:
+    """The output of a run, every layer's trace, and the weights used (by layer, by tensor)."""
+
+    output: np.ndarray
+    traces: list[Trace] = field(default_factory=list)
+    weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def flat_weights(self) -> dict[str, np.ndarray]:
+        """Weights keyed 'layer/tensor', as saved in .npz files."""
+        return {f"{layer}/{name}": a for layer, ts in self.weights.items() for name, a in ts.items()}
+
+
+def estimate_peak_bytes(spec: Spec, batch: int, itemsize: int) -> int:
+    """Weights plus the largest set of activations alive at once, plus one layer's workspace."""
+    report = analyze(spec, batch=1)
+    graph = expand(spec)
+    last_use = {INPUT: -1}
+    for node in graph.nodes:
+        for i in node.inputs:
+            last_use[i] = node.index
+    sizes = {INPUT: prod(spec.input)}
+    live, peak = sizes[INPUT], 0
+    for node, row in zip(graph.nodes, report.rows, strict=True):
+        sizes[node.index] = prod(row.output_shape)
+        workspace = _workspace(row)
+        peak = max(peak, live + sizes[node.index] + workspace)
+        live += sizes[node.index]
+        for i in set(node.inputs):
+            if last_use.get(i) == node.index:
+                live -= sizes[i]
+    weights = report.totals.params + report.totals.state
+    return (weights + peak * batch) * itemsize
+
+
+def _workspace(row) -> int:
+    """Elements of the im2col-like buffer of a weighted layer: MACs per output channel * groups."""
+    if not row.counts.macs:
+        return 0
+    return 2 * row.counts.macs // max(row.output_shape[0], 1) + prod(row.output_shape)
+
+
+def check_memory(spec: Spec, batch: int, itemsize: int, limit: int) -> int:
+    """Raise ResourceError before any allocation when the run would exceed `limit` bytes."""
+    need = estimate_peak_bytes(spec, batch, itemsize)
+    if need > limit:
+        raise ResourceError(
+            f"{spec.source}: running this spec needs about {need / 2**30:,.2f} GiB "
+            f"(weights + live activations at batch {batch}), over the limit of "
+            f"{limit / 2**30:,.2f} GiB — lower --batch or raise --max-memory (e.g. --max-memory 8G)"
+        )
+    return need
+
+
+def relu_fed(graph) -> set[int]:
+    """Layers whose output reaches a ReLU through batchnorm/dropout only (He init for them)."""
+    consumers: dict[int, list] = {}
+    for node in graph.nodes:
+        for i in node.inputs:
+            consumers.setdefault(i, []).append(node)
+    found = set()
+    for node in graph.nodes:
+        if getattr(node.layer, "activation", None) in ("relu", "relu6", "leaky_relu"):
+            found.add(node.index)
+            continue
+        index = node.index
+        while len(consumers.get(index, [])) == 1:
+            nxt = consumers[index][0]
+            if isinstance(nxt.layer, RELUS):
+                found.add(node.index)
+            if not isinstance(nxt.layer, BatchNorm | Dropout):
+                break
+            index = nxt.index
+    return found
+
+
+def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) -> np.ndarray:
+    """Seeded initial values (documented in the README, 'Backend')."""
+    fan_in = shape[1] * prod(shape[2:]) if len(shape) > 1 else shape[0]
+    fan_out = shape[0] * prod(shape[2:]) if len(shape) > 1 else shape[0]
+    if name in ("weight", "in_proj_weight", "out_proj.weight") and len(shape) > 1:
+        if he:
+            values = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+        else:
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            values = rng.uniform(-limit, limit, shape)
+    elif name == "running_var":
+        values = rng.uniform(0.5, 1.5, shape)
+    elif name == "weight":  # batchnorm and layernorm scales
+        values = rng.uniform(0.5, 1.5, shape)
+    elif name == "scale":
+        values = np.full(shape, layer.init)
+    elif name in ("token", "embedding"):
+        values = rng.normal(0.0, 0.02, shape)
+    else:  # biases and running means: small, non-zero, so that each one shows in the output
+        values = rng.uniform(-0.1, 0.1, shape)
+    return values.astype(dtype)
+
+
+def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] | None = None,
+        seed: int = 0, batch: int = 1, dtype: str = "float32", training: bool = False,
+        max_memory: int = DEFAULT_MAX_MEMORY, progress=None) -> Result:
+    """Execute a spec on real arrays; weights keyed 'layer/tensor' override the seeded ones."""
+    if dtype not in DTYPES:
+        raise NetcalcError(f"dtype must be one of {', '.join(DTYPES)} (got {dtype!r})")
+    np_dtype = DTYPES[dtype]
+    rng = np.random.default_rng(seed)
+    if x is not None:
+        x = np.asarray(x, dtype=np_dtype)
+        if tuple(x.shape[1:]) != tuple(spec.input):
+            raise SpecError(f"input array has shape {list(x.shape)} but the spec expects "
+                            f"[batch, {', '.join(map(str, spec.input))}] — reshape it or fix 'input'")
+        batch = x.shape[0]
+    check_memory(spec, batch, np.dtype(np_dtype).itemsize, max_memory)
+    if x is None:
+        x = rng.standard_normal((batch, *spec.input)).astype(np_dtype)
+    graph = expand(spec)
+    given = dict(weights or {})
+    ctx = Context(training=training, rng=rng)
+    values, result = {INPUT: x}, Result(output=x)
+    last_use = {i: node.index for node in graph.nodes for i in node.inputs}
+    he_init = relu_fed(graph)
+    for node in graph.nodes:
+        op = OPS[type(node.layer)]
+        inputs = [values[i] for i in node.inputs]
+        shapes = op.tensors(node.layer, inputs)
+        he = node.index in he_init
+        tensors = {name: _weight(node.path, name, shape, given, he, node.layer, rng, np_dtype)
+                   for name, shape in shapes.items()}
+        y = op.forward(node.layer, inputs, tensors, ctx)
+        macs = op.macs(node.layer, inputs, tensors, y) if op.macs else 0
+        result.traces.append(Trace(
+            node.path, node.layer.kind, tuple(y.shape[1:]),
+            {n: a.size for n, a in tensors.items() if n not in op.state},
+            {n: a.size for n, a in tensors.items() if n in op.state},
+            y[0].size if op.macs else 0, macs))
+        result.weights[node.path] = tensors
+        values[node.index] = y
+        for i in set(node.inputs):
+            if last_use.get(i) == node.index and i != INPUT:
+                del values[i]
+        if progress:
+            progress(node.index + 1, len(graph.nodes))
+    if given:
+        raise SpecError(f"weights file has tensors that match no layer: {', '.join(sorted(given))}")
+    result.output = y
+    return result
+
+
+def _weight(layer: str, name: str, shape, given: dict, he: bool, spec_layer, rng, dtype):
+    key = f"{layer}/{name}"
+    if not given or key not in given:
+        if given:
+            raise SpecError(f"weights file has no tensor '{key}' (shape {list(shape)})")
+        return init_tensor(name, tuple(shape), he, spec_layer, rng, dtype)
+    array = np.asarray(given.pop(key), dtype=dtype)
+    if tuple(array.shape) != tuple(shape):
+        raise SpecError(f"weights '{key}' has shape {list(array.shape)} but layer {layer} "
+                        f"needs {list(shape)}")
+    return array
+
+
+def load_weights(path: str) -> dict[str, np.ndarray]:
+    """Weights from an .npz file keyed 'layer/tensor'."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (OSError, ValueError) as error:
+        raise SpecError(f"{path}: cannot read weights: {error}") from None
+
+
+def save_weights(path: str, result: Result) -> None:
+    """Save the weights of a run to .npz, keyed 'layer/tensor'."""
+    np.savez(path, **result.flat_weights())
