@@ -44,7 +44,8 @@ def catalog_text(entries: list[dict], markdown: bool = False) -> str:
     lines = []
     for e in entries:
         lines.append(f"### {e['type']}" if markdown else e["type"])
-        lines.append(f"    {e['summary']}" if not markdown else e["summary"])
+        doc = [" ".join(part.split()) for part in e["doc"].split("\n\n")]
+        lines.extend(doc if markdown else [f"    {part}" for part in doc])
         for a in e["arguments"]:
             default = "required" if a["required"] else f"default {a['default']!r}"
             alias = f" (also: {', '.join(a['aliases'])})" if a["aliases"] else ""
