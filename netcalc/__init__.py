@@ -30,6 +30,6 @@ def run(spec, x=None, weights=None, seed: int = 0, **options):
 
 def verify(spec, **options):
     """Check every counted figure of a spec against real arrays; returns a Verification."""
-    from netcalc.verify import verify as verify_spec
+    from netcalc.verification import verify as verify_spec
 
     return verify_spec(spec if isinstance(spec, Spec) else load(spec), **options)

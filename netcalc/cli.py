@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -38,7 +38,7 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -349,7 +349,7 @@ def verify(
 def _verify(specs: list[str], batch: int, seed: int = 0, dtype: str = "float32",
             max_memory: int = 2 * 1024**3, as_json: bool = False) -> None:
     import netcalc
-    from netcalc.verify import verify as check
+    from netcalc.verification import verify as check
 
     results = []
     try:

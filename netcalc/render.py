@@ -9,7 +9,7 @@ import csv
 import io
 import json
 
-from netcalc.report import Counts, GroupRow, Report, Row
+from netcalc.report import GroupRow, Report, Row
 
 COLUMNS = ("#", "Layer", "Type", "Output shape", "Params", "Neurons", "MACs")
 

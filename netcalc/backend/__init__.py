@@ -118,9 +118,7 @@ def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) 
         else:
             limit = np.sqrt(6.0 / (fan_in + fan_out))
             values = rng.uniform(-limit, limit, shape)
-    elif name == "running_var":
-        values = rng.uniform(0.5, 1.5, shape)
-    elif name == "weight":  # batchnorm and layernorm scales
+    elif name == "running_var" or name == "weight":
         values = rng.uniform(0.5, 1.5, shape)
     elif name == "scale":
         values = np.full(shape, layer.init)

@@ -103,7 +103,7 @@ def conv_transpose(x, weight, bias, stride, padding, output_padding, dilation, g
         )
         y[(slice(None),) * 3 + dst] += cols[(slice(None),) * 3 + offs]
     out_sp = [fl - 2 * p for fl, p in zip(full, padding, strict=True)]  # (L-1)s-2p+d(k-1)+op+1
-    y = y[(slice(None),) * 3 + tuple(slice(p, p + o) for p, o in zip(padding, out_sp))]
+    y = y[(slice(None),) * 3 + tuple(slice(p, p + o) for p, o in zip(padding, out_sp, strict=True))]
     y = y.reshape(n, groups * fg, *out_sp)  # (N, F, *O)
     if bias is not None:
         y = y + _channel_shape(np.asarray(bias, dtype=x.dtype), y.ndim)
@@ -125,7 +125,7 @@ def max_pool(x, size, stride, padding, dilation, ceil_mode):
     # ceil_mode may need more than p on the right; extra cells are -inf so never win
     pads = [
         (p, max((o - 1) * s + d * (k - 1) + 1 - p - length, 0))
-        for length, k, s, p, d, o in zip(in_sp, size, stride, padding, dilation, out_sp)
+        for length, k, s, p, d, o in zip(in_sp, size, stride, padding, dilation, out_sp, strict=True)
     ]
     xp = _pad(x, pads, value=-np.inf)
     win = _windows(xp, size, stride, dilation, out_sp)  # (N, C, *O, *K)
@@ -142,7 +142,7 @@ def avg_pool(x, size, stride, padding, ceil_mode, count_include_pad):
     )
     pads = [
         (p, max((o - 1) * s + k - p - length, 0))
-        for length, k, s, p, o in zip(in_sp, size, stride, padding, out_sp)
+        for length, k, s, p, o in zip(in_sp, size, stride, padding, out_sp, strict=True)
     ]
     xp = _pad(x, pads)
     sums = _windows(xp, size, stride, (1,) * nd, out_sp).sum(axis=tuple(range(-nd, 0)))
@@ -150,7 +150,7 @@ def avg_pool(x, size, stride, padding, ceil_mode, count_include_pad):
     # [-p, L+p) (count_include_pad) or inside the input [0, L); a window past L+p is clipped
     divisor = np.ones((1,) * nd, dtype=np.int64)
     empty = np.zeros((1,) * nd, dtype=bool)
-    for axis, (length, k, s, p, o) in enumerate(zip(in_sp, size, stride, padding, out_sp)):
+    for axis, (length, k, s, p, o) in enumerate(zip(in_sp, size, stride, padding, out_sp, strict=True)):
         start = np.arange(o) * s - p  # (O,)
         end = np.minimum(start + k, length + p)
         inside = np.minimum(end, length) - np.maximum(start, 0)
@@ -195,21 +195,27 @@ def global_max_pool(x):
 
 
 def upsample_nearest(x, size, scales=None):
-    """PyTorch 'nearest' upsampling to size: src = min(floor(dst * scale), L - 1), float32 math."""
+    """PyTorch 'nearest' upsampling to size: src = min(floor(dst * in/out), L - 1) per axis."""
     nd = len(size)
     scales = scales or (None,) * nd
+    # PyTorch (UpSampleKernel.cpp) has two index rules. A 2-D output with H + W <= 128 takes
+    # nearest_idx: copy when out == L, dst >> 1 when out == 2L, else float32 scale and product.
+    # Everything else takes HelperInterpNearest: no shortcuts, scale and product in the tensor's
+    # precision, rounded to float32 before the floor. They differ only when a scale factor is
+    # given or dst * scale lands on an integer.
+    shortcuts = nd == 2 and sum(size) <= 128
     y = x
     for axis, o, sc in zip(range(x.ndim - nd, x.ndim), size, scales, strict=True):
         length = x.shape[axis]
         dst = np.arange(o)
-        if o == length:
+        if shortcuts and o == length:
             src = dst
-        elif o == 2 * length:
+        elif shortcuts and o == 2 * length:
             src = dst >> 1
         else:
-            # PyTorch computes this index in float32 whatever the tensor dtype
-            scale = np.float32(1.0 / sc) if sc else np.float32(length) / np.float32(o)
-            src = np.floor(dst.astype(np.float32) * scale).astype(np.int64)
+            dt = np.float32 if shortcuts else x.dtype.type
+            scale = dt(1.0 / sc) if sc else dt(length) / dt(o)
+            src = np.floor((dst.astype(dt) * scale).astype(np.float32)).astype(np.int64)
             src = np.minimum(src, length - 1)
         y = y.take(src, axis=axis)
     return y
@@ -231,8 +237,12 @@ def upsample_linear(x, size, align_corners=False, scales=None):
             src = scale * dst
         else:
             scale = dt(1.0 / sc) if sc else dt(length) / dt(o)
-            src = np.maximum(scale * (dst + dt(0.5)) - dt(0.5), dt(0))
-        i0 = np.minimum(np.floor(src).astype(np.int64), length - 1)  # (O,)
+            # PyTorch's build fuses scale * (dst + 0.5) - 0.5 into one fma; evaluating it in float64
+            # and rounding once reproduces that for float32 (float64 is unaffected)
+            src = (np.float64(scale) * (dst + dt(0.5)).astype(np.float64) - 0.5).astype(dt)
+            src = np.maximum(src, dt(0))
+        # floorf: PyTorch rounds the source index to float32 before the floor
+        i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), length - 1)  # (O,)
         lam1 = np.clip(src - i0.astype(dt), dt(0), dt(1))
         i1 = i0 + (i0 < length - 1)
         shape = [1] * x.ndim
@@ -285,7 +295,7 @@ def dense(x, weight, bias):
 
 # Cephes ndtr.c (S. L. Moshier) rational approximations: relative error about 2e-16 in float64.
 # erf(x) = x T(x^2) / U(x^2) for |x| <= 1; erfc(a) = exp(-a^2) P(a) / Q(a) for 1 < a < 8, and
-# exp(-a^2) R(a) / S(a) beyond. Q, U, S have an implicit leading coefficient 1.
+# exp(-a^2) R(a) / S(a) beyond. The leading 1 of U, Q, S (implicit in Cephes) is written out.
 _ERF_T = (
     9.60497373987051638749e0,
     9.00260197203842689217e1,
@@ -460,8 +470,7 @@ def attention(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias, h
     hd = d // heads
     qkv = dense(x, in_proj_weight, in_proj_bias)  # (N, T, 3D)
     q, k, v = (
-        qkv[..., i * d : (i + 1) * d].reshape(n, t, heads, hd).transpose(0, 2, 1, 3)
-        for i in range(3)
+        qkv[..., i * d : (i + 1) * d].reshape(n, t, heads, hd).transpose(0, 2, 1, 3) for i in range(3)
     )  # (N, h, T, hd) each
     scores = (q @ k.transpose(0, 1, 3, 2)) / x.dtype.type(math.sqrt(hd))  # (N, h, T, T)
     ctx = softmax(scores, axis=-1) @ v  # (N, h, T, hd)
