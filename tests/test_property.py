@@ -171,7 +171,7 @@ def test_generator_reaches_every_layer_type():
     """Guard: the random networks exercise every layer type the engine knows (or it's listed)."""
     seen: set[str] = set()
 
-    @settings(max_examples=400, deadline=None, database=None,
+    @settings(max_examples=400, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(networks())
     def collect(spec):
