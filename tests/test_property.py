@@ -27,7 +27,7 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
     per_axis = st.one_of(small, st.lists(small, min_size=rank, max_size=rank))
     kind = draw(st.sampled_from(["conv", "conv", "convt", "maxpool", "avgpool", "upsample",
                                  "adaptive", "global", "batchnorm", "shuffle", "crop",
-                                 "layer_scale", "dropout", "act"]))
+                                 "layer_scale", "dropout", "slice", "act"]))
     if kind == "conv":
         groups = draw(st.sampled_from([g for g in (1, 2, channels) if channels % g == 0]))
         args = {"filters": groups * draw(st.integers(1, 3)), "kernel": draw(per_axis),
@@ -70,6 +70,9 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
         return {"batchnorm": {"affine": draw(st.booleans())}}
     if kind == "dropout":
         return {"dropout": {"rate": draw(st.sampled_from([0.0, 0.25, 0.5]))}}
+    if kind == "slice":
+        return {"slice": {"axis": draw(st.integers(0, rank)), "start": draw(st.integers(-2, 1)),
+                          "end": draw(st.one_of(st.none(), st.integers(-1, 3)))}}
     if kind == "layer_scale":
         return {"layer_scale": {"init": 0.5}}
     return draw(st.sampled_from(ACTIVATIONS))

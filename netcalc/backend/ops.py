@@ -217,6 +217,12 @@ def _concat(layer, inputs, w, ctx):
     return np.concatenate(inputs, axis=axis)
 
 
+def _slice(layer, inputs, w, ctx):
+    index = [slice(None)] * inputs[0].ndim
+    index[layer.axis + 1] = slice(layer.start, layer.end)
+    return inputs[0][tuple(index)]
+
+
 def _select(layer, inputs, w, ctx):
     return np.take(inputs[0], layer.index, axis=layer.axis + 1)
 
@@ -279,6 +285,7 @@ OPS: dict[type, Op] = {
     L.Permute: Op(_no_tensors, lambda layer, inputs, w, ctx: inputs[0].transpose(
         0, *(d + 1 for d in layer.dims))),
     L.Select: Op(_no_tensors, _select),
+    L.Slice: Op(_no_tensors, _slice),
     L.CenterCrop: Op(_no_tensors, _center_crop),
     L.ChannelShuffle: Op(_no_tensors,
                          lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)),

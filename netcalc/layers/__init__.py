@@ -45,6 +45,7 @@ from netcalc.layers.reshape import (
     Permute,
     Reshape,
     Select,
+    Slice,
     Upsample,
 )
 from netcalc.layers.transformer import Attention, ClassToken, PosEmbedding
@@ -54,7 +55,7 @@ LAYERS: tuple[type[Layer], ...] = (
     Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d,
     MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d,
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, GlobalAvgPool, GlobalMaxPool,
-    Upsample, Flatten, Reshape, Permute, Select, CenterCrop, ChannelShuffle,
+    Upsample, Flatten, Reshape, Permute, Select, Slice, CenterCrop, ChannelShuffle,
     Dropout, BatchNorm, LayerNorm, LayerScale,
     Add, Multiply, Concat,
     ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, GELU, SiLU, ELU, Hardswish, Hardsigmoid,

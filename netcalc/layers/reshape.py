@@ -91,6 +91,27 @@ class Select(Layer):
         return shape[: self.axis] + shape[self.axis + 1:]
 
 
+class Slice(Layer):
+    """Keeps x[start:end] along a sample axis (Python slice rules): ShuffleNet's channel split."""
+
+    kind = "slice"
+    axis: NonNegativeInt = arg(0, "axis", "dim", doc="sample axis (0: channels)")
+    start: int = arg(0, doc="first index kept; negative counts from the end")
+    end: int | None = arg(None, "end", "stop", doc="index after the last kept; default the end")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if self.axis >= len(shape):
+            raise ShapeError(f"slice axis {self.axis} does not exist in input {list(shape)}")
+        size = len(range(shape[self.axis])[self.start:self.end])
+        if size == 0:
+            raise ShapeError(
+                f"slice {self.start}:{self.end} of axis {self.axis} (size {shape[self.axis]}) "
+                "is empty — check start and end"
+            )
+        return (*shape[: self.axis], size, *shape[self.axis + 1:])
+
+
 class CenterCrop(Layer):
     """Crops the spatial axes around the centre to `size` (U-Net's skip connections)."""
 
