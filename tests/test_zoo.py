@@ -1,0 +1,89 @@
+"""The model zoo reproduces published figures exactly.
+
+Params and GFLOPS: the torchvision docs' table of classification weights (the same numbers as
+`weights.meta["num_params"]` and `["_ops"]` in torchvision 0.29 source). Exact MACs and buffers: torch
+2.14.1 / torchvision 0.29.1 models, summed with forward hooks the fvcore way (conv: output elements *
+in_channels / groups * kh * kw; transposed conv: input elements * out_channels / groups * kh * kw;
+linear: rows * in * out; MultiheadAttention: N*D*3D + 2*N*N*D + N*D*D; nothing else), batch 1.
+The torch figures agree with the published ones: resnet50 4,089,184,256 and alexnet 714,188,480 MACs
+are the exact counts behind torchvision's 4.09 and 0.71 GFLOPS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import netcalc
+
+ZOO = Path(netcalc.__file__).parent / "zoo"
+
+# name: (params, batchnorm running statistics, MACs, published GFLOPS or None, output shape)
+EXPECTED = {
+    # 61,706: the LeNet-5 (ReLU, max pool) figure; MACs by hand: 117,600 + 240,000 + 48,000 + 10,080 + 840
+    "lenet5": (61_706, 0, 416_520, None, (10,)),
+    # torchvision docs, AlexNet_Weights.IMAGENET1K_V1: 61,100,840 params, 0.71 GFLOPS
+    "alexnet": (61_100_840, 0, 714_188_480, 0.71, (1000,)),
+    # torchvision docs, VGG16_Weights.IMAGENET1K_V1: 138,357,544 params, 15.47 GFLOPS
+    "vgg16": (138_357_544, 0, 15_470_264_320, 15.47, (1000,)),
+    # torchvision docs, ResNet18_Weights.IMAGENET1K_V1: 11,689,512 params, 1.81 GFLOPS
+    "resnet18": (11_689_512, 9_600, 1_814_073_344, 1.81, (1000,)),
+    # torchvision docs, ResNet50_Weights.IMAGENET1K_V1: 25,557,032 params, 4.09 GFLOPS
+    "resnet50": (25_557_032, 53_120, 4_089_184_256, 4.09, (1000,)),
+    # torchvision docs, MobileNet_V2_Weights.IMAGENET1K_V1: 3,504,872 params, 0.30 GFLOPS
+    "mobilenet_v2": (3_504_872, 34_112, 300_774_272, 0.30, (1000,)),
+    # Ronneberger et al. 2015, Fig. 1 (1x572x572 -> 2x388x388); counts from the torch reference model
+    "unet": (31_030_658, 0, 150_428_424_448, None, (2, 388, 388)),
+    # torchvision docs, ViT_B_16_Weights.IMAGENET1K_V1: 86,567,656 params, 17.56 GFLOPS
+    "vit_b_16": (86_567_656, 0, 17_563_828_224, 17.56, (1000,)),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def zoo(request):
+    """(name, report) of one zoo spec, analyzed through the public API."""
+    return request.param, netcalc.analyze(netcalc.load(ZOO / f"{request.param}.yaml"))
+
+
+def test_params_are_exact(zoo):
+    name, report = zoo
+    assert report.params == EXPECTED[name][0]
+
+
+def test_batchnorm_state_is_exact(zoo):
+    name, report = zoo
+    assert report.totals.state == EXPECTED[name][1]
+
+
+def test_macs_are_exact(zoo):
+    name, report = zoo
+    assert report.totals.macs == EXPECTED[name][2]
+
+
+@pytest.mark.parametrize("name", [n for n, e in sorted(EXPECTED.items()) if e[3] is not None])
+def test_macs_round_to_published_gflops(name):
+    report = netcalc.analyze(netcalc.load(ZOO / f"{name}.yaml"))
+    assert round(report.totals.macs / 1e9, 2) == EXPECTED[name][3]
+
+
+def test_output_shape(zoo):
+    name, report = zoo
+    assert report.output_shape == EXPECTED[name][4]
+
+
+def test_unet_maps_572_to_388():
+    report = netcalc.analyze(netcalc.load(ZOO / "unet.yaml"))
+    assert report.input_shape == (1, 572, 572)
+    assert report.output_shape == (2, 388, 388)
+
+
+def test_every_spec_is_written_with_blocks():
+    for name in EXPECTED:
+        spec = netcalc.load(ZOO / f"{name}.yaml")
+        assert spec.blocks, f"{name} defines no blocks"
+
+
+def test_zoo_specs_load_by_zoo_name():
+    report = netcalc.analyze(netcalc.load("zoo:resnet18"))
+    assert report.params == EXPECTED["resnet18"][0]
