@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import netcalc
+from netcalc.graph import expand
 
 ZOO = Path(netcalc.__file__).parent / "zoo"
 
@@ -37,6 +38,22 @@ EXPECTED = {
     "unet": (31_030_658, 0, 150_428_424_448, None, (2, 388, 388)),
     # torchvision docs, ViT_B_16_Weights.IMAGENET1K_V1: 86,567,656 params, 17.56 GFLOPS
     "vit_b_16": (86_567_656, 0, 17_563_828_224, 17.56, (1000,)),
+    # torchvision docs, MobileNet_V3_Small_Weights.IMAGENET1K_V1: 2,542,856 params, 0.06 GFLOPS
+    "mobilenet_v3_small": (2_542_856, 12_112, 56_510_400, 0.06, (1000,)),
+    # torchvision docs, ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1: 2,278,604 params, 0.14 GFLOPS
+    "shufflenet_v2_x1_0": (2_278_604, 16_180, 144_907_992, 0.14, (1000,)),
+    # torchvision docs, ConvNeXt_Tiny_Weights.IMAGENET1K_V1: 28,589,128 params, 4.46 GFLOPS
+    "convnext_tiny": (28_589_128, 0, 4_455_531_264, 4.46, (1000,)),
+    # torchvision docs, EfficientNet_B0_Weights.IMAGENET1K_V1: 5,288,548 params, 0.39 GFLOPS
+    "efficientnet_b0": (5_288_548, 42_016, 385_814_752, 0.39, (1000,)),
+}
+
+# weights.meta["_ops"] in torchvision 0.29 source gives three decimals where the docs round to two
+PUBLISHED_OPS = {
+    "mobilenet_v3_small": 0.057,
+    "shufflenet_v2_x1_0": 0.145,
+    "convnext_tiny": 4.456,
+    "efficientnet_b0": 0.386,
 }
 
 
@@ -67,6 +84,12 @@ def test_macs_round_to_published_gflops(name):
     assert round(report.totals.macs / 1e9, 2) == EXPECTED[name][3]
 
 
+@pytest.mark.parametrize("name", sorted(PUBLISHED_OPS))
+def test_macs_round_to_published_ops(name):
+    report = netcalc.analyze(netcalc.load(ZOO / f"{name}.yaml"))
+    assert round(report.totals.macs / 1e9, 3) == PUBLISHED_OPS[name]
+
+
 def test_output_shape(zoo):
     name, report = zoo
     assert report.output_shape == EXPECTED[name][4]
@@ -82,6 +105,30 @@ def test_every_spec_is_written_with_blocks():
     for name in EXPECTED:
         spec = netcalc.load(ZOO / f"{name}.yaml")
         assert spec.blocks, f"{name} defines no blocks"
+
+
+def test_convnext_layer_scales_are_counted():
+    # torchvision CNBlock.layer_scale is an nn.Parameter of shape (dim, 1, 1) in each of the
+    # 3 + 3 + 9 + 3 blocks: 96*3 + 192*3 + 384*9 + 768*3 = 6,624 of the 28,589,128 parameters
+    report = netcalc.analyze(netcalc.load(ZOO / "convnext_tiny.yaml"))
+    assert sum(r.counts.params for r in report.rows if r.kind == "layer_scale") == 6_624
+
+
+# specs/examples/inception-block.yaml: torchvision InceptionC(768, channels_7x7=128) followed by
+# nn.AvgPool2d(3, 1, 1, count_include_pad=False), on 768x17x17; torch 2.14.1 / torchvision 0.29.1,
+# forward hooks (fvcore convention): 1,297,408 params, 3,072 buffers, 374,063,104 MACs
+INCEPTION_BLOCK = Path(__file__).resolve().parents[1] / "specs" / "examples" / "inception-block.yaml"
+
+
+def test_inception_block_matches_torchvision():
+    spec = netcalc.load(INCEPTION_BLOCK)
+    report = netcalc.analyze(spec)
+    assert (report.params, report.totals.state, report.totals.macs) == (1_297_408, 3_072, 374_063_104)
+    assert report.output_shape == (768, 17, 17)
+    layers = [node.layer for node in expand(spec).nodes]
+    kernels = {layer.kernel for layer in layers if layer.kind == "conv2d"}
+    assert {(1, 7), (7, 1)} <= kernels
+    assert [layer.count_include_pad for layer in layers if layer.kind == "avgpool2d"] == [True, False]
 
 
 def test_zoo_specs_load_by_zoo_name():
