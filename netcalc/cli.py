@@ -73,8 +73,10 @@ def console():
     """A rich Console: colour on a terminal, plain wide text in a pipe or under NO_COLOR."""
     from rich.console import Console
 
-    if sys.stdout.isatty():
-        return Console(no_color="NO_COLOR" in os.environ or None)
+    if fancy():
+        return Console()
+    if sys.stdout.isatty():  # NO_COLOR: no colour, bold or italic escapes at all, terminal width
+        return Console(no_color=True, color_system=None)
     return Console(width=200, no_color=True, color_system=None)
 
 
@@ -172,8 +174,9 @@ def layers(
 
     try:
         entries = catalog(kinds or [])
-    except NetcalcError as error:
-        raise fail(error) from None
+    except NetcalcError as error:  # no spec involved: a wrong command line, so exit code 2
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
     if format is Format.json:
         typer.echo(json.dumps(entries, indent=2))
         return
@@ -373,16 +376,61 @@ def _verify(specs: list[str], batch: int, seed: int = 0, dtype: str = "float32",
 
 def _print_verification(result) -> None:
     mark = {True: "ok", False: "MISMATCH"}
-    lines = [f"{result.name}: verify against the NumPy backend ({result.source})"]
+    name_w = max([len(c.name) for c in result.checks] + [5])
+    kind_w = max([len(c.kind) for c in result.checks] + [4])
+    shape_w = max([len("x".join(map(str, c.output_shape))) for c in result.checks] + [5])
+    lines = [f"{result.name}: engine vs NumPy backend ({result.source})",
+             f"  {'':<8} {'#':>4}  {'Layer':<{name_w}}  {'Type':<{kind_w}}  {'Shape':<{shape_w}}"
+             f"  {'Params':>12}  {'Neurons':>12}  {'MACs':>16}"]
     for c in result.checks:
         shape = "x".join(map(str, c.output_shape))
-        lines.append(f"  {mark[c.ok]:<8} {c.index:>4}  {c.name:<28} {c.kind:<16} {shape:<14} "
-                     f"params {c.params:>12,}  neurons {c.neurons:>12,}  MACs {c.macs:>16,}")
+        lines.append(f"  {mark[c.ok]:<8} {c.index:>4}  {c.name:<{name_w}}  {c.kind:<{kind_w}}  "
+                     f"{shape:<{shape_w}}  {c.params:>12,}  {c.neurons:>12,}  {c.macs:>16,}")
         lines.extend(f"           {m}" for m in c.mismatches)
     agree = sum(c.ok for c in result.checks)
-    lines.append(f"  {agree}/{len(result.checks)} layers agree: "
-                 f"{'all figures verified' if result.ok else 'MISMATCH'}")
+    verdict = "every figure verified" if result.ok else "MISMATCH"
+    lines.append(f"  {agree}/{len(result.checks)} layers agree (shapes, tensors, neurons, MACs): "
+                 f"{verdict}")
     typer.echo("\n".join(lines))
+
+
+@app.command()
+def export(
+    spec: Annotated[str, typer.Argument(help="spec file or zoo:NAME")],
+    output: Annotated[str, typer.Option("--output", "-o", help="the .onnx file to write")],
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="weights (.npz, as saved by run --save-weights); default: seeded")] = None,
+    seed: SeedOpt = 0,
+    opset: Annotated[int, typer.Option("--opset", help="ONNX opset version, 17 or later")] = 17,
+    max_memory: MemoryOpt = "2G",
+) -> None:
+    """Write the spec as an ONNX model with the backend's weights (for Netron or any ONNX runtime).
+
+    Every layer's output is named after the layer; weights are initializers named
+    'layer/tensor'. Needs the onnx extra: pip install netcalc[onnx].
+
+    Example: netcalc export zoo:resnet18 -o resnet18.onnx
+    """
+    import math
+
+    import netcalc
+
+    try:
+        from netcalc.export_onnx import require_onnx, save, to_onnx
+
+        require_onnx()
+        from netcalc import backend
+
+        parsed = netcalc.load(spec)
+        given = backend.load_weights(weights) if weights else None
+        model = to_onnx(parsed, weights=given, seed=seed, opset=opset,
+                        max_memory=parse_bytes(max_memory))
+        count = sum(math.prod(t.dims) for t in model.graph.initializer)
+        written = save(model, output)
+    except NetcalcError as error:
+        raise fail(error) from None
+    typer.echo(f"{parsed.name}: wrote {written} (opset {opset}, {len(model.graph.node):,} nodes, "
+               f"{count:,} weights)")
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ def analyze(spec: Spec, batch: int = 1) -> Report:
         name=spec.name, description=spec.description, source=spec.source,
         input_shape=tuple(spec.input), output_shape=rows[-1].output_shape, dtype=spec.dtype,
         batch=batch, rows=rows, groups=_groups(graph, rows), totals=totals, memory=memory,
-        warnings=tuple(w for r in rows if (w := _warning(r))),
+        warnings=_unused(graph),
     )
 
 
@@ -77,8 +77,11 @@ def _groups(graph: Graph, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
     return tuple(result)
 
 
-def _warning(row: Row) -> str | None:
-    if row.kind == "dense" and len(row.input_shapes[0]) > 1:
-        return (f"layer {row.index} 'dense' ({row.name}) acts on the last axis of "
-                f"{list(row.input_shapes[0])}; add flatten before it for a fully connected layer")
-    return None
+def _unused(graph: Graph) -> tuple[str, ...]:
+    """Layers whose output nothing takes (the last layer is the network's output)."""
+    used = {i for node in graph.nodes for i in node.inputs}
+    return tuple(
+        f"layer {n.index} '{n.layer.kind}' ({n.path}): its output is never used; its parameters "
+        "and MACs are still counted — connect it with from: or remove it"
+        for n in graph.nodes[:-1] if n.index not in used
+    )

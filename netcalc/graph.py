@@ -11,6 +11,7 @@ from netcalc.layers import BY_KIND, Layer
 from netcalc.spec import Spec, nearest, validate_layer
 
 MAX_LAYERS = 200_000
+MAX_NESTING = 64  # blocks inside blocks; deeper would exhaust Python's recursion
 INPUT = -1  # node index of the network's input
 RESERVED = ("repeat", "name", "from")
 
@@ -51,6 +52,10 @@ def expand(spec: Spec) -> Graph:
     """The flat graph of a spec (cached on the spec)."""
     cached = getattr(spec, "_graph", None)
     if cached is None:
+        for name in spec.blocks:
+            if name in BY_KIND:
+                raise SpecError(f"{spec.where(('blocks', name))}: block '{name}' has the name of a "
+                                "layer type, which it would hide — rename the block")
         builder = _Builder(spec)
         builder.scope(spec.layers, ("layers",), "", INPUT, {}, (), ())
         cached = Graph(tuple(builder.nodes), tuple(builder.groups))
@@ -101,6 +106,9 @@ class _Builder:
                     values = substitute(values, args)
                 except ArithError as error:
                     raise SpecError(f"{where}: layer {i} '{kind}': {error}") from None
+                except (RecursionError, MemoryError):  # Python's parser on a huge expression
+                    raise SpecError(f"{where}: layer {i} '{kind}': an argument expression is too "
+                                    "long or nested too deeply") from None
             parsed.append((kind, values, where))
         local = self._names(parsed, prefix)
         outputs: list[int] = []
@@ -210,6 +218,9 @@ class _Builder:
         if kind in stack:
             chain = " -> ".join([*stack[stack.index(kind):], kind])
             raise SpecError(f"{where}: {label}: block '{kind}' uses itself ({chain})")
+        if len(stack) >= MAX_NESTING:
+            raise SpecError(f"{where}: {label}: blocks nest more than {MAX_NESTING} deep "
+                            f"({' -> '.join(stack[:3])} -> ...) — flatten some of them")
         if len(inputs) != 1:
             raise SpecError(f"{where}: {label}: a block takes one input but from names "
                             f"{len(inputs)}")

@@ -34,12 +34,11 @@ def visible(report: Report, depth: int | None) -> list[Row | GroupRow]:
     opened: set[str] = set()
     for row in report.rows:
         for level, path in enumerate(row.groups):
-            if path in opened:
-                continue
-            opened.add(path)
-            lines.append(groups[path])
+            if path not in opened:
+                opened.add(path)
+                lines.append(groups[path])
             if depth is not None and level >= depth:
-                break
+                break  # collapsed here: neither deeper headers nor the row
         else:
             if depth is None or len(row.groups) <= depth:
                 lines.append(row)
@@ -83,7 +82,9 @@ def rich_table(report: Report, depth: int | None = None):
                   caption_justify="left", title_justify="left")
     for name in COLUMNS:
         numeric = name in ("Params", "Neurons", "MACs", "#")
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=True)
+        # a narrow terminal wraps the names and shapes, never the numbers
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric,
+                         overflow="ellipsis" if numeric else "fold")
     for line in visible(report, depth):
         style = "bold cyan" if isinstance(line, GroupRow) else None
         table.add_row(*_cells(line), style=style)
@@ -131,7 +132,7 @@ def markdown(report: Report, depth: int | None = None) -> str:
 
 
 def csv_text(report: Report) -> str:
-    """One CSV line per layer, every figure exact."""
+    """One CSV line per layer, every figure exact and per sample (like the JSON layers)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["spec", "index", "name", "type", "depth", "inputs", "output_shape", "params",
@@ -140,7 +141,7 @@ def csv_text(report: Report) -> str:
         c = r.counts
         writer.writerow([report.name, r.index, r.name, r.kind, r.depth, " ".join(r.inputs),
                          shape_text(r.output_shape), c.params, c.state, c.neurons,
-                         c.macs * report.batch, c.activations * report.batch])
+                         c.macs, c.activations])
     return buffer.getvalue()
 
 
@@ -213,7 +214,9 @@ def compare_table(reports: list[Report]):
     header, rows = compare_rows(reports)
     table = Table(box=box.SIMPLE_HEAD, title="netcalc compare", title_justify="left")
     for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+        value = i == 1 or (i > 1 and i % 2 == 0)  # the others: metric names and ratios, which wrap
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=value,
+                         overflow="ellipsis" if value else "fold")
     for row in rows:
         table.add_row(*row)
     return table

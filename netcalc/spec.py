@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, Layer
 from netcalc.layers.base import PositiveInt
+from netcalc.yamlio import _check_size as check_size
 from netcalc.yamlio import line_of, parse
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
@@ -137,8 +138,11 @@ def load(source: str | Path | dict) -> Spec:
 
 def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
     lines = []
+    typos = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden"]
     for item in error.errors():
         loc = tuple(item["loc"])
+        if item["type"] == "missing" and any(nearest(t, [loc[-1]]) for t in typos):
+            continue  # the misspelt key's message already suggests it
         line = line_of(raw, loc)
         where = f"{origin}:{line}" if line else origin
         path = ".".join(str(p) for p in loc if p not in {"str", "dict[str,any]", "is-instance[Layer]"})
@@ -157,19 +161,22 @@ def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
 def read(source: str | Path | dict) -> tuple[Any, str]:
     """The raw data of a spec and a label for messages."""
     if isinstance(source, dict):
+        check_size(source, "<dict>")  # shared sub-lists are a dict's YAML aliases
         return source, "<dict>"
     if isinstance(source, str) and source.startswith("zoo:"):
         from netcalc.zoo import zoo_path
 
         path = zoo_path(source[4:])
         return parse(path.read_text(), source), source
-    if isinstance(source, str) and "\n" in source:
-        return parse(source), "<string>"
+    if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
+        return parse(source), "<string>"  # YAML text; one line of it is a flow mapping
+    if not str(source).strip():
+        raise SpecError("no spec given: pass a YAML or JSON file, YAML text, a dict or zoo:NAME")
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:  # ValueError: undecodable text, a NUL in the path
         raise SpecError(f"{path}: cannot read: {error}") from None
     return parse(text, str(path), is_json=path.suffix == ".json"), str(path)

@@ -66,6 +66,9 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
         mark = error.problem_mark or error.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = error.problem or error.context or "invalid YAML"
+        opened = error.context_mark
+        if error.context and opened and error.problem_mark and opened.line != mark.line:
+            problem += f" ({error.context} that starts at line {opened.line + 1})"
         raise SpecError(f"{source}{line}: invalid YAML: {problem}") from None
     except yaml.YAMLError as error:
         raise SpecError(f"{source}: invalid YAML: {error}") from None

@@ -11,7 +11,7 @@ from netcalc.backend.ops import OPS, Context
 from netcalc.engine import analyze
 from netcalc.errors import NetcalcError, ResourceError, SpecError
 from netcalc.graph import INPUT, expand
-from netcalc.layers import BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
+from netcalc.layers import Attention, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
 from netcalc.spec import Spec
 
 DEFAULT_MAX_MEMORY = 2 * 1024**3
@@ -57,7 +57,7 @@ def estimate_peak_bytes(spec: Spec, batch: int, itemsize: int) -> int:
     live, peak = sizes[INPUT], 0
     for node, row in zip(graph.nodes, report.rows, strict=True):
         sizes[node.index] = prod(row.output_shape)
-        workspace = _workspace(row)
+        workspace = _workspace(row, node.layer)
         peak = max(peak, live + sizes[node.index] + workspace)
         live += sizes[node.index]
         for i in set(node.inputs):
@@ -67,8 +67,11 @@ def estimate_peak_bytes(spec: Spec, batch: int, itemsize: int) -> int:
     return (weights + peak * batch) * itemsize
 
 
-def _workspace(row) -> int:
-    """Elements of the im2col-like buffer of a weighted layer: MACs per output channel * groups."""
+def _workspace(row, layer) -> int:
+    """Elements of the temporary buffers of a weighted layer (im2col columns, attention scores)."""
+    if isinstance(layer, Attention):
+        n, d = row.input_shapes[0]
+        return 4 * n * d + 3 * layer.heads * n * n  # q, k, v, context; scores, exp, weights
     if not row.counts.macs:
         return 0
     return 2 * row.counts.macs // max(row.output_shape[0], 1) + prod(row.output_shape)
@@ -79,11 +82,27 @@ def check_memory(spec: Spec, batch: int, itemsize: int, limit: int) -> int:
     need = estimate_peak_bytes(spec, batch, itemsize)
     if need > limit:
         raise ResourceError(
-            f"{spec.source}: running this spec needs about {need / 2**30:,.2f} GiB "
+            f"{spec.source}: running this spec needs about {_size(need)} "
             f"(weights + live activations at batch {batch}), over the limit of "
-            f"{limit / 2**30:,.2f} GiB — lower --batch or raise --max-memory (e.g. --max-memory 8G)"
+            f"{_size(limit)} — lower --batch or raise --max-memory (e.g. --max-memory {_hint(need)})"
         )
     return need
+
+
+def _size(n: int) -> str:
+    """Bytes in the largest binary unit that keeps the figure at 1 or more: '1.4 MiB'."""
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,} bytes"
+
+
+def _hint(n: int) -> str:
+    """A --max-memory value just above n bytes: '2M', '9G'."""
+    for unit, scale in (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10)):
+        if n >= scale:
+            return f"{-(-n // scale)}{unit}"
+    return str(n)
 
 
 def relu_fed(graph) -> set[int]:
@@ -109,24 +128,28 @@ def relu_fed(graph) -> set[int]:
 
 
 def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) -> np.ndarray:
-    """Seeded initial values (documented in the README, 'Backend')."""
+    """Seeded initial values (documented in the README, 'Backend'), drawn at the run's dtype."""
     fan_in = shape[1] * prod(shape[2:]) if len(shape) > 1 else shape[0]
     fan_out = shape[0] * prod(shape[2:]) if len(shape) > 1 else shape[0]
+
+    def normal(std: float) -> np.ndarray:
+        return rng.standard_normal(shape, dtype=dtype) * dtype(std)
+
+    def uniform(low: float, high: float) -> np.ndarray:
+        return rng.random(shape, dtype=dtype) * dtype(high - low) + dtype(low)
+
     if name in ("weight", "in_proj_weight", "out_proj.weight") and len(shape) > 1:
         if he:
-            values = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
-        else:
-            limit = np.sqrt(6.0 / (fan_in + fan_out))
-            values = rng.uniform(-limit, limit, shape)
-    elif name == "running_var" or name == "weight":
-        values = rng.uniform(0.5, 1.5, shape)
-    elif name == "scale":
-        values = np.full(shape, layer.init)
-    elif name in ("token", "embedding"):
-        values = rng.normal(0.0, 0.02, shape)
-    else:  # biases and running means: small, non-zero, so that each one shows in the output
-        values = rng.uniform(-0.1, 0.1, shape)
-    return values.astype(dtype)
+            return normal(np.sqrt(2.0 / fan_in))
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        return uniform(-limit, limit)
+    if name in ("running_var", "weight"):  # batchnorm and layernorm scales, running variances
+        return uniform(0.5, 1.5)
+    if name == "scale":
+        return np.full(shape, layer.init, dtype=dtype)
+    if name in ("token", "embedding"):
+        return normal(0.02)
+    return uniform(-0.1, 0.1)  # biases and running means: small, non-zero, so each one shows
 
 
 def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] | None = None,
@@ -157,7 +180,8 @@ def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] 
         inputs = [values[i] for i in node.inputs]
         shapes = op.tensors(node.layer, inputs)
         he = node.index in he_init
-        tensors = {name: _weight(node.path, name, shape, given, he, node.layer, rng, np_dtype)
+        tensors = {name: _weight(node.path, name, shape, given, weights is not None, he,
+                                 node.layer, rng, np_dtype)
                    for name, shape in shapes.items()}
         y = op.forward(node.layer, inputs, tensors, ctx)
         macs = op.macs(node.layer, inputs, tensors, y) if op.macs else 0
@@ -179,10 +203,13 @@ def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] 
     return result
 
 
-def _weight(layer: str, name: str, shape, given: dict, he: bool, spec_layer, rng, dtype):
+def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, rng,
+            dtype):
     key = f"{layer}/{name}"
-    if not given or key not in given:
-        if given:
+    if key not in given:
+        # strict: weights were given, so every tensor must be there (also after the others
+        # have been consumed: the last layer's tensors are checked too)
+        if strict:
             raise SpecError(f"weights file has no tensor '{key}' (shape {list(shape)})")
         return init_tensor(name, tuple(shape), he, spec_layer, rng, dtype)
     array = np.asarray(given.pop(key), dtype=dtype)

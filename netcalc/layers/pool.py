@@ -73,31 +73,37 @@ class _AvgPool(_Pool):
 
 
 class MaxPool1d(_MaxPool):
+    __doc__ = _Pool.__doc__
     kind = "maxpool1d"
     rank = 1
 
 
 class MaxPool2d(_MaxPool):
+    __doc__ = _Pool.__doc__
     kind = "maxpool2d"
     rank = 2
 
 
 class MaxPool3d(_MaxPool):
+    __doc__ = _Pool.__doc__
     kind = "maxpool3d"
     rank = 3
 
 
 class AvgPool1d(_AvgPool):
+    __doc__ = _Pool.__doc__
     kind = "avgpool1d"
     rank = 1
 
 
 class AvgPool2d(_AvgPool):
+    __doc__ = _Pool.__doc__
     kind = "avgpool2d"
     rank = 2
 
 
 class AvgPool3d(_AvgPool):
+    __doc__ = _Pool.__doc__
     kind = "avgpool3d"
     rank = 3
 

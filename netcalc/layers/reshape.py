@@ -1,6 +1,6 @@
 """Layers that move elements around: flatten, reshape, permute, select, crop, shuffle, upsample."""
 
-from math import floor, prod
+from math import floor, inf, prod
 from typing import Literal
 
 from pydantic import model_validator
@@ -165,8 +165,8 @@ class Upsample(Layer):
         if (self.scale is None) == (self.size is None):
             raise ValueError("give exactly one of scale or size")
         scales = self.scale if isinstance(self.scale, tuple) else (self.scale,)
-        if self.scale is not None and any(s <= 0 for s in scales):
-            raise ValueError("scale must be positive")
+        if self.scale is not None and not all(0 < s < inf for s in scales):  # NaN fails too
+            raise ValueError(f"scale must be a positive finite number (got {self.scale})")
         return self
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
@@ -186,7 +186,10 @@ class Upsample(Layer):
                 raise ValueError(f"scale has {len(scales)} values but there are {rank} axes")
         except ValueError as error:
             raise ShapeError(str(error)) from None
-        out = tuple(floor(n * s) for n, s in zip(shape[1:], scales, strict=True))
+        try:
+            out = tuple(floor(n * s) for n, s in zip(shape[1:], scales, strict=True))
+        except OverflowError:  # a size beyond a float's range, as PyTorch computes in floats
+            raise ShapeError(f"upsample of {list(shape)} by {self.scale} is too large") from None
         if min(out) < 1:
             raise ShapeError(f"upsample scale {self.scale} gives an empty output {list(out)}")
         return (shape[0], *out)

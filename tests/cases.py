@@ -1,0 +1,402 @@
+"""The layer case table: one known answer per line, every expected value derived by hand here.
+
+CASES is a plain list of `Case` records (a frozen dataclass; `dataclasses.asdict` gives a dict):
+
+    id       unique name, used as the pytest id
+    kind     the layer type as written in a spec (a key of netcalc.layers.BY_KIND)
+    args     the layer's arguments exactly as a spec writes them (aliases included)
+    inputs   the per-sample input shape(s), channels first, batch implicit: [(C, H, W)] or, for
+             merge layers, one shape per input
+    shape    expected output shape
+    params   expected trainable tensors, {name: elements}
+    state    expected non-trainable tensors (batchnorm running statistics), {name: elements}
+    neurons  expected neurons: output elements of weighted sums (dense, conv, conv_transpose,
+             attention), 0 for everything else
+    macs     expected multiply-accumulates of the weighted sums, bias adds excluded
+
+The formulas are PyTorch's (torch.nn docs), written out per case:
+    conv:        out = floor((L + 2p - d * (k - 1) - 1) / s) + 1
+                 weight = filters * (C / groups) * prod(k);  MACs = out elements * (C / groups) * prod(k)
+    conv 'same': stride 1 is PyTorch's 'same'; stride > 1 is TF/Keras SAME: out = ceil(L / s)
+    transposed:  out = (L - 1) * s - 2p + d * (k - 1) + output_padding + 1
+                 weight = C * (filters / groups) * prod(k);  MACs = in elements * (filters / groups) * prod(k)
+    pooling:     the conv rule; with ceil_mode, ceil instead of floor, and a last window that would
+                 start in the right padding (start >= L + p) is dropped
+    upsample:    out = floor(L * scale)
+
+`spec_dict(case)` builds a spec with the case's layer as its last layer, for tests that run a case
+through the engine (tests/test_layers.py) or through the NumPy backend.
+
+Import it as `from cases import CASES` (pytest puts tests/ on sys.path: tests is not a package).
+The table is kept out of `ruff format` (fmt: off) so that a case stays one or two lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+
+
+@dataclass(frozen=True)
+class Case:
+    """One layer on given input shapes, with its expected output shape and counts."""
+
+    id: str
+    kind: str
+    args: dict
+    inputs: list[tuple[int, ...]]
+    shape: tuple[int, ...]
+    params: dict[str, int] = field(default_factory=dict)
+    state: dict[str, int] = field(default_factory=dict)
+    neurons: int = 0
+    macs: int = 0
+
+
+def spec_dict(case: Case) -> dict:
+    """A spec whose input is the case's first input and whose last layer is the case's layer.
+
+    An extra input of a merge layer with the first input's shape is the input itself; any other
+    is made from the input cheaply, by flatten -> slice [0:1] -> dense (prod(shape) weights) ->
+    reshape, a branch named in1, in2, .... The layer under test is the report's last row, named
+    'under_test'.
+    """
+    layers: list = []
+    refs: list = ["input"]
+    for j, shape in enumerate(case.inputs[1:], start=1):
+        if shape == case.inputs[0]:
+            refs.append("input")
+            continue
+        layers += [
+            {"flatten": {"from": "input"}},
+            {"slice": {"end": 1}},
+            {"dense": {"units": prod(shape), "bias": False}},
+            {"reshape": {"shape": list(shape), "name": f"in{j}"}},
+        ]
+        refs.append(f"in{j}")
+    args = {**case.args, "name": "under_test", "from": refs if len(refs) > 1 else "input"}
+    layers.append({case.kind: args})
+    return {"name": case.id, "input": list(case.inputs[0]), "layers": layers}
+
+
+# fmt: off
+ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu",
+               "hardswish", "hardsigmoid"]
+
+
+CASES: list[Case] = [
+    # ---------------------------------------------------------------------------- dense
+    Case("dense_mnist", "dense", {"units": 10}, [(784,)], (10,), {"weight": 10 * 784, "bias": 10}, neurons=10,
+         macs=784 * 10),
+    Case("dense_article_hidden_no_bias", "dense", {"units": 2, "bias": False}, [(2,)], (2,),
+         {"weight": 2 * 2}, neurons=2, macs=2 * 2),
+    Case("dense_pytorch_aliases", "dense", {"out_features": 5, "use_bias": False}, [(4,)], (5,),
+         {"weight": 5 * 4}, neurons=5, macs=4 * 5),
+    Case("dense_tokens_vit_mlp", "dense", {"units": 3072}, [(197, 768)], (197, 3072),
+         {"weight": 3072 * 768, "bias": 3072}, neurons=197 * 3072, macs=197 * 768 * 3072),
+    # dense acts on the last axis of (C, H, W), like torch.nn.Linear
+    Case("dense_last_axis_of_chw", "dense", {"units": 2, "activation": "relu"}, [(3, 4, 8)], (3, 4, 2),
+         {"weight": 2 * 8, "bias": 2}, neurons=3 * 4 * 2, macs=3 * 4 * 8 * 2),
+    Case("dense_in_features_check", "dense", {"units": 3, "in_features": 6}, [(6,)], (3,),
+         {"weight": 3 * 6, "bias": 3}, neurons=3, macs=6 * 3),
+    # ---------------------------------------------------------------------------- conv2d
+    # the article: 64 3x3 filters, 'same', on a 256x256 grayscale image
+    Case("conv2d_article_same", "conv2d",
+         {"filters": 64, "kernel": 3, "padding": "same", "activation": "relu"}, [(1, 256, 256)],
+         (64, 256, 256), {"weight": 64 * 1 * 3 * 3, "bias": 64}, neurons=64 * 256 * 256,
+         macs=64 * 256 * 256 * 1 * 3 * 3),
+    # 224 -> floor((224 + 2*1 - 3) / 2) + 1 = 111 + 1 = 112
+    Case("conv2d_k3_s2_p1", "conv2d", {"filters": 64, "kernel": 3, "stride": 2, "padding": 1},
+         [(3, 224, 224)], (64, 112, 112), {"weight": 64 * 3 * 3 * 3, "bias": 64}, neurons=64 * 112 * 112,
+         macs=64 * 112 * 112 * 3 * 3 * 3),
+    # ResNet stem: floor((224 + 2*3 - 7) / 2) + 1 = 111 + 1 = 112; 118,013,952 MACs (torchvision)
+    Case("conv2d_resnet_stem_aliases", "conv2d",
+         {"out_channels": 64, "kernel_size": 7, "strides": 2, "padding": 3, "use_bias": False},
+         [(3, 224, 224)], (64, 112, 112), {"weight": 64 * 3 * 7 * 7}, neurons=64 * 112 * 112,
+         macs=64 * 112 * 112 * 3 * 7 * 7),
+    # 'valid': 32 - 5 + 1 = 28
+    Case("conv2d_valid_lenet", "conv2d", {"filters": 6, "kernel": 5, "padding": "valid"}, [(1, 32, 32)],
+         (6, 28, 28), {"weight": 6 * 1 * 5 * 5, "bias": 6}, neurons=6 * 28 * 28,
+         macs=6 * 28 * 28 * 1 * 5 * 5),
+    # lists: H = 10 + 2*1 - 3 + 1 = 10, W = 12 + 2*2 - 5 + 1 = 12
+    Case("conv2d_kernel_padding_lists", "conv2d", {"filters": 4, "kernel": [3, 5], "padding": [1, 2]},
+         [(2, 10, 12)], (4, 10, 12), {"weight": 4 * 2 * 3 * 5, "bias": 4}, neurons=4 * 10 * 12,
+         macs=4 * 10 * 12 * 2 * 3 * 5),
+    # stride list: H = floor((9 - 3) / 2) + 1 = 4, W = (9 - 3) / 1 + 1 = 7
+    Case("conv2d_stride_list", "conv2d", {"filters": 2, "kernel": 3, "stride": [2, 1]}, [(1, 9, 9)],
+         (2, 4, 7), {"weight": 2 * 1 * 3 * 3, "bias": 2}, neurons=2 * 4 * 7, macs=2 * 4 * 7 * 1 * 3 * 3),
+    # 'same', stride 1, even kernel 4: total pad 3 = 1 before + 2 after, out = in
+    Case("conv2d_same_even_kernel", "conv2d", {"filters": 8, "kernel": 4, "padding": "same"}, [(1, 9, 9)],
+         (8, 9, 9), {"weight": 8 * 1 * 4 * 4, "bias": 8}, neurons=8 * 9 * 9, macs=8 * 9 * 9 * 1 * 4 * 4),
+    # 'same', stride 2 (TF SAME): out = ceil(7 / 2) = 4; total pad = (4-1)*2 + 3 - 7 = 2
+    Case("conv2d_same_stride2_odd", "conv2d", {"filters": 8, "kernel": 3, "stride": 2, "padding": "same"},
+         [(3, 7, 7)], (8, 4, 4), {"weight": 8 * 3 * 3 * 3, "bias": 8}, neurons=8 * 4 * 4,
+         macs=8 * 4 * 4 * 3 * 3 * 3),
+    # 'same', stride 2, even kernel: out = ceil(8 / 2) = 4; total pad = (4-1)*2 + 4 - 8 = 2
+    Case("conv2d_same_stride2_even_kernel", "conv2d",
+         {"filters": 4, "kernel": 4, "stride": 2, "padding": "same", "bias": False}, [(2, 8, 8)], (4, 4, 4),
+         {"weight": 4 * 2 * 4 * 4}, neurons=4 * 4 * 4, macs=4 * 4 * 4 * 2 * 4 * 4),
+    # 'same' with dilation 2: span 5, total pad 4, out = in
+    Case("conv2d_same_dilated", "conv2d", {"filters": 3, "kernel": 3, "dilation": 2, "padding": "same"},
+         [(1, 10, 10)], (3, 10, 10), {"weight": 3 * 1 * 3 * 3, "bias": 3}, neurons=3 * 10 * 10,
+         macs=3 * 10 * 10 * 1 * 3 * 3),
+    # dilation 2, no padding: span 2*(3-1)+1 = 5, out = 10 - 5 + 1 = 6
+    Case("conv2d_dilation", "conv2d", {"filters": 2, "kernel": 3, "dilation_rate": 2}, [(1, 10, 10)],
+         (2, 6, 6), {"weight": 2 * 1 * 3 * 3, "bias": 2}, neurons=2 * 6 * 6, macs=2 * 6 * 6 * 1 * 3 * 3),
+    # groups 4: each filter sees 8 / 4 = 2 channels
+    Case("conv2d_groups", "conv2d", {"filters": 16, "kernel": 3, "padding": 1, "groups": 4}, [(8, 16, 16)],
+         (16, 16, 16), {"weight": 16 * (8 // 4) * 3 * 3, "bias": 16}, neurons=16 * 16 * 16,
+         macs=16 * 16 * 16 * (8 // 4) * 3 * 3),
+    # depthwise (MobileNet): groups = channels = filters, one 3x3 per channel
+    Case("conv2d_depthwise", "conv2d",
+         {"filters": 32, "kernel": 3, "padding": 1, "groups": 32, "bias": False}, [(32, 112, 112)],
+         (32, 112, 112), {"weight": 32 * (32 // 32) * 3 * 3}, neurons=32 * 112 * 112,
+         macs=32 * 112 * 112 * 1 * 3 * 3),
+    # asymmetric 1x7 (Inception): W = 17 + 2*3 - 7 + 1 = 17
+    Case("conv2d_asymmetric_1x7", "conv2d", {"filters": 8, "kernel": [1, 7], "padding": [0, 3]},
+         [(8, 17, 17)], (8, 17, 17), {"weight": 8 * 8 * 1 * 7, "bias": 8}, neurons=8 * 17 * 17,
+         macs=8 * 17 * 17 * 8 * 1 * 7),
+    # 5 + 2*1 - 3 + 1 = 5
+    Case("conv2d_in_channels_check", "conv2d", {"filters": 8, "kernel": 3, "padding": 1, "in_channels": 3},
+         [(3, 5, 5)], (8, 5, 5), {"weight": 8 * 3 * 3 * 3, "bias": 8}, neurons=8 * 5 * 5,
+         macs=8 * 5 * 5 * 3 * 3 * 3),
+    # 1x1 pointwise: MACs = out elements * C
+    Case("conv2d_pointwise", "conv2d", {"filters": 64, "kernel": 1}, [(32, 7, 7)], (64, 7, 7),
+         {"weight": 64 * 32 * 1 * 1, "bias": 64}, neurons=64 * 7 * 7, macs=64 * 7 * 7 * 32),
+    # ---------------------------------------------------------------------------- conv1d
+    # floor((100 + 2*2 - 5) / 2) + 1 = 49 + 1 = 50
+    Case("conv1d_k5_s2_p2", "conv1d", {"filters": 32, "kernel": 5, "stride": 2, "padding": 2}, [(16, 100)],
+         (32, 50), {"weight": 32 * 16 * 5, "bias": 32}, neurons=32 * 50, macs=32 * 50 * 16 * 5),
+    # 'same', even kernel 2: total pad 1 (0 before, 1 after), out = in
+    Case("conv1d_same_even_kernel", "conv1d", {"filters": 2, "kernel": 2, "padding": "same"}, [(4, 10)],
+         (2, 10), {"weight": 2 * 4 * 2, "bias": 2}, neurons=2 * 10, macs=2 * 10 * 4 * 2),
+    # 8 - 3 + 1 = 6; activation and in_channels only annotate and check: counts as without them
+    Case("conv1d_activation_no_bias", "conv1d",
+         {"filters": 4, "kernel": 3, "bias": False, "activation": "gelu", "in_channels": 2}, [(2, 8)], (4, 6),
+         {"weight": 4 * 2 * 3}, neurons=4 * 6, macs=4 * 6 * 2 * 3),
+    # dilation 3: span 3*(3-1)+1 = 7, out = 20 - 7 + 1 = 14
+    Case("conv1d_dilation", "conv1d", {"filters": 3, "kernel": 3, "dilation": 3}, [(2, 20)], (3, 14),
+         {"weight": 3 * 2 * 3, "bias": 3}, neurons=3 * 14, macs=3 * 14 * 2 * 3),
+    # 'same', stride 2 (TF SAME): out = ceil(9 / 2) = 5
+    Case("conv1d_same_stride2", "conv1d",
+         {"filters": 2, "kernel": 3, "stride": 2, "padding": "same", "groups": 2}, [(4, 9)], (2, 5),
+         {"weight": 2 * (4 // 2) * 3, "bias": 2}, neurons=2 * 5, macs=2 * 5 * (4 // 2) * 3),
+    # ---------------------------------------------------------------------------- conv3d
+    # (2+1)D-style stem: D = 16 + 2 - 3 + 1 = 16; H = floor((112 + 6 - 7) / 2) + 1 = 55 + 1 = 56
+    Case("conv3d_lists", "conv3d",
+         {"filters": 64, "kernel": [3, 7, 7], "stride": [1, 2, 2], "padding": [1, 3, 3]}, [(3, 16, 112, 112)],
+         (64, 16, 56, 56), {"weight": 64 * 3 * 3 * 7 * 7, "bias": 64}, neurons=64 * 16 * 56 * 56,
+         macs=64 * 16 * 56 * 56 * 3 * 3 * 7 * 7),
+    Case("conv3d_same_groups", "conv3d",
+         {"filters": 4, "kernel": 3, "padding": "same", "groups": 2, "bias": False}, [(2, 4, 5, 6)],
+         (4, 4, 5, 6), {"weight": 4 * (2 // 2) * 3 * 3 * 3}, neurons=4 * 4 * 5 * 6,
+         macs=4 * 4 * 5 * 6 * 1 * 3 * 3 * 3),
+    # D: 5 - 3 + 1 = 3; H, W: span 2*(3-1)+1 = 5, 9 - 5 + 1 = 5
+    Case("conv3d_dilation_list", "conv3d",
+         {"filters": 2, "kernel": 3, "dilation": [1, 2, 2], "activation": "relu", "in_channels": 1},
+         [(1, 5, 9, 9)], (2, 3, 5, 5), {"weight": 2 * 1 * 3 * 3 * 3, "bias": 2}, neurons=2 * 3 * 5 * 5,
+         macs=2 * 3 * 5 * 5 * 1 * 3 * 3 * 3),
+    # valid, stride 2: floor((8 - 2) / 2) + 1 = 4
+    Case("conv3d_valid_stride", "conv3d", {"filters": 2, "kernel": 2, "stride": 2, "padding": "valid"},
+         [(1, 8, 8, 8)], (2, 4, 4, 4), {"weight": 2 * 1 * 2 * 2 * 2, "bias": 2}, neurons=2 * 4 * 4 * 4,
+         macs=2 * 4 * 4 * 4 * 1 * 2 * 2 * 2),
+    # ---------------------------------------------------------------------------- transposed
+    # U-Net up-conv: (16 - 1) * 2 - 0 + 1 * (2 - 1) + 0 + 1 = 32
+    Case("conv_transpose2d_k2_s2", "conv_transpose2d", {"filters": 32, "kernel": 2, "stride": 2},
+         [(64, 16, 16)], (32, 32, 32), {"weight": 64 * 32 * 2 * 2, "bias": 32}, neurons=32 * 32 * 32,
+         macs=64 * 16 * 16 * 32 * 2 * 2),
+    # (7 - 1) * 2 - 2*1 + (3 - 1) + 1 + 1 = 14
+    Case("conv_transpose2d_output_padding", "conv_transpose2d",
+         {"filters": 4, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}, [(8, 7, 7)],
+         (4, 14, 14), {"weight": 8 * 4 * 3 * 3, "bias": 4}, neurons=4 * 14 * 14, macs=8 * 7 * 7 * 4 * 3 * 3),
+    # groups 2: weight (C, filters / groups, kh, kw) = (4, 3, 3, 3); out = (5 - 1) + 2 + 1 = 7
+    Case("conv_transpose2d_groups", "conv_transpose2d", {"out_channels": 6, "kernel_size": 3, "groups": 2},
+         [(4, 5, 5)], (6, 7, 7), {"weight": 4 * (6 // 2) * 3 * 3, "bias": 6}, neurons=6 * 7 * 7,
+         macs=4 * 5 * 5 * (6 // 2) * 3 * 3),
+    # lists: H = (4 - 1) * 2 - 0 + 1 + 0 + 1 = 8, W = (6 - 1) * 1 - 2*1 + 2 + 0 + 1 = 6
+    Case("conv_transpose2d_lists", "conv_transpose2d",
+         {"filters": 2, "kernel": [2, 3], "stride": [2, 1], "padding": [0, 1], "bias": False}, [(3, 4, 6)],
+         (2, 8, 6), {"weight": 3 * 2 * 2 * 3}, neurons=2 * 8 * 6, macs=3 * 4 * 6 * 2 * 2 * 3),
+    # (10 - 1) * 2 - 2*1 + (4 - 1) + 0 + 1 = 20
+    Case("conv_transpose1d_k4_s2_p1", "conv_transpose1d",
+         {"filters": 2, "kernel": 4, "stride": 2, "padding": 1}, [(4, 10)], (2, 20),
+         {"weight": 4 * 2 * 4, "bias": 2}, neurons=2 * 20, macs=4 * 10 * 2 * 4),
+    # (5 - 1) * 2 - 0 + (3 - 1) + 1 + 1 = 12; weight (6, 4 / 2, 3)
+    Case("conv_transpose1d_groups_output_padding", "conv_transpose1d",
+         {"filters": 4, "kernel": 3, "stride": 2, "output_padding": 1, "groups": 2, "bias": False,
+          "activation": "relu", "in_channels": 6},
+         [(6, 5)], (4, 12), {"weight": 6 * (4 // 2) * 3}, neurons=4 * 12, macs=6 * 5 * (4 // 2) * 3),
+    # dilation 2: (4 - 1) * 1 + 2 * (3 - 1) + 1 = 8
+    Case("conv_transpose2d_dilation", "conv_transpose2d",
+         {"filters": 3, "kernel": 3, "dilation": 2, "in_channels": 2, "activation": "sigmoid"}, [(2, 4, 4)],
+         (3, 8, 8), {"weight": 2 * 3 * 3 * 3, "bias": 3}, neurons=3 * 8 * 8, macs=2 * 4 * 4 * 3 * 3 * 3),
+    # dilation 2: (4 - 1) * 1 + 2 * (3 - 1) + 1 = 8
+    Case("conv_transpose1d_dilation", "conv_transpose1d", {"filters": 3, "kernel": 3, "dilation": 2},
+         [(2, 4)], (3, 8), {"weight": 2 * 3 * 3, "bias": 3}, neurons=3 * 8, macs=2 * 4 * 3 * 3),
+    # D: (2-1)*2 - 2*1 + (3-1) + 1 + 1 = 4; H: (3-1)*2 - 2 + 2 + 0 + 1 = 5; W: (4-1)*2 - 2 + 2 + 1 + 1 = 8
+    Case("conv_transpose3d_everything", "conv_transpose3d",
+         {"filters": 4, "kernel": 3, "stride": 2, "padding": 1, "output_padding": [1, 0, 1], "dilation": 1,
+          "groups": 2, "bias": False, "in_channels": 2, "activation": "relu"},
+         [(2, 2, 3, 4)], (4, 4, 5, 8), {"weight": 2 * (4 // 2) * 3 * 3 * 3}, neurons=4 * 4 * 5 * 8,
+         macs=2 * 2 * 3 * 4 * (4 // 2) * 3 * 3 * 3),
+    # (3 - 1) * 2 + 1 + 1 = 6; (4 - 1) * 2 + 1 + 1 = 8
+    Case("conv_transpose3d_k2_s2", "conv_transpose3d", {"filters": 4, "kernel": 2, "stride": 2},
+         [(2, 3, 4, 4)], (4, 6, 8, 8), {"weight": 2 * 4 * 2 * 2 * 2, "bias": 4}, neurons=4 * 6 * 8 * 8,
+         macs=2 * 3 * 4 * 4 * 4 * 2 * 2 * 2),
+    # ---------------------------------------------------------------------------- max pooling
+    # ResNet: floor((112 + 2*1 - 3) / 2) + 1 = 55 + 1 = 56
+    Case("maxpool2d_112_to_56", "maxpool2d", {"size": 3, "stride": 2, "padding": 1}, [(64, 112, 112)],
+         (64, 56, 56)),
+    # stride defaults to the size: 32 / 2 = 16
+    Case("maxpool2d_default_stride", "maxpool2d", {"pool_size": 2}, [(16, 32, 32)], (16, 16, 16)),
+    # floor((5 - 2) / 2) + 1 = 2
+    Case("maxpool2d_floor", "maxpool2d", {"size": 2, "ceil_mode": False}, [(1, 5, 5)], (1, 2, 2)),
+    # ceil((5 - 2) / 2) + 1 = 3; last window starts at 4 < 5: kept
+    Case("maxpool2d_ceil", "maxpool2d", {"size": 2, "ceil_mode": True}, [(1, 5, 5)], (1, 3, 3)),
+    # L=5, k=2, s=2, p=1: ceil((5 + 2 - 2) / 2) + 1 = 4, but window 4 would start at 3*2 = 6
+    # >= L + p = 6, i.e. in the right padding: dropped -> 3 (floor would give 2 + 1 = 3 too)
+    Case("maxpool2d_ceil_drops_window_in_padding", "maxpool2d",
+         {"size": 2, "stride": 2, "padding": 1, "ceil_mode": True}, [(1, 5, 5)], (1, 3, 3)),
+    # AlexNet: floor((55 - 3) / 2) + 1 = 27; ceil gives the same (52 / 2 is whole)
+    Case("maxpool2d_alexnet_ceil_exact", "maxpool2d", {"kernel_size": 3, "strides": 2, "ceil_mode": True},
+         [(64, 55, 55)], (64, 27, 27)),
+    # dilation 2: span 5, stride 1: 10 - 5 + 1 = 6
+    Case("maxpool2d_dilation", "maxpool2d", {"size": 3, "stride": 1, "dilation": 2}, [(1, 10, 10)],
+         (1, 6, 6)),
+    # per-axis lists: H = floor((7 + 2*1 - 2) / 2) + 1 = 4, W = floor((9 + 0 - 3) / 3) + 1 = 3
+    Case("maxpool2d_lists", "maxpool2d", {"size": [2, 3], "stride": [2, 3], "padding": [1, 0]}, [(2, 7, 9)],
+         (2, 4, 3)),
+    # floor((9 - 3) / 2) + 1 = 4
+    Case("maxpool1d", "maxpool1d", {"size": 3, "stride": 2}, [(4, 9)], (4, 4)),
+    # ceil((10 - 3) / 2) + 1 = 5; last window starts at 8 < 10: kept (floor would give 4)
+    Case("maxpool1d_ceil", "maxpool1d", {"size": 3, "stride": 2, "ceil_mode": True}, [(4, 10)], (4, 5)),
+    # L=4, k=2, s=3, p=1: ceil((4 + 2 - 2) / 3) + 1 = 3, window 3 starts at 6 >= 4 + 1: dropped -> 2
+    Case("maxpool1d_ceil_drops_window", "maxpool1d",
+         {"size": 2, "stride": 3, "padding": 1, "ceil_mode": True}, [(1, 4)], (1, 2)),
+    # dilation 3: span 3*(2-1)+1 = 4, 10 - 4 + 1 = 7
+    Case("maxpool1d_dilation", "maxpool1d", {"size": 2, "stride": 1, "dilation": 3}, [(1, 10)], (1, 7)),
+    Case("maxpool3d", "maxpool3d", {"size": 2}, [(2, 4, 8, 8)], (2, 2, 4, 4)),
+    # D: size 1 keeps 5; H, W: floor((6 + 2 - 3) / 2) + 1 = 3
+    Case("maxpool3d_lists", "maxpool3d", {"size": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1]},
+         [(2, 5, 6, 6)], (2, 5, 3, 3)),
+    # D, H: ceil((5 - 2) / 2) + 1 = 3 (start 4 < 5: kept); W: span 3, ceil((6 - 3) / 2) + 1 = 3
+    Case("maxpool3d_ceil_dilation", "maxpool3d",
+         {"size": 2, "stride": 2, "dilation": [1, 1, 2], "ceil_mode": True}, [(1, 5, 5, 6)], (1, 3, 3, 3)),
+    # ---------------------------------------------------------------------------- average pooling
+    # floor((7 + 2*1 - 3) / 2) + 1 = 4
+    Case("avgpool2d_padding", "avgpool2d", {"size": 3, "stride": 2, "padding": 1}, [(8, 7, 7)], (8, 4, 4)),
+    # ceil((6 - 3) / 2) + 1 = 3 (floor: 2); last window starts at 4 < 6: kept
+    Case("avgpool2d_ceil", "avgpool2d",
+         {"size": 3, "stride": 2, "ceil_mode": True, "count_include_pad": False}, [(2, 6, 6)], (2, 3, 3)),
+    Case("avgpool2d_floor", "avgpool2d", {"size": 3, "stride": 2}, [(2, 6, 6)], (2, 2, 2)),
+    Case("avgpool1d", "avgpool1d", {"size": 2}, [(3, 8)], (3, 4)),
+    # floor((9 + 2*2 - 4) / 2) + 1 = 5
+    Case("avgpool1d_stride_padding", "avgpool1d",
+         {"size": 4, "stride": 2, "padding": 2, "count_include_pad": False}, [(2, 9)], (2, 5)),
+    # ceil((7 - 2) / 2) + 1 = 4 (floor: 3); last window starts at 6 < 7: kept
+    Case("avgpool1d_ceil", "avgpool1d", {"size": 2, "ceil_mode": True}, [(3, 7)], (3, 4)),
+    Case("avgpool3d_lists", "avgpool3d", {"size": [1, 2, 2]}, [(2, 5, 6, 6)], (2, 5, 3, 3)),
+    # D: 4 + 2 - 3 + 1 = 4; H: floor((7 + 2 - 3) / 2) + 1 = 4; W: floor((8 + 2 - 3) / 2) + 1 = 4
+    Case("avgpool3d_stride_padding", "avgpool3d",
+         {"size": 3, "stride": [1, 2, 2], "padding": 1, "count_include_pad": True}, [(2, 4, 7, 8)],
+         (2, 4, 4, 4)),
+    # ceil((3 - 2) / 2) + 1 = 2 per axis (floor: 1)
+    Case("avgpool3d_ceil", "avgpool3d", {"size": 2, "ceil_mode": True}, [(1, 3, 3, 3)], (1, 2, 2, 2)),
+    # ---------------------------------------------------------------------------- adaptive, global
+    Case("adaptive_avgpool2d_alexnet", "adaptive_avgpool2d", {"size": 6}, [(256, 13, 13)], (256, 6, 6)),
+    Case("adaptive_avgpool2d_list", "adaptive_avgpool2d", {"output_size": [7, 1]}, [(4, 14, 9)], (4, 7, 1)),
+    Case("adaptive_avgpool1d", "adaptive_avgpool1d", {"size": 5}, [(8, 20)], (8, 5)),
+    Case("adaptive_avgpool3d", "adaptive_avgpool3d", {"size": [2, 3, 4]}, [(4, 8, 9, 10)], (4, 2, 3, 4)),
+    Case("global_avgpool_2d", "global_avgpool", {}, [(512, 7, 7)], (512, 1, 1)),
+    Case("global_avgpool_3d", "global_avgpool", {}, [(4, 2, 3, 5)], (4, 1, 1, 1)),
+    Case("global_maxpool_1d", "global_maxpool", {}, [(16, 100)], (16, 1)),
+    Case("global_maxpool_2d", "global_maxpool", {}, [(8, 5, 6)], (8, 1, 1)),
+    # ---------------------------------------------------------------------------- upsample
+    Case("upsample_nearest_scale2", "upsample", {"scale": 2}, [(3, 5, 7)], (3, 5 * 2, 7 * 2)),
+    # floor(5 * 1.5) = floor(7.5) = 7
+    Case("upsample_nearest_scale1_5", "upsample", {"scale_factor": 1.5}, [(3, 5, 5)], (3, 7, 7)),
+    # per-axis scales: floor(3 * 2.0) = 6, floor(5 * 0.5) = 2
+    Case("upsample_scale_list", "upsample", {"scale": [2.0, 0.5]}, [(1, 3, 5)], (1, 6, 2)),
+    Case("upsample_bilinear_size", "upsample", {"size": [8, 12], "mode": "bilinear"}, [(2, 4, 6)],
+         (2, 8, 12)),
+    Case("upsample_bilinear_scale", "upsample", {"scale": 2, "mode": "bilinear", "align_corners": True},
+         [(1, 3, 3)], (1, 6, 6)),
+    Case("upsample_nearest_size_1d", "upsample", {"size": 9}, [(2, 5)], (2, 9)),
+    Case("upsample_linear_1d", "upsample", {"scale": 3, "mode": "linear"}, [(4, 10)], (4, 30)),
+    Case("upsample_trilinear", "upsample", {"scale": 2, "mode": "trilinear"}, [(1, 2, 3, 4)], (1, 4, 6, 8)),
+    # ---------------------------------------------------------------------------- reshaping
+    Case("flatten_chw", "flatten", {}, [(64, 7, 7)], (64 * 7 * 7,)),
+    Case("flatten_vector", "flatten", {}, [(10,)], (10,)),
+    # ViT patches: 768 * 14 * 14 / 768 = 196
+    Case("reshape_minus_one", "reshape", {"shape": [768, -1]}, [(768, 14, 14)], (768, 14 * 14)),
+    Case("reshape_minus_one_first", "reshape", {"target_shape": [-1, 4]}, [(2, 3, 4)], (6, 4)),
+    Case("reshape_exact", "reshape", {"shape": [3, 4]}, [(12,)], (3, 4)),
+    Case("permute_2d", "permute", {"dims": [1, 0]}, [(768, 196)], (196, 768)),
+    Case("permute_3d", "permute", {"dims": [2, 0, 1]}, [(2, 3, 4)], (4, 2, 3)),
+    # ShuffleNet channel split: range(116)[0:58] and range(116)[58:] keep 58 channels each
+    Case("slice_first_half", "slice", {"start": 0, "end": 58}, [(116, 28, 28)], (58, 28, 28)),
+    Case("slice_second_half", "slice", {"axis": 0, "start": 58}, [(116, 28, 28)], (116 - 58, 28, 28)),
+    # range(6)[1:-1] has 4 elements; range(4)[-3:] has 3
+    Case("slice_stop_alias_negative", "slice", {"dim": 1, "start": 1, "stop": -1}, [(3, 6)], (3, 4)),
+    Case("slice_negative_start", "slice", {"axis": 1, "start": -3}, [(10, 4)], (10, 3)),
+    Case("select_class_token", "select", {"axis": 0, "index": 0}, [(197, 768)], (768,)),
+    Case("select_negative_index", "select", {"dim": 1, "index": -1}, [(3, 4, 5)], (3, 5)),
+    # U-Net: the 136x136 skip is cropped to the decoder's 104x104
+    Case("center_crop_unet", "center_crop", {"size": 104}, [(64, 136, 136)], (64, 104, 104)),
+    Case("center_crop_list", "center_crop", {"size": [3, 4]}, [(2, 5, 6)], (2, 3, 4)),
+    Case("channel_shuffle", "channel_shuffle", {"groups": 3}, [(24, 28, 28)], (24, 28, 28)),
+    # ---------------------------------------------------------------------------- normalization
+    Case("dropout", "dropout", {"rate": 0.5}, [(4096,)], (4096,)),
+    Case("dropout_p_alias", "dropout", {"p": 0.1}, [(3, 4, 4)], (3, 4, 4)),
+    Case("batchnorm_2d", "batchnorm", {}, [(64, 56, 56)], (64, 56, 56), {"weight": 64, "bias": 64},
+         {"running_mean": 64, "running_var": 64}),
+    Case("batchnorm_1d_features", "batchnorm", {"eps": 1e-3, "momentum": 0.01}, [(10,)], (10,),
+         {"weight": 10, "bias": 10}, {"running_mean": 10, "running_var": 10}),
+    # affine false: no weight or bias, but the running statistics are still kept
+    Case("batchnorm_no_affine", "batchnorm", {"affine": False}, [(3, 4, 4)], (3, 4, 4), {},
+         {"running_mean": 3, "running_var": 3}),
+    Case("layernorm_tokens", "layernorm", {}, [(197, 768)], (197, 768), {"weight": 768, "bias": 768}),
+    # normalizes the last axis only: D = 5
+    Case("layernorm_last_axis", "layernorm", {"epsilon": 1e-6}, [(3, 4, 5)], (3, 4, 5),
+         {"weight": 5, "bias": 5}),
+    Case("layernorm_no_affine", "layernorm", {"elementwise_affine": False}, [(8, 16)], (8, 16)),
+    Case("layer_scale_convnext", "layer_scale", {"init": 1e-6}, [(96, 56, 56)], (96, 56, 56), {"scale": 96}),
+    # ---------------------------------------------------------------------------- merges
+    Case("add_residual", "add", {}, [(64, 56, 56), (64, 56, 56)], (64, 56, 56)),
+    Case("add_three", "add", {}, [(2, 3), (2, 3), (2, 3)], (2, 3)),
+    # squeeze-and-excitation gate: (C, H, W) * (C, 1, 1)
+    Case("multiply_se_gate", "multiply", {}, [(16, 8, 8), (16, 1, 1)], (16, 8, 8)),
+    Case("multiply_outer", "multiply", {}, [(4, 1), (1, 5)], (4, 5)),
+    # ranks differ: (5,) is aligned to the last axis, as NumPy does
+    Case("multiply_rank_broadcast", "multiply", {}, [(3, 4, 5), (5,)], (3, 4, 5)),
+    # channels 64 + 32 = 96
+    Case("concat_channels", "concat", {}, [(64, 28, 28), (32, 28, 28)], (64 + 32, 28, 28)),
+    Case("concat_last_axis", "concat", {"axis": -1}, [(10, 3), (10, 5)], (10, 3 + 5)),
+    Case("concat_axis1_three", "concat", {"dim": 1}, [(2, 1, 3), (2, 2, 3), (2, 4, 3)], (2, 1 + 2 + 4, 3)),
+    # ---------------------------------------------------------------------------- activations
+    *[Case(f"{kind}_chw", kind, {}, [(8, 4, 4)], (8, 4, 4)) for kind in ACTIVATIONS],
+    Case("relu_vector", "relu", {}, [(1000,)], (1000,)),
+    Case("leaky_relu_slope", "leaky_relu", {"negative_slope": 0.2}, [(5,)], (5,)),
+    Case("leaky_relu_keras_alpha", "leaky_relu", {"alpha": 0.3}, [(2, 3)], (2, 3)),
+    Case("softmax_last_axis", "softmax", {"axis": -1}, [(4, 6)], (4, 6)),
+    Case("softmax_dim_alias", "softmax", {"dim": 1}, [(4, 6)], (4, 6)),
+    Case("gelu_tanh", "gelu", {"approximate": "tanh"}, [(197, 3072)], (197, 3072)),
+    Case("elu_alpha", "elu", {"alpha": 0.5}, [(3, 3)], (3, 3)),
+    # ---------------------------------------------------------------------------- transformer
+    # ViT-B/16: 196 patches + 1 class token
+    Case("class_token_vit", "class_token", {}, [(196, 768)], (196 + 1, 768), {"token": 768}),
+    Case("pos_embedding_vit", "pos_embedding", {}, [(197, 768)], (197, 768), {"embedding": 197 * 768}),
+    # nn.MultiheadAttention(768, 12): 4 * 768^2 + 4 * 768 = 2,362,368 parameters
+    Case("attention_vit_b16", "attention", {"heads": 12}, [(197, 768)], (197, 768),
+         {"in_proj_weight": 3 * 768 * 768, "in_proj_bias": 3 * 768,
+          "out_proj.weight": 768 * 768, "out_proj.bias": 768},
+         neurons=197 * 768, macs=197 * 768 * (3 * 768) + 197 * 197 * 768 + 197 * 197 * 768 + 197 * 768 * 768),
+    Case("attention_no_bias", "attention", {"num_heads": 2, "bias": False}, [(10, 8)], (10, 8),
+         {"in_proj_weight": 3 * 8 * 8, "out_proj.weight": 8 * 8}, neurons=10 * 8,
+         macs=10 * 8 * (3 * 8) + 10 * 10 * 8 + 10 * 10 * 8 + 10 * 8 * 8),
+    # dropout only acts in training: counts unchanged
+    Case("attention_dropout", "attention", {"heads": 4, "dropout": 0.1}, [(5, 16)], (5, 16),
+         {"in_proj_weight": 3 * 16 * 16, "in_proj_bias": 3 * 16,
+          "out_proj.weight": 16 * 16, "out_proj.bias": 16},
+         neurons=5 * 16, macs=5 * 16 * (3 * 16) + 5 * 5 * 16 + 5 * 5 * 16 + 5 * 16 * 16),
+]
+# fmt: on

@@ -1,0 +1,269 @@
+"""The command line through typer's CliRunner: formats, options, listings, schema, help, NO_COLOR."""
+
+import csv
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+import netcalc
+from netcalc import render
+from netcalc.cli import app
+from netcalc.layers import BY_KIND, LAYERS
+
+ROOT = Path(__file__).resolve().parent.parent
+CONV = str(ROOT / "specs" / "dense-vs-conv" / "conv.yaml")
+DENSE = str(ROOT / "specs" / "dense-vs-conv" / "dense.yaml")
+TINY = str(ROOT / "specs" / "dense-vs-conv" / "tiny.yaml")
+RESNET = str(ROOT / "specs" / "examples" / "tiny-resnet.yaml")
+
+CONV_PARAMS = (64 * 1 * 3 * 3 + 64) + (64 * 64 * 3 * 3 + 64)
+CONV_MACS = 64 * 256 * 256 * (1 * 3 * 3) + 64 * 256 * 256 * (64 * 3 * 3)
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args), env={"NO_COLOR": "1"})
+    assert "Traceback" not in result.output
+    return result
+
+
+def ok(*args: str) -> str:
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+# ------------------------------------------------------------------------------------ count
+
+
+def test_count_table_is_plain_text_with_the_figures():
+    out = ok("count", CONV)
+    assert out.startswith("two-conv-layers: 1x256x256 -> 64x256x256\n")
+    assert f"{CONV_PARAMS:,}" in out and f"{CONV_MACS:,}" in out
+    assert "conv2d_1" in out and "conv2d_2" in out
+    assert "\x1b[" not in out
+
+
+def test_count_json():
+    data = json.loads(ok("count", CONV, "--format", "json"))
+    assert data["name"] == "two-conv-layers"
+    assert data["totals"]["params"] == CONV_PARAMS
+    assert data["totals"]["macs"] == CONV_MACS
+    assert data["totals"]["flops"] == 2 * CONV_MACS
+    assert [layer["output_shape"] for layer in data["layers"]] == [[64, 256, 256]] * 2
+
+
+def test_count_json_of_several_specs_is_a_list():
+    data = json.loads(ok("count", CONV, DENSE, "-f", "json"))
+    assert [d["name"] for d in data] == ["two-conv-layers", "two-dense-layers"]
+
+
+def test_count_csv_has_one_exact_row_per_layer():
+    rows = list(csv.DictReader(io.StringIO(ok("count", CONV, TINY, "--format", "csv"))))
+    assert [(r["spec"], r["name"]) for r in rows] == [
+        ("two-conv-layers", "conv2d_1"),
+        ("two-conv-layers", "conv2d_2"),
+        ("article-tiny-network", "hidden"),
+        ("article-tiny-network", "output"),
+    ]
+    assert [int(r["params"]) for r in rows] == [64 * 9 + 64, 64 * 64 * 9 + 64, 2 * 2, 2 * 1]
+    assert [int(r["neurons"]) for r in rows] == [64 * 256 * 256, 64 * 256 * 256, 2, 1]
+    assert rows[0]["output_shape"] == "64x256x256"
+
+
+def test_count_markdown():
+    out = ok("count", CONV, "--format", "markdown")
+    assert out.startswith("### two-conv-layers\n")
+    assert "| # | Layer | Type | Output shape | Params | Neurons | MACs |" in out
+    assert f"**{CONV_PARAMS:,}**" in out
+
+
+def test_count_depth_collapses_blocks():
+    full = ok("count", RESNET)
+    assert "residual.1.a" in full and "residual.2.a" in full
+    for fmt in ("table", "markdown"):
+        shallow = ok("count", RESNET, "--depth", "0", "--format", fmt)
+        assert "residual" in shallow and "[residual x2]" in shallow
+        assert "residual.1" not in shallow and "residual.1.a" not in shallow
+        middle = ok("count", RESNET, "--depth", "1", "--format", fmt)
+        assert "residual.1" in middle and "residual.2" in middle
+        assert "residual.1.a" not in middle
+
+
+def test_count_batch_scales_the_totals():
+    one = json.loads(ok("count", CONV, "--format", "json"))
+    four = json.loads(ok("count", CONV, "--batch", "4", "--format", "json"))
+    assert four["batch"] == 4
+    assert four["totals"]["macs"] == 4 * one["totals"]["macs"] == 4 * CONV_MACS
+    assert four["totals"]["activations"] == 4 * one["totals"]["activations"]
+    assert four["totals"]["params"] == one["totals"]["params"]
+    memory = four["totals"]["memory_bytes"]
+    assert memory["input"] == 4 * 1 * 256 * 256 * 4
+    assert memory["activations"] == 4 * (2 * 64 * 256 * 256) * 4
+    assert memory["params"] == CONV_PARAMS * 4
+    assert "MACs (batch 4): " + f"{4 * CONV_MACS:,}" in ok("count", CONV, "-b", "4")
+
+
+# ------------------------------------------------------------------------------------ compare
+
+
+def test_compare_table_and_json():
+    out = ok("compare", DENSE, CONV)
+    assert "two-dense-layers" in out and "two-conv-layers / two-dense-layers" in out
+    assert "0.000565x (1/1,771)" in out
+    data = json.loads(ok("compare", DENSE, CONV, TINY, "--format", "json"))
+    assert [s["name"] for s in data["specs"]] == [
+        "two-dense-layers",
+        "two-conv-layers",
+        "article-tiny-network",
+    ]
+    params = [s["params"] for s in data["specs"]]
+    assert [r["params"] for r in data["ratios_to_first"]] == [p / params[0] for p in params]
+    assert data["ratios_to_first"][1]["neurons"] == (2 * 64 * 256 * 256) / (1000 + 1000 + 1)
+
+
+def test_compare_csv_and_markdown():
+    rows = list(csv.reader(io.StringIO(ok("compare", DENSE, CONV, "--format", "csv"))))
+    assert rows[0] == ["Metric", "two-dense-layers", "two-conv-layers", "two-conv-layers / two-dense-layers"]
+    params = next(r for r in rows if r[0] == "Params")
+    assert params[1:3] == ["66539001", "37568"]
+    assert "| Params | 66,539,001 | 37,568 |" in ok("compare", DENSE, CONV, "--format", "markdown")
+
+
+# ------------------------------------------------------------------------------------ layers, schema
+
+
+def test_layers_lists_every_type():
+    out = ok("layers")
+    lines = out.splitlines()
+    for cls in LAYERS:
+        assert cls.kind in lines, cls.kind
+
+
+def test_layers_conv2d_shows_arguments_defaults_and_aliases():
+    out = ok("layers", "conv2d")
+    assert out.startswith("conv2d\n")
+    assert "filters: required (also: out_channels)" in out
+    assert "kernel: required (also: kernel_size)" in out
+    assert "stride: default 1 (also: strides)" in out
+    assert "maxpool2d" not in out
+    entries = json.loads(ok("layers", "conv2d", "dense", "--format", "json"))
+    assert [e["type"] for e in entries] == ["dense", "conv2d"]  # in the catalogue's order
+    args = {a["name"]: a for a in entries[1]["arguments"]}
+    assert args["padding"]["default"] == 0 and args["groups"]["default"] == 1
+    assert args["filters"]["required"] and args["filters"]["aliases"] == ["out_channels"]
+
+
+def test_layers_unknown_type_is_a_usage_error():
+    result = run("layers", "conv2dd")
+    assert result.exit_code == 2
+    assert "unknown layer type 'conv2dd' — did you mean 'conv2d'?" in result.stderr
+
+
+def test_schema_is_json_listing_every_layer_type():
+    schema = json.loads(ok("schema"))
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"input", "layers", "blocks", "dtype"} <= set(schema["properties"])
+    forms = schema["properties"]["layers"]["items"]["anyOf"]
+    kinds = [f["required"][0] for f in forms if f.get("required")]
+    assert sorted(kinds) == sorted(BY_KIND)
+    bare = next(f for f in forms if f.get("type") == "string")
+    assert sorted(bare["examples"]) == sorted(BY_KIND)
+    conv = next(f for f in forms if f.get("required") == ["conv2d"])
+    conv_args = conv["properties"]["conv2d"]["anyOf"][0]["properties"]
+    assert {"filters", "kernel", "stride", "padding", "groups"} <= set(conv_args)
+
+
+# ------------------------------------------------------------------------------------ version, help
+
+
+def test_version():
+    assert ok("--version") == f"netcalc {netcalc.__version__}\n"
+
+
+def test_help_has_examples():
+    out = ok("--help")
+    assert "Examples:" in out
+    assert "netcalc count specs/dense-vs-conv/conv.yaml" in out
+    assert "netcalc compare specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml" in out
+    for command in ("count", "compare", "layers", "schema"):
+        assert command in out
+    assert "Example: netcalc count" in ok("count", "--help")
+
+
+# ------------------------------------------------------------------------------------ colour
+
+
+def run_on_a_terminal(args: list[str], no_color: bool) -> bytes:
+    """Run `python -m netcalc ARGS` with a pseudo-terminal as stdout; return what it printed."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    env.update(TERM="xterm-256color", COLUMNS="120", LINES="50")
+    if no_color:
+        env["NO_COLOR"] = "1"
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netcalc", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=ROOT,
+        close_fds=True,
+    )
+    os.close(follower)
+    out = b""
+    while select.select([leader], [], [], 20)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert process.wait(timeout=20) == 0, out
+    return out
+
+
+@pytest.mark.parametrize("args", [["count", CONV], ["compare", DENSE, CONV]], ids=["count", "compare"])
+def test_no_color_on_a_terminal_prints_no_escapes(args):
+    assert b"\x1b[" in run_on_a_terminal(args, no_color=False)  # the terminal does get colour
+    out = run_on_a_terminal(args, no_color=True)
+    assert b"\x1b[" not in out
+    assert b"37,568" in out
+
+
+def test_no_color_in_a_pipe_and_for_errors():
+    for args in (
+        ["count", RESNET, "--depth", "1"],
+        ["compare", DENSE, CONV],
+        ["layers", "conv2d"],
+        ["count", "missing.yaml"],
+    ):
+        result = run(*args)
+        assert "\x1b[" not in result.output
+
+
+def test_a_narrow_terminal_wraps_names_never_numbers():
+    report = netcalc.analyze(netcalc.load(RESNET))
+    for width in (60, 80):
+        console = Console(width=width, file=io.StringIO(), color_system=None)
+        console.print(render.rich_table(report))
+        out = console.file.getvalue()
+        assert "…" not in out
+        for row in report.rows:
+            assert f"{row.counts.macs:,}" in out
+    reports = [netcalc.analyze(netcalc.load(p)) for p in (DENSE, CONV)]
+    console = Console(width=60, file=io.StringIO(), color_system=None)
+    console.print(render.compare_table(reports))
+    out = console.file.getvalue()
+    for figure in ("66,539,001", "37,568", "2,453,667,840", "266,688,296"):
+        assert figure in out

@@ -1,0 +1,341 @@
+"""Every bad input of issue 2 gives a NetcalcError whose one-line message names where and what.
+
+Specs are given as YAML text so that messages carry a line: `<string>:LINE: layer I 'kind' (name): ...`.
+"""
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+import netcalc
+from netcalc import graph
+from netcalc.cli import app
+from netcalc.errors import NetcalcError, ShapeError, SpecError
+
+H = "input: [3, 8, 8]\nlayers:\n"  # the spec's first two lines; its first layer is on line 3
+
+
+def fails(text: str, error: type[NetcalcError], pattern: str) -> str:
+    """Load and analyze `text`; it must raise `error` with a one-line message matching `pattern`."""
+    with pytest.raises(error, match=pattern) as info:
+        netcalc.analyze(netcalc.load(text))
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert "Traceback" not in message
+    return message
+
+
+# (id, spec text, error class, regex of the message); `re.escape` where the text is literal
+# fmt: off
+CASES = [
+    # unknown layer type, with the nearest name suggested
+    ("unknown_type", H + "  - relu\n  - conv2dd: {filters: 4, kernel: 3}\n", SpecError,
+     re.escape("<string>:4: layer 1 'conv2dd' (conv2dd_1): unknown layer type 'conv2dd' "
+               "— did you mean 'conv2d'?")),
+    ("unknown_type_far", H + "  - blorp\n", SpecError,
+     re.escape("<string>:3: layer 0 'blorp' (blorp_1): unknown layer type 'blorp' — see `netcalc layers`")),
+    # unknown or missing argument
+    ("unknown_argument", H + "  - conv2d: {filters: 4, kernal: 3}\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): unknown argument 'kernal' — did you mean "
+               "'kernel'?")),
+    ("unknown_argument_lists_valid", H + "  - relu: {zzz: 1}\n", SpecError,
+     re.escape("<string>:3: layer 0 'relu' (relu_1): unknown argument 'zzz' — valid: name, from")),
+    ("missing_argument", H + "  - conv2d: {filters: 4}\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): missing argument 'kernel'")),
+    # wrong type
+    ("wrong_type_str", H + "  - conv2d: {filters: four, kernel: 3}\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): filters: input should be a valid integer (got "
+               "'four')")),
+    ("wrong_type_float", H + "  - conv2d: {filters: 4.5, kernel: 3}\n", SpecError,
+     r"<string>:3: layer 0 'conv2d' \(conv2d_1\): filters: .*integer.*\(got 4\.5\)"),
+    ("wrong_type_bool", H + "  - conv2d: {filters: 4, kernel: 3, bias: maybe}\n", SpecError,
+     r"<string>:3: layer 0 'conv2d' \(conv2d_1\): bias: input should be a valid boolean.*'maybe'"),
+    ("wrong_padding", H + "  - conv2d: {filters: 4, kernel: 3, padding: full}\n", SpecError,
+     r"<string>:3: layer 0 'conv2d' \(conv2d_1\): padding: .*'valid' or 'same' \(got 'full'\)"),
+    ("args_not_mapping", H + "  - conv2d: 3\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d': arguments must be a mapping")),
+    ("two_keys_in_a_layer", H + "  - {relu: {}, tanh: {}}\n", SpecError,
+     re.escape("<string>:3: layer 0: a layer is a name like 'relu' or a one-key mapping")),
+    # zero or negative sizes
+    ("zero_filters", H + "  - conv2d: {filters: 0, kernel: 3}\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): filters: input should be greater than 0 (got 0)")),
+    ("negative_kernel", H + "  - conv2d: {filters: 4, kernel: -3}\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): kernel: input should be greater than 0 (got -3)")),
+    ("zero_stride", H + "  - maxpool2d: {size: 2, stride: 0}\n", SpecError,
+     re.escape("<string>:3: layer 0 'maxpool2d' (maxpool2d_1): stride: input should be greater than 0")),
+    ("zero_units", H + "  - flatten\n  - dense: {units: 0}\n", SpecError,
+     re.escape("<string>:4: layer 1 'dense' (dense_1): units: input should be greater than 0 (got 0)")),
+    ("negative_input", "input: [3, -8, 8]\nlayers: [relu]\n", SpecError,
+     re.escape("<string>:1: input.1: Input should be greater than 0 (got -8)")),
+    ("zero_scale", H + "  - upsample: {scale: 0}\n", SpecError,
+     re.escape("<string>:3: layer 0 'upsample' (upsample_1): scale must be a positive finite number")),
+    ("nan_scale", H + "  - upsample: {scale: .nan}\n", SpecError,
+     re.escape("<string>:3: layer 0 'upsample' (upsample_1): scale must be a positive finite number (got "
+               "nan)")),
+    ("dropout_rate_one_or_more", H + "  - dropout: {rate: 1.5}\n", SpecError,
+     re.escape("<string>:3: layer 0 'dropout' (dropout_1): rate: input should be less than 1 (got 1.5)")),
+    # unknown `from` name, with the nearest name suggested
+    ("unknown_from", H + "  - conv2d: {filters: 4, kernel: 3, name: stem}\n  - add: {from: [-1, stme]}\n",
+     SpecError,
+     re.escape("<string>:4: layer 1 'add' (add_1): from names unknown layer 'stme' — did you mean 'stem'?")),
+    ("from_zero", H + "  - relu: {from: 0}\n", SpecError,
+     re.escape("<string>:3: layer 0 'relu' (relu_1): from 0: use a negative offset")),
+    ("from_before_start", H + "  - relu\n  - relu: {from: -5}\n", SpecError,
+     re.escape("<string>:4: layer 1 'relu' (relu_2): from -5 reaches before the start of its list")),
+    # cycles: a layer cannot take its own or a later output
+    ("from_itself", H + "  - relu: {name: a, from: a}\n", SpecError,
+     re.escape("<string>:3: layer 0 'relu' (a): from takes its own output: that would form a cycle")),
+    ("forward_reference", H + "  - relu: {name: a, from: b}\n  - relu: {name: b}\n", SpecError,
+     re.escape("<string>:3: layer 0 'relu' (a): from takes 'b', which comes later: that would form a cycle")),
+    ("forward_reference_in_a_list", H + "  - add: {from: [input, c]}\n  - relu: {name: c}\n", SpecError,
+     re.escape("<string>:3: layer 0 'add' (add_1): from takes 'c', which comes later")),
+    # a block that uses itself, directly or not
+    ("block_uses_itself", "input: [3]\nblocks:\n  b:\n    layers: [relu, b]\nlayers:\n  - b\n", SpecError,
+     re.escape("<string>:4: layer 1 'b' (b.b): block 'b' uses itself (b -> b)")),
+    ("block_uses_itself_indirectly",
+     "input: [3]\nblocks:\n  b:\n    layers: [relu, c]\n  c:\n    layers: [tanh, b]\nlayers:\n  - b\n",
+     SpecError, re.escape("<string>:6: layer 1 'b' (b.c.b): block 'b' uses itself (b -> c -> b)")),
+    ("block_missing_argument", "input: [3]\nblocks:\n  b:\n    args: [width]\n    layers: [relu]\n"
+                               "layers:\n  - b\n",
+     SpecError, re.escape("<string>:7: layer 0 'b' (b): missing argument 'width' of block 'b'")),
+    ("block_unknown_argument",
+     "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers: [relu]\nlayers:\n  - b: {widht: 3}\n",
+     SpecError, re.escape("<string>:7: layer 0 'b' (b): unknown argument 'widht' — did you mean 'width'?")),
+    ("block_named_like_a_layer", "input: [3]\nblocks:\n  relu:\n    layers: [tanh]\nlayers:\n  - relu\n",
+     SpecError, re.escape("<string>:3: block 'relu' has the name of a layer type")),
+    ("arithmetic_unknown_argument",
+     "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $wdth * 2}\n"
+     "layers:\n  - b\n", SpecError,
+     re.escape("<string>:6: layer 0 'dense': unknown argument $wdth (known: $width)")),
+    ("arithmetic_division_by_zero",
+     "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $width // 0}\n"
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense': '$width // 0' divides by zero")),
+    ("arithmetic_not_arithmetic",
+     "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n"
+     "      - dense: {units: $width.__class__}\n"
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense': '$width.__class__' is not "
+                                              "arithmetic")),
+    ("arithmetic_too_large",
+     "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n"
+     "      - dense: {units: $width ** 64 ** 64}\n"
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense': '$width ** 64 ** 64' gives a "
+                                              "number")),
+    ("arithmetic_too_long",
+     "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $width"
+     + "+$width" * 50_000 + "}\nlayers:\n  - b\n", SpecError,
+     re.escape("<string>:6: layer 0 'dense': an argument expression is too long or nested too deeply")),
+    # add of different shapes; concat of mismatched spatial sizes
+    ("add_different_shapes", H + "  - conv2d: {filters: 4, kernel: 1}\n  - add: {from: [-1, input]}\n",
+     ShapeError,
+     re.escape("<string>:4: layer 1 'add' (add_1): add needs equal shapes but input 0 is [4, 8, 8] and "
+               "input 1 is [3, 8, 8]")),
+    ("concat_spatial_mismatch", H + "  - maxpool2d: {size: 2}\n  - concat: {from: [-1, input]}\n", ShapeError,
+     re.escape("<string>:4: layer 1 'concat' (concat_1): concat along axis 0 needs the other axes equal but "
+               "input 0 is [3, 4, 4] and input 1 is [3, 8, 8] — crop, pad or resize one side")),
+    ("multiply_cannot_broadcast", H + "  - flatten\n  - multiply: {from: [input, -1]}\n", ShapeError,
+     re.escape("<string>:4: layer 1 'multiply' (multiply_1): multiply cannot broadcast axis 2: sizes [8, "
+               "192]")),
+    ("merge_needs_two_inputs", H + "  - add\n", SpecError,
+     re.escape("<string>:3: layer 0 'add' (add_1): merges two or more inputs — give a list")),
+    ("one_input_layer_given_two", H + "  - relu: {name: a}\n  - relu: {from: [a, input]}\n", SpecError,
+     re.escape("<string>:4: layer 1 'relu' (relu_1): takes one input but from names 2")),
+    # groups that don't divide channels
+    ("groups_do_not_divide_channels", H + "  - conv2d: {filters: 4, kernel: 1, groups: 2}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): groups=2 does not divide the input channels C=3")),
+    ("groups_do_not_divide_filters", H + "  - conv2d: {filters: 5, kernel: 3, groups: 3}\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): filters=5 is not divisible by groups=3")),
+    # dense on an input with no features (a scalar per sample)
+    ("dense_without_features", "input: [4]\nlayers:\n  - select: {index: 1}\n  - dense: {units: 3}\n",
+     ShapeError,
+     re.escape("<string>:4: layer 1 'dense' (dense_1): dense needs an input with features on its last axis "
+               "but got []")),
+    # the issue's example: a kernel larger than the padded input
+    ("kernel_larger_than_input", "input: [3, 4, 4]\nlayers:\n"
+                                 "  - conv2d: {filters: 4, kernel: 5, name: enc2}\n",
+     ShapeError,
+     re.escape("<string>:3: layer 0 'conv2d' (enc2): H=4 plus padding 0 is smaller than the kernel span 5 — "
+               "reduce the kernel, add padding or remove a pooling layer")),
+    ("conv_on_the_wrong_rank", "input: [3, 8]\nlayers:\n  - conv2d: {filters: 2, kernel: 3}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): conv2d expects a 3-axis input (C, H, W) but got "
+               "2 axes")),
+    ("reshape_size_mismatch", H + "  - reshape: {shape: [5, -1]}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'reshape' (reshape_1): cannot reshape [3, 8, 8] (192 elements) to [5, "
+               "-1]")),
+    ("attention_heads", "input: [10, 8]\nlayers:\n  - attention: {heads: 3}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'attention' (attention_1): embedding size D=8 is not divisible by "
+               "heads=3")),
+    ("pool_padding_over_half", H + "  - maxpool2d: {size: 2, padding: 2}\n", SpecError,
+     re.escape("<string>:3: layer 0 'maxpool2d' (maxpool2d_1): padding 2 is more than half the window 2")),
+    ("kernel_list_length", H + "  - conv2d: {filters: 2, kernel: [3, 3, 3]}\n", SpecError,
+     re.escape("<string>:3: layer 0 'conv2d' (conv2d_1): kernel has 3 values but there are 2 spatial axes")),
+    # names
+    ("duplicate_name", H + "  - relu: {name: a}\n  - relu: {name: a}\n", SpecError,
+     re.escape("<string>:4: 'relu': name 'a' is already used at <string>:3")),
+    ("name_with_a_dot", H + "  - relu: {name: a.b}\n", SpecError,
+     re.escape("<string>:3: 'relu': name 'a.b' must be a word without dots")),
+    # the top level
+    ("not_a_mapping", "- relu\n- tanh\n", SpecError,
+     re.escape("<string>: a spec is a mapping with at least 'input' and 'layers'")),
+    ("missing_input", "layers: [relu]\n", SpecError, re.escape("<string>: missing 'input'")),
+    ("empty_layers", "input: [3]\nlayers: []\n", SpecError, r"<string>:2: layers: .*at least 1 item"),
+    ("unknown_dtype", "input: [3]\ndtype: float8\nlayers: [relu]\n", SpecError,
+     r"<string>:2: dtype: .*'float32'.*\(got 'float8'\)"),
+    # YAML: invalid (with its line), and tags that would build Python objects
+    ("invalid_yaml_indentation", "input: [3]\nlayers:\n  - relu\n - tanh\n", SpecError,
+     re.escape("<string>:4: invalid YAML: expected <block end>")),
+    ("invalid_yaml_tab", "input: [3]\nlayers:\n\t- relu\n", SpecError,
+     re.escape("<string>:3: invalid YAML: found character '\\t' that cannot start any token")),
+    ("python_tag", "input: !!python/object/apply:os.system ['echo pwned']\nlayers: [relu]\n", SpecError,
+     re.escape("<string>:1: invalid YAML: could not determine a constructor for the tag "
+               "'tag:yaml.org,2002:python/object/apply:os.system'")),
+    ("python_name_tag", "input: [3]\nlayers: [!!python/name:os.system relu]\n", SpecError,
+     r"<string>:2: invalid YAML: could not determine a constructor for the tag .*python/name:os\.system"),
+    ("recursive_alias", "input: [2]\nlayers: &a [relu, *a]\n", SpecError,
+     r"<string>:2: invalid YAML: found unconstructable recursive node"),
+    # spec too large: a repeat beyond the limit
+    ("repeat_beyond_the_limit", "input: [3]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n"
+                                "  - b: {repeat: 300000}\n",
+     SpecError, re.escape("<string>:6: layer 0 'b' (b): repeat must be a whole number from 1 to 200,000 "
+                          "(got 300000)")),
+    ("repeat_zero", "input: [3]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b: {repeat: 0}\n",
+     SpecError, re.escape("<string>:6: layer 0 'b' (b): repeat must be a whole number from 1 to 200,000 "
+                          "(got 0)")),
+    ("repeat_not_a_number", "input: [3]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b: {repeat: two}\n",
+     SpecError, re.escape("<string>:6: layer 0 'b' (b): repeat must be a whole number from 1 to 200,000 "
+                          "(got 'two')")),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("text, error, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_explained(text, error, pattern):
+    fails(text, error, pattern)
+
+
+def test_every_error_is_a_netcalc_error():
+    assert issubclass(SpecError, NetcalcError) and issubclass(ShapeError, NetcalcError)
+
+
+def test_alias_bomb():
+    # 10 ** 7 values once expanded, from a 400-byte file
+    text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for name, prev in zip("bcdefg", "abcdef", strict=True):
+        text += f"{name}: &{name} [{', '.join([f'*{prev}'] * 10)}]\n"
+    text += "input: [2]\nlayers: [relu]\n"
+    fails(
+        text,
+        SpecError,
+        re.escape(
+            "<string>: the spec holds more than 1,000,000 values once YAML aliases "
+            "are expanded (an alias bomb?)"
+        ),
+    )
+
+
+def test_spec_expanding_beyond_the_layer_limit(monkeypatch):
+    monkeypatch.setattr(graph, "MAX_LAYERS", 50)  # the real limit, 200,000, takes seconds to reach
+    text = (
+        "input: [3]\nblocks:\n  inner:\n    layers: [relu, tanh]\n"
+        "  outer:\n    layers:\n      - inner: {repeat: 5}\nlayers:\n  - outer: {repeat: 6}\n"
+    )
+    fails(text, SpecError, r"<string>:4: the spec expands to more than 50 layers — reduce the repeats")
+
+
+def test_errors_name_the_file_and_line(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(H + "  - relu\n  - conv2d: {filters: 4, kernel: 9}\n")
+    with pytest.raises(
+        ShapeError, match=re.escape(f"{path}:4: layer 1 'conv2d' (conv2d_1): H=8 plus padding 0")
+    ):
+        netcalc.analyze(netcalc.load(path))
+
+
+def test_two_problems_give_two_lines_with_a_suggestion():
+    with pytest.raises(SpecError) as info:
+        netcalc.load("input: [3]\nlayer: [relu]\n")
+    assert "<string>:2: unknown key 'layer' — did you mean 'layers'?" in str(info.value).splitlines()
+
+
+def test_missing_file():
+    with pytest.raises(SpecError, match=r"^nope/missing\.yaml: no such file$"):
+        netcalc.load("nope/missing.yaml")
+
+
+def test_unreadable_paths():
+    with pytest.raises(SpecError, match="cannot read"):
+        netcalc.load(".")  # a directory
+    with pytest.raises(SpecError, match="cannot read"):
+        netcalc.load("spec\x00.yaml")  # NUL in the path
+
+
+def test_python_spec_errors_are_netcalc_errors():
+    spec = netcalc.Spec(input=[3, 8, 8], layers=["relu", {"add": {"from": [-1, "nope"]}}])
+    with pytest.raises(SpecError, match=re.escape("layer 1 'add' (add_1): from names unknown layer 'nope'")):
+        netcalc.analyze(spec)
+
+
+# ------------------------------------------------------------------------------------ CLI exit codes
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args), env={"NO_COLOR": "1"})
+
+
+def test_exit_0_on_success():
+    result = invoke("count", "specs/dense-vs-conv/conv.yaml")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        (
+            H + "  - conv2dd: {filters: 4, kernel: 3}\n",
+            "unknown layer type 'conv2dd' — did you mean 'conv2d'?",
+        ),
+        (H + "  - conv2d: {filters: 4, kernel: 1}\n  - add: {from: [-1, input]}\n", "add needs equal shapes"),
+        ("input: [3]\nlayers:\n  - relu\n - tanh\n", "invalid YAML"),
+    ],
+)
+def test_exit_1_when_the_spec_is_wrong(tmp_path, text, pattern):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    for command in (
+        ["count", str(path)],
+        ["count", "specs/dense-vs-conv/conv.yaml", str(path)],
+        ["compare", "specs/dense-vs-conv/conv.yaml", str(path)],
+    ):
+        result = invoke(*command)
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"error: {path}:")
+        assert pattern in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_exit_1_for_a_missing_file():
+    result = invoke("count", "no/such/spec.yaml")
+    assert result.exit_code == 1
+    assert result.stderr == "error: no/such/spec.yaml: no such file\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["count", "specs/dense-vs-conv/conv.yaml", "--format", "xml"],  # unknown format
+        ["count"],  # missing argument
+        ["compare", "specs/dense-vs-conv/conv.yaml"],  # compare needs two specs
+        ["count", "specs/dense-vs-conv/conv.yaml", "--batch", "0"],
+        ["count", "specs/dense-vs-conv/conv.yaml", "--batch", "two"],
+        ["count", "specs/dense-vs-conv/conv.yaml", "--depth", "-1"],
+        ["count", "specs/dense-vs-conv/conv.yaml", "--colour"],  # unknown option
+        ["counts", "specs/dense-vs-conv/conv.yaml"],  # unknown command
+    ],
+)
+def test_exit_2_on_usage_errors(args):
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
