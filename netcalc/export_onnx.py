@@ -1,0 +1,540 @@
+"""ONNX export: a spec's expanded graph as an ONNX model, with the NumPy backend's weights.
+
+One ONNX node per layer, or a small sub-graph for composite layers, its nodes named
+`<layer path>/<Op>`. Every layer's output is a graph value named exactly the layer's path
+(`residual.1.a`), so Netron and onnxruntime show netcalc's names. The initializers are the
+backend's tensors, unchanged, named `<layer path>/<tensor name>` in PyTorch's layouts; everything
+else (shapes, scales, pooling matrices) is a Constant node, so the initializers hold exactly
+params + state elements. Weights are always float32, whatever the spec's dtype.
+
+Imports onnx and NumPy only when called: netcalc itself never needs them.
+"""
+
+from __future__ import annotations
+
+from math import sqrt
+from pathlib import Path
+
+from netcalc import layers as L
+from netcalc.engine import analyze
+from netcalc.errors import NetcalcError
+from netcalc.graph import INPUT, expand
+from netcalc.spec import Spec
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 17  # LayerNormalization
+INSTALL_HINT = "pip install netcalc[onnx]"
+EXTERNAL_DATA_BYTES = 1_800_000_000  # protobuf cannot serialize a message over 2 GiB
+
+
+def require_onnx():
+    """The onnx module, or a one-line NetcalcError saying how to install the extra."""
+    try:
+        import numpy  # noqa: F401
+        import onnx
+    except ImportError as error:
+        name = error.name or "onnx"
+        raise NetcalcError(f"ONNX export needs the '{name}' package: {INSTALL_HINT}") from None
+    return onnx
+
+
+def to_onnx(
+    spec: Spec, weights=None, seed: int = 0, opset: int = DEFAULT_OPSET, max_memory: int | None = None
+):
+    """The spec as an onnx.ModelProto with a symbolic batch `N`.
+
+    `weights`: tensors keyed 'layer/tensor' (as in a weights .npz), or a backend Result whose
+    weights to use; otherwise the backend's seeded initial values for `seed`.
+    """
+    onnx = require_onnx()
+    from netcalc.backend import DEFAULT_MAX_MEMORY, Result, run
+
+    newest = onnx.defs.onnx_opset_version()
+    if type(opset) is not int or not MIN_OPSET <= opset <= newest:
+        raise NetcalcError(
+            f"opset must be from {MIN_OPSET} (LayerNormalization) to {newest} "
+            f"(the newest this onnx {onnx.__version__} knows), got {opset!r}"
+        )
+    if isinstance(weights, Result):
+        tensors = weights.weights
+    else:
+        tensors = run(
+            spec, weights=weights, seed=seed, batch=1, max_memory=max_memory or DEFAULT_MAX_MEMORY
+        ).weights
+    report = analyze(spec)
+    b = _Builder(onnx, opset)
+    names = {INPUT: "input"}
+    for node, row in zip(expand(spec).nodes, report.rows, strict=True):
+        b.begin(node.path)
+        w = {name: b.initializer(f"{node.path}/{name}", array) for name, array in tensors[node.path].items()}
+        layer = node.layer
+        xs = [names[i] for i in node.inputs]
+        y = CONVERTERS[type(layer)](b, layer, xs, row.input_shapes, row.output_shape, w)
+        if getattr(layer, "activation", None):
+            y = activation(b, layer.activation, y, fused=True)
+        b.finish(y, doc=f"{layer.kind} ({node.where})")
+        names[node.index] = node.path
+    helper, float32 = onnx.helper, onnx.TensorProto.FLOAT
+    graph = helper.make_graph(
+        b.nodes,
+        spec.name,
+        [helper.make_tensor_value_info("input", float32, ["N", *spec.input])],
+        [helper.make_tensor_value_info(names[len(report.rows) - 1], float32, ["N", *report.output_shape])],
+        initializer=b.initializers,
+        doc_string=spec.description or "",
+    )
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(
+        graph,
+        opset_imports=opsets,
+        producer_name="netcalc",
+        producer_version=_version(),
+        doc_string=spec.description or "",
+    )
+    model.ir_version = helper.find_min_ir_version_for(opsets)
+    return model
+
+
+def save(model, path: str | Path) -> str:
+    """Write the model; weights over ~1.8 GB go to `<path>.data` beside it. Returns what was written."""
+    onnx = require_onnx()
+    path = Path(path)
+    size = sum(len(t.raw_data) for t in model.graph.initializer)
+    external = size > EXTERNAL_DATA_BYTES
+    try:
+        onnx.save_model(
+            model,
+            str(path),
+            save_as_external_data=external,
+            all_tensors_to_one_file=True,
+            location=path.name + ".data",
+        )
+    except OSError as error:
+        raise NetcalcError(f"{path}: cannot write the ONNX model: {error}") from None
+    return f"{path} and {path}.data" if external else str(path)
+
+
+def _version() -> str:
+    from netcalc import __version__
+
+    return __version__
+
+
+class _Builder:
+    """Collects nodes and initializers; names every node after the layer it belongs to."""
+
+    def __init__(self, onnx, opset: int):
+        import numpy as np
+
+        self.np, self.helper, self.arrays = np, onnx.helper, onnx.numpy_helper
+        self.opset = opset
+        self.nodes: list = []
+        self.initializers: list = []
+        self.path, self.first, self.counts = "", 0, {}
+
+    def begin(self, path: str) -> None:
+        """Start the nodes of one layer."""
+        self.path, self.first, self.counts = path, len(self.nodes), {}
+
+    def op(self, op_type: str, inputs: list[str], **attrs) -> str:
+        """Add a node `<path>/<op_type>[_k]`; returns its output's name (the same)."""
+        k = self.counts.get(op_type, 0)
+        self.counts[op_type] = k + 1
+        name = f"{self.path}/{op_type}" + (f"_{k}" if k else "")
+        self.nodes.append(self.helper.make_node(op_type, inputs, [name], name=name, **attrs))
+        return name
+
+    def const(self, values, dtype: str = "int64") -> str:
+        """A Constant node (shapes, axes, scales): not an initializer, so not counted as a weight."""
+        return self.op("Constant", [], value=self.arrays.from_array(self.np.asarray(values, dtype)))
+
+    def initializer(self, name: str, array) -> str:
+        """A weight, stored as the backend holds it."""
+        self.initializers.append(self.arrays.from_array(self.np.asarray(array, "float32"), name))
+        return name
+
+    def finish(self, value: str, doc: str) -> None:
+        """Give the layer's output the layer's path: rename the last node, or add an Identity."""
+        last = self.nodes[-1] if len(self.nodes) > self.first else None
+        if last is None or last.output[0] != value:
+            last = self.helper.make_node("Identity", [value], [self.path])
+            self.nodes.append(last)
+        last.output[0] = self.path
+        last.name = self.path
+        last.doc_string = doc
+
+
+# --- dense and convolution ---------------------------------------------------------------------
+
+
+def _dense(b, layer, xs, ins, out, w):
+    if len(ins[0]) == 1:  # (N, in): one Gemm with PyTorch's (units, in) weight, transB
+        return b.op("Gemm", [xs[0], w["weight"], *_given(w, "bias")], transB=1)
+    return _linear(b, xs[0], w["weight"], w.get("bias"))
+
+
+def _linear(b, x: str, weight: str, bias: str | None) -> str:
+    """x @ weight.T (+ bias) on the last axis of an N-d input: Transpose, MatMul, Add."""
+    y = b.op("MatMul", [x, b.op("Transpose", [weight], perm=[1, 0])])
+    return b.op("Add", [y, bias]) if bias else y
+
+
+def _given(w: dict, *names: str) -> list[str]:
+    return [w[n] for n in names if n in w]
+
+
+def _conv(b, layer, xs, ins, out, w):
+    pads = layer.pads(ins[0][1:])  # (before, after) per axis, 'same' resolved
+    return b.op(
+        "Conv",
+        [xs[0], w["weight"], *_given(w, "bias")],
+        kernel_shape=layer.axes("kernel"),
+        strides=layer.axes("stride"),
+        dilations=layer.axes("dilation"),
+        group=layer.groups,
+        pads=[lo for lo, _ in pads] + [hi for _, hi in pads],
+    )
+
+
+def _conv_transpose(b, layer, xs, ins, out, w):
+    # ONNX's weight layout (C, F/groups, *k) is PyTorch's
+    return b.op(
+        "ConvTranspose",
+        [xs[0], w["weight"], *_given(w, "bias")],
+        kernel_shape=layer.axes("kernel"),
+        strides=layer.axes("stride"),
+        dilations=layer.axes("dilation"),
+        group=layer.groups,
+        pads=list(layer.axes("padding")) * 2,
+        output_padding=layer.axes("output_padding"),
+    )
+
+
+# --- pooling and resampling --------------------------------------------------------------------
+
+
+def _pool_window(layer, spatial, out) -> dict:
+    """Pads and ceil_mode with which ONNX's own size rule gives netcalc's (PyTorch's) size.
+
+    PyTorch drops a ceil_mode window that would start in the right padding; onnxruntime does too,
+    but ONNX's shape inference does not. A dropping axis has the floor size, so ceil_mode is set
+    only when some axis needs it, and then a dropping axis loses the right padding that its last
+    window never reaches (clamped at 0, where only shape inference would still count one more).
+    """
+    size, stride, pad = layer.axes("size"), layer.axes("stride"), layer.axes("padding")
+    dilation = layer.axes("dilation") if hasattr(layer, "dilation") else (1,) * len(size)
+    spans = [d * (k - 1) + 1 for k, d in zip(size, dilation, strict=True)]
+    rests = [(n + 2 * p - span) % s for n, p, span, s in zip(spatial, pad, spans, stride, strict=True)]
+    floors = [(n + 2 * p - span) // s + 1 for n, p, span, s in zip(spatial, pad, spans, stride, strict=True)]
+    ceil = any(o > f for o, f in zip(out, floors, strict=True))
+    after = [
+        max(p - r, 0) if ceil and o == f and r else p
+        for p, r, o, f in zip(pad, rests, out, floors, strict=True)
+    ]
+    return {"kernel_shape": size, "strides": stride, "pads": [*pad, *after], "ceil_mode": int(ceil)}
+
+
+def _maxpool(b, layer, xs, ins, out, w):
+    return b.op(
+        "MaxPool", [xs[0]], dilations=layer.axes("dilation"), **_pool_window(layer, ins[0][1:], out[1:])
+    )
+
+
+def _avgpool(b, layer, xs, ins, out, w):
+    return b.op(
+        "AveragePool",
+        [xs[0]],
+        count_include_pad=int(layer.count_include_pad),
+        **_pool_window(layer, ins[0][1:], out[1:]),
+    )
+
+
+def _adaptive(b, layer, xs, ins, out, w):
+    spatial, size = ins[0][1:], out[1:]
+    if all(n % o == 0 for n, o in zip(spatial, size, strict=True)):
+        kernel = [n // o for n, o in zip(spatial, size, strict=True)]
+        return b.op("AveragePool", [xs[0]], kernel_shape=kernel, strides=kernel)
+    # PyTorch's uneven bins [floor(i*L/o), ceil((i+1)*L/o)) are a linear map per axis: one MatMul
+    # by an (L, o) averaging matrix each (ONNX has no adaptive pooling)
+    x, rank = xs[0], len(spatial)
+    for axis in reversed(range(rank)):
+        n, o = spatial[axis], size[axis]
+        if n == o:
+            continue
+        bins = _bins(b.np, n, o)  # (L, o)
+        if axis == rank - 1:
+            x = b.op("MatMul", [x, b.const(bins, "float32")])
+        elif axis == rank - 2:
+            x = b.op("MatMul", [b.const(bins.T, "float32"), x])
+        else:  # bring the axis last and back
+            perm = list(range(rank + 2))
+            perm[axis + 2], perm[-1] = perm[-1], perm[axis + 2]
+            x = b.op("Transpose", [x], perm=perm)
+            x = b.op("MatMul", [x, b.const(bins, "float32")])
+            x = b.op("Transpose", [x], perm=perm)
+    return x
+
+
+def _bins(np, length: int, out: int):
+    """(L, out) matrix whose column i averages PyTorch's adaptive bin i."""
+    matrix = np.zeros((length, out), "float64")
+    for i in range(out):
+        start, end = i * length // out, -(-(i + 1) * length // out)
+        matrix[start:end, i] = 1.0 / (end - start)
+    return matrix
+
+
+def _upsample(b, layer, xs, ins, out, w):
+    x, rank = xs[0], len(ins[0]) - 1
+    if layer.mode == "nearest":  # PyTorch: src = floor(dst * scale), clamped
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    else:  # PyTorch: src = scale * (dst + 0.5) - 0.5, clamped at 0 (half_pixel, not pytorch_half_pixel)
+        mode = "align_corners" if layer.align_corners else "half_pixel"
+        attrs = {"mode": "linear", "coordinate_transformation_mode": mode}
+    scales = layer.scale if isinstance(layer.scale, tuple) else (layer.scale,) * rank
+    if layer.scale is None or all(
+        abs(n * s - o) <= 1e-6 * o for n, s, o in zip(ins[0][1:], scales, out[1:], strict=True)
+    ):
+        # sizes: ONNX then maps with in/out, which is the scale itself when out = L * scale exactly
+        # (and a float32 scale could make ONNX's shape inference floor 10 * 0.7 to 6)
+        batch_and_channels = b.op("Shape", [x], start=0, end=2)
+        sizes = b.op("Concat", [batch_and_channels, b.const(out[1:])], axis=0)
+        return b.op("Resize", [x, "", "", sizes], **attrs)
+    # out = floor(L * scale) < L * scale: PyTorch maps with 1 / scale, not in/out: pass the scales
+    return b.op("Resize", [x, "", b.const([1.0, 1.0, *scales], "float32")], **attrs)
+
+
+# --- moving elements ---------------------------------------------------------------------------
+
+
+def _reshape(b, layer, xs, ins, out, w):
+    return b.op("Reshape", [xs[0], b.const([0, *layer.shape])])  # 0: keep the batch
+
+
+def _permute(b, layer, xs, ins, out, w):
+    return b.op("Transpose", [xs[0]], perm=[0, *(d + 1 for d in layer.dims)])
+
+
+def _select(b, layer, xs, ins, out, w):
+    return b.op("Gather", [xs[0], b.const(layer.index)], axis=layer.axis + 1)  # scalar: axis dropped
+
+
+def _slice(b, layer, xs, ins, out, w):
+    kept = range(ins[0][layer.axis])[layer.start : layer.end]  # Python's slice rules
+    return b.op("Slice", [xs[0], b.const([kept.start]), b.const([kept.stop]), b.const([layer.axis + 1])])
+
+
+def _center_crop(b, layer, xs, ins, out, w):
+    spatial, size = ins[0][1:], out[1:]
+    starts = [int(round((n - s) / 2.0)) for n, s in zip(spatial, size, strict=True)]  # torchvision
+    return b.op(
+        "Slice",
+        [
+            xs[0],
+            b.const(starts),
+            b.const([a + s for a, s in zip(starts, size, strict=True)]),
+            b.const(list(range(2, 2 + len(size)))),
+        ],
+    )
+
+
+def _channel_shuffle(b, layer, xs, ins, out, w):
+    c, g = ins[0][0], layer.groups
+    y = b.op("Reshape", [xs[0], b.const([0, g, c // g, -1])])  # (N, g, C/g, S)
+    y = b.op("Transpose", [y], perm=[0, 2, 1, 3])  # (N, C/g, g, S)
+    return b.op("Reshape", [y, b.const([0, c, *ins[0][1:]])])
+
+
+# --- normalization and scaling -----------------------------------------------------------------
+
+
+def _batchnorm(b, layer, xs, ins, out, w):
+    c = ins[0][0]
+    scale = w.get("weight") or b.const(b.np.ones(c), "float32")
+    bias = w.get("bias") or b.const(b.np.zeros(c), "float32")
+    # ONNX's momentum weighs the old running value: PyTorch's 1 - momentum (training only)
+    return b.op(
+        "BatchNormalization",
+        [xs[0], scale, bias, w["running_mean"], w["running_var"]],
+        epsilon=layer.eps,
+        momentum=1.0 - layer.momentum,
+    )
+
+
+def _layernorm(b, layer, xs, ins, out, w):
+    scale = w.get("weight") or b.const(b.np.ones(ins[0][-1]), "float32")
+    return b.op("LayerNormalization", [xs[0], scale, *_given(w, "bias")], axis=-1, epsilon=layer.eps)
+
+
+def _layer_scale(b, layer, xs, ins, out, w):
+    scale = w["scale"]
+    if len(ins[0]) > 1:  # (C,) -> (C, 1, ...) to broadcast over (N, C, *rest)
+        scale = b.op("Reshape", [scale, b.const([ins[0][0]] + [1] * (len(ins[0]) - 1))])
+    return b.op("Mul", [xs[0], scale])
+
+
+def _dropout(b, layer, xs, ins, out, w):
+    return xs[0]  # inference: finish() adds an Identity named after the layer
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+
+def _add(b, layer, xs, ins, out, w):
+    return b.op("Add" if len(xs) == 2 else "Sum", xs)
+
+
+def _multiply(b, layer, xs, ins, out, w):
+    # netcalc broadcasts sample shapes, right-aligned after the batch axis: (N, W) against
+    # (N, C, H, W) is (N, 1, 1, W), which ONNX's full-shape broadcasting would misread
+    values = []
+    for x, shape in zip(xs, ins, strict=True):
+        if len(shape) < len(out):
+            x = b.op("Unsqueeze", [x, b.const(list(range(1, 1 + len(out) - len(shape))))])
+        values.append(x)
+    y = values[0]
+    for x in values[1:]:
+        y = b.op("Mul", [y, x])
+    return y
+
+
+def _concat(b, layer, xs, ins, out, w):
+    return b.op("Concat", xs, axis=layer.axis + 1 if layer.axis >= 0 else layer.axis)
+
+
+# --- activations -------------------------------------------------------------------------------
+
+
+def activation(b, kind: str, x: str, layer=None, fused: bool = False) -> str:
+    """One activation on x, by name; `layer` gives its arguments (fused ones take the defaults)."""
+    if kind == "relu":
+        return b.op("Relu", [x])
+    if kind == "relu6":
+        return b.op("Clip", [x, b.const(0.0, "float32"), b.const(6.0, "float32")])
+    if kind == "leaky_relu":
+        return b.op("LeakyRelu", [x], alpha=layer.negative_slope if layer else 0.01)
+    if kind == "sigmoid":
+        return b.op("Sigmoid", [x])
+    if kind == "tanh":
+        return b.op("Tanh", [x])
+    if kind == "softmax":  # fused: over the channel axis; a layer's axis counts sample axes
+        axis = 0 if fused else layer.axis
+        return b.op("Softmax", [x], axis=axis + 1 if axis >= 0 else axis)
+    if kind == "gelu":
+        return _gelu(b, x, layer.approximate if layer else "none")
+    if kind == "silu":
+        return b.op("Mul", [x, b.op("Sigmoid", [x])])
+    if kind == "elu":
+        return b.op("Elu", [x], alpha=layer.alpha if layer else 1.0)
+    if kind == "hardswish":
+        return b.op("HardSwish", [x])
+    if kind == "hardsigmoid":  # ONNX's default alpha is 0.2; PyTorch's relu6(x + 3) / 6
+        return b.op("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5)
+    raise NetcalcError(f"activation '{kind}' has no ONNX form")  # guarded by a test
+
+
+def _gelu(b, x: str, approximate: str) -> str:
+    if b.opset >= 20:
+        return b.op("Gelu", [x], approximate=approximate)
+    half_x = b.op("Mul", [x, b.const(0.5, "float32")])
+    if approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = b.op("Mul", [b.op("Mul", [x, x]), x])
+        inner = b.op("Add", [x, b.op("Mul", [cube, b.const(0.044715, "float32")])])
+        core = b.op("Tanh", [b.op("Mul", [inner, b.const(sqrt(2.0 / 3.141592653589793), "float32")])])
+    else:  # 0.5 x (1 + erf(x / sqrt 2))
+        core = b.op("Erf", [b.op("Div", [x, b.const(sqrt(2.0), "float32")])])
+    return b.op("Mul", [half_x, b.op("Add", [core, b.const(1.0, "float32")])])
+
+
+def _activation_layer(b, layer, xs, ins, out, w):
+    return activation(b, layer.kind, xs[0], layer)
+
+
+# --- transformer -------------------------------------------------------------------------------
+
+
+def _class_token(b, layer, xs, ins, out, w):
+    d = ins[0][1]
+    token = b.op("Reshape", [w["token"], b.const([1, 1, d])])
+    batch = b.op("Shape", [xs[0]], start=0, end=1)
+    token = b.op("Expand", [token, b.op("Concat", [batch, b.const([1, d])], axis=0)])  # (N, 1, D)
+    return b.op("Concat", [token, xs[0]], axis=1)
+
+
+def _pos_embedding(b, layer, xs, ins, out, w):
+    return b.op("Add", [xs[0], w["embedding"]])  # (N, T, D) + (T, D)
+
+
+def _attention(b, layer, xs, ins, out, w):
+    """PyTorch MultiheadAttention self-attention, as MatMul / Reshape / Transpose / Softmax."""
+    d, heads = ins[0][1], layer.heads
+    qkv = _linear(b, xs[0], w["in_proj_weight"], w.get("in_proj_bias"))  # (N, T, 3D)
+    qkv = b.op("Reshape", [qkv, b.const([0, 0, 3, heads, d // heads])])
+    qkv = b.op("Transpose", [qkv], perm=[2, 0, 3, 1, 4])  # (3, N, h, T, hd)
+    q, k, v = (b.op("Gather", [qkv, b.const(i)], axis=0) for i in range(3))  # (N, h, T, hd)
+    scores = b.op("MatMul", [q, b.op("Transpose", [k], perm=[0, 1, 3, 2])])  # (N, h, T, T)
+    scores = b.op("Div", [scores, b.const(sqrt(d // heads), "float32")])
+    context = b.op("MatMul", [b.op("Softmax", [scores], axis=-1), v])  # (N, h, T, hd)
+    context = b.op("Transpose", [context], perm=[0, 2, 1, 3])  # (N, T, h, hd)
+    context = b.op("Reshape", [context, b.const([0, 0, d])])
+    return _linear(b, context, w["out_proj.weight"], w.get("out_proj.bias"))
+
+
+def _op(op_type: str):
+    return lambda b, layer, xs, ins, out, w: b.op(op_type, xs)
+
+
+CONVERTERS = {
+    L.Dense: _dense,
+    L.Conv1d: _conv,
+    L.Conv2d: _conv,
+    L.Conv3d: _conv,
+    L.ConvTranspose1d: _conv_transpose,
+    L.ConvTranspose2d: _conv_transpose,
+    L.ConvTranspose3d: _conv_transpose,
+    L.MaxPool1d: _maxpool,
+    L.MaxPool2d: _maxpool,
+    L.MaxPool3d: _maxpool,
+    L.AvgPool1d: _avgpool,
+    L.AvgPool2d: _avgpool,
+    L.AvgPool3d: _avgpool,
+    L.AdaptiveAvgPool1d: _adaptive,
+    L.AdaptiveAvgPool2d: _adaptive,
+    L.AdaptiveAvgPool3d: _adaptive,
+    L.GlobalAvgPool: _op("GlobalAveragePool"),
+    L.GlobalMaxPool: _op("GlobalMaxPool"),
+    L.Upsample: _upsample,
+    L.Flatten: lambda b, layer, xs, ins, out, w: b.op("Flatten", xs, axis=1),
+    L.Reshape: _reshape,
+    L.Permute: _permute,
+    L.Select: _select,
+    L.Slice: _slice,
+    L.CenterCrop: _center_crop,
+    L.ChannelShuffle: _channel_shuffle,
+    L.Dropout: _dropout,
+    L.BatchNorm: _batchnorm,
+    L.LayerNorm: _layernorm,
+    L.LayerScale: _layer_scale,
+    L.Add: _add,
+    L.Multiply: _multiply,
+    L.Concat: _concat,
+    **{
+        cls: _activation_layer
+        for cls in (
+            L.ReLU,
+            L.ReLU6,
+            L.LeakyReLU,
+            L.Sigmoid,
+            L.Tanh,
+            L.Softmax,
+            L.GELU,
+            L.SiLU,
+            L.ELU,
+            L.Hardswish,
+            L.Hardsigmoid,
+        )
+    },
+    L.ClassToken: _class_token,
+    L.PosEmbedding: _pos_embedding,
+    L.Attention: _attention,
+}
