@@ -36,7 +36,9 @@ def test_quick_start_command_runs_and_its_output_is_quoted():
     assert "66,539,001" in quoted and "37,568" in quoted
 
 
-def test_every_quoted_netcalc_session_matches_real_output():
+def test_every_quoted_netcalc_session_matches_real_output(tmp_path, monkeypatch):
+    (tmp_path / "specs").symlink_to(ROOT / "specs")
+    monkeypatch.chdir(tmp_path)  # sessions that write files (export) write them here
     sessions = [b for b in blocks("text") if b.startswith("$ netcalc ")]
     assert len(sessions) >= 2
     for block in sessions:
