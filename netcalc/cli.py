@@ -438,6 +438,10 @@ def main() -> None:
     """Entry point of the console script."""
     try:
         app()
+    except ModuleNotFoundError as error:  # e.g. NumPy removed after installing netcalc
+        typer.echo(f"error: this command needs the '{error.name}' package: pip install {error.name}",
+                   err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

@@ -267,3 +267,25 @@ def test_a_narrow_terminal_wraps_names_never_numbers():
     out = console.file.getvalue()
     for figure in ("66,539,001", "37,568", "2,453,667,840", "266,688,296"):
         assert figure in out
+
+
+def test_count_and_compare_never_import_numpy_or_onnx():
+    """The calculator path is pure Python: a fresh process must not load NumPy (or ONNX)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from netcalc.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "r = CliRunner().invoke(app, ['count', 'specs/examples/tiny-resnet.yaml', '--format', 'json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(app, ['compare', 'specs/dense-vs-conv/dense.yaml',\n"
+        "                             'specs/dense-vs-conv/conv.yaml'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'onnx')))\n"
+    )
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
