@@ -132,3 +132,11 @@ def test_compare_table_names_the_ratio():
     assert result.exit_code == 0
     assert "66,539,001" in result.stdout and "37,568" in result.stdout
     assert "(1/1,771)" in result.stdout
+
+
+def test_shipped_colour_spec_is_the_dense_spec_on_three_channels():
+    shipped = yaml.safe_load((DENSE.parent / "dense-colour.yaml").read_text())
+    assert shipped["layers"] == yaml.safe_load(DENSE.read_text())["layers"]
+    data = cli_json("count", str(DENSE.parent / "dense-colour.yaml"))
+    assert data["input_shape"] == [3, 256, 256]
+    assert data["totals"]["params"] == COLOUR_PARAMS
