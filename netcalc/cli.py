@@ -214,15 +214,17 @@ def zoo(format: FormatOpt = Format.table) -> None:
         return
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, title="netcalc zoo", title_justify="left")
     for name in ("Spec", "Input", "Output", "Params", "Keras total", "MACs", "Description"):
         numeric = name in ("Params", "Keras total", "MACs")
         table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric)
     for name, r in zip(names(), reports, strict=True):
-        table.add_row(f"zoo:{name}", render.shape_text(r.input_shape),
-                      render.shape_text(r.output_shape), f"{r.params:,}",
-                      f"{r.params_with_state:,}", f"{r.totals.macs:,}", r.description or "")
+        cells = (f"zoo:{name}", render.shape_text(r.input_shape), render.shape_text(r.output_shape),
+                 f"{r.params:,}", f"{r.params_with_state:,}", f"{r.totals.macs:,}",
+                 r.description or "")
+        table.add_row(*map(Text, cells))
     console().print(table)
 
 

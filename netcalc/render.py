@@ -76,9 +76,11 @@ def rich_table(report: Report, depth: int | None = None):
     """A rich Table of the report (imports rich)."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
-    table = Table(title=title, box=box.SIMPLE_HEAD, caption="\n".join(summary_lines(report)),
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD,
+                  caption=Text("\n".join(summary_lines(report))),
                   caption_justify="left", title_justify="left")
     for name in COLUMNS:
         numeric = name in ("Params", "Neurons", "MACs", "#")
@@ -87,7 +89,7 @@ def rich_table(report: Report, depth: int | None = None):
                          overflow="ellipsis" if numeric else "fold")
     for line in visible(report, depth):
         style = "bold cyan" if isinstance(line, GroupRow) else None
-        table.add_row(*_cells(line), style=style)
+        table.add_row(*map(Text, _cells(line)), style=style)  # Text: '[block]' is not markup
     table.add_section()
     t = report.totals
     table.add_row("", "total", "", shape_text(report.output_shape), f"{t.params:,}",
@@ -210,15 +212,16 @@ def compare_table(reports: list[Report]):
     """A rich Table comparing the totals of several reports."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     header, rows = compare_rows(reports)
     table = Table(box=box.SIMPLE_HEAD, title="netcalc compare", title_justify="left")
-    for i, name in enumerate(header):
+    for i, name in enumerate(map(Text, header)):
         value = i == 1 or (i > 1 and i % 2 == 0)  # the others: metric names and ratios, which wrap
         table.add_column(name, justify="left" if i == 0 else "right", no_wrap=value,
                          overflow="ellipsis" if value else "fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(Text, row))
     return table
 
 

@@ -271,9 +271,6 @@ def test_a_narrow_terminal_wraps_names_never_numbers():
 
 def test_count_and_compare_never_import_numpy_or_onnx():
     """The calculator path is pure Python: a fresh process must not load NumPy (or ONNX)."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from netcalc.cli import app\n"
@@ -285,7 +282,22 @@ def test_count_and_compare_never_import_numpy_or_onnx():
         "assert r.exit_code == 0, r.output\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'onnx')))\n"
     )
-    root = __import__("pathlib").Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_rich_table_shows_block_labels_literally_on_a_fixed_width_console():
+    """'[residual x2]' must be text, not rich markup (which would swallow it)."""
+    from rich.console import Console
+
+    import netcalc
+    from netcalc import render
+
+    report = netcalc.analyze(netcalc.load(ROOT / "specs" / "examples" / "tiny-resnet.yaml"))
+    console = Console(width=120, record=True, color_system=None)
+    console.print(render.rich_table(report, depth=1))
+    console.print(render.compare_table([report, report]))
+    text = console.export_text()
+    assert "[residual x2]" in text and "[residual]" in text
+    assert "9,962" in text and "1x" in text
