@@ -86,6 +86,17 @@ def split_entry(entry: Any, where: str, index: int) -> tuple[str, dict | Layer]:
     )
 
 
+def _substitute(values: Any, args: dict, where: str, label: str) -> Any:
+    """Block arguments substituted into an entry's values, or a SpecError naming the layer."""
+    try:
+        return substitute(values, args)
+    except ArithError as error:
+        raise SpecError(f"{where}: {label}: {error}") from None
+    except (RecursionError, MemoryError):  # Python's parser on a huge expression
+        raise SpecError(f"{where}: {label}: an argument expression is too long or nested too "
+                        "deeply") from None
+
+
 class _Builder:
     """Walks the spec's entries, instantiating blocks depth first."""
 
@@ -101,19 +112,17 @@ class _Builder:
         for i, entry in enumerate(entries):
             where = self.spec.where((*loc, i))
             kind, values = split_entry(entry, where, i)
-            if not isinstance(values, Layer):
-                try:
-                    values = substitute(values, args)
-                except ArithError as error:
-                    raise SpecError(f"{where}: layer {i} '{kind}': {error}") from None
-                except (RecursionError, MemoryError):  # Python's parser on a huge expression
-                    raise SpecError(f"{where}: layer {i} '{kind}': an argument expression is too "
-                                    "long or nested too deeply") from None
+            if not isinstance(values, Layer) and "name" in values:  # names first: `from` needs them
+                values["name"] = _substitute(values["name"], args, where, f"'{kind}'")
             parsed.append((kind, values, where))
         local = self._names(parsed, prefix)
         outputs: list[int] = []
         for i, (kind, values, where) in enumerate(parsed):
-            label = f"layer {i} '{kind}' ({prefix}{local[i]})"
+            # the same numbering as the report's rows; a block use is named by its block
+            label = (f"block '{kind}' ({prefix}{local[i]})" if kind in self.spec.blocks
+                     else f"layer {len(self.nodes)} '{kind}' ({prefix}{local[i]})")
+            if not isinstance(values, Layer):
+                values = _substitute(values, args, where, label)
             source = values.source if isinstance(values, Layer) else values.get("from")
             inputs = self._resolve(source, i, outputs, local, prefix, scope_input, where, label)
             if kind in self.spec.blocks:
@@ -217,7 +226,8 @@ class _Builder:
     def _block(self, kind, values, where, label, path, inputs, stack, groups) -> int:
         if kind in stack:
             chain = " -> ".join([*stack[stack.index(kind):], kind])
-            raise SpecError(f"{where}: {label}: block '{kind}' uses itself ({chain})")
+            raise SpecError(f"{where}: {label}: the block uses itself ({chain}) — a block "
+                            "may use other blocks, never itself")
         if len(stack) >= MAX_NESTING:
             raise SpecError(f"{where}: {label}: blocks nest more than {MAX_NESTING} deep "
                             f"({' -> '.join(stack[:3])} -> ...) — flatten some of them")
@@ -234,8 +244,8 @@ class _Builder:
                 raise SpecError(f"{where}: {label}: unknown argument '{key}'{hint}")
         missing = [k for k, v in defaults.items() if v is None and k not in given]
         if missing:
-            raise SpecError(f"{where}: {label}: missing argument '{missing[0]}' of block "
-                            f"'{kind}'")
+            raise SpecError(f"{where}: {label}: missing argument '{missing[0]}' (it has no "
+                            "default)")
         repeat = values.get("repeat")
         if repeat is not None and (type(repeat) is not int or not 1 <= repeat <= MAX_LAYERS):
             raise SpecError(f"{where}: {label}: repeat must be a whole number from 1 to "

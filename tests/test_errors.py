@@ -92,39 +92,39 @@ CASES = [
      re.escape("<string>:3: layer 0 'add' (add_1): from takes 'c', which comes later")),
     # a block that uses itself, directly or not
     ("block_uses_itself", "input: [3]\nblocks:\n  b:\n    layers: [relu, b]\nlayers:\n  - b\n", SpecError,
-     re.escape("<string>:4: layer 1 'b' (b.b): block 'b' uses itself (b -> b)")),
+     re.escape("<string>:4: block 'b' (b.b): the block uses itself (b -> b)")),
     ("block_uses_itself_indirectly",
      "input: [3]\nblocks:\n  b:\n    layers: [relu, c]\n  c:\n    layers: [tanh, b]\nlayers:\n  - b\n",
-     SpecError, re.escape("<string>:6: layer 1 'b' (b.c.b): block 'b' uses itself (b -> c -> b)")),
+     SpecError, re.escape("<string>:6: block 'b' (b.c.b): the block uses itself (b -> c -> b)")),
     ("block_missing_argument", "input: [3]\nblocks:\n  b:\n    args: [width]\n    layers: [relu]\n"
                                "layers:\n  - b\n",
-     SpecError, re.escape("<string>:7: layer 0 'b' (b): missing argument 'width' of block 'b'")),
+     SpecError, re.escape("<string>:7: block 'b' (b): missing argument 'width' (it has no default)")),
     ("block_unknown_argument",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers: [relu]\nlayers:\n  - b: {widht: 3}\n",
-     SpecError, re.escape("<string>:7: layer 0 'b' (b): unknown argument 'widht' — did you mean 'width'?")),
+     SpecError, re.escape("<string>:7: block 'b' (b): unknown argument 'widht' — did you mean 'width'?")),
     ("block_named_like_a_layer", "input: [3]\nblocks:\n  relu:\n    layers: [tanh]\nlayers:\n  - relu\n",
      SpecError, re.escape("<string>:3: block 'relu' has the name of a layer type")),
     ("arithmetic_unknown_argument",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $wdth * 2}\n"
      "layers:\n  - b\n", SpecError,
-     re.escape("<string>:6: layer 0 'dense': unknown argument $wdth (known: $width)")),
+     re.escape("<string>:6: layer 0 'dense' (b.dense_1): unknown argument $wdth (known: $width)")),
     ("arithmetic_division_by_zero",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $width // 0}\n"
-     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense': '$width // 0' divides by zero")),
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width // 0' divides by zero")),
     ("arithmetic_not_arithmetic",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n"
      "      - dense: {units: $width.__class__}\n"
-     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense': '$width.__class__' is not "
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width.__class__' is not "
                                               "arithmetic")),
     ("arithmetic_too_large",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n"
      "      - dense: {units: $width ** 64 ** 64}\n"
-     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense': '$width ** 64 ** 64' gives a "
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width ** 64 ** 64' gives a "
                                               "number")),
     ("arithmetic_too_long",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $width"
      + "+$width" * 50_000 + "}\nlayers:\n  - b\n", SpecError,
-     re.escape("<string>:6: layer 0 'dense': an argument expression is too long or nested too deeply")),
+     re.escape("<string>:6: layer 0 'dense' (b.dense_1): an argument expression is too long or nested too deeply")),
     # add of different shapes; concat of mismatched spatial sizes
     ("add_different_shapes", H + "  - conv2d: {filters: 4, kernel: 1}\n  - add: {from: [-1, input]}\n",
      ShapeError,
@@ -196,13 +196,13 @@ CASES = [
     # spec too large: a repeat beyond the limit
     ("repeat_beyond_the_limit", "input: [3]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n"
                                 "  - b: {repeat: 300000}\n",
-     SpecError, re.escape("<string>:6: layer 0 'b' (b): repeat must be a whole number from 1 to 200,000 "
+     SpecError, re.escape("<string>:6: block 'b' (b): repeat must be a whole number from 1 to 200,000 "
                           "(got 300000)")),
     ("repeat_zero", "input: [3]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b: {repeat: 0}\n",
-     SpecError, re.escape("<string>:6: layer 0 'b' (b): repeat must be a whole number from 1 to 200,000 "
+     SpecError, re.escape("<string>:6: block 'b' (b): repeat must be a whole number from 1 to 200,000 "
                           "(got 0)")),
     ("repeat_not_a_number", "input: [3]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b: {repeat: two}\n",
-     SpecError, re.escape("<string>:6: layer 0 'b' (b): repeat must be a whole number from 1 to 200,000 "
+     SpecError, re.escape("<string>:6: block 'b' (b): repeat must be a whole number from 1 to 200,000 "
                           "(got 'two')")),
 ]
 # fmt: on
