@@ -110,21 +110,25 @@ CASES = [
      re.escape("<string>:6: layer 0 'dense' (b.dense_1): unknown argument $wdth (known: $width)")),
     ("arithmetic_division_by_zero",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $width // 0}\n"
-     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width // 0' divides by zero")),
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width // 0' divides "
+                                              "by zero")),
     ("arithmetic_not_arithmetic",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n"
      "      - dense: {units: $width.__class__}\n"
-     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width.__class__' is not "
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width.__class__' "
+                                              "is not "
                                               "arithmetic")),
     ("arithmetic_too_large",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n"
      "      - dense: {units: $width ** 64 ** 64}\n"
-     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width ** 64 ** 64' gives a "
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width ** 64 ** 64' "
+                                              "gives a "
                                               "number")),
     ("arithmetic_too_long",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $width"
      + "+$width" * 50_000 + "}\nlayers:\n  - b\n", SpecError,
-     re.escape("<string>:6: layer 0 'dense' (b.dense_1): an argument expression is too long or nested too deeply")),
+     re.escape("<string>:6: layer 0 'dense' (b.dense_1): an argument expression is too long or "
+               "nested too deeply")),
     # add of different shapes; concat of mismatched spatial sizes
     ("add_different_shapes", H + "  - conv2d: {filters: 4, kernel: 1}\n  - add: {from: [-1, input]}\n",
      ShapeError,
