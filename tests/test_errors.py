@@ -110,8 +110,8 @@ CASES = [
      re.escape("<string>:6: layer 0 'dense' (b.dense_1): unknown argument $wdth (known: $width)")),
     ("arithmetic_division_by_zero",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n      - dense: {units: $width // 0}\n"
-     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width // 0' divides "
-                                              "by zero")),
+     "layers:\n  - b\n", SpecError, re.escape("<string>:6: layer 0 'dense' (b.dense_1): '$width // 0' "
+                                              "divides by zero")),
     ("arithmetic_not_arithmetic",
      "input: [3]\nblocks:\n  b:\n    args: {width: 2}\n    layers:\n"
      "      - dense: {units: $width.__class__}\n"
