@@ -29,7 +29,7 @@ def analyze(spec: Spec, batch: int = 1) -> Report:
         name=spec.name, description=spec.description, source=spec.source,
         input_shape=tuple(spec.input), output_shape=rows[-1].output_shape, dtype=spec.dtype,
         batch=batch, rows=rows, groups=_groups(graph, rows), totals=totals, memory=memory,
-        warnings=_unused(graph),
+        warnings=_unused(graph) + tuple(w for r in rows if (w := _pooled_dense(r))),
     )
 
 
@@ -85,3 +85,12 @@ def _unused(graph: Graph) -> tuple[str, ...]:
         "and MACs are still counted — connect it with from: or remove it"
         for n in graph.nodes[:-1] if n.index not in used
     )
+
+
+def _pooled_dense(row: Row) -> str | None:
+    """Dense right after a global pool acts on a size-1 axis: almost always a missing flatten."""
+    shape = row.input_shapes[0]
+    if row.kind == "dense" and len(shape) >= 2 and all(n == 1 for n in shape[1:]):
+        return (f"layer {row.index} 'dense' ({row.name}) acts on the last axis of {list(shape)}, "
+                "of size 1 — add flatten before it to connect every channel")
+    return None

@@ -221,7 +221,12 @@ def _pool_window(layer, spatial, out) -> dict:
     only when some axis needs it, and then a dropping axis loses the right padding that its last
     window never reaches (clamped at 0, where only shape inference would still count one more).
     """
-    size, stride, pad = layer.axes("size"), layer.axes("stride"), layer.axes("padding")
+    size, stride = layer.axes("size"), layer.axes("stride")
+    if layer.padding == "same":  # Keras's SAME: explicit, maybe uneven pads; the size is fixed
+        pads = layer.pads(spatial)
+        before, after = [lo for lo, _ in pads], [hi for _, hi in pads]
+        return {"kernel_shape": size, "strides": stride, "pads": [*before, *after], "ceil_mode": 0}
+    pad = (0,) * len(size) if layer.padding == "valid" else layer.axes("padding")
     dilation = layer.axes("dilation") if hasattr(layer, "dilation") else (1,) * len(size)
     spans = [d * (k - 1) + 1 for k, d in zip(size, dilation, strict=True)]
     rests = [(n + 2 * p - span) % s for n, p, span, s in zip(spatial, pad, spans, stride, strict=True)]
@@ -244,7 +249,7 @@ def _avgpool(b, layer, xs, ins, out, w):
     return b.op(
         "AveragePool",
         [xs[0]],
-        count_include_pad=int(layer.count_include_pad),
+        count_include_pad=int(layer.count_include_pad and layer.padding != "same"),
         **_pool_window(layer, ins[0][1:], out[1:]),
     )
 

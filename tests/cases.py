@@ -289,6 +289,18 @@ CASES: list[Case] = [
          {"size": 3, "stride": 2, "ceil_mode": True, "count_include_pad": False}, [(2, 6, 6)], (2, 3, 3)),
     Case("avgpool2d_floor", "avgpool2d", {"size": 3, "stride": 2}, [(2, 6, 6)], (2, 2, 2)),
     Case("avgpool1d", "avgpool1d", {"size": 2}, [(3, 8)], (3, 4)),
+    # Keras padding names: 'valid' = 0; 'same' = TF SAME, out = ceil(L / s) whatever the window:
+    # ceil(7 / 2) = 4 (pads 1 + 1); ceil(5 / 2) = 3 (k 2: pad 0 before, 1 after); ceil(6 / 3) = 2
+    Case("maxpool2d_same_keras", "maxpool2d", {"pool_size": 3, "strides": 2, "padding": "same"},
+         [(4, 7, 7)], (4, 4, 4)),
+    Case("maxpool2d_valid_keras", "maxpool2d", {"pool_size": 3, "strides": 2, "padding": "valid"},
+         [(4, 7, 7)], (4, 3, 3)),
+    Case("avgpool2d_same_keras", "avgpool2d", {"size": 2, "padding": "same"}, [(3, 5, 5)], (3, 3, 3)),
+    # 'valid' is padding 0, so ceil_mode still applies: ceil((3 - 2) / 2) + 1 = 2 (floor: 1)
+    Case("avgpool1d_valid_ceil", "avgpool1d", {"size": 2, "padding": "valid", "ceil_mode": True},
+         [(1, 3)], (1, 2)),
+    Case("avgpool1d_same_stride_over_size", "avgpool1d", {"size": 2, "stride": 3, "padding": "same"},
+         [(2, 6)], (2, 2)),
     # floor((9 + 2*2 - 4) / 2) + 1 = 5
     Case("avgpool1d_stride_padding", "avgpool1d",
          {"size": 4, "stride": 2, "padding": 2, "count_include_pad": False}, [(2, 9)], (2, 5)),

@@ -81,19 +81,24 @@ def _conv_tensors(layer, inputs):
     return shapes
 
 
-def conv_padding(layer, spatial) -> tuple[tuple[int, int], ...]:
-    """(lo, hi) per axis; 'same' keeps ceil(L / stride), the odd pixel going after (TF, PyTorch)."""
-    rank = len(spatial)
-    if layer.padding == "valid":
-        return ((0, 0),) * rank
-    if layer.padding != "same":
-        return tuple((p, p) for p in axes(layer.padding, rank))
+def same_pads(spatial, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
+    """'same': keep ceil(L / stride) windows, the odd pixel of padding after (TF, PyTorch)."""
     pads = []
-    for n, k, s, d in zip(spatial, axes(layer.kernel, rank), axes(layer.stride, rank),
-                          axes(layer.dilation, rank), strict=True):
+    for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True):
         need = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
         pads.append((need // 2, need - need // 2))
     return tuple(pads)
+
+
+def conv_padding(layer, spatial) -> tuple[tuple[int, int], ...]:
+    """(lo, hi) per axis of a convolution, resolving 'valid' and 'same'."""
+    rank = len(spatial)
+    if layer.padding == "valid":
+        return ((0, 0),) * rank
+    if layer.padding == "same":
+        return same_pads(spatial, axes(layer.kernel, rank), axes(layer.stride, rank),
+                         axes(layer.dilation, rank))
+    return tuple((p, p) for p in axes(layer.padding, rank))
 
 
 def _conv(layer, inputs, w, ctx):
@@ -133,18 +138,37 @@ def _convt_macs(layer, inputs, w, y):
 
 # --- pooling and resampling --------------------------------------------------------------------
 
+def _pool_args(layer, x):
+    """(size, stride, x padded for 'valid'/'same', symmetric padding left to the kernel)."""
+    rank = x.ndim - 2
+    size, stride = axes(layer.size, rank), axes(layer.stride or layer.size, rank)
+    if not isinstance(layer.padding, str):
+        return size, stride, x, axes(layer.padding, rank)
+    if layer.padding == "valid":
+        return size, stride, x, (0,) * rank
+    dilation = axes(getattr(layer, "dilation", 1), rank)
+    pads = ((0, 0), (0, 0), *same_pads(x.shape[2:], size, stride, dilation))
+    fill = -np.inf if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d) else 0.0
+    return size, stride, np.pad(x, pads, constant_values=fill), (0,) * rank
+
+
 def _maxpool(layer, inputs, w, ctx):
     x = inputs[0]
-    rank = x.ndim - 2
-    return K.max_pool(x, axes(layer.size, rank), axes(layer.stride or layer.size, rank),
-                      axes(layer.padding, rank), axes(layer.dilation, rank), layer.ceil_mode)
+    size, stride, x, padding = _pool_args(layer, x)
+    ceil = layer.ceil_mode and layer.padding != "same"
+    return K.max_pool(x, size, stride, padding, axes(layer.dilation, x.ndim - 2), ceil)
 
 
 def _avgpool(layer, inputs, w, ctx):
     x = inputs[0]
-    rank = x.ndim - 2
-    return K.avg_pool(x, axes(layer.size, rank), axes(layer.stride or layer.size, rank),
-                      axes(layer.padding, rank), layer.ceil_mode, layer.count_include_pad)
+    size, stride, padded, padding = _pool_args(layer, x)
+    if layer.padding != "same":
+        return K.avg_pool(padded, size, stride, padding, layer.ceil_mode, layer.count_include_pad)
+    # Keras's SAME divides by the real elements only: the sum over the window / the count
+    _, _, ones, _ = _pool_args(layer, np.ones((1, 1, *x.shape[2:]), dtype=x.dtype))
+    total = K.avg_pool(padded, size, stride, padding, False, True)
+    count = K.avg_pool(ones, size, stride, padding, False, True)
+    return (total / count).astype(x.dtype, copy=False)
 
 
 def _adaptive(layer, inputs, w, ctx):

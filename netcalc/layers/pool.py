@@ -1,6 +1,6 @@
 """Pooling: windowed max and average, adaptive and global pooling."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import model_validator
 
@@ -15,19 +15,22 @@ from netcalc.layers.base import (
     need_rank,
     per_axis,
 )
-from netcalc.layers.window import window_count
+from netcalc.layers.window import same_padding, window_count
 
 
 class _Pool(Layer):
     """Windowed pooling: out = floor or ceil((L + 2 * padding - dilation * (size - 1) - 1)
     / stride) + 1 per axis, the same window rule as convolution. No parameters.
+
+    padding 'same' is TF/Keras's SAME: out = ceil(L / stride), the odd pixel of padding after;
+    average pooling then divides by the real elements only, as Keras does.
     """
 
     rank: ClassVar[int]
     size: Sizes = arg(..., "size", "kernel_size", "pool_size", doc="window, int or one per axis")
     stride: Sizes | None = arg(None, "stride", "strides", doc="step; defaults to the window size")
-    padding: NonNegativeInt | tuple[NonNegativeInt, ...] = arg(
-        0, doc="implicit padding on both sides, at most half the window"
+    padding: Literal["valid", "same"] | NonNegativeInt | tuple[NonNegativeInt, ...] = arg(
+        0, doc="padding on both sides (at most half the window), or 'valid' or 'same' (Keras)"
     )
     ceil_mode: bool = arg(False, doc="round the output size up instead of down")
 
@@ -35,11 +38,12 @@ class _Pool(Layer):
     def _check_axes(self):
         for field in ("size", "stride", "padding", "dilation"):
             value = getattr(self, field, None)
-            if value is not None:
+            if isinstance(value, int | tuple):
                 per_axis(value, self.rank, field)
-        for k, p in zip(self.axes("size"), self.axes("padding"), strict=True):
-            if p > k // 2:
-                raise ValueError(f"padding {p} is more than half the window {k}")
+        if not isinstance(self.padding, str):
+            for k, p in zip(self.axes("size"), self.axes("padding"), strict=True):
+                if p > k // 2:
+                    raise ValueError(f"padding {p} is more than half the window {k}")
         return self
 
     def axes(self, field: str) -> tuple[int, ...]:
@@ -49,13 +53,26 @@ class _Pool(Layer):
             value = self.size
         return per_axis(value, self.rank, field)
 
+    def pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
+        """(before, after) padding per spatial axis, resolving 'valid' and 'same'."""
+        if self.padding == "valid":
+            return ((0, 0),) * self.rank
+        if self.padding == "same":
+            return tuple(
+                same_padding(n, k, s, d)
+                for n, k, s, d in zip(spatial, self.axes("size"), self.axes("stride"),
+                                      self.axes("dilation"), strict=True)
+            )
+        return tuple((p, p) for p in self.axes("padding"))
+
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         need_rank(shape, self.rank + 1, self.kind, "(C, " + ", ".join(axis_names(self.rank)) + ")")
+        ceil = self.ceil_mode and self.padding != "same"  # SAME fixes the size at ceil(L / s)
         out = tuple(
-            window_count(n, k, s, (p, p), d, self.ceil_mode, axis=name)
+            window_count(n, k, s, p, d, ceil, axis=name)
             for n, k, s, p, d, name in zip(
-                shape[1:], self.axes("size"), self.axes("stride"), self.axes("padding"),
+                shape[1:], self.axes("size"), self.axes("stride"), self.pads(shape[1:]),
                 self.axes("dilation"), axis_names(self.rank), strict=True,
             )
         )
