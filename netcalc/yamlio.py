@@ -25,8 +25,8 @@ class LineList(list):
     lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
-    """yaml.SafeLoader that builds LineDict and LineList."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C parser when present
+    """The safe loader (no Python objects) building LineDict and LineList."""
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -69,6 +69,9 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
         opened = error.context_mark
         if error.context and opened and error.problem_mark and opened.line != mark.line:
             problem += f" ({error.context} that starts at line {opened.line + 1})"
+        lines = text.splitlines()
+        if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
+            problem += " — this line has a tab: YAML indents with spaces"
         raise SpecError(f"{source}{line}: invalid YAML: {problem}") from None
     except yaml.YAMLError as error:
         raise SpecError(f"{source}: invalid YAML: {error}") from None
