@@ -18,7 +18,7 @@ from netcalc.layers.base import (
     need_rank,
     per_axis,
 )
-from netcalc.layers.window import same_padding, span, window_count
+from netcalc.layers.window import resolve_padding, span, window_count
 
 Padding = Literal["valid", "same"] | NonNegativeInt | tuple[NonNegativeInt, ...]
 
@@ -79,15 +79,8 @@ class _ConvForward(_Conv):
 
     def pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
         """(before, after) padding per spatial axis, resolving 'valid' and 'same'."""
-        if self.padding == "valid":
-            return ((0, 0),) * self.rank
-        if self.padding == "same":
-            return tuple(
-                same_padding(n, k, s, d)
-                for n, k, s, d in zip(spatial, self.axes("kernel"), self.axes("stride"),
-                                      self.axes("dilation"), strict=True)
-            )
-        return tuple((p, p) for p in self.axes("padding"))
+        return resolve_padding(self.padding, spatial, self.axes("kernel"), self.axes("stride"),
+                               self.axes("dilation"))
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         self._channels(inputs[0])
