@@ -16,14 +16,12 @@ from netcalc.errors import NetcalcError
 EXAMPLES = """
 Examples:
 
+\b
   netcalc count specs/dense-vs-conv/conv.yaml
-
   netcalc count zoo:resnet50 --depth 1 --batch 32
-
   netcalc count my.yaml --format json | jq .totals.params
-
   netcalc compare specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml
-
+  netcalc verify zoo:lenet5
   netcalc layers conv2d
 """
 
