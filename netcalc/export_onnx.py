@@ -367,8 +367,10 @@ def _batchnorm(b, layer, xs, ins, out, w):
 
 
 def _layernorm(b, layer, xs, ins, out, w):
-    scale = w.get("weight") or b.const(b.np.ones(ins[0][-1]), "float32")
-    return b.op("LayerNormalization", [xs[0], scale, *_given(w, "bias")], axis=-1, epsilon=layer.eps)
+    trailing = list(ins[0][-layer.dims:])
+    scale = w.get("weight") or b.const(b.np.ones(trailing), "float32")
+    return b.op("LayerNormalization", [xs[0], scale, *_given(w, "bias")], axis=-layer.dims,
+                epsilon=layer.eps)
 
 
 def _layer_scale(b, layer, xs, ins, out, w):

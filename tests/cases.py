@@ -371,6 +371,11 @@ CASES: list[Case] = [
     Case("layernorm_last_axis", "layernorm", {"epsilon": 1e-6}, [(3, 4, 5)], (3, 4, 5),
          {"weight": 5, "bias": 5}),
     Case("layernorm_no_affine", "layernorm", {"elementwise_affine": False}, [(8, 16)], (8, 16)),
+    # dims 3: PyTorch LayerNorm([C, H, W]) over the whole sample: weight and bias 4 * 5 * 6 each
+    Case("layernorm_whole_sample", "layernorm", {"dims": 3}, [(4, 5, 6)], (4, 5, 6),
+         {"weight": 4 * 5 * 6, "bias": 4 * 5 * 6}),
+    Case("layernorm_two_axes_no_affine", "layernorm", {"dims": 2, "affine": False}, [(3, 4, 5)],
+         (3, 4, 5)),
     Case("layer_scale_convnext", "layer_scale", {"init": 1e-6}, [(96, 56, 56)], (96, 56, 56), {"scale": 96}),
     # ---------------------------------------------------------------------------- merges
     Case("add_residual", "add", {}, [(64, 56, 56), (64, 56, 56)], (64, 56, 56)),

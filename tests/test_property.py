@@ -69,6 +69,8 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
     if kind == "crop":
         return {"center_crop": {"size": draw(st.integers(1, 4))}}
     if kind == "batchnorm":
+        if draw(st.booleans()):
+            return {"layernorm": {"dims": draw(st.integers(1, rank + 1)), "affine": draw(st.booleans())}}
         return {"batchnorm": {"affine": draw(st.booleans())}}
     if kind == "dropout":
         return {"dropout": {"rate": draw(st.sampled_from([0.0, 0.25, 0.5]))}}

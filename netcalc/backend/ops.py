@@ -212,12 +212,15 @@ def _bn(layer, inputs, w, ctx):
 
 
 def _ln_tensors(layer, inputs):
-    d = inputs[0].shape[-1]
-    return {"weight": (d,), "bias": (d,)} if layer.affine else {}
+    trailing = inputs[0].shape[-layer.dims:]  # PyTorch's normalized_shape
+    return {"weight": trailing, "bias": trailing} if layer.affine else {}
 
 
 def _ln(layer, inputs, w, ctx):
-    return K.layernorm(inputs[0], w.get("weight"), w.get("bias"), layer.eps)
+    x = inputs[0]
+    lead = x.shape[:-layer.dims]
+    flat = [w[n].reshape(-1) if n in w else None for n in ("weight", "bias")]
+    return K.layernorm(x.reshape(*lead, -1), *flat, layer.eps).reshape(x.shape)
 
 
 def _scale(layer, inputs, w, ctx):

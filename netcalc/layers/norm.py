@@ -1,9 +1,11 @@
 """Normalization, dropout and per-channel scaling."""
 
+from math import prod
+
 from pydantic import AliasChoices, Field
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, Shape, arg
+from netcalc.layers.base import Layer, PositiveInt, Shape, arg
 
 
 def _channels(kind: str, shape: Shape) -> int:
@@ -38,22 +40,27 @@ class BatchNorm(Layer):
 
 
 class LayerNorm(Layer):
-    """Layer normalization over the last axis (PyTorch LayerNorm(D), Keras axis=-1).
+    """Layer normalization over the last `dims` axes (PyTorch LayerNorm(x.shape[-dims:]); with
+    dims 1, Keras's LayerNormalization(axis=-1)).
 
-    params = 2 * D (weight, bias) when affine.
+    params = 2 * prod(last dims axes) (weight, bias) when affine.
     """
 
     kind = "layernorm"
     eps: float = arg(1e-5, "eps", "epsilon", doc="added to the variance")
     affine: bool = arg(True, "affine", "elementwise_affine", doc="learn weight and bias")
+    dims: PositiveInt = arg(1, doc="trailing axes normalized together (len of normalized_shape)")
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
-        if not inputs[0]:
-            raise ShapeError("layernorm needs at least one axis but got a scalar input")
+        if len(inputs[0]) < self.dims:
+            raise ShapeError(
+                f"layernorm over the last {self.dims} axes needs an input with at least "
+                f"{self.dims} axes but got {list(inputs[0])} — lower dims"
+            )
         return inputs[0]
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
-        d = inputs[0][-1]
+        d = prod(inputs[0][-self.dims:])
         return {"weight": d, "bias": d} if self.affine else {}
 
 
