@@ -296,14 +296,14 @@ def run(
         from netcalc import backend
 
         parsed = netcalc.load(spec)
-        x = _load_array(input) if input else None
+        x = backend.load_array(input) if input else None
         given = backend.load_weights(weights) if weights else None
         result = backend.run(parsed, x=x, weights=given, seed=seed, batch=batch, dtype=dtype,
                              max_memory=parse_bytes(max_memory), progress=ProgressBar(spec))
         if save_weights:
             backend.save_weights(save_weights, result)
         if output:
-            np.save(output, result.output)
+            backend.save(output, result.output)
     except NetcalcError as error:
         raise fail(error) from None
     y = result.output
@@ -319,15 +319,6 @@ def run(
     for path, what in ((save_weights, "weights"), (output, "output")):
         if path:
             typer.echo(f"saved {what} to {path}")
-
-
-def _load_array(path: str):
-    import numpy as np
-
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise NetcalcError(f"{path}: cannot read the input array: {error}") from None
 
 
 @app.command()

@@ -30,6 +30,7 @@ from netcalc.zoo import names as zoo_names
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = sorted((ROOT / "specs").glob("**/*.yaml"))
 TINY_RESNET = str(ROOT / "specs" / "examples" / "tiny-resnet.yaml")
+TINY_SPEC = ROOT / "specs" / "dense-vs-conv" / "tiny.yaml"
 runner = CliRunner()
 
 
@@ -567,3 +568,43 @@ def test_glorot_init_otherwise():
     assert_glorot(last, 1500, 500)
     conv = init_weight([{"conv2d": {"filters": 64, "kernel": 3, "name": "c"}}, "tanh"], [32, 5, 5], "c")
     assert_glorot(conv, 32 * 3 * 3, 64 * 3 * 3)
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "message"),
+    [
+        ("--weights", b"hello\n", "not a NumPy file"),
+        ("--weights", b"PK\x03\x04garbage", "BadZipFile"),
+        ("--input", b"hello\n", "not a NumPy file"),
+        ("--input", "complex", "holds complex128 values"),
+        ("--input", "strings", "holds <U1 values"),
+        ("--input", "npz", "is an .npz archive"),
+        ("--weights", "npy", "is one array (.npy)"),
+    ],
+)
+def test_unreadable_arrays_are_one_line_errors(tmp_path, option, content, message):
+    path = tmp_path / ("w.npz" if option == "--weights" else "x.npy")
+    if content == "complex":
+        np.save(path, np.ones((1, 2), dtype=complex))
+    elif content == "strings":
+        np.save(path, np.array([["a", "b"]]))
+    elif content == "npz":
+        path = tmp_path / "x.npz"
+        np.savez(path, a=np.ones((1, 2)))
+    elif content == "npy":
+        path = tmp_path / "w.npy"
+        np.save(path, np.ones((1, 2)))
+    else:
+        path.write_bytes(content)
+    result = CliRunner().invoke(app, ["run", str(TINY_SPEC), option, str(path)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("option", ["--output", "--save-weights"])
+def test_unwritable_output_is_a_one_line_error(tmp_path, option):
+    target = tmp_path / "missing-dir" / "out.npz"
+    result = CliRunner().invoke(app, ["run", str(TINY_SPEC), option, str(target)])
+    assert result.exit_code == 1
+    assert "cannot write: No such file or directory" in result.output

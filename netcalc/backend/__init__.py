@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from math import prod
 
@@ -219,15 +220,59 @@ def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, s
     return array
 
 
+READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+
+
+def _why(error: Exception) -> str:
+    if "pickled" in str(error):  # numpy's guess for any file that is not .npy/.npz
+        return "not a NumPy file (or it holds Python objects, which netcalc never loads)"
+    return f"{type(error).__name__}: {error}"
+
+
+def _numeric(array: np.ndarray, what: str) -> np.ndarray:
+    if array.dtype.kind not in "biuf":
+        raise SpecError(f"{what} holds {array.dtype} values; netcalc needs real numbers")
+    return array
+
+
 def load_weights(path: str) -> dict[str, np.ndarray]:
-    """Weights from an .npz file keyed 'layer/tensor'."""
+    """Weights from an .npz file keyed 'layer/tensor' (no pickled objects, ever)."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (OSError, ValueError) as error:
-        raise SpecError(f"{path}: cannot read weights: {error}") from None
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            raise SpecError(f"{path}: is one array (.npy); weights are an .npz of arrays keyed "
+                            "'layer/tensor', as run --save-weights writes them")
+        with data:
+            return {key: _numeric(data[key], f"{path}: '{key}'") for key in data.files}
+    except READ_ERRORS as error:
+        raise SpecError(f"{path}: cannot read weights (an .npz of numeric arrays): "
+                        f"{_why(error)}") from None
+
+
+def load_array(path: str) -> np.ndarray:
+    """One input array from a .npy file (no pickled objects, ever)."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except READ_ERRORS as error:
+        raise SpecError(f"{path}: cannot read the input array (a .npy file): "
+                        f"{_why(error)}") from None
+    if not isinstance(data, np.ndarray):
+        data.close()
+        raise SpecError(f"{path}: is an .npz archive; --input takes one .npy array")
+    return _numeric(data, path)
+
+
+def save(path: str, arrays: np.ndarray | dict[str, np.ndarray]) -> None:
+    """Write one array (.npy) or named arrays (.npz), or a NetcalcError saying why not."""
+    try:
+        if isinstance(arrays, dict):
+            np.savez(path, **arrays)
+        else:
+            np.save(path, arrays)
+    except OSError as error:
+        raise NetcalcError(f"{path}: cannot write: {error.strerror or error}") from None
 
 
 def save_weights(path: str, result: Result) -> None:
     """Save the weights of a run to .npz, keyed 'layer/tensor'."""
-    np.savez(path, **result.flat_weights())
+    save(path, result.flat_weights())
