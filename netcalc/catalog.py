@@ -54,3 +54,18 @@ def catalog_text(entries: list[dict], markdown: bool = False) -> str:
         lines.append("")
     lines.append("Every layer also takes name: and from:.")
     return "\n".join(lines) + "\n"
+
+
+def catalog_csv(entries: list[dict]) -> str:
+    """One CSV line per argument of each layer type."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["type", "argument", "required", "default", "aliases", "help"])
+    for e in entries:
+        for a in e["arguments"]:
+            writer.writerow([e["type"], a["name"], a["required"], a["default"],
+                             " ".join(a["aliases"]), a["help"]])
+    return buffer.getvalue()

@@ -178,7 +178,11 @@ def layers(
     if format is Format.json:
         typer.echo(json.dumps(entries, indent=2))
         return
-    from netcalc.catalog import catalog_text
+    from netcalc.catalog import catalog_csv, catalog_text
+
+    if format is Format.csv:
+        typer.echo(catalog_csv(entries), nl=False)
+        return
 
     typer.echo(catalog_text(entries, markdown=format is Format.markdown), nl=False)
 
@@ -209,6 +213,9 @@ def zoo(format: FormatOpt = Format.table) -> None:
         raise fail(error) from None
     if format is Format.json:
         typer.echo(json.dumps(render.compare_data(reports)["specs"], indent=2))
+        return
+    if format in (Format.csv, Format.markdown):
+        typer.echo(render.zoo_text(reports, names(), markdown=format is Format.markdown), nl=False)
         return
     from rich import box
     from rich.table import Table

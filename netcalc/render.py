@@ -21,7 +21,8 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 def human(n: float, unit: str = "") -> str:
     """1234567 as '1.23 M'; bytes as 'MB' in powers of 1000 (torchinfo's convention)."""
-    for factor, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+    units = ((10**18, "E"), (10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+    for factor, prefix in units:
         if abs(n) >= factor:
             return f"{n / factor:.2f} {prefix}{unit}"
     return f"{n:g} {unit}".rstrip()
@@ -244,3 +245,20 @@ def compare_csv(reports: list[Report]) -> str:
     return buffer.getvalue()
 
 
+
+
+def zoo_text(reports: list[Report], names: list[str], markdown: bool = False) -> str:
+    """The zoo listing as CSV (exact figures) or a markdown table."""
+    header = ["spec", "input", "output", "params", "params_with_state", "macs", "description"]
+    rows = [[f"zoo:{n}", shape_text(r.input_shape), shape_text(r.output_shape), r.params,
+             r.params_with_state, r.totals.macs, r.description or ""]
+            for n, r in zip(names, reports, strict=True)]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|---|---|---|---:|---:|---:|---|"]
+        lines += ["| " + " | ".join(f"{c:,}" if isinstance(c, int) else c for c in row) + " |"
+                  for row in rows]
+        return "\n".join(lines) + "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([header, *rows])
+    return buffer.getvalue()

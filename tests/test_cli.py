@@ -301,3 +301,21 @@ def test_rich_table_shows_block_labels_literally_on_a_fixed_width_console():
     text = console.export_text()
     assert "[residual x2]" in text and "[residual]" in text
     assert "9,962" in text and "1x" in text
+
+
+def test_zoo_and_layers_in_every_format():
+    import netcalc
+
+    runner = CliRunner()
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(app, ["zoo", "--format", "csv"]).output)))
+    by_spec = {r["spec"]: r for r in rows}
+    resnet50 = netcalc.analyze(netcalc.load("zoo:resnet50"))
+    assert int(by_spec["zoo:resnet50"]["params"]) == resnet50.params == 25_557_032
+    assert int(by_spec["zoo:resnet50"]["params_with_state"]) == 25_557_032 + 53_120
+    assert int(by_spec["zoo:resnet50"]["macs"]) == resnet50.totals.macs
+    markdown = runner.invoke(app, ["zoo", "--format", "markdown"]).output
+    assert "| zoo:vgg16 | 3x224x224 | 1000 | 138,357,544 |" in markdown
+    layers = list(csv.DictReader(io.StringIO(
+        runner.invoke(app, ["layers", "conv2d", "--format", "csv"]).output)))
+    kernel = next(r for r in layers if r["argument"] == "kernel")
+    assert kernel["required"] == "True" and "kernel_size" in kernel["aliases"]
