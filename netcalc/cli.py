@@ -423,7 +423,7 @@ def export(
         parsed = netcalc.load(spec)
         given = backend.load_weights(weights) if weights else None
         model = to_onnx(parsed, weights=given, seed=seed, opset=opset,
-                        max_memory=parse_bytes(max_memory))
+                        max_memory=parse_bytes(max_memory), progress=ProgressBar(spec))
         count = sum(math.prod(t.dims) for t in model.graph.initializer)
         written = save(model, output)
     except NetcalcError as error:

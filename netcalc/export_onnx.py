@@ -39,7 +39,8 @@ def require_onnx():
 
 
 def to_onnx(
-    spec: Spec, weights=None, seed: int = 0, opset: int = DEFAULT_OPSET, max_memory: int | None = None
+    spec: Spec, weights=None, seed: int = 0, opset: int = DEFAULT_OPSET, max_memory: int | None = None,
+    progress=None,
 ):
     """The spec as an onnx.ModelProto with a symbolic batch `N`.
 
@@ -59,7 +60,8 @@ def to_onnx(
         tensors = weights.weights
     else:
         tensors = run(
-            spec, weights=weights, seed=seed, batch=1, max_memory=max_memory or DEFAULT_MAX_MEMORY
+            spec, weights=weights, seed=seed, batch=1, max_memory=max_memory or DEFAULT_MAX_MEMORY,
+            progress=progress,
         ).weights
     report = analyze(spec)
     b = _Builder(onnx, opset)
