@@ -521,6 +521,7 @@ CONVERTERS = {
     L.CenterCrop: _center_crop,
     L.ChannelShuffle: _channel_shuffle,
     L.Dropout: _dropout,
+    L.StochasticDepth: _dropout,
     L.BatchNorm: _batchnorm,
     L.LayerNorm: _layernorm,
     L.LayerScale: _layer_scale,

@@ -359,6 +359,11 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------------------- normalization
     Case("dropout", "dropout", {"rate": 0.5}, [(4096,)], (4096,)),
     Case("dropout_p_alias", "dropout", {"p": 0.1}, [(3, 4, 4)], (3, 4, 4)),
+    # identity in inference, no parameters, no neurons (torchvision StochasticDepth)
+    Case("stochastic_depth", "stochastic_depth", {"p": 0.2, "mode": "row"}, [(96, 56, 56)],
+         (96, 56, 56)),
+    Case("stochastic_depth_batch", "stochastic_depth", {"rate": 0.1, "mode": "batch"}, [(8, 16)],
+         (8, 16)),
     Case("batchnorm_2d", "batchnorm", {}, [(64, 56, 56)], (64, 56, 56), {"weight": 64, "bias": 64},
          {"running_mean": 64, "running_var": 64}),
     Case("batchnorm_1d_features", "batchnorm", {"eps": 1e-3, "momentum": 0.01}, [(10,)], (10,),

@@ -608,3 +608,14 @@ def test_unwritable_output_is_a_one_line_error(tmp_path, option):
     result = CliRunner().invoke(app, ["run", str(TINY_SPEC), option, str(target)])
     assert result.exit_code == 1
     assert "cannot write: No such file or directory" in result.output
+
+
+def test_stochastic_depth_drops_whole_samples_in_training_and_is_identity_in_inference():
+    spec = netcalc.load({"input": [3, 4], "layers": [{"stochastic_depth": {"rate": 0.5}}]})
+    x = np.arange(1.0, 1.0 + 400 * 12).reshape(400, 3, 4)
+    assert np.array_equal(netcalc.run(spec, x=x, dtype="float64").output, x)
+    y = netcalc.run(spec, x=x, dtype="float64", training=True, seed=1).output
+    dropped = np.all(y == 0, axis=(1, 2))
+    kept = np.all(y == x / 0.5, axis=(1, 2))  # survivors scaled by 1 / (1 - rate)
+    assert np.all(dropped | kept)  # whole samples: never a mix within one
+    assert 0.4 < dropped.mean() < 0.6

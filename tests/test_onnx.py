@@ -275,6 +275,7 @@ LAYER_CASES = {
         layers:
           - batchnorm
           - dropout: {rate: 0.3}
+          - stochastic_depth: {p: 0.1}
           - layer_scale: {init: 0.5}
           - reshape: {shape: [4, 25]}
           - batchnorm: {affine: false, eps: 1.0e-3}

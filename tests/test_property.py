@@ -73,6 +73,8 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
             return {"layernorm": {"dims": draw(st.integers(1, rank + 1)), "affine": draw(st.booleans())}}
         return {"batchnorm": {"affine": draw(st.booleans())}}
     if kind == "dropout":
+        if draw(st.booleans()):
+            return {"stochastic_depth": {"rate": 0.2, "mode": draw(st.sampled_from(["row", "batch"]))}}
         return {"dropout": {"rate": draw(st.sampled_from([0.0, 0.25, 0.5]))}}
     if kind == "slice":
         return {"slice": {"axis": draw(st.integers(0, rank)), "start": draw(st.integers(-2, 1)),

@@ -198,6 +198,15 @@ def _center_crop(layer, inputs, w, ctx):
     return x[tuple(crop)]
 
 
+def _stochastic_depth(layer, inputs, w, ctx):
+    x = inputs[0]
+    if not ctx.training or layer.rate == 0:
+        return x
+    shape = (x.shape[0],) + (1,) * (x.ndim - 1) if layer.mode == "row" else (1,) * x.ndim
+    keep = (ctx.rng.random(shape) >= layer.rate).astype(x.dtype)  # torchvision: bernoulli(1 - p)
+    return x * keep / x.dtype.type(1 - layer.rate)
+
+
 # --- normalization and scaling -----------------------------------------------------------------
 
 def _bn_tensors(layer, inputs):
@@ -318,6 +327,7 @@ OPS: dict[type, Op] = {
                          lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)),
     L.Dropout: Op(_no_tensors, lambda layer, inputs, w, ctx: K.dropout(
         inputs[0], layer.rate, ctx.training, ctx.rng)),
+    L.StochasticDepth: Op(_no_tensors, _stochastic_depth),
     L.BatchNorm: Op(_bn_tensors, _bn, state=("running_mean", "running_var")),
     L.LayerNorm: Op(_ln_tensors, _ln),
     L.LayerScale: Op(lambda layer, inputs: {"scale": (inputs[0].shape[1],)}, _scale),

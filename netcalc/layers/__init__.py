@@ -24,7 +24,7 @@ from netcalc.layers.conv import (
 )
 from netcalc.layers.dense import Dense
 from netcalc.layers.merge import Add, Concat, Multiply
-from netcalc.layers.norm import BatchNorm, Dropout, LayerNorm, LayerScale
+from netcalc.layers.norm import BatchNorm, Dropout, LayerNorm, LayerScale, StochasticDepth
 from netcalc.layers.pool import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -56,7 +56,7 @@ LAYERS: tuple[type[Layer], ...] = (
     MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d,
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, GlobalAvgPool, GlobalMaxPool,
     Upsample, Flatten, Reshape, Permute, Select, Slice, CenterCrop, ChannelShuffle,
-    Dropout, BatchNorm, LayerNorm, LayerScale,
+    Dropout, StochasticDepth, BatchNorm, LayerNorm, LayerScale,
     Add, Multiply, Concat,
     ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, GELU, SiLU, ELU, Hardswish, Hardsigmoid,
     ClassToken, PosEmbedding, Attention,

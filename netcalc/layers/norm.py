@@ -1,6 +1,7 @@
 """Normalization, dropout and per-channel scaling."""
 
 from math import prod
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 
@@ -74,6 +75,20 @@ class Dropout(Layer):
         0.5, ge=0.0, lt=1.0, validation_alias=AliasChoices("rate", "p"),
         description="fraction of elements dropped in training",
     )
+
+
+class StochasticDepth(Layer):
+    """Stochastic depth (torchvision StochasticDepth, 'drop path'): in training, zeroes a whole
+    sample's residual branch with probability `rate` (mode row) or the whole batch's (mode batch)
+    and scales survivors by 1 / (1 - rate); identity in inference. No parameters.
+    """
+
+    kind = "stochastic_depth"
+    rate: float = Field(
+        0.0, ge=0.0, lt=1.0, validation_alias=AliasChoices("rate", "p"),
+        description="probability of dropping the branch in training",
+    )
+    mode: Literal["row", "batch"] = arg("row", doc="drop per sample (row) or for the whole batch")
 
 
 class LayerScale(Layer):
