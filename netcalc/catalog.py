@@ -8,7 +8,7 @@ from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, LAYERS
 from netcalc.spec import nearest
 
-COMMON = ("name", "source")
+COMMON = ("name", "source", "training_only")
 
 
 def _type_text(annotation) -> str:
@@ -52,7 +52,7 @@ def catalog_text(entries: list[dict], markdown: bool = False) -> str:
             bullet = "- " if markdown else "    "
             lines.append(f"{bullet}{a['name']}: {default}{alias} — {a['help']}")
         lines.append("")
-    lines.append("Every layer also takes name: and from:.")
+    lines.append("Every layer (and block use) also takes name:, from: and training_only:.")
     return "\n".join(lines) + "\n"
 
 

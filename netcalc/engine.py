@@ -16,7 +16,7 @@ def analyze(spec: Spec, batch: int = 1) -> Report:
         raise NetcalcError(f"batch must be a positive whole number (got {batch!r})")
     graph = expand(spec)
     rows = _rows(spec, graph)
-    totals = sum((r.counts for r in rows), Counts())
+    totals = sum((r.inference for r in rows), Counts())
     size = spec.dtype_bytes
     memory = Memory(
         input=prod(spec.input) * batch * size,
@@ -59,7 +59,8 @@ def _row(node: Node, inputs: tuple[tuple[int, ...], ...], names: dict[int, str])
     counts = Counts(sum(tensors.values()), sum(state.values()), layer.neurons(out), macs,
                     prod(out))
     return Row(node.index, node.path, layer.kind, len(node.groups), node.groups,
-               tuple(names[i] for i in node.inputs), inputs, out, tensors, state, counts)
+               tuple(names[i] for i in node.inputs), inputs, out, tensors, state, counts,
+               node.training_only)
 
 
 def _groups(graph: Graph, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
@@ -70,9 +71,11 @@ def _groups(graph: Graph, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
     result = []
     for g in graph.groups:
         inside = members[g.path]
+        training = all(r.training_only for r in inside)  # its own cost; else inference only
+        counts = sum((r.counts if training else r.inference for r in inside), Counts())
         result.append(GroupRow(
             g.path, g.block, g.depth, g.parent, g.repeat, inside[0].index, inside[-1].index,
-            inside[-1].output_shape, sum((r.counts for r in inside), Counts()),
+            inside[-1].output_shape, counts, training,
         ))
     return tuple(result)
 
@@ -83,7 +86,7 @@ def _unused(graph: Graph) -> tuple[str, ...]:
     return tuple(
         f"layer {n.index} '{n.layer.kind}' ({n.path}): its output is never used; its parameters "
         "and MACs are still counted — connect it with from: or remove it"
-        for n in graph.nodes[:-1] if n.index not in used
+        for n in graph.nodes[:-1] if n.index not in used and not n.training_only
     )
 
 

@@ -13,7 +13,7 @@ from netcalc.spec import Spec, nearest, validate_layer
 MAX_LAYERS = 200_000
 MAX_NESTING = 64  # blocks inside blocks; deeper would exhaust Python's recursion
 INPUT = -1  # node index of the network's input
-RESERVED = ("repeat", "name", "from")
+RESERVED = ("repeat", "name", "from", "training_only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class Node:
     inputs: tuple[int, ...]  # node indices; INPUT is the network's input
     groups: tuple[str, ...]  # enclosing block instances, outermost first
     where: str  # file:line of its entry
+    training_only: bool = False  # e.g. an auxiliary classifier: not run in inference
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.groups: list[Group] = []
         self.paths: dict[str, int] = {}  # every scoped name -> output node
+        self.training_only = 0  # depth of enclosing training-only block uses
 
     def scope(self, entries, loc, prefix, scope_input, args, stack, groups) -> int:
         """Expand one list of entries; returns its output node."""
@@ -220,7 +222,8 @@ class _Builder:
         if arity is None and len(inputs) < 2:
             raise SpecError(f"{where}: {label}: merges two or more inputs — give a list, "
                             "e.g. from: [-1, input]")
-        self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where))
+        training = bool(self.training_only) or layer.training_only
+        self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where, training))
         return len(self.nodes) - 1
 
     def _block(self, kind, values, where, label, path, inputs, stack, groups) -> int:
@@ -240,7 +243,8 @@ class _Builder:
         for key in given:
             if key not in defaults:
                 hint = nearest(key, [*defaults, *RESERVED]) or (
-                    f" — its arguments: {', '.join(defaults) or 'none'}, repeat, name, from")
+                    f" — its arguments: {', '.join(defaults) or 'none'}, repeat, name, from, "
+                    "training_only")
                 raise SpecError(f"{where}: {label}: unknown argument '{key}'{hint}")
         missing = [k for k, v in defaults.items() if v is None and k not in given]
         if missing:
@@ -251,14 +255,25 @@ class _Builder:
             raise SpecError(f"{where}: {label}: repeat must be a whole number from 1 to "
                             f"{MAX_LAYERS:,} (got {repeat!r})")
         args = {**defaults, **given}
+        training = values.get("training_only", False)
+        if type(training) is not bool:
+            raise SpecError(f"{where}: {label}: training_only is true or false (got {training!r})")
+        self.training_only += training
+        try:
+            return self._instances(block, kind, where, path, inputs[0], args, repeat, stack, groups)
+        finally:
+            self.training_only -= training
+
+    def _instances(self, block, kind, where, path, source, args, repeat, stack, groups) -> int:
+        """The block's layers once, or `repeat` times as path.1, path.2, ...; the last output."""
         depth = len(groups)
         parent = groups[-1] if groups else None
         self.groups.append(Group(path, kind, parent, depth, repeat, where))
         body = ("blocks", kind, "layers")
         if repeat is None:
-            return self.scope(block.layers, body, path + ".", inputs[0], args, (*stack, kind),
+            return self.scope(block.layers, body, path + ".", source, args, (*stack, kind),
                               (*groups, path))
-        out = inputs[0]
+        out = source
         for r in range(1, repeat + 1):
             instance = f"{path}.{r}"
             self.groups.append(Group(instance, kind, path, depth + 1, None, where))

@@ -51,9 +51,11 @@ def _cells(line: Row | GroupRow) -> tuple[str, ...]:
     figures = (f"{c.params:,}", f"{c.neurons:,}", f"{c.macs:,}")
     if isinstance(line, GroupRow):
         kind = f"[{line.block} x{line.repeat}]" if line.repeat else f"[{line.block}]"
+        kind += " (training)" if line.training_only else ""
         first = f"{line.first}-{line.last}"
         return (first, "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
-    return (str(line.index), "  " * line.depth + line.name, line.kind,
+    kind = f"{line.kind} (training)" if line.training_only else line.kind
+    return (str(line.index), "  " * line.depth + line.name, kind,
             shape_text(line.output_shape), *figures)
 
 
@@ -70,6 +72,11 @@ def summary_lines(report: Report) -> list[str]:
         f"params {human(m.params, 'B')}, activations {human(m.activations, 'B')}, "
         f"total {human(m.total, 'B')}",
     ]
+    training = [r for r in report.rows if r.training_only]
+    if training:
+        macs = sum(r.counts.macs for r in training)
+        lines.append(f"Training only: {len(training)} layers, {macs:,} MACs ({human(macs)}) — "
+                     "their parameters are in the totals, their MACs and activations are not")
     return lines + [f"warning: {w}" for w in report.warnings]
 
 

@@ -40,6 +40,14 @@ class Row:
     tensors: dict[str, int]  # trainable tensors by name
     state_tensors: dict[str, int]  # non-trainable tensors by name
     counts: Counts
+    training_only: bool = False  # not run in inference: out of the MACs/neurons/activations totals
+
+    @property
+    def inference(self) -> Counts:
+        """What this layer adds to the inference totals: all of it, or only its parameters."""
+        if not self.training_only:
+            return self.counts
+        return Counts(self.counts.params, self.counts.state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +62,8 @@ class GroupRow:
     first: int  # index of its first row
     last: int  # index of its last row
     output_shape: tuple[int, ...]
-    counts: Counts
+    counts: Counts  # inference figures; a wholly training-only group: its own full cost
+    training_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +143,7 @@ def _row_dict(r: Row) -> dict:
         "groups": list(r.groups), "inputs": list(r.inputs),
         "input_shapes": [list(s) for s in r.input_shapes], "output_shape": list(r.output_shape),
         "tensors": dict(r.tensors), "non_trainable_tensors": dict(r.state_tensors),
-        **_counts_dict(r.counts),
+        "training_only": r.training_only, **_counts_dict(r.counts),
     }
 
 
@@ -142,5 +151,6 @@ def _group_dict(g: GroupRow) -> dict:
     return {
         "name": g.name, "block": g.block, "depth": g.depth, "parent": g.parent,
         "repeat": g.repeat, "first_layer": g.first, "last_layer": g.last,
-        "output_shape": list(g.output_shape), **_counts_dict(g.counts),
+        "output_shape": list(g.output_shape), "training_only": g.training_only,
+        **_counts_dict(g.counts),
     }

@@ -136,13 +136,16 @@ def assert_verifies(source, results, batch: int = 2) -> None:
     verification = netcalc.verify(spec, batch=batch)
     assert verification.ok, verification.failures()
     result = results[-1]
-    totals = netcalc.analyze(spec).totals
+    report = netcalc.analyze(spec)
+    totals = report.totals
     arrays = [a for tensors in result.weights.values() for a in tensors.values()]
     assert sum(a.size for a in arrays) == totals.params + totals.state
     assert sum(sum(t.tensors.values()) for t in result.traces) == totals.params
     assert sum(sum(t.state.values()) for t in result.traces) == totals.state
-    assert sum(t.neurons for t in result.traces) == totals.neurons
-    assert sum(t.macs for t in result.traces) == totals.macs
+    # training-only layers (an auxiliary head) run here too, but stay out of inference totals
+    inference = [t for t, row in zip(result.traces, report.rows, strict=True) if not row.training_only]
+    assert sum(t.neurons for t in inference) == totals.neurons
+    assert sum(t.macs for t in inference) == totals.macs
     assert sum(c.params for c in verification.checks) == totals.params
     assert np.isfinite(result.output).all()
 

@@ -414,6 +414,7 @@ def test_json_structure():
         "output_shape",
         "tensors",
         "non_trainable_tensors",
+        "training_only",
         "params",
         "non_trainable_params",
         "neurons",
@@ -429,6 +430,7 @@ def test_json_structure():
         "first_layer",
         "last_layer",
         "output_shape",
+        "training_only",
         "params",
         "non_trainable_params",
         "neurons",
@@ -441,3 +443,41 @@ def test_json_structure():
     assert data["totals"]["neurons"] == sum(layer["neurons"] for layer in data["layers"])
     assert data["totals"]["activations"] == 2 * sum(prod(la["output_shape"]) for la in data["layers"])
     json.dumps(data)  # plain JSON types only
+
+
+def test_training_only_branch_counts_parameters_but_not_inference_cost():
+    """An auxiliary classifier (Inception's AuxLogits): params count, MACs/activations don't."""
+    spec = netcalc.load(
+        "input: [8]\n"
+        "blocks:\n"
+        "  aux:\n"
+        "    layers:\n"
+        "      - dense: {units: 4}\n"
+        "      - dense: {units: 2}\n"
+        "layers:\n"
+        "  - dense: {units: 16, name: trunk}\n"
+        "  - aux: {name: side, training_only: true}\n"
+        "  - dense: {units: 3, from: trunk}\n"
+        "  - dense: {units: 5, training_only: true, name: probe}\n"
+        "  - relu: {from: -2}\n"
+    )
+    report = netcalc.analyze(spec)
+    flags = {r.name: r.training_only for r in report.rows}
+    assert flags == {"trunk": False, "side.dense_1": True, "side.dense_2": True, "dense_1": False,
+                     "probe": True, "relu_1": False}
+    trunk, aux1, aux2, main, probe = 8 * 16 + 16, 16 * 4 + 4, 4 * 2 + 2, 16 * 3 + 3, 3 * 5 + 5
+    assert report.params == trunk + aux1 + aux2 + main + probe
+    assert report.totals.macs == 8 * 16 + 16 * 3  # inference: trunk and main only
+    assert report.totals.neurons == 16 + 3
+    assert report.totals.activations == 16 + 3 + 3  # trunk, main, relu
+    side = next(g for g in report.groups if g.name == "side")
+    assert side.training_only and side.counts.macs == 16 * 4 + 4 * 2  # its own cost is shown
+    assert not report.warnings  # unused training-only outputs are expected, not warned about
+    assert report.to_dict()["layers"][1]["training_only"] is True
+
+
+def test_training_only_must_be_a_boolean():
+    with pytest.raises(netcalc.SpecError, match="training_only is true or false"):
+        netcalc.load("input: [2]\nblocks:\n  b: {layers: [relu]}\nlayers:\n  - b: {training_only: 1}\n")
+    with pytest.raises(netcalc.SpecError, match="training_only"):
+        netcalc.load({"input": [2], "layers": [{"relu": {"training_only": "yes"}}]})

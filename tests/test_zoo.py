@@ -44,6 +44,9 @@ EXPECTED = {
     "shufflenet_v2_x1_0": (2_278_604, 16_180, 144_907_992, 0.14, (1000,)),
     # torchvision docs, ConvNeXt_Tiny_Weights.IMAGENET1K_V1: 28,589,128 params, 4.46 GFLOPS
     "convnext_tiny": (28_589_128, 0, 4_455_531_264, 4.46, (1000,)),
+    # torchvision docs, Inception_V3_Weights.IMAGENET1K_V1: 27,161,264 params (AuxLogits included),
+    # 5.71 GFLOPS (AuxLogits excluded: it runs in training only; here it is training_only)
+    "inception_v3": (27_161_264, 36_224, 5_713_216_096, 5.71, (1000,)),
     # torchvision docs, EfficientNet_B0_Weights.IMAGENET1K_V1: 5,288,548 params, 0.39 GFLOPS
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752, 0.39, (1000,)),
 }
@@ -54,6 +57,7 @@ PUBLISHED_OPS = {
     "shufflenet_v2_x1_0": 0.145,
     "convnext_tiny": 4.456,
     "efficientnet_b0": 0.386,
+    "inception_v3": 5.713,
 }
 
 

@@ -54,6 +54,10 @@ class Layer(BaseModel):
     source: Ref | list[Ref] | None = Field(
         None, alias="from", description="input: a name, -1 (previous), `input`, or a list"
     )
+    training_only: Annotated[bool, Strict()] = Field(
+        False, description="run only in training (an auxiliary classifier): its parameters count, "
+        "its MACs, neurons and activations stay out of the inference totals",
+    )
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         """The output shape for these input shapes; raises ShapeError when impossible."""
