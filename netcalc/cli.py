@@ -249,7 +249,7 @@ def parse_bytes(text: str) -> int:
 
 MemoryOpt = Annotated[str, typer.Option(
     "--max-memory", help="stop before running if the estimated peak memory exceeds this")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="seed of the weight and input generator")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="seed of the weight and input generator")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="float32 or float64")]
 
 

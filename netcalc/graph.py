@@ -57,11 +57,27 @@ def expand(spec: Spec) -> Graph:
             if name in BY_KIND:
                 raise SpecError(f"{spec.where(('blocks', name))}: block '{name}' has the name of a "
                                 "layer type, which it would hide — rename the block")
+            if not _valid_name(name):
+                raise SpecError(f"{spec.where(('blocks', name))}: block name {name!r} must be a "
+                                "word without dots, slashes or spaces, not a number, and not "
+                                "'input' — rename the block")
         builder = _Builder(spec)
         builder.scope(spec.layers, ("layers",), "", INPUT, {}, (), ())
+        if builder.nodes[-1].training_only:
+            last = builder.nodes[-1]
+            raise SpecError(f"{last.where}: the network's output, layer {last.index} "
+                            f"'{last.layer.kind}' ({last.path}), is training_only — the last "
+                            "layer must run in inference")
         cached = Graph(tuple(builder.nodes), tuple(builder.groups))
         object.__setattr__(spec, "_graph", cached)
     return cached
+
+
+def _valid_name(name) -> bool:
+    """A name `from` and weight keys ('layer/tensor') can use unambiguously."""
+    if not isinstance(name, str) or not name or name == "input":
+        return False
+    return not (any(c in name for c in "./ \t\n") or name.lstrip("+-").isdigit())
 
 
 def split_entry(entry: Any, where: str, index: int) -> tuple[str, dict | Layer]:
@@ -143,9 +159,9 @@ class _Builder:
             name = values.name if isinstance(values, Layer) else values.get("name")
             if name is None:
                 continue
-            if not isinstance(name, str) or not name or "." in name or name == "input":
+            if not _valid_name(name):
                 raise SpecError(f"{where}: '{kind}': name {name!r} must be a word without dots, "
-                                "and not 'input'")
+                                "slashes or spaces, not a number, and not 'input'")
             if name in given:
                 raise SpecError(f"{where}: '{kind}': name '{name}' is already used at "
                                 f"{given[name]} — names must be unique within a block")
@@ -223,6 +239,12 @@ class _Builder:
             raise SpecError(f"{where}: {label}: merges two or more inputs — give a list, "
                             "e.g. from: [-1, input]")
         training = bool(self.training_only) or layer.training_only
+        for i in inputs:
+            if i != INPUT and self.nodes[i].training_only and not training:
+                raise SpecError(
+                    f"{where}: {label}: takes the output of training-only layer "
+                    f"'{self.nodes[i].path}', so inference would need it — take another layer "
+                    "(from: NAME) or mark this one training_only too")
         self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where, training))
         return len(self.nodes) - 1
 

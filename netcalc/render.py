@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 
 from netcalc.report import GroupRow, Report, Row
 
@@ -68,14 +69,16 @@ def summary_lines(report: Report) -> list[str]:
         f"(Keras total: {t.params + t.state:,})",
         f"Neurons: {t.neurons:,}   MACs{batch}: {t.macs * report.batch:,} "
         f"({human(t.macs * report.batch)})",
-        f"Memory ({report.dtype}{batch}): input {human(m.input, 'B')}, "
+        f"Memory ({report.dtype}{', batch ' + str(report.batch) if report.batch > 1 else ''}): "
+        f"input {human(m.input, 'B')}, "
         f"params {human(m.params, 'B')}, activations {human(m.activations, 'B')}, "
         f"total {human(m.total, 'B')}",
     ]
     training = [r for r in report.rows if r.training_only]
     if training:
         macs = sum(r.counts.macs for r in training)
-        lines.append(f"Training only: {len(training)} layers, {macs:,} MACs ({human(macs)}) — "
+        layers = "1 layer" if len(training) == 1 else f"{len(training)} layers"
+        lines.append(f"Training only: {layers}, {macs:,} MACs ({human(macs)}) — "
                      "their parameters are in the totals, their MACs and activations are not")
     return lines + [f"warning: {w}" for w in report.warnings]
 
@@ -105,18 +108,24 @@ def rich_table(report: Report, depth: int | None = None):
     return table
 
 
+def _width(text: str) -> int:
+    """Terminal columns of a text: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def plain_table(report: Report, depth: int | None = None) -> str:
     """The table as aligned plain text: for pipes, files and NO_COLOR (fast at any size)."""
     t = report.totals
     body = [_cells(line) for line in visible(report, depth)]
     total = ("", "total", "", shape_text(report.output_shape), f"{t.params:,}", f"{t.neurons:,}",
              f"{t.macs:,}")
-    widths = [max(len(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
+    widths = [max(_width(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
     right = {0, 4, 5, 6}
 
     def line(cells) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+        padded = [" " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
+                  for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(padded).rstrip()
 
     rule = "-" * len(line(["-" * w for w in widths]))
     title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
@@ -175,9 +184,9 @@ METRICS = (
 def ratio_text(value: int, first: int) -> str:
     """value / first, written so that small ratios stay readable: '0.000565 (1/1,771)'."""
     if first == 0:
-        return "-" if value == 0 else "inf"
+        return "-" if value == 0 else "n/a (first is 0)"
     ratio = value / first
-    if ratio == 0 or ratio >= 1:
+    if ratio == 0 or ratio >= 0.5:
         return f"{ratio:,.3g}x" if ratio < 1000 else f"{ratio:,.0f}x"
     return f"{ratio:.3g}x (1/{first / value:,.0f})"
 

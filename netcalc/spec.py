@@ -140,22 +140,45 @@ def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
     lines = []
     typos = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden"]
     for item in error.errors():
-        loc = tuple(item["loc"])
+        loc = _data_path(raw, tuple(item["loc"]))
         if item["type"] == "missing" and any(nearest(t, [loc[-1]]) for t in typos):
             continue  # the misspelt key's message already suggests it
         line = line_of(raw, loc)
         where = f"{origin}:{line}" if line else origin
-        path = ".".join(str(p) for p in loc if p not in {"str", "dict[str,any]", "is-instance[Layer]"})
+        path = ".".join(map(str, loc))
         if item["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key '{loc[-1]}'{nearest(loc[-1], Spec.model_fields)}")
+            known = Block.model_fields if "blocks" in loc[:1] else Spec.model_fields
+            lines.append(f"{where}: unknown key '{loc[-1]}'{nearest(loc[-1], known)}")
         elif item["type"] == "missing":
             lines.append(f"{where}: missing '{path}'")
         elif path.startswith("layers.") or ".layers." in path:
             lines.append(f"{where}: {path}: a layer is a name like 'relu' or a mapping like "
                          "'conv2d: {filters: 8, kernel: 3}'")
+        elif item["type"] == "too_short":
+            lines.append(f"{where}: {path}: needs at least one item")
+        elif path.endswith(".args"):
+            lines.append(f"{where}: {path}: a block's args are a mapping of defaults like "
+                         "'{filters: 16}' or a list of required names like '[filters]'")
+        elif path == "input":
+            lines.append(f"{where}: input: a list of positive sizes, channels first, like "
+                         f"[3, 224, 224] (got {item.get('input')!r})")
         else:
             lines.append(f"{where}: {path}: {item['msg']} (got {item.get('input')!r})")
     return "\n".join(dict.fromkeys(lines))
+
+
+def _data_path(raw: Any, loc: tuple) -> tuple:
+    """The part of a pydantic error location that names keys and items of the data itself
+    (pydantic adds the names of union members, such as 'list[str]', which users never wrote)."""
+    path, node = [], raw
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(node, dict | list) or path:
+            continue
+        path.append(part)
+    return tuple(path) or loc
 
 
 def read(source: str | Path | dict) -> tuple[Any, str]:

@@ -29,7 +29,23 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C par
     """The safe loader (no Python objects) building LineDict and LineList."""
 
 
+class _KeyProblem(Exception):
+    """A mapping key the spec cannot have: not hashable, or given twice."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    seen: dict[str, int] = {}
+    for key_node, _ in node.value:  # the keys written here; merged ones (<<) may be overridden
+        if key_node.tag != "tag:yaml.org,2002:merge" and isinstance(key_node.value, str):
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                raise _KeyProblem(line, f"duplicate key '{key_node.value}' (first at line "
+                                        f"{seen[key_node.value]}) — keep one of them")
+            seen[key_node.value] = line
     loader.flatten_mapping(node)
     result = LineDict()
     result.lines = {}
@@ -38,7 +54,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         try:
             hash(key)
         except TypeError:
-            raise SpecError(f"line {key_node.start_mark.line + 1}: a key must be a plain value") from None
+            raise _KeyProblem(key_node.start_mark.line + 1, "a key must be a plain value") from None
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
     return result
@@ -59,7 +75,10 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
     if len(text) > MAX_FILE_BYTES:
         raise SpecError(f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
     try:
-        data = json.loads(text) if is_json else yaml.load(text, Loader=_Loader)  # noqa: S506
+        data = _json(text) if is_json else yaml.load(text, Loader=_Loader)  # noqa: S506
+    except _KeyProblem as problem:
+        where = f"{source}:{problem.line}" if problem.line else source  # json.loads has no lines
+        raise SpecError(f"{where}: {problem}") from None
     except json.JSONDecodeError as error:
         raise SpecError(f"{source}:{error.lineno}: invalid JSON: {error.msg}") from None
     except yaml.MarkedYAMLError as error:
@@ -79,6 +98,25 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
         raise SpecError(f"{source}: the spec is nested too deeply") from None
     _check_size(data, source)
     return data
+
+
+def _json(text: str) -> Any:
+    """Strict JSON (duplicate keys refused), then read again as YAML, which JSON is, for the line
+    numbers; when the YAML parser objects (a tab, say) the lines are simply not known."""
+    data = json.loads(text, object_pairs_hook=_unique)
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except (yaml.YAMLError, _KeyProblem):
+        return data
+
+
+def _unique(pairs: list) -> dict:
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise _KeyProblem(0, f"duplicate key '{key}' — keep one of them")
+        result[key] = value
+    return result
 
 
 def _check_size(data: Any, source: str) -> None:

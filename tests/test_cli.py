@@ -319,3 +319,13 @@ def test_zoo_and_layers_in_every_format():
         runner.invoke(app, ["layers", "conv2d", "--format", "csv"]).output)))
     kernel = next(r for r in layers if r["argument"] == "kernel")
     assert kernel["required"] == "True" and "kernel_size" in kernel["aliases"]
+
+
+def test_compare_ratios_read_right():
+    from netcalc.render import ratio_text
+
+    assert ratio_text(37_568, 66_539_001) == "0.000565x (1/1,771)"
+    assert ratio_text(7, 9) == "0.778x"  # no misleading '(1/1)' between 0.5 and 1
+    assert ratio_text(4, 2) == "2x"
+    assert ratio_text(64, 0) == "n/a (first is 0)"
+    assert ratio_text(0, 0) == "-"

@@ -182,7 +182,7 @@ CASES = [
     ("not_a_mapping", "- relu\n- tanh\n", SpecError,
      re.escape("<string>: a spec is a mapping with at least 'input' and 'layers'")),
     ("missing_input", "layers: [relu]\n", SpecError, re.escape("<string>: missing 'input'")),
-    ("empty_layers", "input: [3]\nlayers: []\n", SpecError, r"<string>:2: layers: .*at least 1 item"),
+    ("empty_layers", "input: [3]\nlayers: []\n", SpecError, r"<string>:2: layers: needs at least one item"),
     ("unknown_dtype", "input: [3]\ndtype: float8\nlayers: [relu]\n", SpecError,
      r"<string>:2: dtype: .*'float32'.*\(got 'float8'\)"),
     # YAML: invalid (with its line), and tags that would build Python objects
@@ -345,3 +345,42 @@ def test_exit_2_on_usage_errors(args):
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("input: [1]\nlayers: [relu]\nlayers: [tanh]\n",
+         r"<string>:3: duplicate key 'layers' \(first at line 2\) — keep one of them"),
+        ("input: [1]\nlayers:\n  - dense: {units: 4, units: 64}\n",
+         r"<string>:3: duplicate key 'units' \(first at line 3\)"),
+        ("input: [4]\nlayers:\n  - dense: {units: 8, training_only: true, name: aux}\n"
+         "  - dense: {units: 3, name: main}\n",
+         r"<string>:4: layer 1 'dense' \(main\): takes the output of training-only layer 'aux'"),
+        ("input: [4]\nlayers:\n  - dense: {units: 8}\n  - dense: {units: 3, training_only: true}\n",
+         r"<string>:4: the network's output, layer 1 'dense' \(dense_2\), is training_only"),
+        ("input: [3]\nlayers:\n  - relu: {name: '-1'}\n", r"name '-1' must be a word .* not a number"),
+        ("input: [3]\nlayers:\n  - relu: {name: a/b}\n", r"name 'a/b' must be a word without dots, slashes"),
+        ("input: [3]\nblocks:\n  input: {layers: [relu]}\nlayers: [relu]\n",
+         r"<string>:3: block name 'input' must be .* rename the block"),
+        ("input: [3]\nlayers: [42]\n", r"^<string>:2: layers\.0: a layer is a name like 'relu'"),
+        ("input: [3]\nblocks:\n  b: {args: 5, layers: [relu]}\nlayers: [b]\n",
+         r"^<string>:3: blocks\.b\.args: a block's args are a mapping"),
+    ],
+)
+def test_more_bad_specs_are_one_line_errors(text, pattern):
+    with pytest.raises(SpecError, match=pattern) as info:
+        netcalc.analyze(netcalc.load(text))
+    assert "\n" not in str(info.value)
+
+
+def test_duplicate_key_in_a_json_spec(tmp_path):
+    path = tmp_path / "dup.json"
+    path.write_text('{"input": [1], "input": [2], "layers": ["relu"]}')
+    with pytest.raises(SpecError, match=r"dup\.json: duplicate key 'input'"):
+        netcalc.load(path)
+
+
+def test_a_negative_seed_is_a_usage_error():
+    result = CliRunner().invoke(app, ["run", "specs/dense-vs-conv/tiny.yaml", "--seed", "-1"])
+    assert result.exit_code == 2
