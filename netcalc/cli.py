@@ -89,7 +89,13 @@ def analyze_all(paths: list[str], batch: int):
     """Load and analyze each spec, in order."""
     import netcalc
 
-    return [netcalc.analyze(netcalc.load(p), batch=batch) for p in paths]
+    return [netcalc.analyze(netcalc.load(_stdin() if p == "-" else p), batch=batch) for p in paths]
+
+
+def _stdin() -> str:
+    """A spec piped in: `cat my.yaml | netcalc count -`."""
+    text = sys.stdin.read()
+    return text if "\n" in text else text + "\n"  # text, not a path, for load()
 
 
 @app.command()
@@ -250,7 +256,12 @@ def parse_bytes(text: str) -> int:
 MemoryOpt = Annotated[str, typer.Option(
     "--max-memory", help="stop before running if the estimated peak memory exceeds this")]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="seed of the weight and input generator")]
-DtypeOpt = Annotated[str, typer.Option("--dtype", help="float32 or float64")]
+class Dtype(StrEnum):
+    float32 = "float32"
+    float64 = "float64"
+
+
+DtypeOpt = Annotated[Dtype, typer.Option("--dtype", help="array element type of the run")]
 
 
 class ProgressBar:
@@ -287,7 +298,7 @@ def run(
     save_weights: Annotated[str | None, typer.Option(
         "--save-weights", help="save the weights used to this .npz")] = None,
     output: Annotated[str | None, typer.Option("--output", help="save the output (.npy)")] = None,
-    dtype: DtypeOpt = "float32",
+    dtype: DtypeOpt = Dtype.float32,
     max_memory: MemoryOpt = "2G",
     format: FormatOpt = Format.table,
 ) -> None:
@@ -333,7 +344,7 @@ def verify(
     specs: SpecsArg,
     batch: BatchOpt = 2,
     seed: SeedOpt = 0,
-    dtype: DtypeOpt = "float32",
+    dtype: DtypeOpt = Dtype.float32,
     max_memory: MemoryOpt = "2G",
     format: FormatOpt = Format.table,
 ) -> None:

@@ -53,7 +53,7 @@ def _cells(line: Row | GroupRow) -> tuple[str, ...]:
     if isinstance(line, GroupRow):
         kind = f"[{line.block} x{line.repeat}]" if line.repeat else f"[{line.block}]"
         kind += " (training)" if line.training_only else ""
-        first = f"{line.first}-{line.last}"
+        first = f"{line.first}-{line.last}" if line.last > line.first else str(line.first)
         return (first, "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
     kind = f"{line.kind} (training)" if line.training_only else line.kind
     return (str(line.index), "  " * line.depth + line.name, kind,

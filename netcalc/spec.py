@@ -110,7 +110,9 @@ def validate_layer(kind: str, args: dict, where: str, label: str) -> Layer:
         fields = field_names(cls)
         seen, lines = set(), []
         typos = {str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden"}
-        for item in error.errors():
+        # a union field (padding: 'same' | int | list) fails once per member: the constraint that
+        # the value almost met (>= 0, < 1) says more than "should be 'valid' or 'same'"
+        for item in sorted(error.errors(), key=_specific_first):
             if item["type"] == "missing" and any(nearest(t, fields[item["loc"][0]]) for t in typos):
                 continue  # the misspelt argument's message already names it
             loc, message = problem(item, fields)
@@ -118,6 +120,11 @@ def validate_layer(kind: str, args: dict, where: str, label: str) -> Layer:
                 seen.add(loc[:1])
                 lines.append(f"{where}: {label}: {message}")
         raise SpecError("\n".join(lines)) from None
+
+
+def _specific_first(error: dict) -> int:
+    kind = error["type"]
+    return 0 if kind.startswith(("greater", "less", "too_", "value_error")) else 1
 
 
 def load(source: str | Path | dict) -> Spec:

@@ -329,3 +329,10 @@ def test_compare_ratios_read_right():
     assert ratio_text(4, 2) == "2x"
     assert ratio_text(64, 0) == "n/a (first is 0)"
     assert ratio_text(0, 0) == "-"
+
+
+def test_count_reads_a_spec_from_stdin():
+    text = (ROOT / "specs" / "dense-vs-conv" / "conv.yaml").read_text()
+    result = CliRunner().invoke(app, ["count", "-", "--format", "json"], input=text)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["totals"]["params"] == (64 * 9 + 64) + (64 * 64 * 9 + 64)
