@@ -113,14 +113,20 @@ def count(
 
     Example: netcalc count specs/dense-vs-conv/conv.yaml --format json
     """
+    import netcalc
     from netcalc import render
 
-    try:
-        reports = analyze_all(specs, batch)
-    except NetcalcError as error:
-        raise fail(error) from None
-    if format is Format.json:
-        typer.echo(render.json_text(reports), nl=False)
+    reports, failures = [], []
+    for path in specs:  # a wrong spec among several does not hide the others' reports
+        try:
+            reports.append(netcalc.analyze(netcalc.load(_stdin() if path == "-" else path),
+                                           batch=batch))
+        except NetcalcError as error:
+            failures.append(error)
+    if not reports:
+        pass
+    elif format is Format.json:
+        typer.echo(render.json_text(reports, as_list=len(specs) > 1), nl=False)
     elif format is Format.csv:
         typer.echo("".join(render.csv_text(r) if i == 0 else render.csv_text(r).split("\n", 1)[1]
                            for i, r in enumerate(reports)), nl=False)
@@ -132,6 +138,10 @@ def count(
             out.print(render.rich_table(report, depth))
     else:
         typer.echo("\n".join(render.plain_table(r, depth) for r in reports), nl=False)
+    if failures:
+        for error in failures[:-1]:
+            fail(error)
+        raise fail(failures[-1])
     if verify:
         _verify(specs, max(batch, 2), as_json=False)
 

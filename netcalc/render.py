@@ -164,10 +164,11 @@ def csv_text(report: Report) -> str:
     return buffer.getvalue()
 
 
-def json_text(reports: list[Report]) -> str:
-    """One report as a JSON object; several as a JSON list of them."""
+def json_text(reports: list[Report], as_list: bool | None = None) -> str:
+    """One report as a JSON object; several (or as_list) as a JSON list of them."""
     data = [r.to_dict() for r in reports]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
+    as_list = len(data) != 1 if as_list is None else as_list
+    return json.dumps(data if as_list else data[0], indent=2) + "\n"
 
 
 METRICS = (

@@ -336,3 +336,14 @@ def test_count_reads_a_spec_from_stdin():
     result = CliRunner().invoke(app, ["count", "-", "--format", "json"], input=text)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["totals"]["params"] == (64 * 9 + 64) + (64 * 64 * 9 + 64)
+
+
+def test_one_wrong_spec_among_several_does_not_hide_the_others(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [3]\nlayers:\n  - dense: {units: 0}\n")
+    conv = str(ROOT / "specs" / "dense-vs-conv" / "conv.yaml")
+    result = CliRunner().invoke(app, ["count", str(bad), conv, "--format", "json"])
+    assert result.exit_code == 1
+    assert "bad.yaml:3: layer 0 'dense' (dense_1): units: input should be greater than 0" in result.stderr
+    data = json.loads(result.stdout)
+    assert [d["totals"]["params"] for d in data] == [(64 * 9 + 64) + (64 * 64 * 9 + 64)]
