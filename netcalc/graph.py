@@ -130,6 +130,11 @@ class _Builder:
         for i, entry in enumerate(entries):
             where = self.spec.where((*loc, i))
             kind, values = split_entry(entry, where, i)
+            if kind.startswith("$"):  # the type itself is an argument: `- $act`, `act: relu`
+                kind = _substitute(kind, args, where, f"'{kind}'")
+                if not isinstance(kind, str) or kind.startswith("$"):
+                    raise SpecError(f"{where}: a layer type from an argument must be a type name "
+                                    f"like 'relu' (got {kind!r})")
             if not isinstance(values, Layer) and "name" in values:  # names first: `from` needs them
                 values["name"] = _substitute(values["name"], args, where, f"'{kind}'")
             parsed.append((kind, values, where))

@@ -481,3 +481,29 @@ def test_training_only_must_be_a_boolean():
         netcalc.load("input: [2]\nblocks:\n  b: {layers: [relu]}\nlayers:\n  - b: {training_only: 1}\n")
     with pytest.raises(netcalc.SpecError, match="training_only"):
         netcalc.load({"input": [2], "layers": [{"relu": {"training_only": "yes"}}]})
+
+
+def test_a_block_argument_can_choose_a_layer_type():
+    spec = netcalc.load(
+        "input: [8, 4, 4]\n"
+        "blocks:\n"
+        "  cba:\n"
+        "    args: {filters: 8, act: relu, norm: batchnorm}\n"
+        "    layers:\n"
+        "      - conv2d: {filters: $filters, kernel: 1}\n"
+        "      - $norm: {eps: 0.001}\n"
+        "      - $act\n"
+        "layers:\n"
+        "  - cba: {act: hardswish}\n"
+        "  - cba: {filters: 4, norm: layernorm}\n"
+    )
+    report = netcalc.analyze(spec)
+    assert [(r.name, r.kind) for r in report.rows] == [
+        ("cba_1.conv2d_1", "conv2d"), ("cba_1.batchnorm_1", "batchnorm"),
+        ("cba_1.hardswish_1", "hardswish"), ("cba_2.conv2d_1", "conv2d"),
+        ("cba_2.layernorm_1", "layernorm"), ("cba_2.relu_1", "relu"),
+    ]
+    # batchnorm on 8 channels: 2 * 8 params; layernorm on the last axis (W = 4): 2 * 4
+    assert [r.counts.params for r in report.rows if "norm" in r.kind] == [2 * 8, 2 * 4]
+    with pytest.raises(netcalc.SpecError, match=r"must be a type name like 'relu' \(got 3\)"):
+        netcalc.load("input: [3]\nblocks:\n  b:\n    args: {n: 3}\n    layers: [$n]\nlayers: [b]\n")
