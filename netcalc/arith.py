@@ -14,6 +14,7 @@ _OPS = {
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
 }
+_FUNCTIONS = {"max": max, "min": min}  # e.g. torchvision's make_divisible: max(8, ...)
 LIMIT = 10**15  # no spec needs larger numbers; keeps `$a ** $b` from eating the machine
 
 
@@ -63,6 +64,9 @@ def _eval(node: ast.AST, args: dict[str, Any], text: str) -> int | float:
             raise ArithError(f"${node.id} is {value!r}, not a number, in '{text}'")
     elif isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
         value = _OPS[type(node.op)](_eval(node.operand, args, text))
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+          and node.func.id in _FUNCTIONS and node.args and not node.keywords):
+        value = _FUNCTIONS[node.func.id](*(_eval(a, args, text) for a in node.args))
     elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         left, right = _eval(node.left, args, text), _eval(node.right, args, text)
         if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > LIMIT):
@@ -72,7 +76,8 @@ def _eval(node: ast.AST, args: dict[str, Any], text: str) -> int | float:
         except ZeroDivisionError:
             raise ArithError(f"'{text}' divides by zero") from None
     else:
-        raise ArithError(f"'{text}' is not arithmetic over $arguments (only + - * / // % **)")
+        raise ArithError(f"'{text}' is not arithmetic over $arguments (only + - * / // % **, "
+                         "parentheses, max() and min())")
     if isinstance(value, complex) or abs(value) > LIMIT:
         raise ArithError(f"'{text}' gives a number out of range")
     return value

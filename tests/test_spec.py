@@ -507,3 +507,14 @@ def test_a_block_argument_can_choose_a_layer_type():
     assert [r.counts.params for r in report.rows if "norm" in r.kind] == [2 * 8, 2 * 4]
     with pytest.raises(netcalc.SpecError, match=r"must be a type name like 'relu' \(got 3\)"):
         netcalc.load("input: [3]\nblocks:\n  b:\n    args: {n: 3}\n    layers: [$n]\nlayers: [b]\n")
+
+
+def test_arithmetic_has_max_and_min_but_nothing_else_callable():
+    from netcalc.arith import ArithError, evaluate
+
+    # torchvision's _make_divisible(16 // 4, 8) = max(8, int(4 + 4) // 8 * 8) = 8
+    assert evaluate("max(8, ($c // 4 + 4) // 8 * 8)", {"c": 16}) == 8
+    assert evaluate("min($a, 3) * 2", {"a": 5}) == 6
+    for text in ("print($a)", "max()", "max($a, key=1)", "$a.__class__", "__import__('os')"):
+        with pytest.raises(ArithError, match="is not arithmetic over"):
+            evaluate(text, {"a": 1})
