@@ -89,13 +89,17 @@ def analyze_all(paths: list[str], batch: int):
     """Load and analyze each spec, in order."""
     import netcalc
 
-    return [netcalc.analyze(netcalc.load(_stdin() if p == "-" else p), batch=batch) for p in paths]
+    return [netcalc.analyze(load_path(p), batch=batch) for p in paths]
 
 
-def _stdin() -> str:
-    """A spec piped in: `cat my.yaml | netcalc count -`."""
-    text = sys.stdin.read()
-    return text if "\n" in text else text + "\n"  # text, not a path, for load()
+def load_path(path: str):
+    """The spec at a path or zoo:NAME, or piped in when the path is '-'."""
+    import netcalc
+
+    if path != "-":
+        return netcalc.load(path)
+    text = sys.stdin.read()  # `cat my.yaml | netcalc count -`
+    return netcalc.load(text if "\n" in text else text + "\n")  # text, not a path
 
 
 @app.command()
@@ -119,8 +123,7 @@ def count(
     reports, failures = [], []
     for path in specs:  # a wrong spec among several does not hide the others' reports
         try:
-            reports.append(netcalc.analyze(netcalc.load(_stdin() if path == "-" else path),
-                                           batch=batch))
+            reports.append(netcalc.analyze(load_path(path), batch=batch))
         except NetcalcError as error:
             failures.append(error)
     if not reports:

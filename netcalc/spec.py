@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, Layer
 from netcalc.layers.base import PositiveInt
-from netcalc.yamlio import _check_size as check_size
-from netcalc.yamlio import line_of, parse
+from netcalc.yamlio import check_size, line_of, parse
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 Entry = str | dict[str, Any] | Layer

@@ -96,7 +96,7 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
         raise SpecError(f"{source}: invalid YAML: {error}") from None
     except RecursionError:
         raise SpecError(f"{source}: the spec is nested too deeply") from None
-    _check_size(data, source)
+    check_size(data, source)
     return data
 
 
@@ -119,7 +119,7 @@ def _unique(pairs: list) -> dict:
     return result
 
 
-def _check_size(data: Any, source: str) -> None:
+def check_size(data: Any, source: str) -> None:
     """Count values as if aliases were expanded, without expanding them (memoized by identity)."""
     sizes: dict[int, int] = {}
 
