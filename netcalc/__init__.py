@@ -15,8 +15,17 @@ from netcalc.spec import Spec, load
 __version__ = "0.1.0"
 
 __all__ = [
-    "NetcalcError", "ResourceError", "ShapeError", "Spec", "SpecError", "VerifyError",
-    "analyze", "load", "run", "verify", "__version__",
+    "NetcalcError",
+    "ResourceError",
+    "ShapeError",
+    "Spec",
+    "SpecError",
+    "VerifyError",
+    "analyze",
+    "load",
+    "run",
+    "verify",
+    "__version__",
 ]
 
 
@@ -24,8 +33,9 @@ def run(spec, x=None, weights=None, seed: int = 0, **options):
     """Execute a spec with the NumPy backend (imports NumPy); returns a backend.Result."""
     from netcalc.backend import run as run_backend
 
-    return run_backend(spec if isinstance(spec, Spec) else load(spec), x=x, weights=weights,
-                       seed=seed, **options)
+    return run_backend(
+        spec if isinstance(spec, Spec) else load(spec), x=x, weights=weights, seed=seed, **options
+    )
 
 
 def verify(spec, **options):

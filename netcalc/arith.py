@@ -10,9 +10,15 @@ from typing import Any
 _NAME = re.compile(r"\$([A-Za-z_]\w*)")
 _WHOLE = re.compile(r"\s*\$([A-Za-z_]\w*)\s*")
 _OPS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-    ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
 }
 _FUNCTIONS = {"max": max, "min": min}  # e.g. torchvision's make_divisible: max(8, ...)
 LIMIT = 10**15  # no spec needs larger numbers; keeps `$a ** $b` from eating the machine
@@ -64,8 +70,13 @@ def _eval(node: ast.AST, args: dict[str, Any], text: str) -> int | float:
             raise ArithError(f"${node.id} is {value!r}, not a number, in '{text}'")
     elif isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
         value = _OPS[type(node.op)](_eval(node.operand, args, text))
-    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-          and node.func.id in _FUNCTIONS and node.args and not node.keywords):
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _FUNCTIONS
+        and node.args
+        and not node.keywords
+    ):
         value = _FUNCTIONS[node.func.id](*(_eval(a, args, text) for a in node.args))
     elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         left, right = _eval(node.left, args, text), _eval(node.right, args, text)
@@ -76,8 +87,9 @@ def _eval(node: ast.AST, args: dict[str, Any], text: str) -> int | float:
         except ZeroDivisionError:
             raise ArithError(f"'{text}' divides by zero") from None
     else:
-        raise ArithError(f"'{text}' is not arithmetic over $arguments (only + - * / // % **, "
-                         "parentheses, max() and min())")
+        raise ArithError(
+            f"'{text}' is not arithmetic over $arguments (only + - * / // % **, parentheses, max() and min())"
+        )
     if isinstance(value, complex) or abs(value) > LIMIT:
         raise ArithError(f"'{text}' gives a number out of range")
     return value

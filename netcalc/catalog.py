@@ -24,11 +24,23 @@ def describe(cls) -> dict:
             continue
         aliases = [a for a in getattr(info.validation_alias, "choices", []) or [] if a != name]
         default = None if info.default is PydanticUndefined else info.default
-        args.append({"name": name, "required": info.is_required(), "default": default,
-                     "aliases": aliases, "help": info.description or ""})
+        args.append(
+            {
+                "name": name,
+                "required": info.is_required(),
+                "default": default,
+                "aliases": aliases,
+                "help": info.description or "",
+            }
+        )
     doc = (cls.__doc__ or "").strip()
-    return {"type": cls.kind, "summary": doc.splitlines()[0] if doc else "", "doc": doc,
-            "inputs": "two or more" if cls.arity is None else "one", "arguments": args}
+    return {
+        "type": cls.kind,
+        "summary": doc.splitlines()[0] if doc else "",
+        "doc": doc,
+        "inputs": "two or more" if cls.arity is None else "one",
+        "arguments": args,
+    }
 
 
 def catalog(kinds: list[str]) -> list[dict]:
@@ -66,6 +78,7 @@ def catalog_csv(entries: list[dict]) -> str:
     writer.writerow(["type", "argument", "required", "default", "aliases", "help"])
     for e in entries:
         for a in e["arguments"]:
-            writer.writerow([e["type"], a["name"], a["required"], a["default"],
-                             " ".join(a["aliases"]), a["help"]])
+            writer.writerow(
+                [e["type"], a["name"], a["required"], a["default"], " ".join(a["aliases"]), a["help"]]
+            )
     return buffer.getvalue()

@@ -56,8 +56,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="print the version and exit")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
 ) -> None:
     """netcalc: count what a network design costs before you build it."""
 
@@ -106,11 +107,13 @@ def load_path(path: str):
 def count(
     specs: SpecsArg,
     format: FormatOpt = Format.table,
-    depth: Annotated[int | None, typer.Option(
-        "--depth", "-d", min=0, help="collapse block groups nested deeper than this")] = None,
+    depth: Annotated[
+        int | None, typer.Option("--depth", "-d", min=0, help="collapse block groups nested deeper than this")
+    ] = None,
     batch: BatchOpt = 1,
-    verify: Annotated[bool, typer.Option(
-        "--verify", help="also execute the spec with the NumPy backend and check every count")
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="also execute the spec with the NumPy backend and check every count"),
     ] = False,
 ) -> None:
     """Shapes, parameters, neurons, MACs and memory of every layer of each spec.
@@ -131,8 +134,13 @@ def count(
     elif format is Format.json:
         typer.echo(render.json_text(reports, as_list=len(specs) > 1), nl=False)
     elif format is Format.csv:
-        typer.echo("".join(render.csv_text(r) if i == 0 else render.csv_text(r).split("\n", 1)[1]
-                           for i, r in enumerate(reports)), nl=False)
+        typer.echo(
+            "".join(
+                render.csv_text(r) if i == 0 else render.csv_text(r).split("\n", 1)[1]
+                for i, r in enumerate(reports)
+            ),
+            nl=False,
+        )
     elif format is Format.markdown:
         typer.echo("\n".join(render.markdown(r, depth) for r in reports), nl=False)
     elif fancy():
@@ -245,9 +253,15 @@ def zoo(format: FormatOpt = Format.table) -> None:
         numeric = name in ("Params", "Keras total", "MACs")
         table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric)
     for name, r in zip(names(), reports, strict=True):
-        cells = (f"zoo:{name}", render.shape_text(r.input_shape), render.shape_text(r.output_shape),
-                 f"{r.params:,}", f"{r.params_with_state:,}", f"{r.totals.macs:,}",
-                 r.description or "")
+        cells = (
+            f"zoo:{name}",
+            render.shape_text(r.input_shape),
+            render.shape_text(r.output_shape),
+            f"{r.params:,}",
+            f"{r.params_with_state:,}",
+            f"{r.totals.macs:,}",
+            r.description or "",
+        )
         table.add_row(*map(Text, cells))
     console().print(table)
 
@@ -266,9 +280,12 @@ def parse_bytes(text: str) -> int:
     return int(value)
 
 
-MemoryOpt = Annotated[str, typer.Option(
-    "--max-memory", help="stop before running if the estimated peak memory exceeds this")]
+MemoryOpt = Annotated[
+    str, typer.Option("--max-memory", help="stop before running if the estimated peak memory exceeds this")
+]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="seed of the weight and input generator")]
+
+
 class Dtype(StrEnum):
     float32 = "float32"
     float64 = "float64"
@@ -308,8 +325,9 @@ def run(
     seed: SeedOpt = 0,
     input: Annotated[str | None, typer.Option("--input", help="input array (.npy)")] = None,
     weights: Annotated[str | None, typer.Option("--weights", help="weights (.npz) to use")] = None,
-    save_weights: Annotated[str | None, typer.Option(
-        "--save-weights", help="save the weights used to this .npz")] = None,
+    save_weights: Annotated[
+        str | None, typer.Option("--save-weights", help="save the weights used to this .npz")
+    ] = None,
     output: Annotated[str | None, typer.Option("--output", help="save the output (.npy)")] = None,
     dtype: DtypeOpt = Dtype.float32,
     max_memory: MemoryOpt = "2G",
@@ -329,8 +347,16 @@ def run(
         parsed = netcalc.load(spec)
         x = backend.load_array(input) if input else None
         given = backend.load_weights(weights) if weights else None
-        result = backend.run(parsed, x=x, weights=given, seed=seed, batch=batch, dtype=dtype,
-                             max_memory=parse_bytes(max_memory), progress=ProgressBar(spec))
+        result = backend.run(
+            parsed,
+            x=x,
+            weights=given,
+            seed=seed,
+            batch=batch,
+            dtype=dtype,
+            max_memory=parse_bytes(max_memory),
+            progress=ProgressBar(spec),
+        )
         if save_weights:
             backend.save_weights(save_weights, result)
         if output:
@@ -338,15 +364,24 @@ def run(
     except NetcalcError as error:
         raise fail(error) from None
     y = result.output
-    stats = {"spec": parsed.name, "output_shape": list(y.shape), "dtype": str(y.dtype),
-             "mean": float(y.mean()), "std": float(y.std()), "min": float(y.min()),
-             "max": float(y.max()), "finite": bool(np.isfinite(y).all())}
+    stats = {
+        "spec": parsed.name,
+        "output_shape": list(y.shape),
+        "dtype": str(y.dtype),
+        "mean": float(y.mean()),
+        "std": float(y.std()),
+        "min": float(y.min()),
+        "max": float(y.max()),
+        "finite": bool(np.isfinite(y).all()),
+    }
     if format is Format.json:
         typer.echo(json.dumps(stats, indent=2))
         return
-    typer.echo(f"{parsed.name}: output {'x'.join(map(str, y.shape))} {y.dtype}  "
-               f"mean {stats['mean']:.6g}  std {stats['std']:.6g}  "
-               f"min {stats['min']:.6g}  max {stats['max']:.6g}")
+    typer.echo(
+        f"{parsed.name}: output {'x'.join(map(str, y.shape))} {y.dtype}  "
+        f"mean {stats['mean']:.6g}  std {stats['std']:.6g}  "
+        f"min {stats['min']:.6g}  max {stats['max']:.6g}"
+    )
     for path, what in ((save_weights, "weights"), (output, "output")):
         if path:
             typer.echo(f"saved {what} to {path}")
@@ -368,20 +403,40 @@ def verify(
 
     Example: netcalc verify specs/dense-vs-conv/*.yaml
     """
-    _verify(specs, batch, seed=seed, dtype=dtype, max_memory=parse_bytes(max_memory),
-            as_json=format is Format.json)
+    _verify(
+        specs,
+        batch,
+        seed=seed,
+        dtype=dtype,
+        max_memory=parse_bytes(max_memory),
+        as_json=format is Format.json,
+    )
 
 
-def _verify(specs: list[str], batch: int, seed: int = 0, dtype: str = "float32",
-            max_memory: int = 2 * 1024**3, as_json: bool = False) -> None:
+def _verify(
+    specs: list[str],
+    batch: int,
+    seed: int = 0,
+    dtype: str = "float32",
+    max_memory: int = 2 * 1024**3,
+    as_json: bool = False,
+) -> None:
     import netcalc
     from netcalc.verification import verify as check
 
     results = []
     try:
         for path in specs:
-            results.append(check(netcalc.load(path), seed=seed, batch=batch, dtype=dtype,
-                                 max_memory=max_memory, progress=ProgressBar(path)))
+            results.append(
+                check(
+                    netcalc.load(path),
+                    seed=seed,
+                    batch=batch,
+                    dtype=dtype,
+                    max_memory=max_memory,
+                    progress=ProgressBar(path),
+                )
+            )
     except NetcalcError as error:
         raise fail(error) from None
     if as_json:
@@ -402,18 +457,21 @@ def _print_verification(result) -> None:
     name_w = max([len(c.name) for c in result.checks] + [5])
     kind_w = max([len(c.kind) for c in result.checks] + [4])
     shape_w = max([len("x".join(map(str, c.output_shape))) for c in result.checks] + [5])
-    lines = [f"{result.name}: engine vs NumPy backend ({result.source})",
-             f"  {'':<8} {'#':>4}  {'Layer':<{name_w}}  {'Type':<{kind_w}}  {'Shape':<{shape_w}}"
-             f"  {'Params':>12}  {'Neurons':>12}  {'MACs':>16}"]
+    lines = [
+        f"{result.name}: engine vs NumPy backend ({result.source})",
+        f"  {'':<8} {'#':>4}  {'Layer':<{name_w}}  {'Type':<{kind_w}}  {'Shape':<{shape_w}}"
+        f"  {'Params':>12}  {'Neurons':>12}  {'MACs':>16}",
+    ]
     for c in result.checks:
         shape = "x".join(map(str, c.output_shape))
-        lines.append(f"  {mark[c.ok]:<8} {c.index:>4}  {c.name:<{name_w}}  {c.kind:<{kind_w}}  "
-                     f"{shape:<{shape_w}}  {c.params:>12,}  {c.neurons:>12,}  {c.macs:>16,}")
+        lines.append(
+            f"  {mark[c.ok]:<8} {c.index:>4}  {c.name:<{name_w}}  {c.kind:<{kind_w}}  "
+            f"{shape:<{shape_w}}  {c.params:>12,}  {c.neurons:>12,}  {c.macs:>16,}"
+        )
         lines.extend(f"           {m}" for m in c.mismatches)
     agree = sum(c.ok for c in result.checks)
     verdict = "every figure verified" if result.ok else "MISMATCH"
-    lines.append(f"  {agree}/{len(result.checks)} layers agree (shapes, tensors, neurons, MACs): "
-                 f"{verdict}")
+    lines.append(f"  {agree}/{len(result.checks)} layers agree (shapes, tensors, neurons, MACs): {verdict}")
     typer.echo("\n".join(lines))
 
 
@@ -421,8 +479,10 @@ def _print_verification(result) -> None:
 def export(
     spec: Annotated[str, typer.Argument(help="spec file or zoo:NAME")],
     output: Annotated[str, typer.Option("--output", "-o", help="the .onnx file to write")],
-    weights: Annotated[str | None, typer.Option(
-        "--weights", help="weights (.npz, as saved by run --save-weights); default: seeded")] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option("--weights", help="weights (.npz, as saved by run --save-weights); default: seeded"),
+    ] = None,
     seed: SeedOpt = 0,
     opset: Annotated[int, typer.Option("--opset", help="ONNX opset version, 17 or later")] = 17,
     max_memory: MemoryOpt = "2G",
@@ -446,14 +506,21 @@ def export(
 
         parsed = netcalc.load(spec)
         given = backend.load_weights(weights) if weights else None
-        model = to_onnx(parsed, weights=given, seed=seed, opset=opset,
-                        max_memory=parse_bytes(max_memory), progress=ProgressBar(spec))
+        model = to_onnx(
+            parsed,
+            weights=given,
+            seed=seed,
+            opset=opset,
+            max_memory=parse_bytes(max_memory),
+            progress=ProgressBar(spec),
+        )
         count = sum(math.prod(t.dims) for t in model.graph.initializer)
         written = save(model, output)
     except NetcalcError as error:
         raise fail(error) from None
-    typer.echo(f"{parsed.name}: wrote {written} (opset {opset}, {len(model.graph.node):,} nodes, "
-               f"{count:,} weights)")
+    typer.echo(
+        f"{parsed.name}: wrote {written} (opset {opset}, {len(model.graph.node):,} nodes, {count:,} weights)"
+    )
 
 
 def main() -> None:
@@ -461,8 +528,9 @@ def main() -> None:
     try:
         app()
     except ModuleNotFoundError as error:  # e.g. NumPy removed after installing netcalc
-        typer.echo(f"error: this command needs the '{error.name}' package: pip install {error.name}",
-                   err=True)
+        typer.echo(
+            f"error: this command needs the '{error.name}' package: pip install {error.name}", err=True
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -470,6 +538,5 @@ def main() -> None:
     except Exception as error:  # a bug: say so in one line instead of a traceback
         if os.environ.get("NETCALC_DEBUG"):
             raise
-        typer.echo(f"netcalc: internal error (please report it): {type(error).__name__}: {error}",
-                   err=True)
+        typer.echo(f"netcalc: internal error (please report it): {type(error).__name__}: {error}", err=True)
         sys.exit(70)

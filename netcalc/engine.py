@@ -22,13 +22,20 @@ def analyze(spec: Spec, batch: int = 1) -> Report:
         input=prod(spec.input) * batch * size,
         params=(totals.params + totals.state) * size,
         activations=totals.activations * batch * size,
-        total=(prod(spec.input) * batch + totals.params + totals.state
-               + totals.activations * batch) * size,
+        total=(prod(spec.input) * batch + totals.params + totals.state + totals.activations * batch) * size,
     )
     return Report(
-        name=spec.name, description=spec.description, source=spec.source,
-        input_shape=tuple(spec.input), output_shape=rows[-1].output_shape, dtype=spec.dtype,
-        batch=batch, rows=rows, groups=_groups(graph, rows), totals=totals, memory=memory,
+        name=spec.name,
+        description=spec.description,
+        source=spec.source,
+        input_shape=tuple(spec.input),
+        output_shape=rows[-1].output_shape,
+        dtype=spec.dtype,
+        batch=batch,
+        rows=rows,
+        groups=_groups(graph, rows),
+        totals=totals,
+        memory=memory,
         warnings=_unused(graph) + tuple(w for r in rows if (w := _pooled_dense(r))),
     )
 
@@ -56,11 +63,21 @@ def _row(node: Node, inputs: tuple[tuple[int, ...], ...], names: dict[int, str])
             f"{node.where}: layer {node.index} '{layer.kind}' ({node.path}): {error} "
             f"[input {' + '.join(str(list(s)) for s in inputs)}]"
         ) from None
-    counts = Counts(sum(tensors.values()), sum(state.values()), layer.neurons(out), macs,
-                    prod(out))
-    return Row(node.index, node.path, layer.kind, len(node.groups), node.groups,
-               tuple(names[i] for i in node.inputs), inputs, out, tensors, state, counts,
-               node.training_only)
+    counts = Counts(sum(tensors.values()), sum(state.values()), layer.neurons(out), macs, prod(out))
+    return Row(
+        node.index,
+        node.path,
+        layer.kind,
+        len(node.groups),
+        node.groups,
+        tuple(names[i] for i in node.inputs),
+        inputs,
+        out,
+        tensors,
+        state,
+        counts,
+        node.training_only,
+    )
 
 
 def _groups(graph: Graph, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
@@ -73,10 +90,20 @@ def _groups(graph: Graph, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
         inside = members[g.path]
         training = all(r.training_only for r in inside)  # its own cost; else inference only
         counts = sum((r.counts if training else r.inference for r in inside), Counts())
-        result.append(GroupRow(
-            g.path, g.block, g.depth, g.parent, g.repeat, inside[0].index, inside[-1].index,
-            inside[-1].output_shape, counts, training,
-        ))
+        result.append(
+            GroupRow(
+                g.path,
+                g.block,
+                g.depth,
+                g.parent,
+                g.repeat,
+                inside[0].index,
+                inside[-1].index,
+                inside[-1].output_shape,
+                counts,
+                training,
+            )
+        )
     return tuple(result)
 
 
@@ -86,7 +113,8 @@ def _unused(graph: Graph) -> tuple[str, ...]:
     return tuple(
         f"layer {n.index} '{n.layer.kind}' ({n.path}): its output is never used; its parameters "
         "and MACs are still counted — connect it with from: or remove it"
-        for n in graph.nodes[:-1] if n.index not in used and not n.training_only
+        for n in graph.nodes[:-1]
+        if n.index not in used and not n.training_only
     )
 
 
@@ -94,6 +122,8 @@ def _pooled_dense(row: Row) -> str | None:
     """Dense right after a global pool acts on a size-1 axis: almost always a missing flatten."""
     shape = row.input_shapes[0]
     if row.kind == "dense" and len(shape) >= 2 and all(n == 1 for n in shape[1:]):
-        return (f"layer {row.index} 'dense' ({row.name}) acts on the last axis of {list(shape)}, "
-                "of size 1 — add flatten before it to connect every channel")
+        return (
+            f"layer {row.index} 'dense' ({row.name}) acts on the last axis of {list(shape)}, "
+            "of size 1 — add flatten before it to connect every channel"
+        )
     return None

@@ -39,7 +39,11 @@ def require_onnx():
 
 
 def to_onnx(
-    spec: Spec, weights=None, seed: int = 0, opset: int = DEFAULT_OPSET, max_memory: int | None = None,
+    spec: Spec,
+    weights=None,
+    seed: int = 0,
+    opset: int = DEFAULT_OPSET,
+    max_memory: int | None = None,
     progress=None,
 ):
     """The spec as an onnx.ModelProto with a symbolic batch `N`.
@@ -60,7 +64,11 @@ def to_onnx(
         tensors = weights.weights
     else:
         tensors = run(
-            spec, weights=weights, seed=seed, batch=1, max_memory=max_memory or DEFAULT_MAX_MEMORY,
+            spec,
+            weights=weights,
+            seed=seed,
+            batch=1,
+            max_memory=max_memory or DEFAULT_MAX_MEMORY,
             progress=progress,
         ).weights
     report = analyze(spec)
@@ -369,10 +377,9 @@ def _batchnorm(b, layer, xs, ins, out, w):
 
 
 def _layernorm(b, layer, xs, ins, out, w):
-    trailing = list(ins[0][-layer.dims:])
+    trailing = list(ins[0][-layer.dims :])
     scale = w.get("weight") or b.const(b.np.ones(trailing), "float32")
-    return b.op("LayerNormalization", [xs[0], scale, *_given(w, "bias")], axis=-layer.dims,
-                epsilon=layer.eps)
+    return b.op("LayerNormalization", [xs[0], scale, *_given(w, "bias")], axis=-layer.dims, epsilon=layer.eps)
 
 
 def _layer_scale(b, layer, xs, ins, out, w):

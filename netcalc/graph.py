@@ -55,19 +55,25 @@ def expand(spec: Spec) -> Graph:
     if cached is None:
         for name in spec.blocks:
             if name in BY_KIND:
-                raise SpecError(f"{spec.where(('blocks', name))}: block '{name}' has the name of a "
-                                "layer type, which it would hide — rename the block")
+                raise SpecError(
+                    f"{spec.where(('blocks', name))}: block '{name}' has the name of a "
+                    "layer type, which it would hide — rename the block"
+                )
             if not _valid_name(name):
-                raise SpecError(f"{spec.where(('blocks', name))}: block name {name!r} must be a "
-                                "word without dots, slashes or spaces, not a number, and not "
-                                "'input' — rename the block")
+                raise SpecError(
+                    f"{spec.where(('blocks', name))}: block name {name!r} must be a "
+                    "word without dots, slashes or spaces, not a number, and not "
+                    "'input' — rename the block"
+                )
         builder = _Builder(spec)
         builder.scope(spec.layers, ("layers",), "", INPUT, {}, (), ())
         if builder.nodes[-1].training_only:
             last = builder.nodes[-1]
-            raise SpecError(f"{last.where}: the network's output, layer {last.index} "
-                            f"'{last.layer.kind}' ({last.path}), is training_only — the last "
-                            "layer must run in inference")
+            raise SpecError(
+                f"{last.where}: the network's output, layer {last.index} "
+                f"'{last.layer.kind}' ({last.path}), is training_only — the last "
+                "layer must run in inference"
+            )
         cached = Graph(tuple(builder.nodes), tuple(builder.groups))
         object.__setattr__(spec, "_graph", cached)
     return cached
@@ -110,8 +116,9 @@ def _substitute(values: Any, args: dict, where: str, label: str) -> Any:
     except ArithError as error:
         raise SpecError(f"{where}: {label}: {error}") from None
     except (RecursionError, MemoryError):  # Python's parser on a huge expression
-        raise SpecError(f"{where}: {label}: an argument expression is too long or nested too "
-                        "deeply") from None
+        raise SpecError(
+            f"{where}: {label}: an argument expression is too long or nested too deeply"
+        ) from None
 
 
 class _Builder:
@@ -133,8 +140,10 @@ class _Builder:
             if kind.startswith("$"):  # the type itself is an argument: `- $act`, `act: relu`
                 kind = _substitute(kind, args, where, f"'{kind}'")
                 if not isinstance(kind, str) or kind.startswith("$"):
-                    raise SpecError(f"{where}: a layer type from an argument must be a type name "
-                                    f"like 'relu' (got {kind!r})")
+                    raise SpecError(
+                        f"{where}: a layer type from an argument must be a type name "
+                        f"like 'relu' (got {kind!r})"
+                    )
             if not isinstance(values, Layer) and "name" in values:  # names first: `from` needs them
                 values["name"] = _substitute(values["name"], args, where, f"'{kind}'")
             parsed.append((kind, values, where))
@@ -142,15 +151,17 @@ class _Builder:
         outputs: list[int] = []
         for i, (kind, values, where) in enumerate(parsed):
             # the same numbering as the report's rows; a block use is named by its block
-            label = (f"block '{kind}' ({prefix}{local[i]})" if kind in self.spec.blocks
-                     else f"layer {len(self.nodes)} '{kind}' ({prefix}{local[i]})")
+            label = (
+                f"block '{kind}' ({prefix}{local[i]})"
+                if kind in self.spec.blocks
+                else f"layer {len(self.nodes)} '{kind}' ({prefix}{local[i]})"
+            )
             if not isinstance(values, Layer):
                 values = _substitute(values, args, where, label)
             source = values.source if isinstance(values, Layer) else values.get("from")
             inputs = self._resolve(source, i, outputs, local, prefix, scope_input, where, label)
             if kind in self.spec.blocks:
-                out = self._block(kind, values, where, label, prefix + local[i], inputs,
-                                  stack, groups)
+                out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups)
             else:
                 out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
             outputs.append(out)
@@ -165,11 +176,15 @@ class _Builder:
             if name is None:
                 continue
             if not _valid_name(name):
-                raise SpecError(f"{where}: '{kind}': name {name!r} must be a word without dots, "
-                                "slashes or spaces, not a number, and not 'input'")
+                raise SpecError(
+                    f"{where}: '{kind}': name {name!r} must be a word without dots, "
+                    "slashes or spaces, not a number, and not 'input'"
+                )
             if name in given:
-                raise SpecError(f"{where}: '{kind}': name '{name}' is already used at "
-                                f"{given[name]} — names must be unique within a block")
+                raise SpecError(
+                    f"{where}: '{kind}': name '{name}' is already used at "
+                    f"{given[name]} — names must be unique within a block"
+                )
             given[name] = where
         counts: dict[str, int] = {}
         for kind, values, _ in parsed:
@@ -197,34 +212,40 @@ class _Builder:
         refs = source if isinstance(source, list) else [source]
         if not refs:
             raise SpecError(f"{where}: {label}: from is an empty list")
-        return tuple(self._ref(r, i, outputs, local, prefix, scope_input, where, label)
-                     for r in refs)
+        return tuple(self._ref(r, i, outputs, local, prefix, scope_input, where, label) for r in refs)
 
     def _ref(self, ref, i, outputs, local, prefix, scope_input, where, label) -> int:
         if ref == "input":
             return scope_input
         if isinstance(ref, int) and not isinstance(ref, bool):
             if ref >= 0:
-                raise SpecError(f"{where}: {label}: from {ref}: use a negative offset "
-                                "(-1 is the previous layer) or a name")
+                raise SpecError(
+                    f"{where}: {label}: from {ref}: use a negative offset "
+                    "(-1 is the previous layer) or a name"
+                )
             if i + ref < -1:
-                raise SpecError(f"{where}: {label}: from {ref} reaches before the start of its "
-                                f"list (only {i} layers precede it) — use 'input' or a name")
+                raise SpecError(
+                    f"{where}: {label}: from {ref} reaches before the start of its "
+                    f"list (only {i} layers precede it) — use 'input' or a name"
+                )
             return scope_input if i + ref == -1 else outputs[i + ref]
         if not isinstance(ref, str):
-            raise SpecError(f"{where}: {label}: from takes names, negative offsets or 'input', "
-                            f"not {ref!r}")
+            raise SpecError(f"{where}: {label}: from takes names, negative offsets or 'input', not {ref!r}")
         if ref in local[:i]:
             return outputs[local.index(ref)]
         if ref == local[i] or ref in local[i:]:
             what = "its own output" if ref == local[i] else f"'{ref}', which comes later"
-            raise SpecError(f"{where}: {label}: from takes {what}: that would form a cycle — "
-                            "a layer can only take earlier layers' outputs")
+            raise SpecError(
+                f"{where}: {label}: from takes {what}: that would form a cycle — "
+                "a layer can only take earlier layers' outputs"
+            )
         for name in (prefix + ref, ref):
             if name in self.paths:
                 return self.paths[name]
-        raise SpecError(f"{where}: {label}: from names unknown layer '{ref}'"
-                        f"{nearest(ref, [*local[:i], *self.paths, 'input'])}")
+        raise SpecError(
+            f"{where}: {label}: from names unknown layer '{ref}'"
+            f"{nearest(ref, [*local[:i], *self.paths, 'input'])}"
+        )
 
     def _layer(self, kind, values, where, label, path, inputs, groups) -> int:
         if isinstance(values, Layer):
@@ -235,52 +256,58 @@ class _Builder:
             hint = nearest(kind, [*BY_KIND, *self.spec.blocks]) or " — see `netcalc layers`"
             raise SpecError(f"{where}: {label}: unknown layer type '{kind}'{hint}")
         if len(self.nodes) >= MAX_LAYERS:
-            raise SpecError(f"{where}: the spec expands to more than {MAX_LAYERS:,} layers — "
-                            "reduce the repeats")
+            raise SpecError(
+                f"{where}: the spec expands to more than {MAX_LAYERS:,} layers — reduce the repeats"
+            )
         arity = type(layer).arity
         if arity == 1 and len(inputs) != 1:
             raise SpecError(f"{where}: {label}: takes one input but from names {len(inputs)}")
         if arity is None and len(inputs) < 2:
-            raise SpecError(f"{where}: {label}: merges two or more inputs — give a list, "
-                            "e.g. from: [-1, input]")
+            raise SpecError(
+                f"{where}: {label}: merges two or more inputs — give a list, e.g. from: [-1, input]"
+            )
         training = bool(self.training_only) or layer.training_only
         for i in inputs:
             if i != INPUT and self.nodes[i].training_only and not training:
                 raise SpecError(
                     f"{where}: {label}: takes the output of training-only layer "
                     f"'{self.nodes[i].path}', so inference would need it — take another layer "
-                    "(from: NAME) or mark this one training_only too")
+                    "(from: NAME) or mark this one training_only too"
+                )
         self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where, training))
         return len(self.nodes) - 1
 
     def _block(self, kind, values, where, label, path, inputs, stack, groups) -> int:
         if kind in stack:
-            chain = " -> ".join([*stack[stack.index(kind):], kind])
-            raise SpecError(f"{where}: {label}: the block uses itself ({chain}) — a block "
-                            "may use other blocks, never itself")
+            chain = " -> ".join([*stack[stack.index(kind) :], kind])
+            raise SpecError(
+                f"{where}: {label}: the block uses itself ({chain}) — a block "
+                "may use other blocks, never itself"
+            )
         if len(stack) >= MAX_NESTING:
-            raise SpecError(f"{where}: {label}: blocks nest more than {MAX_NESTING} deep "
-                            f"({' -> '.join(stack[:3])} -> ...) — flatten some of them")
+            raise SpecError(
+                f"{where}: {label}: blocks nest more than {MAX_NESTING} deep "
+                f"({' -> '.join(stack[:3])} -> ...) — flatten some of them"
+            )
         if len(inputs) != 1:
-            raise SpecError(f"{where}: {label}: a block takes one input but from names "
-                            f"{len(inputs)}")
+            raise SpecError(f"{where}: {label}: a block takes one input but from names {len(inputs)}")
         block = self.spec.blocks[kind]
         defaults = block.defaults()
         given = {k: v for k, v in values.items() if k not in RESERVED}
         for key in given:
             if key not in defaults:
                 hint = nearest(key, [*defaults, *RESERVED]) or (
-                    f" — its arguments: {', '.join(defaults) or 'none'}, repeat, name, from, "
-                    "training_only")
+                    f" — its arguments: {', '.join(defaults) or 'none'}, repeat, name, from, training_only"
+                )
                 raise SpecError(f"{where}: {label}: unknown argument '{key}'{hint}")
         missing = [k for k, v in defaults.items() if v is None and k not in given]
         if missing:
-            raise SpecError(f"{where}: {label}: missing argument '{missing[0]}' (it has no "
-                            "default)")
+            raise SpecError(f"{where}: {label}: missing argument '{missing[0]}' (it has no default)")
         repeat = values.get("repeat")
         if repeat is not None and (type(repeat) is not int or not 1 <= repeat <= MAX_LAYERS):
-            raise SpecError(f"{where}: {label}: repeat must be a whole number from 1 to "
-                            f"{MAX_LAYERS:,} (got {repeat!r})")
+            raise SpecError(
+                f"{where}: {label}: repeat must be a whole number from 1 to {MAX_LAYERS:,} (got {repeat!r})"
+            )
         args = {**defaults, **given}
         training = values.get("training_only", False)
         if type(training) is not bool:
@@ -298,13 +325,13 @@ class _Builder:
         self.groups.append(Group(path, kind, parent, depth, repeat, where))
         body = ("blocks", kind, "layers")
         if repeat is None:
-            return self.scope(block.layers, body, path + ".", source, args, (*stack, kind),
-                              (*groups, path))
+            return self.scope(block.layers, body, path + ".", source, args, (*stack, kind), (*groups, path))
         out = source
         for r in range(1, repeat + 1):
             instance = f"{path}.{r}"
             self.groups.append(Group(instance, kind, path, depth + 1, None, where))
-            out = self.scope(block.layers, body, instance + ".", out, args, (*stack, kind),
-                             (*groups, path, instance))
+            out = self.scope(
+                block.layers, body, instance + ".", out, args, (*stack, kind), (*groups, path, instance)
+            )
             self.paths[instance] = out
         return out

@@ -56,8 +56,7 @@ def _cells(line: Row | GroupRow) -> tuple[str, ...]:
         first = f"{line.first}-{line.last}" if line.last > line.first else str(line.first)
         return (first, "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
     kind = f"{line.kind} (training)" if line.training_only else line.kind
-    return (str(line.index), "  " * line.depth + line.name, kind,
-            shape_text(line.output_shape), *figures)
+    return (str(line.index), "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -67,8 +66,7 @@ def summary_lines(report: Report) -> list[str]:
     lines = [
         f"Params: {t.params:,} trainable, {t.state:,} non-trainable state "
         f"(Keras total: {t.params + t.state:,})",
-        f"Neurons: {t.neurons:,}   MACs{batch}: {t.macs * report.batch:,} "
-        f"({human(t.macs * report.batch)})",
+        f"Neurons: {t.neurons:,}   MACs{batch}: {t.macs * report.batch:,} ({human(t.macs * report.batch)})",
         f"Memory ({report.dtype}{', batch ' + str(report.batch) if report.batch > 1 else ''}): "
         f"input {human(m.input, 'B')}, "
         f"params {human(m.params, 'B')}, activations {human(m.activations, 'B')}, "
@@ -78,8 +76,10 @@ def summary_lines(report: Report) -> list[str]:
     if training:
         macs = sum(r.counts.macs for r in training)
         layers = "1 layer" if len(training) == 1 else f"{len(training)} layers"
-        lines.append(f"Training only: {layers}, {macs:,} MACs ({human(macs)}) — "
-                     "their parameters are in the totals, their MACs and activations are not")
+        lines.append(
+            f"Training only: {layers}, {macs:,} MACs ({human(macs)}) — "
+            "their parameters are in the totals, their MACs and activations are not"
+        )
     return lines + [f"warning: {w}" for w in report.warnings]
 
 
@@ -90,21 +90,37 @@ def rich_table(report: Report, depth: int | None = None):
     from rich.text import Text
 
     title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
-    table = Table(title=Text(title), box=box.SIMPLE_HEAD,
-                  caption=Text("\n".join(summary_lines(report))),
-                  caption_justify="left", title_justify="left")
+    table = Table(
+        title=Text(title),
+        box=box.SIMPLE_HEAD,
+        caption=Text("\n".join(summary_lines(report))),
+        caption_justify="left",
+        title_justify="left",
+    )
     for name in COLUMNS:
         numeric = name in ("Params", "Neurons", "MACs", "#")
         # a narrow terminal wraps the names and shapes, never the numbers
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric,
-                         overflow="ellipsis" if numeric else "fold")
+        table.add_column(
+            name,
+            justify="right" if numeric else "left",
+            no_wrap=numeric,
+            overflow="ellipsis" if numeric else "fold",
+        )
     for line in visible(report, depth):
         style = "bold cyan" if isinstance(line, GroupRow) else None
         table.add_row(*map(Text, _cells(line)), style=style)  # Text: '[block]' is not markup
     table.add_section()
     t = report.totals
-    table.add_row("", "total", "", shape_text(report.output_shape), f"{t.params:,}",
-                  f"{t.neurons:,}", f"{t.macs:,}", style="bold")
+    table.add_row(
+        "",
+        "total",
+        "",
+        shape_text(report.output_shape),
+        f"{t.params:,}",
+        f"{t.neurons:,}",
+        f"{t.macs:,}",
+        style="bold",
+    )
     return table
 
 
@@ -117,14 +133,23 @@ def plain_table(report: Report, depth: int | None = None) -> str:
     """The table as aligned plain text: for pipes, files and NO_COLOR (fast at any size)."""
     t = report.totals
     body = [_cells(line) for line in visible(report, depth)]
-    total = ("", "total", "", shape_text(report.output_shape), f"{t.params:,}", f"{t.neurons:,}",
-             f"{t.macs:,}")
+    total = (
+        "",
+        "total",
+        "",
+        shape_text(report.output_shape),
+        f"{t.params:,}",
+        f"{t.neurons:,}",
+        f"{t.macs:,}",
+    )
     widths = [max(_width(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
     right = {0, 4, 5, 6}
 
     def line(cells) -> str:
-        padded = [" " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
-                  for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        padded = [
+            " " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
         return "  ".join(padded).rstrip()
 
     rule = "-" * len(line(["-" * w for w in widths]))
@@ -135,9 +160,12 @@ def plain_table(report: Report, depth: int | None = None) -> str:
 
 def markdown(report: Report, depth: int | None = None) -> str:
     """A GitHub-flavoured markdown table with the totals under it."""
-    out = [f"### {report.name}", "", "| " + " | ".join(COLUMNS) + " |",
-           "|" + "|".join("---:" if c in ("#", "Params", "Neurons", "MACs") else "---"
-                          for c in COLUMNS) + "|"]
+    out = [
+        f"### {report.name}",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---:" if c in ("#", "Params", "Neurons", "MACs") else "---" for c in COLUMNS) + "|",
+    ]
     for line in visible(report, depth):
         cells = list(_cells(line))
         cells[1] = cells[1].replace("  ", "&nbsp;&nbsp;")
@@ -145,8 +173,10 @@ def markdown(report: Report, depth: int | None = None) -> str:
             cells[1] = f"**{cells[1]}**"
         out.append("| " + " | ".join(cells) + " |")
     t = report.totals
-    out.append(f"| | **total** | | {shape_text(report.output_shape)} | **{t.params:,}** | "
-               f"**{t.neurons:,}** | **{t.macs:,}** |")
+    out.append(
+        f"| | **total** | | {shape_text(report.output_shape)} | **{t.params:,}** | "
+        f"**{t.neurons:,}** | **{t.macs:,}** |"
+    )
     return "\n".join([*out, "", *(f"- {s}" for s in summary_lines(report))]) + "\n"
 
 
@@ -154,13 +184,40 @@ def csv_text(report: Report) -> str:
     """One CSV line per layer, every figure exact and per sample (like the JSON layers)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["spec", "index", "name", "type", "depth", "inputs", "output_shape", "params",
-                     "non_trainable_params", "neurons", "macs", "activations"])
+    writer.writerow(
+        [
+            "spec",
+            "index",
+            "name",
+            "type",
+            "depth",
+            "inputs",
+            "output_shape",
+            "params",
+            "non_trainable_params",
+            "neurons",
+            "macs",
+            "activations",
+        ]
+    )
     for r in report.rows:
         c = r.counts
-        writer.writerow([report.name, r.index, r.name, r.kind, r.depth, " ".join(r.inputs),
-                         shape_text(r.output_shape), c.params, c.state, c.neurons,
-                         c.macs, c.activations])
+        writer.writerow(
+            [
+                report.name,
+                r.index,
+                r.name,
+                r.kind,
+                r.depth,
+                " ".join(r.inputs),
+                shape_text(r.output_shape),
+                c.params,
+                c.state,
+                c.neurons,
+                c.macs,
+                c.activations,
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -197,11 +254,19 @@ def compare_data(reports: list[Report]) -> dict:
     first = reports[0]
     return {
         "netcalc_json": 1,
-        "specs": [{"name": r.name, "source": r.source, "input_shape": list(r.input_shape),
-                   "output_shape": list(r.output_shape),
-                   **{key: get(r) for key, _, get in METRICS}} for r in reports],
-        "ratios_to_first": [{key: (get(r) / get(first) if get(first) else None)
-                             for key, _, get in METRICS} for r in reports],
+        "specs": [
+            {
+                "name": r.name,
+                "source": r.source,
+                "input_shape": list(r.input_shape),
+                "output_shape": list(r.output_shape),
+                **{key: get(r) for key, _, get in METRICS},
+            }
+            for r in reports
+        ],
+        "ratios_to_first": [
+            {key: (get(r) / get(first) if get(first) else None) for key, _, get in METRICS} for r in reports
+        ],
     }
 
 
@@ -212,8 +277,10 @@ def compare_rows(reports: list[Report]) -> tuple[list[str], list[list[str]]]:
         header.append(r.name)
         if i:
             header.append(f"{r.name} / {reports[0].name}")
-    rows = [["Input", *_spread([shape_text(r.input_shape) for r in reports])],
-            ["Output", *_spread([shape_text(r.output_shape) for r in reports])]]
+    rows = [
+        ["Input", *_spread([shape_text(r.input_shape) for r in reports])],
+        ["Output", *_spread([shape_text(r.output_shape) for r in reports])],
+    ]
     for _, label, get in METRICS:
         cells = [f"{get(reports[0]):,}"]
         for r in reports[1:]:
@@ -236,8 +303,12 @@ def compare_table(reports: list[Report]):
     table = Table(box=box.SIMPLE_HEAD, title="netcalc compare", title_justify="left")
     for i, name in enumerate(map(Text, header)):
         value = i == 1 or (i > 1 and i % 2 == 0)  # the others: metric names and ratios, which wrap
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=value,
-                         overflow="ellipsis" if value else "fold")
+        table.add_column(
+            name,
+            justify="left" if i == 0 else "right",
+            no_wrap=value,
+            overflow="ellipsis" if value else "fold",
+        )
     for row in rows:
         table.add_row(*map(Text, row))
     return table
@@ -262,18 +333,26 @@ def compare_csv(reports: list[Report]) -> str:
     return buffer.getvalue()
 
 
-
-
 def zoo_text(reports: list[Report], names: list[str], markdown: bool = False) -> str:
     """The zoo listing as CSV (exact figures) or a markdown table."""
     header = ["spec", "input", "output", "params", "params_with_state", "macs", "description"]
-    rows = [[f"zoo:{n}", shape_text(r.input_shape), shape_text(r.output_shape), r.params,
-             r.params_with_state, r.totals.macs, r.description or ""]
-            for n, r in zip(names, reports, strict=True)]
+    rows = [
+        [
+            f"zoo:{n}",
+            shape_text(r.input_shape),
+            shape_text(r.output_shape),
+            r.params,
+            r.params_with_state,
+            r.totals.macs,
+            r.description or "",
+        ]
+        for n, r in zip(names, reports, strict=True)
+    ]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|---|---|---|---:|---:|---:|---|"]
-        lines += ["| " + " | ".join(f"{c:,}" if isinstance(c, int) else c for c in row) + " |"
-                  for row in rows]
+        lines += [
+            "| " + " | ".join(f"{c:,}" if isinstance(c, int) else c for c in row) + " |" for row in rows
+        ]
         return "\n".join(lines) + "\n"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

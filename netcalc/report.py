@@ -133,24 +133,42 @@ class Report:
 
 
 def _counts_dict(c: Counts) -> dict:
-    return {"params": c.params, "non_trainable_params": c.state, "neurons": c.neurons,
-            "macs": c.macs, "activations": c.activations}
+    return {
+        "params": c.params,
+        "non_trainable_params": c.state,
+        "neurons": c.neurons,
+        "macs": c.macs,
+        "activations": c.activations,
+    }
 
 
 def _row_dict(r: Row) -> dict:
     return {
-        "index": r.index, "name": r.name, "type": r.kind, "depth": r.depth,
-        "groups": list(r.groups), "inputs": list(r.inputs),
-        "input_shapes": [list(s) for s in r.input_shapes], "output_shape": list(r.output_shape),
-        "tensors": dict(r.tensors), "non_trainable_tensors": dict(r.state_tensors),
-        "training_only": r.training_only, **_counts_dict(r.counts),
+        "index": r.index,
+        "name": r.name,
+        "type": r.kind,
+        "depth": r.depth,
+        "groups": list(r.groups),
+        "inputs": list(r.inputs),
+        "input_shapes": [list(s) for s in r.input_shapes],
+        "output_shape": list(r.output_shape),
+        "tensors": dict(r.tensors),
+        "non_trainable_tensors": dict(r.state_tensors),
+        "training_only": r.training_only,
+        **_counts_dict(r.counts),
     }
 
 
 def _group_dict(g: GroupRow) -> dict:
     return {
-        "name": g.name, "block": g.block, "depth": g.depth, "parent": g.parent,
-        "repeat": g.repeat, "first_layer": g.first, "last_layer": g.last,
-        "output_shape": list(g.output_shape), "training_only": g.training_only,
+        "name": g.name,
+        "block": g.block,
+        "depth": g.depth,
+        "parent": g.parent,
+        "repeat": g.repeat,
+        "first_layer": g.first,
+        "last_layer": g.last,
+        "output_shape": list(g.output_shape),
+        "training_only": g.training_only,
         **_counts_dict(g.counts),
     }

@@ -21,23 +21,46 @@ def layer_schema(cls) -> dict:
 
 def spec_schema() -> dict:
     """The whole JSON Schema: top level, blocks, and one entry form per layer type."""
-    entry = {"anyOf": [
-        {"type": "string", "description": "a layer without arguments, or a block use",
-         "examples": [cls.kind for cls in LAYERS]},
-        *[{"type": "object", "additionalProperties": False, "required": [cls.kind],
-           "properties": {cls.kind: {"anyOf": [layer_schema(cls), {"type": "null"}]}},
-           "description": (cls.__doc__ or "").strip().splitlines()[0]} for cls in LAYERS],
-        {"type": "object", "minProperties": 1, "maxProperties": 1,
-         "description": "a block use: {block_name: {args..., repeat: N, name: x, from: y}}"},
-    ]}
+    entry = {
+        "anyOf": [
+            {
+                "type": "string",
+                "description": "a layer without arguments, or a block use",
+                "examples": [cls.kind for cls in LAYERS],
+            },
+            *[
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [cls.kind],
+                    "properties": {cls.kind: {"anyOf": [layer_schema(cls), {"type": "null"}]}},
+                    "description": (cls.__doc__ or "").strip().splitlines()[0],
+                }
+                for cls in LAYERS
+            ],
+            {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "description": "a block use: {block_name: {args..., repeat: N, name: x, from: y}}",
+            },
+        ]
+    }
     top = Spec.model_json_schema()
     top["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     top["title"] = "netcalc spec"
-    top["properties"]["layers"] = {"type": "array", "minItems": 1, "items": entry,
-                                   "description": "the network, in order"}
+    top["properties"]["layers"] = {
+        "type": "array",
+        "minItems": 1,
+        "items": entry,
+        "description": "the network, in order",
+    }
     block = Block.model_json_schema()
     block["properties"]["layers"] = {"type": "array", "minItems": 1, "items": entry}
-    top["properties"]["blocks"] = {"type": "object", "additionalProperties": block,
-                                   "description": "reusable blocks"}
+    top["properties"]["blocks"] = {
+        "type": "object",
+        "additionalProperties": block,
+        "description": "reusable blocks",
+    }
     top.pop("$defs", None)
     return top

@@ -158,16 +158,22 @@ def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
         elif item["type"] == "missing":
             lines.append(f"{where}: missing '{path}'")
         elif path.startswith("layers.") or ".layers." in path:
-            lines.append(f"{where}: {path}: a layer is a name like 'relu' or a mapping like "
-                         "'conv2d: {filters: 8, kernel: 3}'")
+            lines.append(
+                f"{where}: {path}: a layer is a name like 'relu' or a mapping like "
+                "'conv2d: {filters: 8, kernel: 3}'"
+            )
         elif item["type"] == "too_short":
             lines.append(f"{where}: {path}: needs at least one item")
         elif path.endswith(".args"):
-            lines.append(f"{where}: {path}: a block's args are a mapping of defaults like "
-                         "'{filters: 16}' or a list of required names like '[filters]'")
+            lines.append(
+                f"{where}: {path}: a block's args are a mapping of defaults like "
+                "'{filters: 16}' or a list of required names like '[filters]'"
+            )
         elif path == "input":
-            lines.append(f"{where}: input: a list of positive sizes, channels first, like "
-                         f"[3, 224, 224] (got {item.get('input')!r})")
+            lines.append(
+                f"{where}: input: a list of positive sizes, channels first, like "
+                f"[3, 224, 224] (got {item.get('input')!r})"
+            )
         else:
             lines.append(f"{where}: {path}: {item['msg']} (got {item.get('input')!r})")
     return "\n".join(dict.fromkeys(lines))

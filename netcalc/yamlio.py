@@ -43,8 +43,11 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         if key_node.tag != "tag:yaml.org,2002:merge" and isinstance(key_node.value, str):
             line = key_node.start_mark.line + 1
             if key_node.value in seen:
-                raise _KeyProblem(line, f"duplicate key '{key_node.value}' (first at line "
-                                        f"{seen[key_node.value]}) — keep one of them")
+                raise _KeyProblem(
+                    line,
+                    f"duplicate key '{key_node.value}' (first at line "
+                    f"{seen[key_node.value]}) — keep one of them",
+                )
             seen[key_node.value] = line
     loader.flatten_mapping(node)
     result = LineDict()

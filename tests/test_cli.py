@@ -315,8 +315,9 @@ def test_zoo_and_layers_in_every_format():
     assert int(by_spec["zoo:resnet50"]["macs"]) == resnet50.totals.macs
     markdown = runner.invoke(app, ["zoo", "--format", "markdown"]).output
     assert "| zoo:vgg16 | 3x224x224 | 1000 | 138,357,544 |" in markdown
-    layers = list(csv.DictReader(io.StringIO(
-        runner.invoke(app, ["layers", "conv2d", "--format", "csv"]).output)))
+    layers = list(
+        csv.DictReader(io.StringIO(runner.invoke(app, ["layers", "conv2d", "--format", "csv"]).output))
+    )
     kernel = next(r for r in layers if r["argument"] == "kernel")
     assert kernel["required"] == "True" and "kernel_size" in kernel["aliases"]
 

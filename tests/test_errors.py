@@ -353,22 +353,34 @@ def test_exit_2_on_usage_errors(args):
 @pytest.mark.parametrize(
     ("text", "pattern"),
     [
-        ("input: [1]\nlayers: [relu]\nlayers: [tanh]\n",
-         r"<string>:3: duplicate key 'layers' \(first at line 2\) — keep one of them"),
-        ("input: [1]\nlayers:\n  - dense: {units: 4, units: 64}\n",
-         r"<string>:3: duplicate key 'units' \(first at line 3\)"),
-        ("input: [4]\nlayers:\n  - dense: {units: 8, training_only: true, name: aux}\n"
-         "  - dense: {units: 3, name: main}\n",
-         r"<string>:4: layer 1 'dense' \(main\): takes the output of training-only layer 'aux'"),
-        ("input: [4]\nlayers:\n  - dense: {units: 8}\n  - dense: {units: 3, training_only: true}\n",
-         r"<string>:4: the network's output, layer 1 'dense' \(dense_2\), is training_only"),
+        (
+            "input: [1]\nlayers: [relu]\nlayers: [tanh]\n",
+            r"<string>:3: duplicate key 'layers' \(first at line 2\) — keep one of them",
+        ),
+        (
+            "input: [1]\nlayers:\n  - dense: {units: 4, units: 64}\n",
+            r"<string>:3: duplicate key 'units' \(first at line 3\)",
+        ),
+        (
+            "input: [4]\nlayers:\n  - dense: {units: 8, training_only: true, name: aux}\n"
+            "  - dense: {units: 3, name: main}\n",
+            r"<string>:4: layer 1 'dense' \(main\): takes the output of training-only layer 'aux'",
+        ),
+        (
+            "input: [4]\nlayers:\n  - dense: {units: 8}\n  - dense: {units: 3, training_only: true}\n",
+            r"<string>:4: the network's output, layer 1 'dense' \(dense_2\), is training_only",
+        ),
         ("input: [3]\nlayers:\n  - relu: {name: '-1'}\n", r"name '-1' must be a word .* not a number"),
         ("input: [3]\nlayers:\n  - relu: {name: a/b}\n", r"name 'a/b' must be a word without dots, slashes"),
-        ("input: [3]\nblocks:\n  input: {layers: [relu]}\nlayers: [relu]\n",
-         r"<string>:3: block name 'input' must be .* rename the block"),
+        (
+            "input: [3]\nblocks:\n  input: {layers: [relu]}\nlayers: [relu]\n",
+            r"<string>:3: block name 'input' must be .* rename the block",
+        ),
         ("input: [3]\nlayers: [42]\n", r"^<string>:2: layers\.0: a layer is a name like 'relu'"),
-        ("input: [3]\nblocks:\n  b: {args: 5, layers: [relu]}\nlayers: [b]\n",
-         r"^<string>:3: blocks\.b\.args: a block's args are a mapping"),
+        (
+            "input: [3]\nblocks:\n  b: {args: 5, layers: [relu]}\nlayers: [b]\n",
+            r"^<string>:3: blocks\.b\.args: a block's args are a mapping",
+        ),
     ],
 )
 def test_more_bad_specs_are_one_line_errors(text, pattern):

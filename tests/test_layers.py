@@ -75,8 +75,5 @@ def test_every_canonical_argument_appears_in_some_case():
                 aliases = getattr(info.validation_alias, "choices", None) or [name]
                 if key == name or key in aliases:
                     used.setdefault(c.kind, set()).add(name)
-    unused = {
-        cls.kind: sorted(set(cls.model_fields) - COMMON - used.get(cls.kind, set()))
-        for cls in LAYERS
-    }
+    unused = {cls.kind: sorted(set(cls.model_fields) - COMMON - used.get(cls.kind, set())) for cls in LAYERS}
     assert {k: v for k, v in unused.items() if v} == {}

@@ -15,11 +15,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_wheel_contains_every_zoo_spec(tmp_path):
     source = tmp_path / "src"  # build from a copy: setuptools writes build/ next to the sources
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"
+        ),
+    )
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path),
-         str(source)], capture_output=True, text=True)
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next(tmp_path.glob("netcalc-*.whl"))
     files = set(zipfile.ZipFile(wheel).namelist())

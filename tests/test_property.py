@@ -18,37 +18,81 @@ from netcalc.errors import NetcalcError
 from netcalc.layers import BY_KIND
 
 EXAMPLES = int(os.environ.get("NETCALC_PROPERTY_EXAMPLES", "1000"))
-ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu",
-               "hardswish", "hardsigmoid"]
+ACTIVATIONS = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "gelu",
+    "silu",
+    "elu",
+    "hardswish",
+    "hardsigmoid",
+]
 
 
 def spatial_layer(draw, rank: int, channels: int) -> dict:
     """A random layer for a (C, *spatial) input of this rank."""
     small = st.integers(1, 3)
     per_axis = st.one_of(small, st.lists(small, min_size=rank, max_size=rank))
-    kind = draw(st.sampled_from(["conv", "conv", "convt", "maxpool", "avgpool", "upsample",
-                                 "adaptive", "global", "batchnorm", "shuffle", "crop",
-                                 "layer_scale", "dropout", "slice", "act"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "conv",
+                "conv",
+                "convt",
+                "maxpool",
+                "avgpool",
+                "upsample",
+                "adaptive",
+                "global",
+                "batchnorm",
+                "shuffle",
+                "crop",
+                "layer_scale",
+                "dropout",
+                "slice",
+                "act",
+            ]
+        )
+    )
     if kind == "conv":
         groups = draw(st.sampled_from([g for g in (1, 2, channels) if channels % g == 0]))
-        args = {"filters": groups * draw(st.integers(1, 3)), "kernel": draw(per_axis),
-                "stride": draw(per_axis), "dilation": draw(st.integers(1, 2)), "groups": groups,
-                "bias": draw(st.booleans()),
-                "padding": draw(st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2)))}
+        args = {
+            "filters": groups * draw(st.integers(1, 3)),
+            "kernel": draw(per_axis),
+            "stride": draw(per_axis),
+            "dilation": draw(st.integers(1, 2)),
+            "groups": groups,
+            "bias": draw(st.booleans()),
+            "padding": draw(st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 2))),
+        }
         if draw(st.booleans()):
             args["activation"] = draw(st.sampled_from(ACTIVATIONS))
         return {f"conv{rank}d": args}
     if kind == "convt":
         stride = draw(st.integers(1, 3))
-        return {f"conv_transpose{rank}d": {
-            "filters": draw(st.integers(1, 4)), "kernel": draw(per_axis), "stride": stride,
-            "padding": draw(st.integers(0, 1)), "output_padding": draw(st.integers(0, stride - 1)),
-            "bias": draw(st.booleans())}}
+        return {
+            f"conv_transpose{rank}d": {
+                "filters": draw(st.integers(1, 4)),
+                "kernel": draw(per_axis),
+                "stride": stride,
+                "padding": draw(st.integers(0, 1)),
+                "output_padding": draw(st.integers(0, stride - 1)),
+                "bias": draw(st.booleans()),
+            }
+        }
     if kind in ("maxpool", "avgpool"):
         size = draw(st.integers(1, 3))
         padding = st.one_of(st.integers(0, size // 2), st.sampled_from(["valid", "same"]))
-        args = {"size": size, "stride": draw(st.one_of(st.none(), st.integers(1, 3))),
-                "padding": draw(padding), "ceil_mode": draw(st.booleans())}
+        args = {
+            "size": size,
+            "stride": draw(st.one_of(st.none(), st.integers(1, 3))),
+            "padding": draw(padding),
+            "ceil_mode": draw(st.booleans()),
+        }
         if kind == "maxpool":
             args["dilation"] = draw(st.integers(1, 2))
         else:
@@ -64,8 +108,9 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
     if kind == "global":
         return draw(st.sampled_from(["global_avgpool", "global_maxpool"]))
     if kind == "shuffle":
-        return {"channel_shuffle": {"groups": draw(st.sampled_from(
-            [g for g in (1, 2, 3) if channels % g == 0]))}}
+        return {
+            "channel_shuffle": {"groups": draw(st.sampled_from([g for g in (1, 2, 3) if channels % g == 0]))}
+        }
     if kind == "crop":
         return {"center_crop": {"size": draw(st.integers(1, 4))}}
     if kind == "batchnorm":
@@ -77,8 +122,13 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
             return {"stochastic_depth": {"rate": 0.2, "mode": draw(st.sampled_from(["row", "batch"]))}}
         return {"dropout": {"rate": draw(st.sampled_from([0.0, 0.25, 0.5]))}}
     if kind == "slice":
-        return {"slice": {"axis": draw(st.integers(0, rank)), "start": draw(st.integers(-2, 1)),
-                          "end": draw(st.one_of(st.none(), st.integers(-1, 3)))}}
+        return {
+            "slice": {
+                "axis": draw(st.integers(0, rank)),
+                "start": draw(st.integers(-2, 1)),
+                "end": draw(st.one_of(st.none(), st.integers(-1, 3))),
+            }
+        }
     if kind == "layer_scale":
         return {"layer_scale": {"init": 0.5}}
     return draw(st.sampled_from(ACTIVATIONS))
@@ -97,8 +147,12 @@ def vector_layer(draw, shape) -> dict:
         return {"dense": args}
     if kind == "attention":
         d = shape[-1]
-        return {"attention": {"heads": draw(st.sampled_from([h for h in (1, 2, 4) if d % h == 0])),
-                              "bias": draw(st.booleans())}}
+        return {
+            "attention": {
+                "heads": draw(st.sampled_from([h for h in (1, 2, 4) if d % h == 0])),
+                "bias": draw(st.booleans()),
+            }
+        }
     if kind == "select":
         return {"select": {"axis": 0, "index": draw(st.integers(-shape[0], shape[0] - 1))}}
     if kind == "permute":
@@ -184,8 +238,13 @@ def test_generator_reaches_every_layer_type():
     """Guard: the random networks exercise every layer type the engine knows (or it's listed)."""
     seen: set[str] = set()
 
-    @settings(max_examples=1000, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=1000,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(networks())
     def collect(spec):
         for row in netcalc.analyze(netcalc.load(spec)).rows:

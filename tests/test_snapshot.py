@@ -20,13 +20,19 @@ def _subset_diff(old, new, path="") -> list[str]:
     if isinstance(old, dict):
         if not isinstance(new, dict):
             return [f"{path}: was a mapping, now {type(new).__name__}"]
-        return [d for k, v in old.items()
-                for d in (_subset_diff(v, new[k], f"{path}.{k}") if k in new else [f"{path}.{k}: gone"])]
+        return [
+            d
+            for k, v in old.items()
+            for d in (_subset_diff(v, new[k], f"{path}.{k}") if k in new else [f"{path}.{k}: gone"])
+        ]
     if isinstance(old, list):
         if not isinstance(new, list) or len(new) != len(old):
             return [f"{path}: list changed length or type"]
-        return [d for i, (a, b) in enumerate(zip(old, new, strict=True))
-                for d in _subset_diff(a, b, f"{path}[{i}]")]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            for d in _subset_diff(a, b, f"{path}[{i}]")
+        ]
     return [] if old == new else [f"{path}: was {old!r}, now {new!r}"]
 
 
@@ -35,4 +41,3 @@ def test_figures_unchanged_since_0_1(key: str) -> None:
     source, batch = key.rsplit("@", 1)
     new = json.loads(json.dumps(netcalc.analyze(netcalc.load(source), batch=int(batch)).to_dict()))
     assert _subset_diff(SNAPSHOT[key], new) == []
-

@@ -463,8 +463,14 @@ def test_training_only_branch_counts_parameters_but_not_inference_cost():
     )
     report = netcalc.analyze(spec)
     flags = {r.name: r.training_only for r in report.rows}
-    assert flags == {"trunk": False, "side.dense_1": True, "side.dense_2": True, "dense_1": False,
-                     "probe": True, "relu_1": False}
+    assert flags == {
+        "trunk": False,
+        "side.dense_1": True,
+        "side.dense_2": True,
+        "dense_1": False,
+        "probe": True,
+        "relu_1": False,
+    }
     trunk, aux1, aux2, main, probe = 8 * 16 + 16, 16 * 4 + 4, 4 * 2 + 2, 16 * 3 + 3, 3 * 5 + 5
     assert report.params == trunk + aux1 + aux2 + main + probe
     assert report.totals.macs == 8 * 16 + 16 * 3  # inference: trunk and main only
@@ -499,9 +505,12 @@ def test_a_block_argument_can_choose_a_layer_type():
     )
     report = netcalc.analyze(spec)
     assert [(r.name, r.kind) for r in report.rows] == [
-        ("cba_1.conv2d_1", "conv2d"), ("cba_1.batchnorm_1", "batchnorm"),
-        ("cba_1.hardswish_1", "hardswish"), ("cba_2.conv2d_1", "conv2d"),
-        ("cba_2.layernorm_1", "layernorm"), ("cba_2.relu_1", "relu"),
+        ("cba_1.conv2d_1", "conv2d"),
+        ("cba_1.batchnorm_1", "batchnorm"),
+        ("cba_1.hardswish_1", "hardswish"),
+        ("cba_2.conv2d_1", "conv2d"),
+        ("cba_2.layernorm_1", "layernorm"),
+        ("cba_2.relu_1", "relu"),
     ]
     # batchnorm on 8 channels: 2 * 8 params; layernorm on the last axis (W = 4): 2 * 4
     assert [r.counts.params for r in report.rows if "norm" in r.kind] == [2 * 8, 2 * 4]

@@ -153,9 +153,17 @@ def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) 
     return uniform(-0.1, 0.1)  # biases and running means: small, non-zero, so each one shows
 
 
-def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] | None = None,
-        seed: int = 0, batch: int = 1, dtype: str = "float32", training: bool = False,
-        max_memory: int = DEFAULT_MAX_MEMORY, progress=None) -> Result:
+def run(
+    spec: Spec,
+    x: np.ndarray | None = None,
+    weights: dict[str, np.ndarray] | None = None,
+    seed: int = 0,
+    batch: int = 1,
+    dtype: str = "float32",
+    training: bool = False,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+    progress=None,
+) -> Result:
     """Execute a spec on real arrays; weights keyed 'layer/tensor' override the seeded ones."""
     if dtype not in DTYPES:
         raise NetcalcError(f"dtype must be one of {', '.join(DTYPES)} (got {dtype!r})")
@@ -164,8 +172,10 @@ def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] 
     if x is not None:
         x = np.asarray(x, dtype=np_dtype)
         if tuple(x.shape[1:]) != tuple(spec.input):
-            raise SpecError(f"input array has shape {list(x.shape)} but the spec expects "
-                            f"[batch, {', '.join(map(str, spec.input))}] — reshape it or fix 'input'")
+            raise SpecError(
+                f"input array has shape {list(x.shape)} but the spec expects "
+                f"[batch, {', '.join(map(str, spec.input))}] — reshape it or fix 'input'"
+            )
         batch = x.shape[0]
     check_memory(spec, batch, np.dtype(np_dtype).itemsize, max_memory)
     if x is None:
@@ -181,16 +191,23 @@ def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] 
         inputs = [values[i] for i in node.inputs]
         shapes = op.tensors(node.layer, inputs)
         he = node.index in he_init
-        tensors = {name: _weight(node.path, name, shape, given, weights is not None, he,
-                                 node.layer, rng, np_dtype)
-                   for name, shape in shapes.items()}
+        tensors = {
+            name: _weight(node.path, name, shape, given, weights is not None, he, node.layer, rng, np_dtype)
+            for name, shape in shapes.items()
+        }
         y = op.forward(node.layer, inputs, tensors, ctx)
         macs = op.macs(node.layer, inputs, tensors, y) if op.macs else 0
-        result.traces.append(Trace(
-            node.path, node.layer.kind, tuple(y.shape[1:]),
-            {n: a.size for n, a in tensors.items() if n not in op.state},
-            {n: a.size for n, a in tensors.items() if n in op.state},
-            y[0].size if op.macs else 0, macs))
+        result.traces.append(
+            Trace(
+                node.path,
+                node.layer.kind,
+                tuple(y.shape[1:]),
+                {n: a.size for n, a in tensors.items() if n not in op.state},
+                {n: a.size for n, a in tensors.items() if n in op.state},
+                y[0].size if op.macs else 0,
+                macs,
+            )
+        )
         result.weights[node.path] = tensors
         values[node.index] = y
         for i in set(node.inputs):
@@ -204,8 +221,7 @@ def run(spec: Spec, x: np.ndarray | None = None, weights: dict[str, np.ndarray] 
     return result
 
 
-def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, rng,
-            dtype):
+def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, rng, dtype):
     key = f"{layer}/{name}"
     if key not in given:
         # strict: weights were given, so every tensor must be there (also after the others
@@ -215,8 +231,9 @@ def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, s
         return init_tensor(name, tuple(shape), he, spec_layer, rng, dtype)
     array = np.asarray(given.pop(key), dtype=dtype)
     if tuple(array.shape) != tuple(shape):
-        raise SpecError(f"weights '{key}' has shape {list(array.shape)} but layer {layer} "
-                        f"needs {list(shape)}")
+        raise SpecError(
+            f"weights '{key}' has shape {list(array.shape)} but layer {layer} needs {list(shape)}"
+        )
     return array
 
 
@@ -240,13 +257,14 @@ def load_weights(path: str) -> dict[str, np.ndarray]:
     try:
         data = np.load(path, allow_pickle=False)
         if isinstance(data, np.ndarray):
-            raise SpecError(f"{path}: is one array (.npy); weights are an .npz of arrays keyed "
-                            "'layer/tensor', as run --save-weights writes them")
+            raise SpecError(
+                f"{path}: is one array (.npy); weights are an .npz of arrays keyed "
+                "'layer/tensor', as run --save-weights writes them"
+            )
         with data:
             return {key: _numeric(data[key], f"{path}: '{key}'") for key in data.files}
     except READ_ERRORS as error:
-        raise SpecError(f"{path}: cannot read weights (an .npz of numeric arrays): "
-                        f"{_why(error)}") from None
+        raise SpecError(f"{path}: cannot read weights (an .npz of numeric arrays): {_why(error)}") from None
 
 
 def load_array(path: str) -> np.ndarray:
@@ -254,8 +272,7 @@ def load_array(path: str) -> np.ndarray:
     try:
         data = np.load(path, allow_pickle=False)
     except READ_ERRORS as error:
-        raise SpecError(f"{path}: cannot read the input array (a .npy file): "
-                        f"{_why(error)}") from None
+        raise SpecError(f"{path}: cannot read the input array (a .npy file): {_why(error)}") from None
     if not isinstance(data, np.ndarray):
         data.close()
         raise SpecError(f"{path}: is an .npz archive; --input takes one .npy array")

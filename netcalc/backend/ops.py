@@ -45,9 +45,17 @@ def activate(x: np.ndarray, name: str | None) -> np.ndarray:
 
 
 ACTIVATIONS = {
-    "relu": K.relu, "relu6": K.relu6, "leaky_relu": K.leaky_relu, "sigmoid": K.sigmoid,
-    "tanh": K.tanh, "softmax": lambda x: K.softmax(x, axis=1), "gelu": K.gelu, "silu": K.silu,
-    "elu": K.elu, "hardswish": K.hardswish, "hardsigmoid": K.hardsigmoid,
+    "relu": K.relu,
+    "relu6": K.relu6,
+    "leaky_relu": K.leaky_relu,
+    "sigmoid": K.sigmoid,
+    "tanh": K.tanh,
+    "softmax": lambda x: K.softmax(x, axis=1),
+    "gelu": K.gelu,
+    "silu": K.silu,
+    "elu": K.elu,
+    "hardswish": K.hardswish,
+    "hardsigmoid": K.hardsigmoid,
 }
 
 
@@ -56,6 +64,7 @@ def _no_tensors(layer, inputs):
 
 
 # --- dense and convolution ---------------------------------------------------------------------
+
 
 def _dense_tensors(layer, inputs):
     shapes = {"weight": (layer.units, inputs[0].shape[-1])}
@@ -96,16 +105,24 @@ def conv_padding(layer, spatial) -> tuple[tuple[int, int], ...]:
     if layer.padding == "valid":
         return ((0, 0),) * rank
     if layer.padding == "same":
-        return same_pads(spatial, axes(layer.kernel, rank), axes(layer.stride, rank),
-                         axes(layer.dilation, rank))
+        return same_pads(
+            spatial, axes(layer.kernel, rank), axes(layer.stride, rank), axes(layer.dilation, rank)
+        )
     return tuple((p, p) for p in axes(layer.padding, rank))
 
 
 def _conv(layer, inputs, w, ctx):
     x = inputs[0]
     rank = x.ndim - 2
-    y = K.conv(x, w["weight"], w.get("bias"), axes(layer.stride, rank),
-               conv_padding(layer, x.shape[2:]), axes(layer.dilation, rank), layer.groups)
+    y = K.conv(
+        x,
+        w["weight"],
+        w.get("bias"),
+        axes(layer.stride, rank),
+        conv_padding(layer, x.shape[2:]),
+        axes(layer.dilation, rank),
+        layer.groups,
+    )
     return activate(y, layer.activation)
 
 
@@ -125,9 +142,16 @@ def _convt_tensors(layer, inputs):
 def _convt(layer, inputs, w, ctx):
     x = inputs[0]
     rank = x.ndim - 2
-    y = K.conv_transpose(x, w["weight"], w.get("bias"), axes(layer.stride, rank),
-                         axes(layer.padding, rank), axes(layer.output_padding, rank),
-                         axes(layer.dilation, rank), layer.groups)
+    y = K.conv_transpose(
+        x,
+        w["weight"],
+        w.get("bias"),
+        axes(layer.stride, rank),
+        axes(layer.padding, rank),
+        axes(layer.output_padding, rank),
+        axes(layer.dilation, rank),
+        layer.groups,
+    )
     return activate(y, layer.activation)
 
 
@@ -137,6 +161,7 @@ def _convt_macs(layer, inputs, w, y):
 
 
 # --- pooling and resampling --------------------------------------------------------------------
+
 
 def _pool_args(layer, x):
     """(size, stride, x padded for 'valid'/'same', symmetric padding left to the kernel)."""
@@ -209,6 +234,7 @@ def _stochastic_depth(layer, inputs, w, ctx):
 
 # --- normalization and scaling -----------------------------------------------------------------
 
+
 def _bn_tensors(layer, inputs):
     c = inputs[0].shape[1]
     shapes = {"weight": (c,), "bias": (c,)} if layer.affine else {}
@@ -216,18 +242,19 @@ def _bn_tensors(layer, inputs):
 
 
 def _bn(layer, inputs, w, ctx):
-    return K.batchnorm(inputs[0], w["running_mean"], w["running_var"], w.get("weight"),
-                       w.get("bias"), layer.eps)
+    return K.batchnorm(
+        inputs[0], w["running_mean"], w["running_var"], w.get("weight"), w.get("bias"), layer.eps
+    )
 
 
 def _ln_tensors(layer, inputs):
-    trailing = inputs[0].shape[-layer.dims:]  # PyTorch's normalized_shape
+    trailing = inputs[0].shape[-layer.dims :]  # PyTorch's normalized_shape
     return {"weight": trailing, "bias": trailing} if layer.affine else {}
 
 
 def _ln(layer, inputs, w, ctx):
     x = inputs[0]
-    lead = x.shape[:-layer.dims]
+    lead = x.shape[: -layer.dims]
     flat = [w[n].reshape(-1) if n in w else None for n in ("weight", "bias")]
     return K.layernorm(x.reshape(*lead, -1), *flat, layer.eps).reshape(x.shape)
 
@@ -239,10 +266,10 @@ def _scale(layer, inputs, w, ctx):
 
 # --- merging and moving ------------------------------------------------------------------------
 
+
 def _multiply(layer, inputs, w, ctx):
     rank = max(x.ndim for x in inputs)
-    result = inputs[0].reshape(inputs[0].shape[:1] + (1,) * (rank - inputs[0].ndim)
-                               + inputs[0].shape[1:])
+    result = inputs[0].reshape(inputs[0].shape[:1] + (1,) * (rank - inputs[0].ndim) + inputs[0].shape[1:])
     for x in inputs[1:]:
         result = result * x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:])
     return result
@@ -265,6 +292,7 @@ def _select(layer, inputs, w, ctx):
 
 # --- transformer -------------------------------------------------------------------------------
 
+
 def _token(layer, inputs, w, ctx):
     x = inputs[0]
     token = np.broadcast_to(w["token"].reshape(1, 1, -1), (x.shape[0], 1, x.shape[2]))
@@ -273,16 +301,26 @@ def _token(layer, inputs, w, ctx):
 
 def _attention_tensors(layer, inputs):
     d = inputs[0].shape[-1]
-    shapes = {"in_proj_weight": (3 * d, d), "in_proj_bias": (3 * d,),
-              "out_proj.weight": (d, d), "out_proj.bias": (d,)}
+    shapes = {
+        "in_proj_weight": (3 * d, d),
+        "in_proj_bias": (3 * d,),
+        "out_proj.weight": (d, d),
+        "out_proj.bias": (d,),
+    }
     if not layer.bias:
         del shapes["in_proj_bias"], shapes["out_proj.bias"]
     return shapes
 
 
 def _attention(layer, inputs, w, ctx):
-    return K.attention(inputs[0], w["in_proj_weight"], w.get("in_proj_bias"),
-                       w["out_proj.weight"], w.get("out_proj.bias"), layer.heads)
+    return K.attention(
+        inputs[0],
+        w["in_proj_weight"],
+        w.get("in_proj_bias"),
+        w["out_proj.weight"],
+        w.get("out_proj.bias"),
+        layer.heads,
+    )
 
 
 def _attention_macs(layer, inputs, w, y):
@@ -304,29 +342,38 @@ def _convt_op():
 
 OPS: dict[type, Op] = {
     L.Dense: Op(_dense_tensors, _dense, macs=_dense_macs),
-    L.Conv1d: _conv_op(), L.Conv2d: _conv_op(), L.Conv3d: _conv_op(),
-    L.ConvTranspose1d: _convt_op(), L.ConvTranspose2d: _convt_op(), L.ConvTranspose3d: _convt_op(),
-    L.MaxPool1d: Op(_no_tensors, _maxpool), L.MaxPool2d: Op(_no_tensors, _maxpool),
+    L.Conv1d: _conv_op(),
+    L.Conv2d: _conv_op(),
+    L.Conv3d: _conv_op(),
+    L.ConvTranspose1d: _convt_op(),
+    L.ConvTranspose2d: _convt_op(),
+    L.ConvTranspose3d: _convt_op(),
+    L.MaxPool1d: Op(_no_tensors, _maxpool),
+    L.MaxPool2d: Op(_no_tensors, _maxpool),
     L.MaxPool3d: Op(_no_tensors, _maxpool),
-    L.AvgPool1d: Op(_no_tensors, _avgpool), L.AvgPool2d: Op(_no_tensors, _avgpool),
+    L.AvgPool1d: Op(_no_tensors, _avgpool),
+    L.AvgPool2d: Op(_no_tensors, _avgpool),
     L.AvgPool3d: Op(_no_tensors, _avgpool),
-    L.AdaptiveAvgPool1d: Op(_no_tensors, _adaptive), L.AdaptiveAvgPool2d: Op(_no_tensors, _adaptive),
+    L.AdaptiveAvgPool1d: Op(_no_tensors, _adaptive),
+    L.AdaptiveAvgPool2d: Op(_no_tensors, _adaptive),
     L.AdaptiveAvgPool3d: Op(_no_tensors, _adaptive),
     L.GlobalAvgPool: _elementwise(K.global_avg_pool),
     L.GlobalMaxPool: _elementwise(K.global_max_pool),
     L.Upsample: Op(_no_tensors, _upsample),
     L.Flatten: Op(_no_tensors, lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), -1)),
-    L.Reshape: Op(_no_tensors,
-                  lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), *layer.shape)),
-    L.Permute: Op(_no_tensors, lambda layer, inputs, w, ctx: inputs[0].transpose(
-        0, *(d + 1 for d in layer.dims))),
+    L.Reshape: Op(_no_tensors, lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), *layer.shape)),
+    L.Permute: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: inputs[0].transpose(0, *(d + 1 for d in layer.dims))
+    ),
     L.Select: Op(_no_tensors, _select),
     L.Slice: Op(_no_tensors, _slice),
     L.CenterCrop: Op(_no_tensors, _center_crop),
-    L.ChannelShuffle: Op(_no_tensors,
-                         lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)),
-    L.Dropout: Op(_no_tensors, lambda layer, inputs, w, ctx: K.dropout(
-        inputs[0], layer.rate, ctx.training, ctx.rng)),
+    L.ChannelShuffle: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)
+    ),
+    L.Dropout: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: K.dropout(inputs[0], layer.rate, ctx.training, ctx.rng)
+    ),
     L.StochasticDepth: Op(_no_tensors, _stochastic_depth),
     L.BatchNorm: Op(_bn_tensors, _bn, state=("running_mean", "running_var")),
     L.LayerNorm: Op(_ln_tensors, _ln),
@@ -334,18 +381,24 @@ OPS: dict[type, Op] = {
     L.Add: Op(_no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0])),
     L.Multiply: Op(_no_tensors, _multiply),
     L.Concat: Op(_no_tensors, _concat),
-    L.ReLU: _elementwise(K.relu), L.ReLU6: _elementwise(K.relu6),
-    L.LeakyReLU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.leaky_relu(
-        inputs[0], layer.negative_slope)),
-    L.Sigmoid: _elementwise(K.sigmoid), L.Tanh: _elementwise(K.tanh),
-    L.Softmax: Op(_no_tensors, lambda layer, inputs, w, ctx: K.softmax(
-        inputs[0], layer.axis + 1 if layer.axis >= 0 else layer.axis)),
+    L.ReLU: _elementwise(K.relu),
+    L.ReLU6: _elementwise(K.relu6),
+    L.LeakyReLU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.leaky_relu(inputs[0], layer.negative_slope)),
+    L.Sigmoid: _elementwise(K.sigmoid),
+    L.Tanh: _elementwise(K.tanh),
+    L.Softmax: Op(
+        _no_tensors,
+        lambda layer, inputs, w, ctx: K.softmax(inputs[0], layer.axis + 1 if layer.axis >= 0 else layer.axis),
+    ),
     L.GELU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.gelu(inputs[0], layer.approximate)),
     L.SiLU: _elementwise(K.silu),
     L.ELU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.elu(inputs[0], layer.alpha)),
-    L.Hardswish: _elementwise(K.hardswish), L.Hardsigmoid: _elementwise(K.hardsigmoid),
+    L.Hardswish: _elementwise(K.hardswish),
+    L.Hardsigmoid: _elementwise(K.hardsigmoid),
     L.ClassToken: Op(lambda layer, inputs: {"token": (inputs[0].shape[-1],)}, _token),
-    L.PosEmbedding: Op(lambda layer, inputs: {"embedding": inputs[0].shape[1:]},
-                       lambda layer, inputs, w, ctx: inputs[0] + w["embedding"][None]),
+    L.PosEmbedding: Op(
+        lambda layer, inputs: {"embedding": inputs[0].shape[1:]},
+        lambda layer, inputs, w, ctx: inputs[0] + w["embedding"][None],
+    ),
     L.Attention: Op(_attention_tensors, _attention, macs=_attention_macs),
 }

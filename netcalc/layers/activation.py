@@ -82,5 +82,4 @@ class Hardsigmoid(Layer):
     kind = "hardsigmoid"
 
 
-ACTIVATIONS = (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, GELU, SiLU, ELU, Hardswish,
-               Hardsigmoid)
+ACTIVATIONS = (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, GELU, SiLU, ELU, Hardswish, Hardsigmoid)

@@ -15,8 +15,17 @@ NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 Sizes = PositiveInt | tuple[PositiveInt, ...]
 Ref = str | Annotated[int, Strict(), Field(lt=0)]
 ActivationName = Literal[
-    "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu",
-    "hardswish", "hardsigmoid",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "gelu",
+    "silu",
+    "elu",
+    "hardswish",
+    "hardsigmoid",
 ]
 
 
@@ -43,9 +52,7 @@ def per_axis(value: int | tuple[int, ...], rank: int, what: str) -> tuple[int, .
 class Layer(BaseModel):
     """A layer: hyper-parameters, and rules for its output shape and counts."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
     kind: ClassVar[str]
     arity: ClassVar[int | None] = 1  # None: two or more inputs (merge layers)
     weighted: ClassVar[bool] = False  # its outputs are weighted sums, i.e. neurons
@@ -55,7 +62,8 @@ class Layer(BaseModel):
         None, alias="from", description="input: a name, -1 (previous), `input`, or a list"
     )
     training_only: Annotated[bool, Strict()] = Field(
-        False, description="run only in training (an auxiliary classifier): its parameters count, "
+        False,
+        description="run only in training (an auxiliary classifier): its parameters count, "
         "its MACs, neurons and activations stay out of the inference totals",
     )
 

@@ -79,8 +79,9 @@ class _ConvForward(_Conv):
 
     def pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
         """(before, after) padding per spatial axis, resolving 'valid' and 'same'."""
-        return resolve_padding(self.padding, spatial, self.axes("kernel"), self.axes("stride"),
-                               self.axes("dilation"))
+        return resolve_padding(
+            self.padding, spatial, self.axes("kernel"), self.axes("stride"), self.axes("dilation")
+        )
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         self._channels(inputs[0])
@@ -88,8 +89,13 @@ class _ConvForward(_Conv):
         out = tuple(
             window_count(n, k, s, p, d, axis=name)
             for n, k, s, p, d, name in zip(
-                spatial, self.axes("kernel"), self.axes("stride"), self.pads(spatial),
-                self.axes("dilation"), axis_names(self.rank), strict=True,
+                spatial,
+                self.axes("kernel"),
+                self.axes("stride"),
+                self.pads(spatial),
+                self.axes("dilation"),
+                axis_names(self.rank),
+                strict=True,
             )
         )
         return (self.filters, *out)
@@ -142,17 +148,21 @@ class _ConvTranspose(_Conv):
         extra = per_axis(self.output_padding, self.rank, "output_padding")
         for o, s, d in zip(extra, self.axes("stride"), self.axes("dilation"), strict=True):
             if o >= max(s, d):
-                raise ValueError(
-                    f"output_padding {o} must be smaller than stride {s} or dilation {d}"
-                )
+                raise ValueError(f"output_padding {o} must be smaller than stride {s} or dilation {d}")
         return self
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         self._channels(inputs[0])
         out = []
         for n, k, s, p, d, o, name in zip(
-            inputs[0][1:], self.axes("kernel"), self.axes("stride"), self.axes("padding"),
-            self.axes("dilation"), self.axes("output_padding"), axis_names(self.rank), strict=True,
+            inputs[0][1:],
+            self.axes("kernel"),
+            self.axes("stride"),
+            self.axes("padding"),
+            self.axes("dilation"),
+            self.axes("output_padding"),
+            axis_names(self.rank),
+            strict=True,
         ):
             size = (n - 1) * s - 2 * p + span(k, d) + o
             if size <= 0:
@@ -163,9 +173,7 @@ class _ConvTranspose(_Conv):
         return (self.filters, *out)
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
-        counts = {
-            "weight": inputs[0][0] * (self.filters // self.groups) * prod(self.axes("kernel"))
-        }
+        counts = {"weight": inputs[0][0] * (self.filters // self.groups) * prod(self.axes("kernel"))}
         if self.bias:
             counts["bias"] = self.filters
         return counts

@@ -34,8 +34,7 @@ class Multiply(Layer):
             big = {n for n in sizes if n != 1}
             if len(big) > 1:
                 raise ShapeError(
-                    f"multiply cannot broadcast axis {axis}: sizes {list(sizes)} — "
-                    "sizes must be equal or 1"
+                    f"multiply cannot broadcast axis {axis}: sizes {list(sizes)} — sizes must be equal or 1"
                 )
             out.append(big.pop() if big else 1)
         return tuple(out)
@@ -63,4 +62,4 @@ class Concat(Layer):
                     f"concat along axis {axis} needs the other axes equal but input 0 is "
                     f"{list(first)} and input {i} is {list(shape)} — crop, pad or resize one side"
                 )
-        return (*first[:axis], sum(s[axis] for s in inputs), *first[axis + 1:])
+        return (*first[:axis], sum(s[axis] for s in inputs), *first[axis + 1 :])

@@ -61,7 +61,7 @@ class LayerNorm(Layer):
         return inputs[0]
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
-        d = prod(inputs[0][-self.dims:])
+        d = prod(inputs[0][-self.dims :])
         return {"weight": d, "bias": d} if self.affine else {}
 
 
@@ -72,7 +72,10 @@ class Dropout(Layer):
 
     kind = "dropout"
     rate: float = Field(
-        0.5, ge=0.0, lt=1.0, validation_alias=AliasChoices("rate", "p"),
+        0.5,
+        ge=0.0,
+        lt=1.0,
+        validation_alias=AliasChoices("rate", "p"),
         description="fraction of elements dropped in training",
     )
 
@@ -85,7 +88,10 @@ class StochasticDepth(Layer):
 
     kind = "stochastic_depth"
     rate: float = Field(
-        0.0, ge=0.0, lt=1.0, validation_alias=AliasChoices("rate", "p"),
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        validation_alias=AliasChoices("rate", "p"),
         description="probability of dropping the branch in training",
     )
     mode: Literal["row", "batch"] = arg("row", doc="drop per sample (row) or for the whole batch")

@@ -55,8 +55,9 @@ class _Pool(Layer):
 
     def pads(self, spatial: Shape) -> tuple[tuple[int, int], ...]:
         """(before, after) padding per spatial axis, resolving 'valid' and 'same'."""
-        return resolve_padding(self.padding, spatial, self.axes("size"), self.axes("stride"),
-                               self.axes("dilation"))
+        return resolve_padding(
+            self.padding, spatial, self.axes("size"), self.axes("stride"), self.axes("dilation")
+        )
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
@@ -65,8 +66,13 @@ class _Pool(Layer):
         out = tuple(
             window_count(n, k, s, p, d, ceil, axis=name)
             for n, k, s, p, d, name in zip(
-                shape[1:], self.axes("size"), self.axes("stride"), self.pads(shape[1:]),
-                self.axes("dilation"), axis_names(self.rank), strict=True,
+                shape[1:],
+                self.axes("size"),
+                self.axes("stride"),
+                self.pads(shape[1:]),
+                self.axes("dilation"),
+                axis_names(self.rank),
+                strict=True,
             )
         )
         return (shape[0], *out)
@@ -162,8 +168,7 @@ class _GlobalPool(Layer):
         shape = inputs[0]
         if len(shape) < 2:
             raise ShapeError(
-                f"{self.kind} needs a channel axis and at least one spatial axis "
-                f"but got {list(shape)}"
+                f"{self.kind} needs a channel axis and at least one spatial axis but got {list(shape)}"
             )
         return (shape[0],) + (1,) * (len(shape) - 1)
 
@@ -176,5 +181,3 @@ class GlobalAvgPool(_GlobalPool):
 class GlobalMaxPool(_GlobalPool):
     __doc__ = _GlobalPool.__doc__
     kind = "global_maxpool"
-
-

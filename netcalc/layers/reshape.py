@@ -67,8 +67,7 @@ class Permute(Layer):
         shape = inputs[0]
         if sorted(self.dims) != list(range(len(shape))):
             raise ShapeError(
-                f"permute dims {list(self.dims)} is not an ordering of the {len(shape)} axes "
-                f"of {list(shape)}"
+                f"permute dims {list(self.dims)} is not an ordering of the {len(shape)} axes of {list(shape)}"
             )
         return tuple(shape[d] for d in self.dims)
 
@@ -88,7 +87,7 @@ class Select(Layer):
             raise ShapeError(
                 f"select index {self.index} is outside axis {self.axis} of size {shape[self.axis]}"
             )
-        return shape[: self.axis] + shape[self.axis + 1:]
+        return shape[: self.axis] + shape[self.axis + 1 :]
 
 
 class Slice(Layer):
@@ -103,13 +102,13 @@ class Slice(Layer):
         shape = inputs[0]
         if self.axis >= len(shape):
             raise ShapeError(f"slice axis {self.axis} does not exist in input {list(shape)}")
-        size = len(range(shape[self.axis])[self.start:self.end])
+        size = len(range(shape[self.axis])[self.start : self.end])
         if size == 0:
             raise ShapeError(
                 f"slice {self.start}:{self.end} of axis {self.axis} (size {shape[self.axis]}) "
                 "is empty — check start and end"
             )
-        return (*shape[: self.axis], size, *shape[self.axis + 1:])
+        return (*shape[: self.axis], size, *shape[self.axis + 1 :])
 
 
 class CenterCrop(Layer):

@@ -6,9 +6,7 @@ from netcalc.layers.base import Layer, PositiveInt, Shape, arg
 
 def _tokens(kind: str, shape: Shape) -> tuple[int, int]:
     if len(shape) != 2:
-        raise ShapeError(
-            f"{kind} expects tokens (N, D) but got {list(shape)} — reshape and permute first"
-        )
+        raise ShapeError(f"{kind} expects tokens (N, D) but got {list(shape)} — reshape and permute first")
     return shape
 
 
@@ -60,8 +58,12 @@ class Attention(Layer):
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         d = inputs[0][1]
-        counts = {"in_proj_weight": 3 * d * d, "in_proj_bias": 3 * d,
-                  "out_proj.weight": d * d, "out_proj.bias": d}
+        counts = {
+            "in_proj_weight": 3 * d * d,
+            "in_proj_bias": 3 * d,
+            "out_proj.weight": d * d,
+            "out_proj.bias": d,
+        }
         if not self.bias:
             del counts["in_proj_bias"], counts["out_proj.bias"]
         return counts

@@ -19,22 +19,31 @@ def same_padding(length: int, kernel: int, stride: int, dilation: int) -> tuple[
 
 
 def resolve_padding(
-    padding: str | int | tuple[int, ...], spatial: tuple[int, ...], kernel: tuple[int, ...],
-    stride: tuple[int, ...], dilation: tuple[int, ...],
+    padding: str | int | tuple[int, ...],
+    spatial: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
 ) -> tuple[tuple[int, int], ...]:
     """(before, after) padding per spatial axis: 'valid' is none, 'same' as above, ints both sides."""
     if padding == "valid":
         return ((0, 0),) * len(spatial)
     if padding == "same":
-        return tuple(same_padding(n, k, s, d)
-                     for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True))
+        return tuple(
+            same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
+        )
     values = (padding,) * len(spatial) if isinstance(padding, int) else padding
     return tuple((p, p) for p in values)
 
 
 def window_count(
-    length: int, kernel: int, stride: int, pads: tuple[int, int], dilation: int = 1,
-    ceil_mode: bool = False, axis: str = "H",
+    length: int,
+    kernel: int,
+    stride: int,
+    pads: tuple[int, int],
+    dilation: int = 1,
+    ceil_mode: bool = False,
+    axis: str = "H",
 ) -> int:
     """Number of window positions: floor or ceil((L + pads - span) / stride) + 1.
 
