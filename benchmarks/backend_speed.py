@@ -26,7 +26,6 @@ from math import prod
 import numpy as np
 
 import netcalc
-from netcalc.graph import expand
 
 
 def timings(fn, runs: int) -> tuple[float, float]:
@@ -44,7 +43,7 @@ def matmul_shapes(spec, batch: int) -> list[tuple[int, int, int, int]]:
     """(groups, P, CK, F per group) of every conv and dense layer, from the engine's rows."""
     report = netcalc.analyze(spec)
     shapes = []
-    for node, row in zip(expand(spec).nodes, report.rows, strict=True):
+    for node, row in zip(spec.nodes, report.rows, strict=True):
         if row.kind.startswith("conv") and "transpose" not in row.kind:
             groups = node.layer.groups
             filters, out_spatial = row.output_shape[0], prod(row.output_shape[1:])
@@ -133,7 +132,7 @@ def bench(source: str, batch: int, runs: int, dtype: str) -> None:
     shapes = matmul_shapes(spec, batch)
     floor, floor_min = blas_floor(shapes, dtype, runs)
     traced = peak_memory(forward)
-    estimate = netcalc.backend.estimate_peak_bytes(spec, batch, np.dtype(dtype).itemsize)
+    estimate = netcalc.verification.estimate_peak_bytes(spec, batch, np.dtype(dtype).itemsize)
     gmacs = report.totals.macs * batch / 1e9
     print(
         f"{source}  input {batch}x{'x'.join(map(str, spec.input))} {dtype}  "

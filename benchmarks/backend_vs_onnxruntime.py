@@ -3,7 +3,7 @@
     python benchmarks/backend_vs_onnxruntime.py [--runs 5] [--batch 1] [--threads N] [SPEC ...]
     (default zoo:resnet18 zoo:vgg16)
 
-For each spec: the model is exported with `netcalc.export_onnx.to_onnx` from the weights of one
+For each spec: the model is exported with `netcalc.interop.onnx_export.to_onnx` from the weights of one
 backend run; then the wall time of `netcalc.run` with those weights given (the forward pass, not
 the seeded initialization) next to that of `InferenceSession.run` on the same input, median and
 min of --runs calls after a warm-up call each, and their ratios. The thread count is the same on
@@ -73,7 +73,7 @@ def bench(source: str, batch: int, runs: int, threads: int) -> dict:
     import onnxruntime as ort
 
     import netcalc
-    from netcalc.export_onnx import to_onnx
+    from netcalc.interop.onnx_export import to_onnx
 
     spec = netcalc.load(source)
     x = np.random.default_rng(0).standard_normal((batch, *spec.input)).astype("float32")

@@ -1,45 +1,69 @@
 """netcalc: shapes, parameters, neurons, MACs and memory of a neural-network design.
 
     >>> import netcalc
-    >>> report = netcalc.analyze(netcalc.load("specs/dense-vs-conv/conv.yaml"))
+    >>> report = netcalc.analyze("specs/dense-vs-conv/conv.yaml")
     >>> report.params
     37568
 
-Importing netcalc never imports NumPy; `run` and `verify` do, when called.
+Importing netcalc never imports NumPy; `run`, `verify` and `export` do, when called.
 """
 
-from netcalc.engine import analyze
-from netcalc.errors import NetcalcError, ResourceError, ShapeError, SpecError, VerifyError
-from netcalc.spec import Spec, load
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from netcalc.errors import (
+    NetcalcError,
+    ResourceError,
+    ShapeError,
+    SpecError,
+    UsageError,
+    VerifyError,
+)
+from netcalc.graph import Network
+from netcalc.loading import Source, load
+from netcalc.report import Report
+from netcalc.report import analyze as _analyze
+from netcalc.spec import Spec
+
+if TYPE_CHECKING:
+    from netcalc.backend import Result
+    from netcalc.verification import Verification
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NetcalcError",
+    "Network",
+    "Report",
     "ResourceError",
     "ShapeError",
     "Spec",
     "SpecError",
+    "UsageError",
     "VerifyError",
+    "__version__",
     "analyze",
     "load",
     "run",
     "verify",
-    "__version__",
 ]
 
 
-def run(spec, x=None, weights=None, seed: int = 0, **options):
+def analyze(source: Source, batch: int = 1) -> Report:
+    """Every shape and count of a network: a loaded Network, a path, YAML/JSON text or a dict."""
+    return _analyze(load(source), batch=batch)
+
+
+def run(spec: Source, x: Any = None, weights: Any = None, seed: int = 0, **options: Any) -> Result:
     """Execute a spec with the NumPy backend (imports NumPy); returns a backend.Result."""
-    from netcalc.backend import run as run_backend
+    from netcalc.verification import run as run_network
 
-    return run_backend(
-        spec if isinstance(spec, Spec) else load(spec), x=x, weights=weights, seed=seed, **options
-    )
+    return run_network(load(spec), x=x, weights=weights, seed=seed, **options)
 
 
-def verify(spec, **options):
+def verify(spec: Source, **options: Any) -> Verification:
     """Check every counted figure of a spec against real arrays; returns a Verification."""
-    from netcalc.verification import verify as verify_spec
+    from netcalc.verification import verify as verify_network
 
-    return verify_spec(spec if isinstance(spec, Spec) else load(spec), **options)
+    return verify_network(load(spec), **options)

@@ -49,36 +49,3 @@ def catalog(kinds: list[str]) -> list[dict]:
         if kind not in BY_KIND:
             raise SpecError(f"unknown layer type '{kind}'{nearest(kind, BY_KIND)}")
     return [describe(cls) for cls in LAYERS if not kinds or cls.kind in kinds]
-
-
-def catalog_text(entries: list[dict], markdown: bool = False) -> str:
-    """Plain text (or markdown) listing of layer types and their arguments."""
-    lines = []
-    for e in entries:
-        lines.append(f"### {e['type']}" if markdown else e["type"])
-        doc = [" ".join(part.split()) for part in e["doc"].split("\n\n")]
-        lines.extend(doc if markdown else [f"    {part}" for part in doc])
-        for a in e["arguments"]:
-            default = "required" if a["required"] else f"default {a['default']!r}"
-            alias = f" (also: {', '.join(a['aliases'])})" if a["aliases"] else ""
-            bullet = "- " if markdown else "    "
-            lines.append(f"{bullet}{a['name']}: {default}{alias} — {a['help']}")
-        lines.append("")
-    lines.append("Every layer (and block use) also takes name:, from: and training_only:.")
-    return "\n".join(lines) + "\n"
-
-
-def catalog_csv(entries: list[dict]) -> str:
-    """One CSV line per argument of each layer type."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["type", "argument", "required", "default", "aliases", "help"])
-    for e in entries:
-        for a in e["arguments"]:
-            writer.writerow(
-                [e["type"], a["name"], a["required"], a["default"], " ".join(a["aliases"]), a["help"]]
-            )
-    return buffer.getvalue()

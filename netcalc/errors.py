@@ -23,3 +23,9 @@ class VerifyError(NetcalcError):
 
 class ResourceError(NetcalcError):
     """A run would need more memory than allowed."""
+
+
+class UsageError(NetcalcError):
+    """The command line or a library call is wrong: an option, a format, an argument."""
+
+    exit_code = 2

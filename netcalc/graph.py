@@ -1,14 +1,14 @@
-"""Expansion of a spec into a flat, ordered graph: blocks instantiated, names and `from` resolved."""
+"""Expansion of a spec into a Network: blocks instantiated, names and `from` resolved, in order."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from netcalc.arith import ArithError, substitute
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, Layer
-from netcalc.spec import Spec, nearest, validate_layer
+from netcalc.spec import Block, Spec, nearest, validate_layer
+from netcalc.spec.arith import ArithError, substitute
 
 MAX_LAYERS = 200_000
 MAX_NESTING = 64  # blocks inside blocks; deeper would exhaust Python's recursion
@@ -42,41 +42,77 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
-class Graph:
-    """The expanded network, in an order where every layer follows its inputs."""
+class Network:
+    """A loaded network: its spec and the expanded layers, each after its inputs."""
 
+    spec: Spec
     nodes: tuple[Node, ...]
     groups: tuple[Group, ...]
 
+    @property
+    def name(self) -> str:
+        """The network's name."""
+        return self.spec.name
 
-def expand(spec: Spec) -> Graph:
-    """The flat graph of a spec (cached on the spec)."""
-    cached = getattr(spec, "_graph", None)
-    if cached is None:
-        for name in spec.blocks:
-            if name in BY_KIND:
-                raise SpecError(
-                    f"{spec.where(('blocks', name))}: block '{name}' has the name of a "
-                    "layer type, which it would hide — rename the block"
-                )
-            if not _valid_name(name):
-                raise SpecError(
-                    f"{spec.where(('blocks', name))}: block name {name!r} must be a "
-                    "word without dots, slashes or spaces, not a number, and not "
-                    "'input' — rename the block"
-                )
-        builder = _Builder(spec)
-        builder.scope(spec.layers, ("layers",), "", INPUT, {}, (), ())
-        if builder.nodes[-1].training_only:
-            last = builder.nodes[-1]
+    @property
+    def description(self) -> str | None:
+        """One line on what it is."""
+        return self.spec.description
+
+    @property
+    def input(self) -> tuple[int, ...]:
+        """The sample shape of the input, channels first."""
+        return tuple(self.spec.input)
+
+    @property
+    def dtype(self) -> str:
+        """The element type of the memory figures."""
+        return self.spec.dtype
+
+    @property
+    def dtype_bytes(self) -> int:
+        """Bytes per element of the spec's dtype."""
+        return self.spec.dtype_bytes
+
+    @property
+    def source(self) -> str:
+        """Where the spec came from, for messages."""
+        return self.spec.source
+
+    @property
+    def blocks(self) -> dict[str, Block]:
+        """The spec's reusable blocks."""
+        return self.spec.blocks
+
+    def where(self, loc: tuple[str | int, ...]) -> str:
+        """'file:line' of a location in the raw spec."""
+        return self.spec.where(loc)
+
+
+def expand(spec: Spec) -> Network:
+    """The network of a validated spec: every block use instantiated, every `from` resolved."""
+    for name in spec.blocks:
+        if name in BY_KIND:
             raise SpecError(
-                f"{last.where}: the network's output, layer {last.index} "
-                f"'{last.layer.kind}' ({last.path}), is training_only — the last "
-                "layer must run in inference"
+                f"{spec.where(('blocks', name))}: block '{name}' has the name of a "
+                "layer type, which it would hide — rename the block"
             )
-        cached = Graph(tuple(builder.nodes), tuple(builder.groups))
-        object.__setattr__(spec, "_graph", cached)
-    return cached
+        if not _valid_name(name):
+            raise SpecError(
+                f"{spec.where(('blocks', name))}: block name {name!r} must be a "
+                "word without dots, slashes or spaces, not a number, and not "
+                "'input' — rename the block"
+            )
+    builder = _Builder(spec)
+    builder.scope(spec.layers, ("layers",), "", INPUT, {}, (), ())
+    last = builder.nodes[-1]
+    if last.training_only:
+        raise SpecError(
+            f"{last.where}: the network's output, layer {last.index} "
+            f"'{last.layer.kind}' ({last.path}), is training_only — the last "
+            "layer must run in inference"
+        )
+    return Network(spec, tuple(builder.nodes), tuple(builder.groups))
 
 
 def _valid_name(name) -> bool:

@@ -1,79 +1,24 @@
-"""The immutable report of an analysis: rows, block groups, totals, and its JSON form."""
+"""`analyze`: the engine's rows and every analysis pass, held in one immutable Report with its
+versioned JSON form."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from netcalc import engine
+from netcalc.analysis.blocks import GroupRow, groups, totals
+from netcalc.analysis.lint import warnings
+from netcalc.analysis.liveness import Liveness, liveness
+from netcalc.analysis.memory import Memory, memory
+from netcalc.engine import Counts, Row
+from netcalc.errors import NetcalcError
+from netcalc.graph import Network
+from netcalc.spec import DTYPE_BYTES
+
+__all__ = ["Counts", "GroupRow", "Liveness", "Memory", "Report", "Row", "analyze"]
 
 SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """Additive figures of a layer, a group or the whole network (per sample)."""
-
-    params: int = 0  # trainable parameters (PyTorch's count)
-    state: int = 0  # non-trainable state: batchnorm running statistics
-    neurons: int = 0
-    macs: int = 0
-    activations: int = 0  # output elements
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
-
-    def astuple(self) -> tuple[int, ...]:
-        """The figures in field order."""
-        return (self.params, self.state, self.neurons, self.macs, self.activations)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One layer: where it is, what it receives and gives, and what it costs."""
-
-    index: int
-    name: str
-    kind: str
-    depth: int
-    groups: tuple[str, ...]
-    inputs: tuple[str, ...]
-    input_shapes: tuple[tuple[int, ...], ...]
-    output_shape: tuple[int, ...]
-    tensors: dict[str, int]  # trainable tensors by name
-    state_tensors: dict[str, int]  # non-trainable tensors by name
-    counts: Counts
-    training_only: bool = False  # not run in inference: out of the MACs/neurons/activations totals
-
-    @property
-    def inference(self) -> Counts:
-        """What this layer adds to the inference totals: all of it, or only its parameters."""
-        if not self.training_only:
-            return self.counts
-        return Counts(self.counts.params, self.counts.state)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRow:
-    """A block instance or repeat group with its subtotals."""
-
-    name: str
-    block: str
-    depth: int
-    parent: str | None
-    repeat: int | None
-    first: int  # index of its first row
-    last: int  # index of its last row
-    output_shape: tuple[int, ...]
-    counts: Counts  # inference figures; a wholly training-only group: its own full cost
-    training_only: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Memory:
-    """Bytes at the spec's dtype for the given batch."""
-
-    input: int
-    params: int  # trainable parameters and state
-    activations: int  # every layer's output, as torchinfo's forward pass size
-    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +37,7 @@ class Report:
     totals: Counts
     memory: Memory
     warnings: tuple[str, ...] = field(default=())
+    liveness: Liveness | None = None
 
     @property
     def params(self) -> int:
@@ -103,7 +49,17 @@ class Report:
         """Parameters plus batchnorm running statistics: Keras's 'Total params'."""
         return self.totals.params + self.totals.state
 
-    def to_dict(self) -> dict:
+    @property
+    def peak_bytes(self) -> int:
+        """Weights plus the activations alive at once at their peak (liveness), at the batch."""
+        if self.liveness is None:
+            return self.memory.total
+        return self.memory.params + self.liveness.peak * self.batch * self._dtype_bytes()
+
+    def _dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    def to_dict(self) -> dict[str, Any]:
         """The documented JSON structure (see README, 'JSON output')."""
         t = self.totals
         return {
@@ -132,7 +88,30 @@ class Report:
         }
 
 
-def _counts_dict(c: Counts) -> dict:
+def analyze(network: Network, batch: int = 1) -> Report:
+    """The report of a loaded network: the engine's rows, then every analysis pass over them."""
+    if type(batch) is not int or batch < 1:
+        raise NetcalcError(f"batch must be a positive whole number (got {batch!r})")
+    rows = engine.rows(network)
+    sums = totals(rows)
+    return Report(
+        name=network.name,
+        description=network.description,
+        source=network.source,
+        input_shape=network.input,
+        output_shape=rows[-1].output_shape,
+        dtype=network.dtype,
+        batch=batch,
+        rows=rows,
+        groups=groups(network, rows),
+        totals=sums,
+        memory=memory(network, sums, batch),
+        warnings=warnings(network, rows),
+        liveness=liveness(network, rows),
+    )
+
+
+def _counts_dict(c: Counts) -> dict[str, int]:
     return {
         "params": c.params,
         "non_trainable_params": c.state,
@@ -142,7 +121,7 @@ def _counts_dict(c: Counts) -> dict:
     }
 
 
-def _row_dict(r: Row) -> dict:
+def _row_dict(r: Row) -> dict[str, Any]:
     return {
         "index": r.index,
         "name": r.name,
@@ -159,7 +138,7 @@ def _row_dict(r: Row) -> dict:
     }
 
 
-def _group_dict(g: GroupRow) -> dict:
+def _group_dict(g: GroupRow) -> dict[str, Any]:
     return {
         "name": g.name,
         "block": g.block,

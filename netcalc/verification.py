@@ -1,11 +1,26 @@
-"""The check of the engine's formulas against the NumPy backend's arrays, layer by layer."""
+"""Where the engine meets the NumPy backend: the memory guard, runs, and the check of every count.
+
+The only module that imports both: the backend stays an independent witness of the engine.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from math import prod
+from typing import TYPE_CHECKING, Any
 
-from netcalc.engine import analyze
-from netcalc.spec import Spec
+from netcalc.engine import Row
+from netcalc.errors import ResourceError
+from netcalc.graph import Network
+from netcalc.layers import Attention
+from netcalc.report import Report, analyze
+
+if TYPE_CHECKING:
+    from netcalc.backend import Result
+
+DEFAULT_MAX_MEMORY = 2 * 1024**3
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -71,26 +86,85 @@ class Verification:
         }
 
 
+def estimate_peak_bytes(network: Network, batch: int, itemsize: int, report: Report | None = None) -> int:
+    """Weights plus the largest set of activations alive at once, plus one layer's workspace."""
+    report = report or analyze(network)
+    assert report.liveness is not None  # analyze always runs the liveness pass
+    peak = max(live + _workspace(row) for live, row in zip(report.liveness.live, report.rows, strict=True))
+    weights = report.totals.params + report.totals.state
+    return (weights + peak * batch) * itemsize
+
+
+def _workspace(row: Row) -> int:
+    """Elements of the temporary buffers of a weighted layer (im2col columns, attention scores)."""
+    if isinstance(row.layer, Attention):
+        n, d = row.input_shapes[0]
+        return 4 * n * d + 3 * row.layer.heads * n * n  # q, k, v, context; scores, exp, weights
+    if not row.counts.macs:
+        return 0
+    return 2 * row.counts.macs // max(row.output_shape[0], 1) + prod(row.output_shape)
+
+
+def check_memory(network: Network, report: Report, batch: int, itemsize: int, limit: int) -> int:
+    """Raise ResourceError before any allocation when the run would exceed `limit` bytes."""
+    need = estimate_peak_bytes(network, batch, itemsize, report)
+    if need > limit:
+        raise ResourceError(
+            f"{network.source}: running this spec needs about {_size(need)} "
+            f"(weights + live activations at batch {batch}), over the limit of "
+            f"{_size(limit)} — lower --batch or raise --max-memory (e.g. --max-memory {_hint(need)})"
+        )
+    return need
+
+
+def _size(n: int) -> str:
+    """Bytes in the largest binary unit that keeps the figure at 1 or more: '1.4 MiB'."""
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,} bytes"
+
+
+def _hint(n: int) -> str:
+    """A --max-memory value just above n bytes: '2M', '9G'."""
+    for unit, scale in (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10)):
+        if n >= scale:
+            return f"{-(-n // scale)}{unit}"
+    return str(n)
+
+
+def run(
+    network: Network,
+    report: Report | None = None,
+    max_memory: int | None = None,
+    **options: Any,
+) -> Result:
+    """Execute a network with the NumPy backend, behind the memory guard (imports NumPy).
+
+    `options` go to the backend: x, weights, seed, batch, dtype, training, progress.
+    """
+    from netcalc import backend
+
+    checked = report or analyze(network)
+    limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+
+    def guard(batch: int, itemsize: int) -> None:
+        check_memory(network, checked, batch, itemsize, limit)
+
+    return backend.run(network, guard=guard, **options)
+
+
 def verify(
-    spec: Spec,
+    network: Network,
     seed: int = 0,
     batch: int = 2,
     dtype: str = "float32",
     max_memory: int | None = None,
-    progress=None,
+    progress: Progress | None = None,
 ) -> Verification:
-    """Run the spec on the backend and compare shapes, tensors, neurons and MACs per layer."""
-    from netcalc.backend import DEFAULT_MAX_MEMORY, run
-
-    report = analyze(spec)
-    result = run(
-        spec,
-        seed=seed,
-        batch=batch,
-        dtype=dtype,
-        max_memory=max_memory or DEFAULT_MAX_MEMORY,
-        progress=progress,
-    )
+    """Run the network on the backend and compare shapes, tensors, neurons and MACs per layer."""
+    report = analyze(network)
+    result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)
     checks = []
     for row, trace in zip(report.rows, result.traces, strict=True):
         problems = []

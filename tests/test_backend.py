@@ -19,7 +19,7 @@ from cases import CASES, Case, spec_dict
 from typer.testing import CliRunner
 
 import netcalc
-from netcalc import backend
+from netcalc import backend, verification
 from netcalc.backend.ops import OPS
 from netcalc.cli import app
 from netcalc.errors import ResourceError
@@ -445,7 +445,7 @@ def test_peak_memory_estimate_is_bracketed(source, batch):
     rows = report.rows
     weights = report.totals.params + report.totals.state
     largest = max(prod(r.output_shape) for r in rows)
-    estimate = backend.estimate_peak_bytes(spec, batch, 4)
+    estimate = verification.estimate_peak_bytes(spec, batch, 4)
     assert estimate >= (weights + batch * largest) * 4
     everything = prod(spec.input) + sum(prod(r.output_shape) for r in rows)
     workspace = max(2 * r.counts.macs + prod(r.output_shape) for r in rows)

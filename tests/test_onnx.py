@@ -18,17 +18,16 @@ from cases import CASES, spec_dict
 from typer.testing import CliRunner
 
 import netcalc
-from netcalc import backend
+from netcalc import backend, verification
 from netcalc.cli import app
 from netcalc.errors import NetcalcError
-from netcalc.graph import expand
 from netcalc.layers import LAYERS
 from netcalc.spec import read
 from netcalc.zoo import names as zoo_names
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-from netcalc.export_onnx import CONVERTERS, DEFAULT_OPSET, to_onnx  # noqa: E402
+from netcalc.interop.onnx_export import CONVERTERS, DEFAULT_OPSET, to_onnx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_FILES = sorted(
@@ -346,14 +345,14 @@ def test_layer_cases(name, opset):
 def test_case_table(case):
     """Every case of the engine's table (tests/cases.py), exported and run as well."""
     spec = netcalc.load(spec_dict(case))
-    if backend.estimate_peak_bytes(spec, 2, 4) > 2**30:
+    if verification.estimate_peak_bytes(spec, 2, 4) > 2**30:
         pytest.skip("the dense layers that make this case's extra inputs are too large to run")
     check_export(spec, scale=3.0)
 
 
 def test_every_layer_type_has_a_converter_and_a_case():
     assert set(CONVERTERS) == set(LAYERS)
-    covered = {type(n.layer) for name in LAYER_CASES for n in expand(case_spec(name)).nodes}
+    covered = {type(n.layer) for name in LAYER_CASES for n in case_spec(name).nodes}
     assert [cls.kind for cls in LAYERS if cls not in covered] == []
 
 
@@ -365,7 +364,7 @@ def test_names_layouts_and_symbolic_batch():
     result = backend.run(spec, seed=3)
     model = to_onnx(spec, seed=3)
     graph = model.graph
-    paths = [n.path for n in expand(spec).nodes]
+    paths = [n.path for n in spec.nodes]
     assert {"residual.1.a", "residual.2.batchnorm_2"} <= set(paths)
     assert set(paths) <= {out for node in graph.node for out in node.output}
     assert set(paths) <= {node.name for node in graph.node}

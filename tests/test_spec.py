@@ -519,7 +519,7 @@ def test_a_block_argument_can_choose_a_layer_type():
 
 
 def test_arithmetic_has_max_and_min_but_nothing_else_callable():
-    from netcalc.arith import ArithError, evaluate
+    from netcalc.spec.arith import ArithError, evaluate
 
     # torchvision's _make_divisible(16 // 4, 8) = max(8, int(4 + 4) // 8 * 8) = 8
     assert evaluate("max(8, ($c // 4 + 4) // 8 * 8)", {"c": 16}) == 8

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 import netcalc
-from netcalc.graph import expand
 
 ZOO = Path(netcalc.__file__).parent / "zoo"
 
@@ -129,7 +128,7 @@ def test_inception_block_matches_torchvision():
     report = netcalc.analyze(spec)
     assert (report.params, report.totals.state, report.totals.macs) == (1_297_408, 3_072, 374_063_104)
     assert report.output_shape == (768, 17, 17)
-    layers = [node.layer for node in expand(spec).nodes]
+    layers = [node.layer for node in spec.nodes]
     kernels = {layer.kernel for layer in layers if layer.kind == "conv2d"}
     assert {(1, 7), (7, 1)} <= kernels
     assert [layer.count_include_pad for layer in layers if layer.kind == "avgpool2d"] == [True, False]

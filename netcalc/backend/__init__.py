@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
 
 import numpy as np
 
 from netcalc.backend.ops import OPS, Context
-from netcalc.engine import analyze
-from netcalc.errors import NetcalcError, ResourceError, SpecError
-from netcalc.graph import INPUT, expand
+from netcalc.errors import NetcalcError, SpecError
+from netcalc.graph import INPUT, Network
 from netcalc.layers import Attention, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
-from netcalc.spec import Spec
 
-DEFAULT_MAX_MEMORY = 2 * 1024**3
 DTYPES = {"float32": np.float32, "float64": np.float64}
 RELUS = (ReLU, ReLU6, LeakyReLU)
 
@@ -44,66 +42,6 @@ class Result:
     def flat_weights(self) -> dict[str, np.ndarray]:
         """Weights keyed 'layer/tensor', as saved in .npz files."""
         return {f"{layer}/{name}": a for layer, ts in self.weights.items() for name, a in ts.items()}
-
-
-def estimate_peak_bytes(spec: Spec, batch: int, itemsize: int) -> int:
-    """Weights plus the largest set of activations alive at once, plus one layer's workspace."""
-    report = analyze(spec, batch=1)
-    graph = expand(spec)
-    last_use = {INPUT: -1}
-    for node in graph.nodes:
-        for i in node.inputs:
-            last_use[i] = node.index
-    sizes = {INPUT: prod(spec.input)}
-    live, peak = sizes[INPUT], 0
-    for node, row in zip(graph.nodes, report.rows, strict=True):
-        sizes[node.index] = prod(row.output_shape)
-        workspace = _workspace(row, node.layer)
-        peak = max(peak, live + sizes[node.index] + workspace)
-        live += sizes[node.index]
-        for i in set(node.inputs):
-            if last_use.get(i) == node.index:
-                live -= sizes[i]
-    weights = report.totals.params + report.totals.state
-    return (weights + peak * batch) * itemsize
-
-
-def _workspace(row, layer) -> int:
-    """Elements of the temporary buffers of a weighted layer (im2col columns, attention scores)."""
-    if isinstance(layer, Attention):
-        n, d = row.input_shapes[0]
-        return 4 * n * d + 3 * layer.heads * n * n  # q, k, v, context; scores, exp, weights
-    if not row.counts.macs:
-        return 0
-    return 2 * row.counts.macs // max(row.output_shape[0], 1) + prod(row.output_shape)
-
-
-def check_memory(spec: Spec, batch: int, itemsize: int, limit: int) -> int:
-    """Raise ResourceError before any allocation when the run would exceed `limit` bytes."""
-    need = estimate_peak_bytes(spec, batch, itemsize)
-    if need > limit:
-        raise ResourceError(
-            f"{spec.source}: running this spec needs about {_size(need)} "
-            f"(weights + live activations at batch {batch}), over the limit of "
-            f"{_size(limit)} — lower --batch or raise --max-memory (e.g. --max-memory {_hint(need)})"
-        )
-    return need
-
-
-def _size(n: int) -> str:
-    """Bytes in the largest binary unit that keeps the figure at 1 or more: '1.4 MiB'."""
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n:,} bytes"
-
-
-def _hint(n: int) -> str:
-    """A --max-memory value just above n bytes: '2M', '9G'."""
-    for unit, scale in (("T", 2**40), ("G", 2**30), ("M", 2**20), ("K", 2**10)):
-        if n >= scale:
-            return f"{-(-n // scale)}{unit}"
-    return str(n)
 
 
 def relu_fed(graph) -> set[int]:
@@ -154,33 +92,37 @@ def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) 
 
 
 def run(
-    spec: Spec,
+    network: Network,
     x: np.ndarray | None = None,
     weights: dict[str, np.ndarray] | None = None,
     seed: int = 0,
     batch: int = 1,
     dtype: str = "float32",
     training: bool = False,
-    max_memory: int = DEFAULT_MAX_MEMORY,
-    progress=None,
+    guard: Callable[[int, int], object] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Result:
-    """Execute a spec on real arrays; weights keyed 'layer/tensor' override the seeded ones."""
+    """Execute a network on real arrays; weights keyed 'layer/tensor' override the seeded ones.
+
+    `guard(batch, itemsize)` is called before anything large is allocated: the memory guard.
+    """
     if dtype not in DTYPES:
         raise NetcalcError(f"dtype must be one of {', '.join(DTYPES)} (got {dtype!r})")
     np_dtype = DTYPES[dtype]
     rng = np.random.default_rng(seed)
     if x is not None:
         x = np.asarray(x, dtype=np_dtype)
-        if tuple(x.shape[1:]) != tuple(spec.input):
+        if tuple(x.shape[1:]) != network.input:
             raise SpecError(
                 f"input array has shape {list(x.shape)} but the spec expects "
-                f"[batch, {', '.join(map(str, spec.input))}] — reshape it or fix 'input'"
+                f"[batch, {', '.join(map(str, network.input))}] — reshape it or fix 'input'"
             )
         batch = x.shape[0]
-    check_memory(spec, batch, np.dtype(np_dtype).itemsize, max_memory)
+    if guard is not None:
+        guard(batch, np.dtype(np_dtype).itemsize)
     if x is None:
-        x = rng.standard_normal((batch, *spec.input)).astype(np_dtype)
-    graph = expand(spec)
+        x = rng.standard_normal((batch, *network.input)).astype(np_dtype)
+    graph = network
     given = dict(weights or {})
     ctx = Context(training=training, rng=rng)
     values, result = {INPUT: x}, Result(output=x)

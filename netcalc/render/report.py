@@ -1,6 +1,6 @@
-"""Reports rendered for people and scripts: rich tables, markdown, CSV and JSON text.
+"""One report rendered for people and scripts: a rich or plain table, markdown, CSV and JSON.
 
-Only this module and cli.py import rich, and only when a table is drawn.
+rich is imported only when a rich table is drawn.
 """
 
 from __future__ import annotations
@@ -8,25 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 
+from netcalc.render.text import human, shape_text, width
 from netcalc.report import GroupRow, Report, Row
 
 COLUMNS = ("#", "Layer", "Type", "Output shape", "Params", "Neurons", "MACs")
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """(64, 256, 256) as '64x256x256'."""
-    return "x".join(str(n) for n in shape) if shape else "scalar"
-
-
-def human(n: float, unit: str = "") -> str:
-    """1234567 as '1.23 M'; bytes as 'MB' in powers of 1000 (torchinfo's convention)."""
-    units = ((10**18, "E"), (10**15, "P"), (10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
-    for factor, prefix in units:
-        if abs(n) >= factor:
-            return f"{n / factor:.2f} {prefix}{unit}"
-    return f"{n:g} {unit}".rstrip()
 
 
 def visible(report: Report, depth: int | None) -> list[Row | GroupRow]:
@@ -124,11 +110,6 @@ def rich_table(report: Report, depth: int | None = None):
     return table
 
 
-def _width(text: str) -> int:
-    """Terminal columns of a text: wide (CJK) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def plain_table(report: Report, depth: int | None = None) -> str:
     """The table as aligned plain text: for pipes, files and NO_COLOR (fast at any size)."""
     t = report.totals
@@ -142,12 +123,12 @@ def plain_table(report: Report, depth: int | None = None) -> str:
         f"{t.neurons:,}",
         f"{t.macs:,}",
     )
-    widths = [max(_width(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
+    widths = [max(width(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
     right = {0, 4, 5, 6}
 
     def line(cells) -> str:
         padded = [
-            " " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
+            " " * (w - width(c)) + c if i in right else c + " " * (w - width(c))
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ]
         return "  ".join(padded).rstrip()
@@ -226,135 +207,3 @@ def json_text(reports: list[Report], as_list: bool | None = None) -> str:
     data = [r.to_dict() for r in reports]
     as_list = len(data) != 1 if as_list is None else as_list
     return json.dumps(data if as_list else data[0], indent=2) + "\n"
-
-
-METRICS = (
-    ("params", "Params", lambda r: r.totals.params),
-    ("non_trainable_params", "Non-trainable state", lambda r: r.totals.state),
-    ("neurons", "Neurons", lambda r: r.totals.neurons),
-    ("macs", "MACs", lambda r: r.totals.macs * r.batch),
-    ("activations", "Activations", lambda r: r.totals.activations * r.batch),
-    ("memory_bytes", "Memory (bytes)", lambda r: r.memory.total),
-    ("layers", "Layers", lambda r: len(r.rows)),
-)
-
-
-def ratio_text(value: int, first: int) -> str:
-    """value / first, written so that small ratios stay readable: '0.000565 (1/1,771)'."""
-    if first == 0:
-        return "-" if value == 0 else "n/a (first is 0)"
-    ratio = value / first
-    if ratio == 0 or ratio >= 0.5:
-        return f"{ratio:,.3g}x" if ratio < 1000 else f"{ratio:,.0f}x"
-    return f"{ratio:.3g}x (1/{first / value:,.0f})"
-
-
-def compare_data(reports: list[Report]) -> dict:
-    """Totals of each spec side by side, with ratios to the first."""
-    first = reports[0]
-    return {
-        "netcalc_json": 1,
-        "specs": [
-            {
-                "name": r.name,
-                "source": r.source,
-                "input_shape": list(r.input_shape),
-                "output_shape": list(r.output_shape),
-                **{key: get(r) for key, _, get in METRICS},
-            }
-            for r in reports
-        ],
-        "ratios_to_first": [
-            {key: (get(r) / get(first) if get(first) else None) for key, _, get in METRICS} for r in reports
-        ],
-    }
-
-
-def compare_rows(reports: list[Report]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the comparison, as text cells."""
-    header = ["Metric"]
-    for i, r in enumerate(reports):
-        header.append(r.name)
-        if i:
-            header.append(f"{r.name} / {reports[0].name}")
-    rows = [
-        ["Input", *_spread([shape_text(r.input_shape) for r in reports])],
-        ["Output", *_spread([shape_text(r.output_shape) for r in reports])],
-    ]
-    for _, label, get in METRICS:
-        cells = [f"{get(reports[0]):,}"]
-        for r in reports[1:]:
-            cells += [f"{get(r):,}", ratio_text(get(r), get(reports[0]))]
-        rows.append([label, *cells])
-    return header, rows
-
-
-def _spread(values: list[str]) -> list[str]:
-    return [values[0], *[c for v in values[1:] for c in (v, "")]]
-
-
-def compare_table(reports: list[Report]):
-    """A rich Table comparing the totals of several reports."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    header, rows = compare_rows(reports)
-    table = Table(box=box.SIMPLE_HEAD, title="netcalc compare", title_justify="left")
-    for i, name in enumerate(map(Text, header)):
-        value = i == 1 or (i > 1 and i % 2 == 0)  # the others: metric names and ratios, which wrap
-        table.add_column(
-            name,
-            justify="left" if i == 0 else "right",
-            no_wrap=value,
-            overflow="ellipsis" if value else "fold",
-        )
-    for row in rows:
-        table.add_row(*map(Text, row))
-    return table
-
-
-def compare_markdown(reports: list[Report]) -> str:
-    """The comparison as a markdown table."""
-    header, rows = compare_rows(reports)
-    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def compare_csv(reports: list[Report]) -> str:
-    """The comparison as CSV with exact figures."""
-    header, rows = compare_rows(reports)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([cell.replace(",", "") if i else cell for i, cell in enumerate(row)])
-    return buffer.getvalue()
-
-
-def zoo_text(reports: list[Report], names: list[str], markdown: bool = False) -> str:
-    """The zoo listing as CSV (exact figures) or a markdown table."""
-    header = ["spec", "input", "output", "params", "params_with_state", "macs", "description"]
-    rows = [
-        [
-            f"zoo:{n}",
-            shape_text(r.input_shape),
-            shape_text(r.output_shape),
-            r.params,
-            r.params_with_state,
-            r.totals.macs,
-            r.description or "",
-        ]
-        for n, r in zip(names, reports, strict=True)
-    ]
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|---|---|---|---:|---:|---:|---|"]
-        lines += [
-            "| " + " | ".join(f"{c:,}" if isinstance(c, int) else c for c in row) + " |" for row in rows
-        ]
-        return "\n".join(lines) + "\n"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([header, *rows])
-    return buffer.getvalue()

@@ -1,70 +1,16 @@
-"""The spec file: pydantic models of its top level and blocks, and `load`."""
+"""Validation errors in netcalc's words: one line each, with the file, the line and a fix."""
 
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, Layer
-from netcalc.layers.base import PositiveInt
-from netcalc.yamlio import check_size, line_of, parse
-
-DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
-Entry = str | dict[str, Any] | Layer
-
-
-class Block(BaseModel):
-    """A reusable block: its arguments (with defaults, or a list of required names) and layers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    description: str | None = None
-    args: dict[str, Any] | list[str] = Field(
-        default_factory=dict, description="argument defaults; a null default or a list = required"
-    )
-    layers: list[Entry] = Field(min_length=1, description="the block's layers, like the spec's")
-
-    def defaults(self) -> dict[str, Any]:
-        """Argument defaults; None marks a required argument."""
-        if isinstance(self.args, list):
-            return dict.fromkeys(self.args)
-        return dict(self.args)
-
-
-class Spec(BaseModel):
-    """A network: its input shape, reusable blocks and layers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field("network", description="the network's name")
-    description: str | None = Field(None, description="one line on what it is")
-    input: tuple[PositiveInt, ...] = Field(
-        min_length=1, description="sample shape, channels first, batch implicit: [3, 224, 224]"
-    )
-    dtype: Literal["float64", "float32", "float16", "bfloat16", "int8", "uint8"] = Field(
-        "float32", description="element type, for memory figures"
-    )
-    blocks: dict[str, Block] = Field(default_factory=dict, description="reusable blocks")
-    layers: list[Entry] = Field(min_length=1, description="the network, in order")
-    _source: str = PrivateAttr("<spec>")
-    _raw: Any = PrivateAttr(None)
-
-    @property
-    def source(self) -> str:
-        """Where the spec came from, for messages."""
-        return self._source
-
-    def where(self, loc: tuple) -> str:
-        """'file:line' for a location in the raw spec, or just the file."""
-        line = line_of(self._raw, loc)
-        return f"{self._source}:{line}" if line else self._source
-
-    @property
-    def dtype_bytes(self) -> int:
-        """Bytes per element of the spec's dtype."""
-        return DTYPE_BYTES[self.dtype]
+from netcalc.spec.model import Block, Spec
+from netcalc.spec.yamlio import line_of
 
 
 def nearest(word: str, choices) -> str:
@@ -126,22 +72,6 @@ def _specific_first(error: dict) -> int:
     return 0 if kind.startswith(("greater", "less", "too_", "value_error")) else 1
 
 
-def load(source: str | Path | dict) -> Spec:
-    """Read and validate a spec from a path, YAML text, a dict, or 'zoo:NAME'."""
-    from netcalc.graph import expand
-
-    raw, origin = read(source)
-    if not isinstance(raw, dict):
-        raise SpecError(f"{origin}: a spec is a mapping with at least 'input' and 'layers'")
-    try:
-        spec = Spec.model_validate(raw)
-    except ValidationError as error:
-        raise SpecError(_top_level_message(error, raw, origin)) from None
-    spec._source, spec._raw = origin, raw
-    expand(spec)
-    return spec
-
-
 def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
     lines = []
     typos = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden"]
@@ -193,25 +123,13 @@ def _data_path(raw: Any, loc: tuple) -> tuple:
     return tuple(path) or loc
 
 
-def read(source: str | Path | dict) -> tuple[Any, str]:
-    """The raw data of a spec and a label for messages."""
-    if isinstance(source, dict):
-        check_size(source, "<dict>")  # shared sub-lists are a dict's YAML aliases
-        return source, "<dict>"
-    if isinstance(source, str) and source.startswith("zoo:"):
-        from netcalc.zoo import zoo_path
-
-        path = zoo_path(source[4:])
-        return parse(path.read_text(), source), source
-    if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
-        return parse(source), "<string>"  # YAML text; one line of it is a flow mapping
-    if not str(source).strip():
-        raise SpecError("no spec given: pass a YAML or JSON file, YAML text, a dict or zoo:NAME")
-    path = Path(source)
+def validate_spec(raw: Any, origin: str) -> Spec:
+    """The Spec model of raw spec data, or a SpecError with one line per problem."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{origin}: a spec is a mapping with at least 'input' and 'layers'")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except (OSError, ValueError) as error:  # ValueError: undecodable text, a NUL in the path
-        raise SpecError(f"{path}: cannot read: {error}") from None
-    return parse(text, str(path), is_json=path.suffix == ".json"), str(path)
+        spec = Spec.model_validate(raw)
+    except ValidationError as error:
+        raise SpecError(_top_level_message(error, raw, origin)) from None
+    spec._source, spec._raw = origin, raw
+    return spec

@@ -16,10 +16,9 @@ from math import sqrt
 from pathlib import Path
 
 from netcalc import layers as L
-from netcalc.engine import analyze
 from netcalc.errors import NetcalcError
-from netcalc.graph import INPUT, expand
-from netcalc.spec import Spec
+from netcalc.graph import INPUT, Network
+from netcalc.report import analyze
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 17  # LayerNormalization
@@ -39,7 +38,7 @@ def require_onnx():
 
 
 def to_onnx(
-    spec: Spec,
+    spec: Network,
     weights=None,
     seed: int = 0,
     opset: int = DEFAULT_OPSET,
@@ -52,7 +51,8 @@ def to_onnx(
     weights to use; otherwise the backend's seeded initial values for `seed`.
     """
     onnx = require_onnx()
-    from netcalc.backend import DEFAULT_MAX_MEMORY, Result, run
+    from netcalc.backend import Result
+    from netcalc.verification import run
 
     newest = onnx.defs.onnx_opset_version()
     if type(opset) is not int or not MIN_OPSET <= opset <= newest:
@@ -64,17 +64,12 @@ def to_onnx(
         tensors = weights.weights
     else:
         tensors = run(
-            spec,
-            weights=weights,
-            seed=seed,
-            batch=1,
-            max_memory=max_memory or DEFAULT_MAX_MEMORY,
-            progress=progress,
+            spec, max_memory=max_memory, weights=weights, seed=seed, batch=1, progress=progress
         ).weights
     report = analyze(spec)
     b = _Builder(onnx, opset)
     names = {INPUT: "input"}
-    for node, row in zip(expand(spec).nodes, report.rows, strict=True):
+    for node, row in zip(spec.nodes, report.rows, strict=True):
         b.begin(node.path)
         w = {name: b.initializer(f"{node.path}/{name}", array) for name, array in tensors[node.path].items()}
         layer = node.layer

@@ -1,0 +1,5 @@
+"""The analyses: each a pure pass from (network, rows) to a frozen result the report holds.
+
+blocks    block subtotals (GroupRow)          memory    memory figures at a dtype and batch
+liveness  activations alive at once           lint      warnings about the design
+"""

@@ -1,0 +1,33 @@
+"""Warnings about a design that is valid but almost certainly not what was meant."""
+
+from __future__ import annotations
+
+from netcalc.engine import Row
+from netcalc.graph import Network
+
+
+def warnings(network: Network, rows: tuple[Row, ...]) -> tuple[str, ...]:
+    """Every warning of the network, in layer order within each rule."""
+    return _unused(network) + tuple(w for r in rows if (w := _pooled_dense(r)))
+
+
+def _unused(network: Network) -> tuple[str, ...]:
+    """Layers whose output nothing takes (the last layer is the network's output)."""
+    used = {i for node in network.nodes for i in node.inputs}
+    return tuple(
+        f"layer {n.index} '{n.layer.kind}' ({n.path}): its output is never used; its parameters "
+        "and MACs are still counted — connect it with from: or remove it"
+        for n in network.nodes[:-1]
+        if n.index not in used and not n.training_only
+    )
+
+
+def _pooled_dense(row: Row) -> str | None:
+    """Dense right after a global pool acts on a size-1 axis: almost always a missing flatten."""
+    shape = row.input_shapes[0]
+    if row.kind == "dense" and len(shape) >= 2 and all(n == 1 for n in shape[1:]):
+        return (
+            f"layer {row.index} 'dense' ({row.name}) acts on the last axis of {list(shape)}, "
+            "of size 1 — add flatten before it to connect every channel"
+        )
+    return None

@@ -1,0 +1,227 @@
+"""`run`, `verify` and `export`: the commands that execute a spec with the NumPy backend."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from netcalc.cli.app import (
+    BatchOpt,
+    Format,
+    FormatOpt,
+    SpecArg,
+    SpecsArg,
+    app,
+    emit,
+    load_all,
+    load_spec,
+    only_networks,
+)
+from netcalc.errors import UsageError, VerifyError
+from netcalc.render import check_format
+
+if TYPE_CHECKING:
+    from netcalc.graph import Network
+
+
+def parse_bytes(text: str) -> int:
+    """'2G', '512M', '1.5GiB' or a plain number of bytes."""
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    clean = text.strip().upper().removesuffix("IB").removesuffix("B")
+    number, unit = (clean[:-1], clean[-1]) if clean[-1:] in "KMGT" else (clean, "")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a size like 2G, 512M or 1000000") from None
+    if value <= 0:
+        raise typer.BadParameter("the limit must be positive")
+    return int(value)
+
+
+MemoryOpt = Annotated[
+    str, typer.Option("--max-memory", help="stop before running if the estimated peak memory exceeds this")
+]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="seed of the weight and input generator")]
+
+
+class Dtype(StrEnum):
+    float32 = "float32"
+    float64 = "float64"
+
+
+DtypeOpt = Annotated[Dtype, typer.Option("--dtype", help="array element type of the run")]
+
+
+class ProgressBar:
+    """A rich progress bar on stderr, shown only on a terminal once a run takes over 0.3 s."""
+
+    def __init__(self, label: str) -> None:
+        self.label, self.start = label, time.perf_counter()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if not sys.stderr.isatty() or time.perf_counter() - self.start < 0.3 or done == total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done)
+        if done == total:
+            self.bar.stop()
+
+
+@app.command()
+def run(
+    spec: SpecArg,
+    batch: BatchOpt = 1,
+    seed: SeedOpt = 0,
+    input: Annotated[str | None, typer.Option("--input", help="input array (.npy)")] = None,
+    weights: Annotated[str | None, typer.Option("--weights", help="weights (.npz) to use")] = None,
+    save_weights: Annotated[
+        str | None, typer.Option("--save-weights", help="save the weights used to this .npz")
+    ] = None,
+    output: Annotated[str | None, typer.Option("--output", help="save the output (.npy)")] = None,
+    dtype: DtypeOpt = Dtype.float32,
+    max_memory: MemoryOpt = "2G",
+    format: FormatOpt = Format.table,
+) -> None:
+    """Execute a spec with the NumPy backend and print the output's shape and statistics.
+
+    Example: netcalc run specs/examples/tiny-resnet.yaml --batch 4 --save-weights w.npz
+    """
+    check_format("run", format.value)
+    limit = parse_bytes(max_memory)
+    import numpy as np
+
+    from netcalc import backend
+    from netcalc.verification import run as run_network
+
+    network = load_spec(spec)
+    x = backend.load_array(input) if input else None
+    given = backend.load_weights(weights) if weights else None
+    result = run_network(
+        network,
+        max_memory=limit,
+        x=x,
+        weights=given,
+        seed=seed,
+        batch=batch,
+        dtype=dtype.value,
+        progress=ProgressBar(spec),
+    )
+    if save_weights:
+        backend.save_weights(save_weights, result)
+    if output:
+        backend.save(output, result.output)
+    y = result.output
+    stats = {
+        "spec": network.name,
+        "output_shape": list(y.shape),
+        "dtype": str(y.dtype),
+        "mean": float(y.mean()),
+        "std": float(y.std()),
+        "min": float(y.min()),
+        "max": float(y.max()),
+        "finite": bool(np.isfinite(y).all()),
+    }
+    if format is Format.table:
+        stats["saved"] = {w: p for w, p in (("weights", save_weights), ("output", output)) if p}
+    emit("run", format, stats)
+
+
+@app.command()
+def verify(
+    specs: SpecsArg,
+    batch: BatchOpt = 2,
+    seed: SeedOpt = 0,
+    dtype: DtypeOpt = Dtype.float32,
+    max_memory: MemoryOpt = "2G",
+    format: FormatOpt = Format.table,
+) -> None:
+    """Execute each spec with real arrays and check every counted figure, layer by layer.
+
+    Compares the output shape, the elements of every weight tensor (weight, bias, running
+    statistics), the neurons and the MACs. Exit code 0 when all agree, 3 on any mismatch.
+
+    Example: netcalc verify specs/dense-vs-conv/*.yaml
+    """
+    check_format("verify", format.value)
+    limit = parse_bytes(max_memory)
+    verify_networks(only_networks(load_all(specs)), format, batch, seed, dtype.value, limit)
+
+
+def verify_networks(
+    networks: list[Network],
+    format: Format,
+    batch: int,
+    seed: int = 0,
+    dtype: str = "float32",
+    max_memory: int | None = None,
+) -> None:
+    """Verify each network, show the checks, and raise VerifyError on any mismatch."""
+    from netcalc.verification import verify as check
+
+    results = [
+        check(n, seed=seed, batch=batch, dtype=dtype, max_memory=max_memory, progress=ProgressBar(n.source))
+        for n in networks
+    ]
+    emit("verify", format, results, many=len(results) > 1)
+    failures = [line for r in results for line in r.failures()]
+    if failures:
+        raise VerifyError("\n".join(f"mismatch: {line}" for line in failures))
+
+
+@app.command()
+def export(
+    spec: SpecArg,
+    output: Annotated[str, typer.Option("--output", "-o", help="the .onnx file to write")],
+    weights: Annotated[
+        str | None,
+        typer.Option("--weights", help="weights (.npz, as saved by run --save-weights); default: seeded"),
+    ] = None,
+    seed: SeedOpt = 0,
+    opset: Annotated[int, typer.Option("--opset", help="ONNX opset version, 17 or later")] = 17,
+    max_memory: MemoryOpt = "2G",
+    format: FormatOpt = Format.table,
+) -> None:
+    """Write the spec as an ONNX model with the backend's weights (for Netron or any ONNX runtime).
+
+    Every layer's output is named after the layer; weights are initializers named
+    'layer/tensor'. Needs the onnx extra: pip install netcalc[onnx].
+
+    Example: netcalc export zoo:resnet18 -o resnet18.onnx
+    """
+    import math
+
+    check_format("export", format.value)
+    limit = parse_bytes(max_memory)
+    from netcalc.interop.onnx_export import require_onnx, save, to_onnx
+
+    require_onnx()
+    from netcalc import backend
+
+    network = load_spec(spec)
+    given = backend.load_weights(weights) if weights else None
+    model = to_onnx(
+        network, weights=given, seed=seed, opset=opset, max_memory=limit, progress=ProgressBar(spec)
+    )
+    summary = {
+        "spec": network.name,
+        "path": save(model, output),
+        "opset": opset,
+        "nodes": len(model.graph.node),
+        "weights": sum(math.prod(t.dims) for t in model.graph.initializer),
+    }
+    emit("export", format, summary)
+
+
+__all__ = ["UsageError", "export", "run", "verify"]

@@ -1,0 +1,77 @@
+"""`count` and `compare`: the calculator commands (pure Python; NumPy only for --verify)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from netcalc.cli.app import (
+    BatchOpt,
+    DepthOpt,
+    Format,
+    FormatOpt,
+    SpecsArg,
+    app,
+    combined,
+    emit,
+    load_all,
+    only_networks,
+)
+from netcalc.errors import NetcalcError, UsageError
+from netcalc.render import check_format
+
+
+@app.command()
+def count(
+    specs: SpecsArg,
+    format: FormatOpt = Format.table,
+    depth: DepthOpt = None,
+    batch: BatchOpt = 1,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="also execute the spec with the NumPy backend and check every count"),
+    ] = False,
+) -> None:
+    """Shapes, parameters, neurons, MACs and memory of every layer of each spec.
+
+    Example: netcalc count specs/dense-vs-conv/conv.yaml --format json
+    """
+    from netcalc.report import analyze
+
+    check_format("count", format.value)
+    reports, failures = [], []
+    for item in load_all(specs):  # a wrong spec among several does not hide the others' reports
+        try:
+            if isinstance(item, NetcalcError):
+                raise item
+            reports.append((item, analyze(item, batch=batch)))
+        except NetcalcError as error:
+            failures.append(error)
+    if reports:
+        emit("count", format, [r for _, r in reports], depth=depth, many=len(specs) > 1)
+    if failures:
+        raise combined(failures)
+    if verify:
+        from netcalc.cli.backend import verify_networks
+
+        verify_networks([n for n, _ in reports], Format.table, batch=max(batch, 2))
+
+
+@app.command()
+def compare(
+    specs: Annotated[list[str], typer.Argument(help="two or more spec files, zoo:NAME, or - for stdin")],
+    format: FormatOpt = Format.table,
+    batch: BatchOpt = 1,
+) -> None:
+    """Totals of several specs side by side, with the ratio of each to the first.
+
+    Example: netcalc compare specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml
+    """
+    from netcalc.report import analyze
+
+    check_format("compare", format.value)
+    if len(specs) < 2:
+        raise UsageError("compare needs at least two specs")
+    networks = only_networks(load_all(specs))
+    emit("compare", format, [analyze(n, batch=batch) for n in networks])

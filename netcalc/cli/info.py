@@ -1,0 +1,55 @@
+"""`layers`, `schema` and `zoo`: what netcalc knows, listed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from netcalc.cli.app import Format, FormatOpt, app, emit
+from netcalc.errors import NetcalcError, UsageError
+from netcalc.render import check_format
+
+
+@app.command()
+def layers(
+    kinds: Annotated[list[str] | None, typer.Argument(help="layer types to show (default all)")] = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Every layer type with its arguments, defaults and aliases.
+
+    Example: netcalc layers conv2d maxpool2d
+    """
+    from netcalc.catalog import catalog
+
+    check_format("layers", format.value)
+    try:
+        entries = catalog(kinds or [])
+    except NetcalcError as error:  # no spec involved: a wrong command line
+        raise UsageError(str(error)) from None
+    emit("layers", format, entries)
+
+
+@app.command()
+def schema() -> None:
+    """The JSON Schema of the spec format, for editors (e.g. yaml-language-server).
+
+    Example: netcalc schema > netcalc.schema.json
+    """
+    from netcalc.schema import spec_schema
+
+    emit("schema", Format.json, spec_schema())
+
+
+@app.command()
+def zoo(format: FormatOpt = Format.table) -> None:
+    """The shipped specs of well-known networks, with their totals (use them as zoo:NAME).
+
+    Example: netcalc count zoo:resnet50
+    """
+    import netcalc
+    from netcalc.zoo import names
+
+    check_format("zoo", format.value)
+    reports = [netcalc.analyze(f"zoo:{n}") for n in names()]
+    emit("zoo", format, reports, names=tuple(names()))

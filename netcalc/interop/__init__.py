@@ -1,0 +1,1 @@
+"""Other formats in and out: ONNX export (onnx_export)."""

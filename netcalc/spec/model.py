@@ -1,0 +1,64 @@
+"""The pydantic models of a spec's top level and its blocks."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from netcalc.layers import Layer
+from netcalc.layers.base import PositiveInt
+from netcalc.spec.yamlio import line_of
+
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
+Entry = str | dict[str, Any] | Layer
+
+
+class Block(BaseModel):
+    """A reusable block: its arguments (with defaults, or a list of required names) and layers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str | None = None
+    args: dict[str, Any] | list[str] = Field(
+        default_factory=dict, description="argument defaults; a null default or a list = required"
+    )
+    layers: list[Entry] = Field(min_length=1, description="the block's layers, like the spec's")
+
+    def defaults(self) -> dict[str, Any]:
+        """Argument defaults; None marks a required argument."""
+        if isinstance(self.args, list):
+            return dict.fromkeys(self.args)
+        return dict(self.args)
+
+
+class Spec(BaseModel):
+    """A network: its input shape, reusable blocks and layers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field("network", description="the network's name")
+    description: str | None = Field(None, description="one line on what it is")
+    input: tuple[PositiveInt, ...] = Field(
+        min_length=1, description="sample shape, channels first, batch implicit: [3, 224, 224]"
+    )
+    dtype: Literal["float64", "float32", "float16", "bfloat16", "int8", "uint8"] = Field(
+        "float32", description="element type, for memory figures"
+    )
+    blocks: dict[str, Block] = Field(default_factory=dict, description="reusable blocks")
+    layers: list[Entry] = Field(min_length=1, description="the network, in order")
+    _source: str = PrivateAttr("<spec>")
+    _raw: Any = PrivateAttr(None)
+
+    @property
+    def source(self) -> str:
+        """Where the spec came from, for messages."""
+        return self._source
+
+    def where(self, loc: tuple) -> str:
+        """'file:line' for a location in the raw spec, or just the file."""
+        line = line_of(self._raw, loc)
+        return f"{self._source}:{line}" if line else self._source
+
+    @property
+    def dtype_bytes(self) -> int:
+        """Bytes per element of the spec's dtype."""
+        return DTYPE_BYTES[self.dtype]
