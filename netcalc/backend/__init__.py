@@ -12,7 +12,7 @@ import numpy as np
 from netcalc.backend.ops import OPS, Context
 from netcalc.errors import NetcalcError, SpecError
 from netcalc.graph import INPUT, Network
-from netcalc.layers import Attention, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
+from netcalc.layers import BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 RELUS = (ReLU, ReLU6, LeakyReLU)
