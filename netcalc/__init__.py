@@ -46,6 +46,7 @@ __all__ = [
     "analyze",
     "load",
     "run",
+    "to_torch",
     "verify",
 ]
 
@@ -67,3 +68,10 @@ def verify(spec: Source, **options: Any) -> Verification:
     from netcalc.verification import verify as verify_network
 
     return verify_network(load(spec), **options)
+
+
+def to_torch(spec: Source) -> Any:
+    """The spec as a torch.nn.Module, names kept (imports PyTorch: pip install 'netcalc[torch]')."""
+    from netcalc.interop.torch_code import to_torch as build
+
+    return build(load(spec))

@@ -38,7 +38,7 @@ def describe(cls) -> dict:
         "type": cls.kind,
         "summary": doc.splitlines()[0] if doc else "",
         "doc": doc,
-        "inputs": "two or more" if cls.arity is None else "one",
+        "inputs": {None: "two or more", 1: "one", 2: "two"}[cls.arity],
         "arguments": args,
     }
 

@@ -286,6 +286,10 @@ def _slice(layer, inputs, w, ctx):
     return inputs[0][tuple(index)]
 
 
+def _matmul_macs(layer, inputs, w, y):
+    return y.size // y.shape[0] * inputs[0].shape[-1]  # each output element sums k products
+
+
 def _select(layer, inputs, w, ctx):
     return np.take(inputs[0], layer.index, axis=layer.axis + 1)
 
@@ -381,6 +385,9 @@ OPS: dict[type, Op] = {
     L.Add: Op(_no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0])),
     L.Multiply: Op(_no_tensors, _multiply),
     L.Concat: Op(_no_tensors, _concat),
+    L.Matmul: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: np.matmul(inputs[0], inputs[1]), macs=_matmul_macs
+    ),
     L.ReLU: _elementwise(K.relu),
     L.ReLU6: _elementwise(K.relu6),
     L.LeakyReLU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.leaky_relu(inputs[0], layer.negative_slope)),

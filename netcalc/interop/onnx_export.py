@@ -530,6 +530,7 @@ CONVERTERS = {
     L.Add: _add,
     L.Multiply: _multiply,
     L.Concat: _concat,
+    L.Matmul: _op("MatMul"),
     **{
         cls: _activation_layer
         for cls in (

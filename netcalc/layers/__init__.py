@@ -23,7 +23,7 @@ from netcalc.layers.conv import (
     ConvTranspose3d,
 )
 from netcalc.layers.dense import Dense
-from netcalc.layers.merge import Add, Concat, Multiply
+from netcalc.layers.merge import Add, Concat, Matmul, Multiply
 from netcalc.layers.norm import BatchNorm, Dropout, LayerNorm, LayerScale, StochasticDepth
 from netcalc.layers.pool import (
     AdaptiveAvgPool1d,
@@ -85,6 +85,7 @@ LAYERS: tuple[type[Layer], ...] = (
     Add,
     Multiply,
     Concat,
+    Matmul,
     ReLU,
     ReLU6,
     LeakyReLU,
@@ -102,4 +103,58 @@ LAYERS: tuple[type[Layer], ...] = (
 )
 BY_KIND: dict[str, type[Layer]] = {cls.kind: cls for cls in LAYERS}
 
-__all__ = ["BY_KIND", "LAYERS", "Layer", "Shape"] + [cls.__name__ for cls in LAYERS]
+__all__ = [
+    "BY_KIND",
+    "LAYERS",
+    "Layer",
+    "Shape",
+    "Dense",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "GlobalAvgPool",
+    "GlobalMaxPool",
+    "Upsample",
+    "Flatten",
+    "Reshape",
+    "Permute",
+    "Select",
+    "Slice",
+    "CenterCrop",
+    "ChannelShuffle",
+    "Dropout",
+    "StochasticDepth",
+    "BatchNorm",
+    "LayerNorm",
+    "LayerScale",
+    "Add",
+    "Multiply",
+    "Concat",
+    "Matmul",
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "GELU",
+    "SiLU",
+    "ELU",
+    "Hardswish",
+    "Hardsigmoid",
+    "ClassToken",
+    "PosEmbedding",
+    "Attention",
+]  # spelled out: type checkers read it
