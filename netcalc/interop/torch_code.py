@@ -140,7 +140,7 @@ HELPERS = {
     def forward(self, x):
         index = [slice(None), slice(None)]
         for n, s in zip(x.shape[2:], self.size):
-            top = int(round((n - s) / 2.0))
+            top = int(round((int(n) - s) / 2.0))
             index.append(slice(top, top + s))
         return x[tuple(index)]
 ''',
@@ -187,12 +187,6 @@ HELPERS = {
 
     def forward(self, x):
         return x * self.scale.reshape(-1, *([1] * (x.dim() - 2)))
-''',
-    "SelfAttention": '''class SelfAttention(nn.MultiheadAttention):
-    """nn.MultiheadAttention on one input: query = key = value = x, batch first."""
-
-    def forward(self, x):
-        return super().forward(x, x, x, need_weights=False)[0]
 ''',
     "SamePool": '''class SamePool(nn.Module):
     """TF/Keras SAME pooling: the odd pixel of padding after, averages over the real elements."""
@@ -592,7 +586,7 @@ def _simple(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple
         L.Upsample: lambda: _upsample(layer),
         L.ChannelShuffle: lambda: f"nn.ChannelShuffle({layer.groups})",
         L.Attention: lambda: (
-            f"SelfAttention({shape[-1]}, {layer.heads}"
+            f"nn.MultiheadAttention({shape[-1]}, {layer.heads}"
             + _kw(dropout=(layer.dropout, 0.0), bias=(layer.bias, True))
             + ", batch_first=True)"
         ),
@@ -612,8 +606,8 @@ def _simple(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple
         L.LayerScale: lambda: f"LayerScale({shape[0]}, {layer.init!r})",
     }
     if type(layer) in modules:
-        if isinstance(layer, L.Attention):
-            code.helpers.add("SelfAttention")
+        if isinstance(layer, L.Attention):  # self-attention: query = key = value
+            return modules[type(layer)](), "{0}({1}, {1}, {1}, need_weights=False)[0]"
         return modules[type(layer)](), one
     if type(layer) in helpers:
         module = helpers[type(layer)]()
