@@ -24,6 +24,10 @@ def read(source: str | Path | dict) -> tuple[Any, str]:
     if not str(source).strip():
         raise SpecError("no spec given: pass a YAML or JSON file, YAML text, a dict or zoo:NAME")
     path = Path(source)
+    if path.suffix.lower() == ".onnx":  # a model file: its graph as a spec
+        from netcalc.interop.onnx_import import read_onnx
+
+        return read_onnx(path), str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
