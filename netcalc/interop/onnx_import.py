@@ -207,8 +207,7 @@ class Importer:
             return
         if index in self.rewrite:  # a decomposed activation (SiLU, GELU) as one layer
             kind, source, args = self.rewrite[index]
-            entry = (kind, {**args, "_inputs": [source]})
-            if not self._fold_activation(entry, node, index, nodes, consumers, source):
+            if not self._fold_activation((kind, args), node, index, nodes, consumers, source):
                 self._add(node, kind, {**args, "_inputs": [source]}, [source])
             return
         data = [n for n in node.input if n and n in self.values]
@@ -239,7 +238,8 @@ class Importer:
             self.unknown.setdefault(op, []).append(node.name or node.output[0])
             self.values[node.output[0]] = Value("input", None)  # keep walking to list every unknown op
             return
-        self._add(node, *entry, data)
+        kind, args = entry
+        self._add(node, kind, args, data)
 
     def _add(self, node: Any, kind: str, args: dict[str, Any], data: list[str]) -> None:
         name = self._name(node)
