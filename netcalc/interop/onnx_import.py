@@ -267,6 +267,27 @@ class Importer:
                 self._gelu(i, node, made, users)
             if node.op_type == "Reshape":
                 self._shuffle(i, node, users)
+            if node.op_type == "Softmax" and node.name:
+                self._attention(node, nodes)
+
+    def _attention(self, softmax: Any, nodes: list[Any]) -> None:
+        """Self-attention as netcalc exports it (nodes '<layer>/<Op>': projections, per-head
+        Reshape [0, 0, 3, heads, d], two products, Softmax): one attention layer again."""
+        scope = _scope(softmax.name)
+        inside = [(i, n) for i, n in enumerate(nodes) if _scope(n.name) == scope]
+        heads = [
+            self.consts[n.input[1]][3]
+            for _, n in inside
+            if n.op_type == "Reshape" and len(_listed(self.consts.get(n.input[1], []))) == 5
+        ]
+        matmuls = [n for _, n in inside if n.op_type == "MatMul"]
+        made_inside = {out for _, n in inside for out in n.output}
+        if len(heads) != 1 or len(matmuls) != 4 or matmuls[0].input[0] in made_inside:
+            return
+        adds = [n for _, n in inside if n.op_type == "Add"]
+        *inner, (last, _) = inside
+        self.skip.update(i for i, _ in inner)
+        self.rewrite[last] = ("attention", matmuls[0].input[0], {"heads": heads[0], "bias": len(adds) == 2})
 
     def _shuffle(self, i: int, first: Any, users: dict[str, list[tuple[int, Any]]]) -> None:
         """Channel shuffle as Reshape (N, g, C/g, -1), Transpose (0, 2, 1, 3), Reshape back."""
@@ -402,6 +423,11 @@ def _word(name: str) -> str:
 
 def _sample(shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
     return shape[1:] if shape else None
+
+
+def _fits(dims: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Equal shapes, an unknown size (-1, from shape inference) matching any."""
+    return len(dims) == len(shape) and all(n == m or m < 0 for n, m in zip(dims, shape, strict=True))
 
 
 def _listed(value: Any) -> list[Any]:
@@ -591,11 +617,13 @@ def _binary(merge: str) -> Any:
         weight = b if b in im.weights else a if a in im.weights else None
         x = a if weight == b else b
         shape = im.shape_of(x)
-        if weight is None or shape is None:
+        if weight is None:
             return None
         dims = tuple(n for n in im.weights[weight])
-        if merge == "add" and len(shape) == 2 and dims[-2:] == shape:  # a learned position embedding
+        if merge == "add" and len(dims) == 2 and (shape is None or _fits(dims, shape)):  # position embedding
             return "pos_embedding", {"_inputs": [x]}
+        if shape is None:
+            return None
         if merge == "multiply" and dims and dims[0] == shape[0] and all(n == 1 for n in dims[1:]):
             return "layer_scale", {"_inputs": [x]}  # a learned scale per channel
         return None
@@ -688,6 +716,13 @@ def _slice(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | Non
     return ("center_crop", {"size": size}) if centred else None
 
 
+def _gather(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    index, axis = im.consts.get(node.input[1]), _attr(node, "axis", 0)
+    if node.input[0] not in im.values or not isinstance(index, int) or axis == 0:
+        return None  # a lookup table (an embedding) or a batch index: not a netcalc layer
+    return "select", {"axis": axis - 1 if axis > 0 else axis, "index": index}
+
+
 HANDLERS: dict[str, Any] = {
     "Conv": _conv,
     "ConvTranspose": _conv_transpose,
@@ -717,6 +752,7 @@ HANDLERS: dict[str, Any] = {
     "Softmax": _softmax,
     "Clip": _clip,
     "Slice": _slice,
+    "Gather": _gather,
     "Dropout": lambda im, node, *_: ("dropout", {}),
     "Resize": _resize,
 }
