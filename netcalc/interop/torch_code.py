@@ -241,13 +241,16 @@ def torch_source(network: Network) -> str:
     top = _class_name(network.name or "Net", code)
     _scope_class(root, table, network, code, top)
     helpers = [HELPERS[name] for name in HELPERS if name in code.helpers]
+    body = "\n\n".join([*helpers, *code.order]).rstrip() + "\n"
+    imports = "from collections import OrderedDict\n\n" if "OrderedDict(" in body else ""
+    imports += "import torch\n" if "torch." in body else ""
+    imports += "import torch.nn.functional as F\n" if "F." in body else ""
     head = (
         f'"""{network.name}: written by `netcalc torch` from {network.source}.\n\n'
         f"Input: a batch of {list(network.input)} samples. Parameter names are the spec's layer paths.\n"
-        '"""\n\nfrom collections import OrderedDict\n\nimport torch\nimport torch.nn.functional as F\n'
-        "from torch import nn\n"
+        f'"""\n\n{imports}from torch import nn\n'
     )
-    return "\n\n".join([head, *helpers, *code.order]).rstrip() + "\n"
+    return head + "\n\n" + body
 
 
 def to_torch(source: Any) -> Any:
@@ -470,7 +473,7 @@ def _layer(layer: L.Layer, row: Row, code: _Code) -> tuple[str, str]:
     shape = shapes[0]
     rank = len(shape) - 1
     if isinstance(layer, L.Dense):
-        module = f"nn.Linear({shape[-1]}, {layer.units}, bias={layer.bias})"
+        module = f"nn.Linear({shape[-1]}, {layer.units}{_kw(bias=(layer.bias, True))})"
         return module, _fused("{0}({1})", layer.activation)
     if isinstance(layer, L.Conv1d | L.Conv2d | L.Conv3d):
         return _conv(layer, shape, rank)
