@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import logging
 import warnings
 from pathlib import Path
@@ -165,3 +166,28 @@ def test_every_convention_on_the_cli():
     assert result.output.splitlines()[1] == "lenet5,thop,1,416520,61706"
     bad = CliRunner().invoke(app, ["count", "zoo:lenet5", "--convention", "flops"])
     assert bad.exit_code == 2
+
+
+def test_readme_side_by_side_table():
+    """The README's ResNet-18 table is --convention's output, not hand-kept numbers."""
+    readme = (ROOT / "README.md").read_text()
+    report = netcalc.analyze(netcalc.load("zoo:resnet18"))
+    fig = {name: convention(name, report).figures for name in NAMES if name != "netcalc"}
+    expected = {
+        "netcalc": (report.totals.macs, report.totals.params),
+        "torchinfo": (fig["torchinfo"]["total_mult_adds"], fig["torchinfo"]["total_params"]),
+        "fvcore": (fig["fvcore"]["total"], None),
+        "ptflops": (fig["ptflops"]["macs"], fig["ptflops"]["params"]),
+        "thop": (fig["thop"]["macs"], fig["thop"]["params"]),
+        "keras": (None, fig["keras"]["total_params"]),
+    }
+    for name, (macs, params) in expected.items():
+        row = next(line for line in readme.splitlines() if re.match(rf"\| {name} \| [0-9,]*\s*\|", line))
+        cells = [c.strip() for c in row.split("|")[2:4]]
+        assert cells == [f"{macs:,}" if macs is not None else "", f"{params:,}" if params is not None else ""]
+    assert (
+        "| torchinfo | 1,814,083,944 | 11,689,512 | input 602,176 B, forward/backward 39,747,392 B" in readme
+    )
+    assert fig["torchinfo"]["input_size_bytes"] == 602_176
+    assert fig["torchinfo"]["forward_backward_pass_size_bytes"] == 39_747_392
+    assert fig["torchinfo"]["params_size_bytes"] == 46_758_048
