@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 import logging
+import re
 import warnings
 from pathlib import Path
 
