@@ -3,6 +3,7 @@
 from netcalc.layers.activation import (
     ELU,
     GELU,
+    Activation,
     Hardsigmoid,
     Hardswish,
     LeakyReLU,
@@ -101,5 +102,8 @@ LAYERS: tuple[type[Layer], ...] = (
     Attention,
 )
 BY_KIND: dict[str, type[Layer]] = {cls.kind: cls for cls in LAYERS}
+ACTIVATIONS: tuple[type[Activation], ...] = tuple(c for c in LAYERS if issubclass(c, Activation))
 
-__all__ = ["BY_KIND", "LAYERS", "Layer", "Shape"] + [cls.__name__ for cls in LAYERS]
+__all__ = ["ACTIVATIONS", "BY_KIND", "LAYERS", "Activation", "Layer", "Shape"] + [
+    cls.__name__ for cls in LAYERS
+]

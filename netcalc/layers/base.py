@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from math import prod
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict
 
@@ -14,19 +14,6 @@ PositiveInt = Annotated[int, Strict(), Field(gt=0)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 Sizes = PositiveInt | tuple[PositiveInt, ...]
 Ref = str | Annotated[int, Strict(), Field(lt=0)]
-ActivationName = Literal[
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "gelu",
-    "silu",
-    "elu",
-    "hardswish",
-    "hardsigmoid",
-]
 
 
 def arg(default=..., *names: str, doc: str | None = None):

@@ -6,8 +6,8 @@ from typing import ClassVar, Literal
 from pydantic import model_validator
 
 from netcalc.errors import ShapeError
+from netcalc.layers.activation import ActivationName
 from netcalc.layers.base import (
-    ActivationName,
     Layer,
     NonNegativeInt,
     PositiveInt,
