@@ -63,7 +63,7 @@ class Verification:
             for m in c.mismatches
         ]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {
             "name": self.name,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from math import sqrt
 from pathlib import Path
+from typing import Any
 
 from netcalc import layers as L
 from netcalc.errors import NetcalcError
@@ -26,7 +27,7 @@ INSTALL_HINT = "pip install netcalc[onnx]"
 EXTERNAL_DATA_BYTES = 1_800_000_000  # protobuf cannot serialize a message over 2 GiB
 
 
-def require_onnx():
+def require_onnx() -> Any:
     """The onnx module, or a one-line NetcalcError saying how to install the extra."""
     try:
         import numpy  # noqa: F401

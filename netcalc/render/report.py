@@ -8,9 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from netcalc.render.text import human, shape_text, width
 from netcalc.report import GroupRow, Report, Row
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 COLUMNS = ("#", "Layer", "Type", "Output shape", "Params", "Neurons", "MACs")
 
@@ -69,7 +74,7 @@ def summary_lines(report: Report) -> list[str]:
     return lines + [f"warning: {w}" for w in report.warnings]
 
 
-def rich_table(report: Report, depth: int | None = None):
+def rich_table(report: Report, depth: int | None = None) -> Table:
     """A rich Table of the report (imports rich)."""
     from rich import box
     from rich.table import Table
@@ -126,7 +131,7 @@ def plain_table(report: Report, depth: int | None = None) -> str:
     widths = [max(width(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
     right = {0, 4, 5, 6}
 
-    def line(cells) -> str:
+    def line(cells: Sequence[str]) -> str:
         padded = [
             " " * (w - width(c)) + c if i in right else c + " " * (w - width(c))
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
