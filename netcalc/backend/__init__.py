@@ -155,6 +155,8 @@ def run(
         for i in set(node.inputs):
             if last_use.get(i) == node.index and i != INPUT:
                 del values[i]
+        if node.index not in last_use and node.index != len(graph.nodes) - 1:
+            del values[node.index]  # nothing reads it: free it now, as the liveness pass assumes
         if progress:
             progress(node.index + 1, len(graph.nodes))
     if given:

@@ -50,8 +50,8 @@ def _cells(line: Row | GroupRow) -> tuple[str, ...]:
     return (str(line.index), "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
 
 
-def summary_lines(report: Report) -> list[str]:
-    """The totals under a table, as torchinfo and Keras print them."""
+def summary_lines(report: Report, depth: int | None = None) -> list[str]:
+    """The totals under a table, as torchinfo and Keras print them (names collapsed to `depth`)."""
     t, m = report.totals, report.memory
     batch = f" (batch {report.batch})" if report.batch > 1 else ""
     lines = [
@@ -63,6 +63,13 @@ def summary_lines(report: Report) -> list[str]:
         f"params {human(m.params, 'B')}, activations {human(m.activations, 'B')}, "
         f"total {human(m.total, 'B')}",
     ]
+    if report.liveness is not None:
+        peak = report.rows[report.liveness.peak_layer]
+        peak_layer = peak.groups[depth] if depth is not None and len(peak.groups) > depth else peak.name
+        lines.append(
+            f"Peak memory: {human(report.peak_bytes, 'B')} (params + the activations alive at once; "
+            f"highest at {peak_layer})"
+        )
     training = [r for r in report.rows if r.training_only]
     if training:
         macs = sum(r.counts.macs for r in training)
@@ -84,7 +91,7 @@ def rich_table(report: Report, depth: int | None = None) -> Table:
     table = Table(
         title=Text(title),
         box=box.SIMPLE_HEAD,
-        caption=Text("\n".join(summary_lines(report))),
+        caption=Text("\n".join(summary_lines(report, depth))),
         caption_justify="left",
         title_justify="left",
     )
@@ -141,7 +148,7 @@ def plain_table(report: Report, depth: int | None = None) -> str:
     rule = "-" * len(line(["-" * w for w in widths]))
     title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
     out = [title, "", line(COLUMNS), rule, *map(line, body), rule, line(total), ""]
-    return "\n".join([*out, *summary_lines(report)]) + "\n"
+    return "\n".join([*out, *summary_lines(report, depth)]) + "\n"
 
 
 def markdown(report: Report, depth: int | None = None) -> str:
@@ -163,7 +170,7 @@ def markdown(report: Report, depth: int | None = None) -> str:
         f"| | **total** | | {shape_text(report.output_shape)} | **{t.params:,}** | "
         f"**{t.neurons:,}** | **{t.macs:,}** |"
     )
-    return "\n".join([*out, "", *(f"- {s}" for s in summary_lines(report))]) + "\n"
+    return "\n".join([*out, "", *(f"- {s}" for s in summary_lines(report, depth))]) + "\n"
 
 
 def csv_text(report: Report) -> str:
