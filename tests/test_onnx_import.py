@@ -109,6 +109,18 @@ def test_import_writes_a_spec_that_loads(tmp_path):
     assert report.totals.macs == json.loads((FIXTURES / "token_mixer.json").read_text())["macs"]
 
 
+def test_import_reads_stdin():
+    data = (FIXTURES / "token_mixer.onnx").read_bytes()
+    result = CliRunner().invoke(app, ["import", "-"], input=data)
+    assert result.exit_code == 0, result.output
+    assert "description: imported from <stdin>" in result.output
+    bad = CliRunner().invoke(app, ["import", "-"], input=b"\x00\x01garbage")
+    assert bad.exit_code == 1
+    assert bad.output.strip().splitlines() == [
+        "error: <stdin>: not a readable ONNX model (truncated, or another format): DecodeError"
+    ]
+
+
 def test_count_reads_onnx_directly():
     result = CliRunner().invoke(app, ["count", str(FIXTURES / "small_cnn.onnx"), "--format", "json"])
     assert result.exit_code == 0, result.output

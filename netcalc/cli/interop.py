@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,7 +86,9 @@ def spec_yaml(spec: dict[str, Any]) -> str:
 
 @app.command("import")
 def import_model(
-    model: Annotated[str, typer.Argument(help="an ONNX model (.onnx); its weights need not be there")],
+    model: Annotated[
+        str, typer.Argument(help="an ONNX model (.onnx), or - for stdin; its weights need not be there")
+    ],
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="the spec (.yaml) to write; default: stdout")
     ] = None,
@@ -98,12 +101,15 @@ def import_model(
 
     Example: netcalc import resnet18.onnx -o resnet18.yaml
     """
-    from netcalc.interop.onnx_import import read_onnx
+    from netcalc.interop.onnx_import import MAX_BYTES, parse_onnx, read_onnx
     from netcalc.loading import load
 
-    if not model.lower().endswith(".onnx"):
-        raise NetcalcError(f"{model}: import reads ONNX models (.onnx files)")
-    spec = read_onnx(model)
+    if model == "-":  # `curl ... | netcalc import -`
+        spec = parse_onnx(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>")
+    elif not model.lower().endswith(".onnx"):
+        raise NetcalcError(f"{model}: import reads ONNX models (.onnx files, or - for stdin)")
+    else:
+        spec = read_onnx(model)
     load(spec)  # the spec must load: its shapes and counts are checked before it is written
     text = spec_yaml(spec)
     if output is None:

@@ -31,24 +31,32 @@ FOLDABLE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "
 
 def read_onnx(path: str | Path) -> dict[str, Any]:
     """The spec (a raw dict, validated by the caller) of the ONNX model at `path`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)  # bounded: a larger file cannot be ONNX
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+    return parse_onnx(data, path.name)
+
+
+def parse_onnx(data: bytes, label: str) -> dict[str, Any]:
+    """The spec of an ONNX model given as bytes (a file's, or stdin's); `label` names it in messages."""
     try:
         import onnx
     except ImportError:
         raise NetcalcError(f"reading ONNX models needs the onnx package: {INSTALL_HINT}") from None
-    path = Path(path)
+    if len(data) > MAX_BYTES:
+        raise SpecError(f"{label}: more than {MAX_BYTES:,} bytes, more than an ONNX file can hold")
     try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
-    if size > MAX_BYTES:
-        raise SpecError(f"{path}: {size:,} bytes is more than an ONNX file can hold ({MAX_BYTES:,})")
-    try:
-        model = onnx.load_model(str(path), load_external_data=False)
+        model = onnx.load_model_from_string(data)
     except Exception as error:  # protobuf's DecodeError and friends: not ONNX, or cut short
         raise SpecError(
-            f"{path}: not a readable ONNX model (truncated, or another format): {type(error).__name__}"
+            f"{label}: not a readable ONNX model (truncated, or another format): {type(error).__name__}"
         ) from None
-    return Importer(model, path.name).spec()
+    if not model.graph.node:
+        raise SpecError(f"{label}: not an ONNX model with a graph (no nodes)")
+    return Importer(model, label).spec()
 
 
 @dataclass
