@@ -44,6 +44,15 @@ def meta_module(network: netcalc.Network):
         return to_torch(network).eval()
 
 
+def torchinfo_layers(network: netcalc.Network) -> list[dict]:
+    stats = torchinfo.summary(meta_module(network), input_size=(1, *network.input), device="meta", verbose=0)
+    return [
+        {"output_shape": list(info.output_size), "params": info.num_params, "mult_adds": info.macs}
+        for info in stats.summary_list
+        if info.is_leaf_layer and info.executed
+    ]
+
+
 def torchinfo_figures(network: netcalc.Network, batch: int = 1) -> tuple[dict, str]:
     stats = torchinfo.summary(
         meta_module(network), input_size=(batch, *network.input), device="meta", verbose=0
@@ -130,6 +139,8 @@ def test_count_json_equals_torchinfo_summary(source):
     data = json.loads(result.output)
     figures, text = torchinfo_figures(netcalc.load(source))
     assert data["figures"] == figures
+    layers = [{k: v for k, v in layer.items() if k != "layer"} for layer in data["layers"]]
+    assert layers == torchinfo_layers(netcalc.load(source))  # per layer, in order
     for key, value in data["printed"].items():  # the printed lines too, as torchinfo writes them
         label = key.split(" (")[0]
         line = next(line for line in text.splitlines() if line.startswith(label))

@@ -65,16 +65,20 @@ class ConventionResult:
     batch: int
     figures: dict[str, int | float]
     printed: dict[str, str]
+    layers: tuple[dict[str, Any], ...] = ()  # per-layer figures, where the tool shows them
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
-        return {
+        data: dict[str, Any] = {
             "convention": self.convention,
             "network": self.network,
             "batch": self.batch,
             "figures": dict(self.figures),
             "printed": dict(self.printed),
         }
+        if self.layers:
+            data["layers"] = [dict(layer) for layer in self.layers]
+        return data
 
 
 def check(name: str) -> str:
@@ -89,7 +93,8 @@ def convention(name: str, report: Any) -> ConventionResult:
     rows = report.rows
     batch = 1 if check(name) == "ptflops" else report.batch  # ptflops always builds a batch of 1
     figures, printed = COMPUTE[name](rows, batch, report)
-    return ConventionResult(name, report.name, batch, figures, printed)
+    layers = _torchinfo_layers(rows, batch) if name == "torchinfo" else ()
+    return ConventionResult(name, report.name, batch, figures, printed, layers)
 
 
 def _ran(rows: tuple[Row, ...]) -> list[Row]:
@@ -178,6 +183,20 @@ def _torchinfo(
         "Estimated Total Size (MB)": f"{total / 1e6:0.2f}",
     }
     return figures, printed
+
+
+def _torchinfo_layers(rows: tuple[Row, ...], batch: int) -> tuple[dict[str, Any], ...]:
+    """torchinfo's rows for the leaf modules that ran: output shape, Param #, Mult-Adds."""
+    return tuple(
+        {
+            "layer": r.name,
+            "output_shape": [batch, *r.output_shape],
+            "params": r.counts.params,
+            "mult_adds": _torchinfo_macs(r, batch),
+        }
+        for r in _ran(rows)
+        if not isinstance(_layer(r), L.Attention)
+    )
 
 
 def _torchinfo_units(macs: int) -> tuple[str, str]:
