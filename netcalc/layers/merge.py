@@ -68,8 +68,9 @@ class Concat(Layer):
 
 
 class Matmul(Layer):
-    """Matrix product of two activations (attention's q . k^T and weights . v), per sample:
-    (..., n, k) @ (..., k, m) -> (..., n, m), the leading axes broadcast (equal or 1).
+    """Matrix product of two activations per sample: (..., n, k) @ (..., k, m) -> (..., n, m).
+
+    Attention's q . k^T and weights . v; the leading axes broadcast (equal or 1).
 
     No parameters; MACs = output elements * k; neurons = output elements (weighted sums, the
     weights being activations).
