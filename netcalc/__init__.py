@@ -50,9 +50,10 @@ __all__ = [
 ]
 
 
-def analyze(source: Source, batch: int = 1) -> Report:
-    """Every shape and count of a network: a loaded Network, a path, YAML/JSON text or a dict."""
-    return _analyze(load(source), batch=batch)
+def analyze(source: Source, batch: int = 1, args: dict[str, Any] | None = None, input: Any = None) -> Report:
+    """Every shape and count of a network: a loaded Network, a path, YAML/JSON text or a dict
+    (with `args` and `input` as `load` takes them)."""
+    return _analyze(load(source, args=args, input=input), batch=batch)
 
 
 def run(spec: Source, x: Any = None, weights: Any = None, seed: int = 0, **options: Any) -> Result:
