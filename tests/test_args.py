@@ -1,4 +1,4 @@
-"""Spec arguments: `args:` at the top of a spec, `$name` in the input, layers and blocks, `--set`, `--input`."""
+"""Spec arguments: top-level `args:`, `$name` in the input, layers and blocks, `--set`, `--input`."""
 
 import re
 
