@@ -8,7 +8,7 @@ from typing import Any
 
 from netcalc.graph import Network, expand
 from netcalc.spec import Spec, read
-from netcalc.spec.args import bind
+from netcalc.spec.args import bind, layer_arguments
 from netcalc.spec.messages import validate_spec
 
 Source = str | Path | dict[str, Any] | Spec | Network
@@ -23,7 +23,11 @@ def load(source: Source, args: Mapping[str, Any] | None = None, input: Any = Non
     if isinstance(source, Network):
         if not args and input is None:
             return source
-        source = source.spec
+        spec = bind(source.spec, args, input)
+        changed = {k for k, v in spec.args.items() if source.spec.args.get(k) != v}
+        if not changed & layer_arguments(spec):  # only the input moved: the same layers, new shapes
+            return Network(spec, source.nodes, source.groups)
+        return expand(spec)
     if not isinstance(source, Spec):
         raw, origin = read(source)
         source = validate_spec(raw, origin)

@@ -57,6 +57,15 @@ def test_a_loaded_network_is_re_expanded_not_re_read():
     assert netcalc.analyze(again).params == params(8, 8)
 
 
+def test_a_loaded_network_re_expands_when_layers_use_the_argument():
+    net = netcalc.load(SPEC)
+    wider = netcalc.load(net, args={"width": 4})
+    assert wider.nodes is not net.nodes
+    assert netcalc.analyze(wider).params == params(16, 4)
+    same_layers = netcalc.load(net, args={"size": 8})
+    assert same_layers.nodes is net.nodes  # only the input moved
+
+
 def test_input_replaces_the_shape():
     assert netcalc.load(SPEC, input="1x4x4").input == (1, 4, 4)
     assert netcalc.load(SPEC, input=[1, 5, 5]).input == (1, 5, 5)
@@ -105,7 +114,7 @@ def test_plain_spec_knows_no_arguments():
         ),
         (
             "args: {2x: 4}\ninput: [1]\nlayers: [relu]\n",
-            "<string>:1: args: argument name '2x' must be a word like 'size' or 'width'",
+            "<string>:1: args: argument name '2x' must be a word like 'size' or 'width' (not 'input'",
         ),
         (
             "args: {size: 0}\ninput: [1, $size]\nlayers: [relu]\n",

@@ -39,7 +39,7 @@ def count(
 ) -> None:
     """Shapes, parameters, neurons, MACs and memory of every layer of each spec.
 
-    Example: netcalc count specs/dense-vs-conv/conv.yaml --format json --set size=512
+    Example: netcalc count specs/dense-vs-conv/conv.yaml --format json
     """
     from netcalc.report import analyze
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netcalc.errors import UsageError
-from netcalc.render import catalog, compare, report, runs, zoo
+from netcalc.render import catalog, compare, report, runs, sweep, zoo
 from netcalc.render.compare import compare_data, compare_table, ratio_text
 from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
 from netcalc.render.text import human, shape_text
@@ -76,6 +76,12 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "json": lambda rs, o: _json(compare.compare_data(rs)),
         "csv": lambda rs, o: compare.compare_csv(rs),
         "markdown": lambda rs, o: compare.compare_markdown(rs),
+    },
+    "sweep": {
+        "table": lambda s, o: sweep.sweep_table(s),
+        "json": lambda s, o: sweep.sweep_json(s),
+        "csv": lambda s, o: sweep.sweep_csv(s),
+        "markdown": lambda s, o: sweep.sweep_markdown(s),
     },
     "zoo": {
         "table": lambda rs, o: zoo.zoo_table(rs, list(o.names)),

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netcalc.errors import SpecError, UsageError
+from netcalc.spec.arith import _NAME as NAME
 from netcalc.spec.arith import ArithError, substitute
 from netcalc.spec.messages import nearest
 from netcalc.spec.model import ARG_NAME, Spec
@@ -46,6 +47,25 @@ def with_default_input(raw: Any, origin: str) -> tuple[Any, Any]:
         shape = copied
     data["input"] = shape
     return data, written
+
+
+def layer_arguments(spec: Spec) -> set[str]:
+    """The $names the spec's layers and blocks mention (the input's are not among them)."""
+    found: set[str] = set()
+    _mentions([spec.layers, [(b.args, b.layers) for b in spec.blocks.values()]], found)
+    return found
+
+
+def _mentions(value: Any, found: set[str]) -> None:
+    if isinstance(value, str):
+        found.update(NAME.findall(value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _mentions(key, found)
+            _mentions(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _mentions(item, found)
 
 
 def parse_value(text: str) -> Value:
@@ -112,4 +132,12 @@ def _shown(template: Any) -> str:
     return "[" + ", ".join(str(v) for v in template) + "]"
 
 
-__all__ = ["ARG_NAME", "bind", "has_arguments", "parse_shape", "parse_value", "with_default_input"]
+__all__ = [
+    "ARG_NAME",
+    "bind",
+    "has_arguments",
+    "layer_arguments",
+    "parse_shape",
+    "parse_value",
+    "with_default_input",
+]

@@ -60,8 +60,11 @@ class Spec(BaseModel):
     @classmethod
     def _plain_arguments(cls, args: dict[str, Any]) -> dict[str, Any]:
         for name, value in args.items():
-            if not isinstance(name, str) or not ARG_NAME.fullmatch(name):
-                raise ValueError(f"argument name {name!r} must be a word like 'size' or 'width'")
+            if not isinstance(name, str) or not ARG_NAME.fullmatch(name) or name == "input":
+                raise ValueError(
+                    f"argument name {name!r} must be a word like 'size' or 'width' (not 'input', "
+                    "which names the input shape)"
+                )
             if type(value) not in (int, float, str, bool):
                 raise ValueError(f"argument '{name}' must be a number or a word (got {value!r})")
         return args

@@ -1,0 +1,88 @@
+"""`sweep` and `diff`: exploring designs, many reports from loaded networks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from netcalc.cli.app import (
+    BatchOpt,
+    Format,
+    FormatOpt,
+    InputOpt,
+    SpecsArg,
+    app,
+    emit,
+    load_all,
+    only_networks,
+    split_sets,
+)
+from netcalc.render import check_format
+
+PLOT_METRICS = ("params", "macs")  # the plot's panels when --metrics is not given
+
+
+@app.command()
+def sweep(
+    specs: SpecsArg,
+    set: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="an argument and its values: a list 32,64,128, a geometric range 16..128*2 or an "
+            "arithmetic one 0..64+16; repeat for a grid; input=3x224x224,3x320x320 sweeps the input shape",
+            show_default=False,
+        ),
+    ] = None,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics",
+            "-m",
+            help="comma-separated totals to show: params, non_trainable_params, neurons, macs, flops, "
+            "activations, memory, peak_memory, weights_memory, activation_memory, layers "
+            "[default: params,neurons,macs,activations,memory; the plot: params,macs]",
+            show_default=False,
+        ),
+    ] = None,
+    plot: Annotated[
+        str | None,
+        typer.Option("--plot", help="also draw the sweep to FILE.png or FILE.svg (needs netcalc[plot])"),
+    ] = None,
+    format: FormatOpt = Format.table,
+    batch: BatchOpt = 1,
+    input: InputOpt = None,
+) -> None:
+    """Totals of each spec at every combination of argument values: one row per point.
+
+    The specs declare their arguments under args: at the top (args: {size: 256}) and use them as
+    $size anywhere; each spec is read once and re-expanded at every point.
+
+    \b
+    Examples:
+      netcalc sweep dense.yaml conv.yaml --set size=32..1024*2 --plot sweep.png
+      netcalc sweep zoo:resnet18 --set input=3x160x160,3x224x224,3x320x320 --metrics params,macs -f csv
+    """
+    from netcalc.explore.sweep import DEFAULT_METRICS, check_metrics, grid
+    from netcalc.explore.sweep import sweep as run_sweep
+
+    check_format("sweep", format.value)
+    chosen = check_metrics([m.strip() for m in metrics.split(",")]) if metrics else None
+    if plot:
+        from netcalc.render.plot import check_plot_path
+
+        check_plot_path(plot)
+    points = grid(split_sets(set))
+    networks = only_networks(load_all(specs, input=input))
+    result = run_sweep(networks, points, chosen or DEFAULT_METRICS, batch)
+    emit("sweep", format, result)
+    if plot:
+        from netcalc.explore.sweep import sweep as again
+        from netcalc.render.plot import plot as draw
+
+        panels = chosen or PLOT_METRICS
+        missing = [m for m in panels if m not in result.metrics]
+        data = again(networks, points, panels, batch) if missing else result
+        written = draw(data, plot, panels)
+        typer.echo(f"plot: {written}", err=True)
