@@ -11,13 +11,17 @@ from netcalc.cli.app import (
     Format,
     FormatOpt,
     InputOpt,
+    SetOpt,
     SpecsArg,
     app,
     emit,
     load_all,
+    load_spec,
     only_networks,
+    parse_sets,
     split_sets,
 )
+from netcalc.errors import ChangedError, UsageError
 from netcalc.render import check_format
 
 PLOT_METRICS = ("params", "macs")  # the plot's panels when --metrics is not given
@@ -86,3 +90,51 @@ def sweep(
         data = again(networks, points, panels, batch) if missing else result
         written = draw(data, plot, panels)
         typer.echo(f"plot: {written}", err=True)
+
+
+@app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="the first spec (A): a file, zoo:NAME, or - for stdin")],
+    b: Annotated[str, typer.Argument(help="the second spec (B): a file, zoo:NAME, or - for stdin")],
+    format: FormatOpt = Format.table,
+    batch: BatchOpt = 1,
+    set: SetOpt = None,
+    set_b: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set-b", help="set an argument of B only, NAME=VALUE (after --set)", show_default=False
+        ),
+    ] = None,
+    input: InputOpt = None,
+    everything: Annotated[bool, typer.Option("--all", help="list unchanged layers too")] = False,
+    fail_on_change: Annotated[
+        bool, typer.Option("--fail-on-change", help="exit with code 5 when any figure differs (for CI)")
+    ] = False,
+) -> None:
+    """Layer-by-layer differences between two specs, then their totals with deltas and ratios.
+
+    Layers are aligned by name, then by the order of their types; each is added, removed, changed
+    (type, output shape, params, MACs or arguments) or unchanged.
+
+    \b
+    Examples:
+      netcalc diff zoo:resnet18 zoo:resnet50 --format markdown
+      netcalc diff net.yaml net.yaml --set-b width=48
+      netcalc diff main.yaml branch.yaml --fail-on-change
+    """
+    from netcalc.explore.diff import diff as compute
+    from netcalc.report import analyze
+
+    check_format("diff", format.value)
+    if [a, b].count("-") > 1:
+        raise UsageError("'-' (stdin) can be given once")
+    args = parse_sets(set)
+    first = load_spec(a, args, input)
+    second = load_spec(b, {**args, **parse_sets(set_b)}, input)
+    result = compute(analyze(first, batch=batch), analyze(second, batch=batch))
+    emit("diff", format, result, everything=everything)
+    if fail_on_change and result.changed:
+        n = result.counts()
+        raise ChangedError(
+            f"{a} and {b} differ: {n['changed']} changed, {n['added']} added, {n['removed']} removed layers"
+        )
