@@ -121,7 +121,9 @@ def align(a: tuple[Row, ...], b: tuple[Row, ...]) -> list[tuple[Row | None, Row 
     return _ordered(a, b, matched)
 
 
-def _ordered(a, b, matched: dict[int, int]) -> list[tuple[Row | None, Row | None]]:
+def _ordered(
+    a: tuple[Row, ...], b: tuple[Row, ...], matched: dict[int, int]
+) -> list[tuple[Row | None, Row | None]]:
     """B's rows in order, each with its A row; a removed A row goes after the B row of its predecessor."""
     back = {j: i for i, j in matched.items()}
     keyed: list[tuple[tuple[float, int], Row | None, Row | None]] = []
