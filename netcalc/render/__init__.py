@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netcalc.errors import UsageError
-from netcalc.render import catalog, compare, diff, report, runs, sweep, zoo
+from netcalc.render import catalog, compare, diagram, diff, report, runs, sweep, zoo
 from netcalc.render.compare import compare_data, compare_table, ratio_text
 from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
 from netcalc.render.text import human, shape_text
@@ -88,6 +88,11 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "table": lambda d, o: diff.diff_table(d, o.everything),
         "json": lambda d, o: diff.diff_json(d),
         "markdown": lambda d, o: diff.diff_markdown(d, o.everything),
+    },
+    "diagram": {
+        "svg": lambda d, o: diagram.to_svg(d),
+        "dot": lambda d, o: diagram.to_dot(d),
+        "mermaid": lambda d, o: diagram.to_mermaid(d),
     },
     "zoo": {
         "table": lambda rs, o: zoo.zoo_table(rs, list(o.names)),
