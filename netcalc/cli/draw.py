@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from netcalc.cli.app import BatchOpt, InputOpt, SetOpt, SpecArg, app, load_spec
+from netcalc.cli.app import BatchOpt, InputOpt, SetOpt, SpecArg, app, load_spec, read_source
 from netcalc.errors import NetcalcError
 from netcalc.render import check_format, render
 
@@ -77,3 +77,48 @@ def diagram(
     network = load_spec(spec, set, input)
     picture = build(analyze(network, batch=batch), depth, colour)
     write(render("diagram", fmt, picture), output)
+
+
+@app.command()
+def report(
+    spec: SpecArg,
+    output: OutputOpt = None,
+    batch: BatchOpt = 1,
+    set: SetOpt = None,
+    input: InputOpt = None,
+) -> None:
+    """One self-contained HTML page: totals, diagram, memory, the layer table with collapsible
+    blocks, and the spec itself (no external scripts, styles or fonts).
+
+    \\b
+    Examples:
+      netcalc report zoo:resnet50 -o resnet50.html
+      cat my.yaml | netcalc report - --set width=48 -o my.html
+    """
+    from netcalc.explore.diagram import diagram as build
+    from netcalc.render.diagram import to_svg
+    from netcalc.render.html import page
+    from netcalc.report import analyze
+
+    text = read_source(spec)
+    network = load_spec(text, set, input)  # '-' was read once, above
+    result = analyze(network, batch=batch)
+    try:
+        svg, note = to_svg(build(result, 1 if result.groups else None)), ""
+    except NetcalcError as error:  # no layout binary: the page still has everything else
+        svg, note = None, f"No diagram: {error}"
+    write(page(result, spec_text(spec, text), svg, note), output)
+
+
+def spec_text(spec: str, source: str) -> str:
+    """The spec as written: the file's text, the zoo model's, or what came on stdin."""
+    if spec == "-":
+        return source
+    if spec.startswith("zoo:"):
+        from netcalc.zoo import zoo_path
+
+        return zoo_path(spec[4:]).read_text(encoding="utf-8")
+    try:
+        return Path(spec).read_text(encoding="utf-8")
+    except (OSError, ValueError) as error:
+        raise NetcalcError(f"{spec}: cannot read: {error}") from None
