@@ -89,15 +89,18 @@ def _panel(ax: Any, sweep: Sweep, series: dict[str, list[Point]], key: str) -> N
         xs = [p.args[name] if numeric else categories.index(str(p.args[name])) for p in points]
         ys = [p.values[key] for p in points]
         (line,) = ax.plot(xs, ys, marker="o", markersize=4, linewidth=2, label=label)
-        ax.annotate(
-            f"{ys[-1]:,}" if ys[-1] < 10**6 else human(ys[-1]),
-            (xs[-1], ys[-1]),
-            textcoords="offset points",
-            xytext=(6, 0),
-            va="center",
-            fontsize=9,
-            color=line.get_color(),
-        )
+        ends = [(-1, 6, "left")] if ys[0] == ys[-1] else [(0, -6, "right"), (-1, 6, "left")]
+        for i, dx, side in ends:  # the first and last values, so the picture carries the numbers
+            ax.annotate(
+                _label(ys[i]),
+                (xs[i], ys[i]),
+                textcoords="offset points",
+                xytext=(dx, 0),
+                ha=side,
+                va="center",
+                fontsize=9,
+                color=line.get_color(),
+            )
     if numeric and _spans_decades([float(x) for x in xs_all]):
         ax.set_xscale("log", base=2 if _powers_of_two(xs_all) else 10)
         ticks = sorted(set(xs_all))
@@ -116,7 +119,12 @@ def _panel(ax: Any, sweep: Sweep, series: dict[str, list[Point]], key: str) -> N
     ax.set_ylabel(metric.unit)
     ax.set_title(metric.label)
     ax.grid(True, which="major", alpha=0.3)
-    ax.margins(x=0.12)
+    ax.margins(x=0.25)
+
+
+def _label(value: int) -> str:
+    """A value beside its point: exact below a million, else 1.05 G."""
+    return f"{value:,}" if value < 10**6 else human(value)
 
 
 def _short(value: float) -> str:
