@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from netcalc.analysis.liveness import liveness
 from netcalc.engine import Row
 from netcalc.errors import ResourceError
 from netcalc.graph import Network
@@ -63,7 +64,7 @@ class Verification:
             for m in c.mismatches
         ]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {
             "name": self.name,
@@ -89,8 +90,8 @@ class Verification:
 def estimate_peak_bytes(network: Network, batch: int, itemsize: int, report: Report | None = None) -> int:
     """Weights plus the largest set of activations alive at once, plus one layer's workspace."""
     report = report or analyze(network)
-    assert report.liveness is not None  # analyze always runs the liveness pass
-    peak = max(live + _workspace(row) for live, row in zip(report.liveness.live, report.rows, strict=True))
+    executed = liveness(network, report.rows, training_only=True)  # the backend runs every layer
+    peak = max(live + _workspace(row) for live, row in zip(executed.live, report.rows, strict=True))
     weights = report.totals.params + report.totals.state
     return (weights + peak * batch) * itemsize
 

@@ -40,23 +40,11 @@ def axes(value, rank: int) -> tuple[int, ...]:
 
 
 def activate(x: np.ndarray, name: str | None) -> np.ndarray:
-    """Apply a fused activation by name."""
-    return x if name is None else ACTIVATIONS[name](x)
-
-
-ACTIVATIONS = {
-    "relu": K.relu,
-    "relu6": K.relu6,
-    "leaky_relu": K.leaky_relu,
-    "sigmoid": K.sigmoid,
-    "tanh": K.tanh,
-    "softmax": lambda x: K.softmax(x, axis=1),
-    "gelu": K.gelu,
-    "silu": K.silu,
-    "elu": K.elu,
-    "hardswish": K.hardswish,
-    "hardsigmoid": K.hardsigmoid,
-}
+    """Apply a fused activation by name: the activation layer's own op, with default arguments."""
+    if name is None:
+        return x
+    cls = L.BY_KIND[name]
+    return OPS[cls].forward(cls(), [x], {}, Context())
 
 
 def _no_tensors(layer, inputs):
