@@ -131,3 +131,9 @@ def test_cli_zoo_and_errors():
 def test_help_has_an_example(command):
     result = invoke(command, "--help")
     assert result.exit_code == 0 and f"netcalc {command} " in result.stdout.split("Examples:")[1]
+
+
+def test_library_diff():
+    d = netcalc.diff(A, B)
+    assert d.counts() == {"added": 1, "removed": 1, "changed": 4, "unchanged": 0}
+    assert d.to_dict()["totals"]["params"]["delta"] == d.b.params - d.a.params

@@ -188,3 +188,15 @@ def test_plot_png_and_svg(tmp_path):
     root = ET.parse(svg).getroot()  # well-formed
     text = "".join(root.itertext())
     assert "Params" in text and "37,568" in text and "66.54 M" in text  # the panel and its last values
+
+
+def test_library_sweep_and_input_option():
+    result = netcalc.sweep(["specs/dense-vs-conv/dense.yaml"], {"size": [32, 64]}, ("params",))
+    assert [p.values["params"] for p in result.points] == [dense_params(32), dense_params(64)]
+    assert netcalc.sweep(DENSE, {"size": "32..64*2"}).points[1].args == {"size": 64}
+    fixed = invoke(
+        "sweep", "zoo:lenet5", "--input", "1x32x32", "--set", "input=1x32x32", "-m", "params", "-f", "csv"
+    )
+    assert fixed.exit_code == 0 and fixed.stdout.splitlines()[1] == "lenet5,1x32x32,61706"  # LeNet-5's figure
+    resnet = invoke("sweep", "zoo:resnet18", "--input", "3x64x64", "--set", "x=1")
+    assert resnet.exit_code == 2 and "no argument 'x' to set — its arguments: none" in resnet.stderr
