@@ -35,8 +35,11 @@ h2 { font-size: 18px; margin: 32px 0 12px; padding-bottom: 4px; border-bottom: 1
 .bar { height: 14px; background: var(--accent); border-radius: 3px; min-width: 1px; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .table { border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
-.row { display: grid; grid-template-columns: 76px minmax(180px, 2.2fr) 1.3fr 1.2fr 1fr 1fr 1.2fr;
-       gap: 8px; padding: 3px 10px; border-top: 1px solid var(--line); font-variant-numeric: tabular-nums; }
+.row { display: grid; gap: 8px; padding: 3px 10px; border-top: 1px solid var(--line);
+       grid-template-columns: 76px minmax(0, 2.4fr) minmax(0, 1.3fr) minmax(0, 1.1fr) minmax(0, 1fr)
+                              minmax(0, 1fr) minmax(0, 1.2fr);
+       font-variant-numeric: tabular-nums; }
+.row > div { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .row > :nth-child(1), .row > :nth-child(n+5) { text-align: right; }
 .row.head { font-weight: 600; background: #f3f5f7; border-top: 0; }
 .row.total { font-weight: 600; background: #f3f5f7; }
@@ -120,11 +123,19 @@ def memory(report: Report) -> str:
 
 
 def _cells(
-    index: str, name: str, kind: str, shape: tuple[int, ...], params: int, neurons: int, macs: int
+    index: str,
+    name: str,
+    kind: str,
+    shape: tuple[int, ...],
+    params: int,
+    neurons: int,
+    macs: int,
+    depth: int = 0,
 ) -> str:
     values = (index, name, kind, shape_text(shape), f"{params:,}", f"{neurons:,}", f"{macs:,}")
+    indent = f' style="padding-left:{16 * depth}px"' if depth else ""  # the name only: columns stay aligned
     return "".join(
-        f'<div class="name">{escape(v)}</div>' if i == 1 else f"<div>{escape(v)}</div>"
+        f'<div class="name"{indent}>{escape(v)}</div>' if i == 1 else f"<div>{escape(v)}</div>"
         for i, v in enumerate(values)
     )
 
@@ -132,11 +143,10 @@ def _cells(
 def _row(r: Row) -> str:
     c = r.counts
     kind = f"{r.kind} (training)" if r.training_only else r.kind
-    pad = f' style="padding-left:{10 + 16 * r.depth}px"' if r.depth else ""
     training = " training" if r.training_only else ""
     return (
-        f'<div class="row{training}"{pad}>'
-        + _cells(str(r.index), r.name, kind, r.output_shape, c.params, c.neurons, c.macs)
+        f'<div class="row{training}">'
+        + _cells(str(r.index), r.name, kind, r.output_shape, c.params, c.neurons, c.macs, r.depth)
         + "</div>"
     )
 
@@ -144,11 +154,11 @@ def _row(r: Row) -> str:
 def _group(g: GroupRow) -> str:
     c = g.counts
     kind = f"[{g.block} x{g.repeat}]" if g.repeat else f"[{g.block}]"
+    kind += " (training)" if g.training_only else ""
     first = f"{g.first}-{g.last}" if g.last > g.first else str(g.first)
-    pad = f' style="padding-left:{10 + 16 * g.depth}px"' if g.depth else ""
     return (
-        f'<details data-group="{escape(g.name)}"><summary><div class="row group"{pad}>'
-        + _cells(first, g.name, kind, g.output_shape, c.params, c.neurons, c.macs)
+        f'<details data-group="{escape(g.name)}"><summary><div class="row group">'
+        + _cells(first, g.name, kind, g.output_shape, c.params, c.neurons, c.macs, g.depth)
         + "</div></summary>"
     )
 
