@@ -25,6 +25,10 @@ Examples:
   netcalc count my.yaml --format json | jq .totals.params
   netcalc compare specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml
   netcalc verify zoo:lenet5
+  netcalc sweep specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml --set size=32..1024*2
+  netcalc diff zoo:resnet18 zoo:resnet50 --format markdown
+  netcalc diagram zoo:unet --depth 1 -o unet.svg
+  netcalc report zoo:resnet50 -o resnet50.html
   netcalc layers conv2d
 """
 
