@@ -154,3 +154,11 @@ def test_cli_errors(args, code, message):
 
 def test_help_has_an_example():
     assert "netcalc diagram zoo:unet --depth 1 -o unet.svg" in invoke("diagram", "--help").stdout
+
+
+def test_too_many_boxes_is_a_usage_error_with_the_way_out():
+    spec = "input: [4]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b: {repeat: 5001}\n"
+    report = netcalc.analyze(spec)
+    with pytest.raises(UsageError, match="5,002 boxes, more than 5,000 — draw blocks with --depth 1"):
+        draw.to_svg(diagram(report))
+    assert [b.kind for b in diagram(report, depth=1).boxes] == ["input", "b x5001"]
