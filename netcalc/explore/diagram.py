@@ -28,7 +28,8 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """A tensor from one box to another; `skip` when it jumps over the boxes between them."""
+    """A tensor from one box to another; `skip` when it is not the target's main input (a residual,
+    a concatenated branch): the longest path from the input is the main one."""
 
     source: str
     target: str
@@ -67,15 +68,33 @@ def diagram(report: Report, depth: int | None = None, colour_by: str = "params")
                 boxes[box_id] = _layer_box(row, colour_by, total)
             else:
                 boxes[box_id] = _group_box(groups[box_id], colour_by, total)
-    order = {b: i for i, b in enumerate(boxes)}
-    edges: dict[tuple[str, str], Edge] = {}
+    pairs: dict[tuple[str, str], None] = {}  # (source, target) in the order the layers name them
     for row in report.rows:
         target = owner[row.name]
         for name in row.inputs:
-            source = owner[name]
-            if source != target and (source, target) not in edges:
-                edges[(source, target)] = Edge(source, target, order[target] - order[source] > 1)
-    return Diagram(report.name, colour_by, depth, tuple(boxes.values()), tuple(edges.values()))
+            if owner[name] != target:
+                pairs[(owner[name], target)] = None
+    main = _main_inputs(list(boxes), list(pairs))
+    edges = tuple(Edge(a, b, main.get(b) != a) for a, b in pairs)
+    return Diagram(report.name, colour_by, depth, tuple(boxes.values()), edges)
+
+
+def _main_inputs(order: list[str], pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Each box's main input: the one on the longest path from the input (the latest on a tie).
+    The others are the skips and side branches a merge brings in; the picture dashes them."""
+    position = {b: i for i, b in enumerate(order)}
+    sources: dict[str, list[str]] = {}
+    for a, b in pairs:
+        sources.setdefault(b, []).append(a)
+    longest = {order[0]: 0}
+    main: dict[str, str] = {}
+    for box in order[1:]:  # execution order: every source comes before its target
+        if box in sources:
+            best = max(sources[box], key=lambda a: (longest[a], position[a]))
+            main[box], longest[box] = best, longest[best] + 1
+        else:
+            longest[box] = 0
+    return main
 
 
 def _box_of(row: Row, depth: int | None, groups: dict[str, GroupRow]) -> str:
