@@ -72,7 +72,7 @@ def diagram(
     from netcalc.explore.diagram import diagram as build
     from netcalc.report import analyze
 
-    fmt = format or SUFFIXES.get(Path(output).suffix.lower(), "svg") if output else format or "svg"
+    fmt = format or (SUFFIXES.get(Path(output).suffix.lower(), "svg") if output else "svg")
     check_format("diagram", fmt)
     network = load_spec(spec, set, input)
     picture = build(analyze(network, batch=batch), depth, colour)

@@ -24,7 +24,7 @@ from netcalc.cli.app import (
 from netcalc.errors import ChangedError, UsageError
 from netcalc.render import check_format
 
-PLOT_METRICS = ("params", "macs")  # the plot's panels when --metrics is not given
+PLOT_METRICS = ("params", "macs")  # the plot's panels when --metrics is not given: among the defaults
 
 
 @app.command()
@@ -82,13 +82,9 @@ def sweep(
     result = run_sweep(networks, points, chosen or DEFAULT_METRICS, batch)
     emit("sweep", format, result)
     if plot:
-        from netcalc.explore.sweep import sweep as again
         from netcalc.render.plot import plot as draw
 
-        panels = chosen or PLOT_METRICS
-        missing = [m for m in panels if m not in result.metrics]
-        data = again(networks, points, panels, batch) if missing else result
-        written = draw(data, plot, panels)
+        written = draw(result, plot, chosen or PLOT_METRICS)  # the defaults include params and macs
         typer.echo(f"plot: {written}", err=True)
 
 
