@@ -137,3 +137,25 @@ def test_library_diff():
     d = netcalc.diff(A, B)
     assert d.counts() == {"added": 1, "removed": 1, "changed": 4, "unchanged": 0}
     assert d.to_dict()["totals"]["params"]["delta"] == d.b.params - d.a.params
+
+
+def test_layers_with_other_names_align_by_type_order():
+    a = (
+        "input: [3, 8, 8]\nlayers:\n  - conv2d: {filters: 4, kernel: 3, name: c}\n  - relu: {name: r}\n"
+        "  - flatten: {name: f}\n  - dense: {units: 5, name: d}\n"
+    )
+    b = (
+        "input: [3, 8, 8]\nlayers:\n  - conv2d: {filters: 4, kernel: 3, name: x}\n  - relu: {name: y}\n"
+        "  - dropout: {rate: 0.5, name: z}\n  - flatten: {name: w}\n  - dense: {units: 5, name: v}\n"
+    )
+    d = diff(netcalc.analyze(a), netcalc.analyze(b))
+    pairs = [(c.status, c.a.name if c.a else None, c.b.name if c.b else None) for c in d.layers]
+    assert pairs == [
+        ("unchanged", "c", "x"),
+        ("unchanged", "r", "y"),
+        ("added", None, "z"),
+        ("unchanged", "f", "w"),
+        ("unchanged", "d", "v"),
+    ]
+    assert d.changed  # a layer was added, though every total but the layer count is the same
+    assert [t.key for t in d.totals if t.delta] == ["activations", "memory_bytes", "layers"]
