@@ -200,3 +200,10 @@ def test_library_sweep_and_input_option():
     assert fixed.exit_code == 0 and fixed.stdout.splitlines()[1] == "lenet5,1x32x32,61706"  # LeNet-5's figure
     resnet = invoke("sweep", "zoo:resnet18", "--input", "3x64x64", "--set", "x=1")
     assert resnet.exit_code == 2 and "no argument 'x' to set — its arguments: none" in resnet.stderr
+
+
+def test_plot_axes_log_for_geometric_steps_linear_for_even_ones():
+    from netcalc.render.plot import _log_x
+
+    assert _log_x([32.0, 64.0, 128.0, 256.0]) and _log_x([1.0, 10.0, 100.0])
+    assert not _log_x([16.0, 32.0, 48.0, 64.0]) and not _log_x([0.0, 0.5, 1.0])

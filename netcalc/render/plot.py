@@ -101,7 +101,7 @@ def _panel(ax: Any, sweep: Sweep, series: dict[str, list[Point]], key: str) -> N
                 fontsize=9,
                 color=line.get_color(),
             )
-    if numeric and _spans_decades([float(x) for x in xs_all]):
+    if numeric and _log_x([float(x) for x in xs_all]):
         ax.set_xscale("log", base=2 if _powers_of_two(xs_all) else 10)
         ticks = sorted(set(xs_all))
         if len(ticks) <= 12:
@@ -133,6 +133,14 @@ def _short(value: float) -> str:
         if abs(value) >= factor:
             return f"{value / factor:.3g}{prefix}"
     return f"{value:.3g}"
+
+
+def _log_x(values: list[float]) -> bool:
+    """A log axis for geometric steps (16, 32, 64 ...) or a span of decades; linear for even steps."""
+    steps = sorted(set(values))
+    gaps = {round(b - a, 9) for a, b in zip(steps, steps[1:], strict=False)}
+    even = len(gaps) <= 1
+    return steps[0] > 0 and (_spans_decades(steps) or (not even and steps[-1] / steps[0] >= 4))
 
 
 def _spans_decades(values: list[float], ratio: float = 10) -> bool:
