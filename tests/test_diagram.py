@@ -162,3 +162,14 @@ def test_too_many_boxes_is_a_usage_error_with_the_way_out():
     with pytest.raises(UsageError, match="5,002 boxes, more than 5,000 — draw blocks with --depth 1"):
         draw.to_svg(diagram(report))
     assert [b.kind for b in diagram(report, depth=1).boxes] == ["input", "b x5001"]
+
+
+def test_names_with_quotes_and_markup_survive_every_format():
+    report = netcalc.analyze("input: [4]\nlayers:\n  - relu: {name: 'a\"b'}\n  - tanh: {name: 'x<y>&z'}\n")
+    nodes, edges = layer_graph(report)
+    d = diagram(report)
+    titles, svg_edges, _ = svg_graph(draw.to_svg(d), nodes)
+    assert sorted(titles) == sorted(nodes) and svg_edges == edges
+    dot = draw.to_dot(d)
+    assert '  "a\\"b" -> "x<y>&z";' in dot and "<B>x&lt;y&gt;&amp;z</B>" in dot
+    assert '["<b>a#quot;b</b>' in draw.to_mermaid(d)

@@ -58,6 +58,11 @@ def title(d: Diagram) -> str:
     return f"{d.name}: {level}; colour = share of {what}; dashed blue = skip or branch"
 
 
+def _dot_id(name: str) -> str:
+    """A quoted DOT id: names may hold quotes or backslashes."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _dot_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
@@ -75,10 +80,10 @@ def to_dot(d: Diagram) -> str:
         text = lines(box, d.colour_by)
         label = "<B>" + _dot_text(text[0]) + "</B>" + "".join(f"<BR/>{_dot_text(t)}" for t in text[1:])
         style = ', style="rounded,filled,dashed"' if box.training_only else ""
-        out.append(f'  "{box.id}" [label=<{label}>, fillcolor="{fill(box.share)}"{style}];')
+        out.append(f'  {_dot_id(box.id)} [label=<{label}>, fillcolor="{fill(box.share)}"{style}];')
     for e in d.edges:
         attributes = f' [style=dashed, color="{SKIP_COLOUR}"]' if e.skip else ""
-        out.append(f'  "{e.source}" -> "{e.target}"{attributes};')
+        out.append(f"  {_dot_id(e.source)} -> {_dot_id(e.target)}{attributes};")
     out.append("}")
     return "\n".join(out) + "\n"
 
