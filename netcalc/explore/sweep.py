@@ -118,9 +118,8 @@ def parse_values(name: str, text: str) -> list[Value]:
         raise UsageError(f"--set {name}={text}: an arithmetic range a..b+k needs k > 0")
     if start > stop:
         raise UsageError(f"--set {name}={text}: the range starts after it ends")
-    count = (
-        math.floor(math.log(stop / start, step) + 1e-9) + 1 if op == "*" else int((stop - start) / step) + 1
-    )
+    span = math.log(stop / start, step) if op == "*" else (stop - start) / step
+    count = math.floor(span + 1e-9) + 1  # 0.3 / 0.1 is 2.9999999999999996: the end is included
     if count > MAX_POINTS:
         raise UsageError(f"--set {name}={text}: {count:,} values, more than {MAX_POINTS:,}")
     values: list[Value] = []
