@@ -62,7 +62,7 @@ def main() -> None:
     library = median_time(lambda: sweep([network], points), options.runs)
     print(
         f"ResNet-50, {options.points:,} points ({values}), library sweep(): {library:.2f} s "
-        f"({library / options.points * 1000:.2f} ms per point)"
+        f"({library / options.points * 1000:.2f} ms per point; fastest run {FASTEST[-1]:.2f} s)"
     )
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "resnet50.yaml"
