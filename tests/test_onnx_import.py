@@ -32,7 +32,7 @@ ZOO = [f"zoo:{name}" for name in zoo_names()]
 NOT_YET = {"zoo:inception_v3"}
 
 
-@pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer"])
+@pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer", "attention_block"])
 def test_pytorch_exports_count_as_pytorch_does(name):
     expected = json.loads((FIXTURES / f"{name}.json").read_text())
     report = analyze(netcalc.load(str(FIXTURES / f"{name}.onnx")))
@@ -96,6 +96,16 @@ def test_inception_round_trip_lacks_only_the_training_branch(tmp_path):
     assert aux == 3_326_696
     assert imported.totals.params == analyze(network).totals.params - aux
     assert imported.totals.macs == analyze(network).totals.macs
+
+
+def test_pytorch_attention_folds_into_one_layer():
+    """nn.MultiheadAttention, decomposed by the exporter into 134 nodes, is one attention layer."""
+    model = onnx.load(str(FIXTURES / "attention_block.onnx"))
+    assert sum(1 for n in model.graph.node if n.name.startswith("/attn/")) == 134
+    spec = netcalc.load(str(FIXTURES / "attention_block.onnx"))
+    kinds = [n.layer.kind for n in spec.nodes]
+    assert kinds == ["attention", "add", "layernorm", "dense"]
+    assert spec.nodes[0].layer.heads == 4
 
 
 def test_import_writes_a_spec_that_loads(tmp_path):

@@ -83,6 +83,7 @@ class Importer:
     skip: set[int] = field(default_factory=set)  # nodes folded into an earlier layer
     shape_values: set[str] = field(default_factory=set)  # computed from shapes, not activations
     rewrite: dict[int, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)  # node -> layer
+    initializers: set[str] = field(default_factory=set)
 
     def spec(self) -> dict[str, Any]:
         """The raw spec of the whole model."""
@@ -134,6 +135,7 @@ class Importer:
     def _read_initializers(self) -> None:
         from onnx import numpy_helper
 
+        self.initializers = {tensor.name for tensor in self.model.graph.initializer}
         for tensor in self.model.graph.initializer:
             self.weights[tensor.name] = tuple(tensor.dims)
             small = 0 < len(tensor.dims) <= 1 and (tensor.dims[0] if tensor.dims else 1) <= 16
@@ -217,6 +219,7 @@ class Importer:
             kind, source, args = self.rewrite[index]
             if not self._fold_activation((kind, args), node, index, nodes, consumers, source):
                 self._add(node, kind, {**args, "_inputs": [source]}, [source])
+                self.values[node.output[0]].shape = self.shape_of(source)  # these keep the shape
             return
         data = [n for n in node.input if n and n in self.values]
         if op == "Transpose" and node.input[0] in self.weights or (op in PASS_THROUGH and not data):
@@ -279,23 +282,63 @@ class Importer:
                 self._attention(node, nodes)
 
     def _attention(self, softmax: Any, nodes: list[Any]) -> None:
-        """Self-attention as netcalc exports it (nodes '<layer>/<Op>': projections, per-head
-        Reshape [0, 0, 3, heads, d], two products, Softmax): one attention layer again."""
+        """Self-attention decomposed by an exporter, inside one name scope (PyTorch's
+        '/attn/...' for nn.MultiheadAttention, netcalc's '<layer>/...'): one (3D, D) and one
+        (D, D) projection, two products of activations and a Softmax, on one input. Counts equal
+        netcalc's attention layer, so it becomes one."""
         scope = _scope(softmax.name)
-        inside = [(i, n) for i, n in enumerate(nodes) if _scope(n.name) == scope]
-        heads = [
-            self.consts[n.input[1]][3]
-            for _, n in inside
-            if n.op_type == "Reshape" and len(_listed(self.consts.get(n.input[1], []))) == 5
-        ]
-        matmuls = [n for _, n in inside if n.op_type == "MatMul"]
-        made_inside = {out for _, n in inside for out in n.output}
-        if len(heads) != 1 or len(matmuls) != 4 or matmuls[0].input[0] in made_inside:
+        inside = [(i, n) for i, n in enumerate(nodes) if n.name == scope or n.name.startswith(scope + "/")]
+        made = {out for _, n in inside for out in n.output}
+        weights = [w for _, n in inside for w in n.input if w in self.initializers]
+        matrices = sorted({self.weights[w] for w in weights if len(self.weights[w]) == 2}, reverse=True)
+        if (
+            len(matrices) != 2
+            or matrices[1][0] != matrices[1][1]
+            or matrices[0] != (3 * matrices[1][0], matrices[1][0])
+        ):
             return
-        adds = [n for _, n in inside if n.op_type == "Add"]
+        d = matrices[1][0]
+        biases = {self.weights[w] for w in weights if len(self.weights[w]) == 1}
+        if biases not in (set(), {(3 * d,), (d,)}):
+            return
+        outside = {
+            n
+            for _, node in inside
+            for n in node.input
+            if n and n not in made and n not in self.initializers and n not in self.consts
+        }
+        products = [
+            n for _, n in inside if n.op_type == "MatMul" and not set(n.input) & self._projected(inside)
+        ]
+        heads = self._heads(inside, d)
+        if len(outside) != 1 or len(products) != 2 or heads is None:
+            return
         *inner, (last, _) = inside
         self.skip.update(i for i, _ in inner)
-        self.rewrite[last] = ("attention", matmuls[0].input[0], {"heads": heads[0], "bias": len(adds) == 2})
+        self.rewrite[last] = ("attention", outside.pop(), {"heads": heads, "bias": bool(biases)})
+
+    def _projected(self, inside: list[tuple[int, Any]]) -> set[str]:
+        """Weights and the values made from them by Transpose: a MatMul by one is a projection."""
+        found = set(self.initializers)
+        for _, node in inside:
+            if node.op_type in ("Transpose", "Identity") and node.input[0] in found:
+                found.update(node.output)
+        return found
+
+    def _heads(self, inside: list[tuple[int, Any]], d: int) -> int | None:
+        """The head count: netcalc's Reshape to (0, 0, 3, heads, d/heads), or PyTorch's D / heads."""
+        for _, node in inside:
+            target = _listed(self.consts.get(node.input[1], [])) if len(node.input) > 1 else []
+            if node.op_type == "Reshape" and len(target) == 5 and target[2] == 3:
+                return int(target[3])
+            if (
+                node.op_type == "Div"
+                and len(target) == 1
+                and isinstance(target[0], int)
+                and d % target[0] == 0
+            ):
+                return int(target[0])
+        return None
 
     def _shuffle(self, i: int, first: Any, users: dict[str, list[tuple[int, Any]]]) -> None:
         """Channel shuffle as Reshape (N, g, C/g, -1), Transpose (0, 2, 1, 3), Reshape back."""
