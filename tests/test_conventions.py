@@ -70,9 +70,14 @@ def torchinfo_figures(network: netcalc.Network, batch: int = 1) -> tuple[dict, s
     return figures, str(stats)
 
 
+def cpu_module(network: netcalc.Network):
+    """The module on the CPU with uninitialized weights: the tools count, values do not matter."""
+    return meta_module(network).to_empty(device="cpu").eval()
+
+
 def fvcore_figures(network: netcalc.Network, batch: int = 1) -> dict:
     torch.manual_seed(0)
-    analysis = fvcore_nn.FlopCountAnalysis(to_torch(network).eval(), torch.randn(batch, *network.input))
+    analysis = fvcore_nn.FlopCountAnalysis(cpu_module(network), torch.randn(batch, *network.input))
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
@@ -82,7 +87,7 @@ def fvcore_figures(network: netcalc.Network, batch: int = 1) -> dict:
 def ptflops_figures(network: netcalc.Network) -> dict:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         macs, params = ptflops.get_model_complexity_info(
-            to_torch(network),
+            cpu_module(network),
             tuple(network.input),
             as_strings=False,
             print_per_layer_stat=False,
