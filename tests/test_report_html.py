@@ -131,6 +131,16 @@ def test_chromium_renders_it_without_console_messages_and_shows_the_reports_tota
     assert texts.by_id["name"] == "resnet50"
 
 
+def test_chromium_opens_every_block_for_expand(resnet):
+    groups = len(netcalc.analyze("zoo:resnet50").groups)
+    closed, _ = chromium(resnet.as_uri(), "--dump-dom")
+    opened, console = chromium(resnet.as_uri() + "#expand", "--dump-dom")
+    assert console == []
+    is_open = re.compile(r"<details\b[^>]*\bopen\b")
+    assert closed.count("<details ") == groups and not is_open.search(closed)
+    assert len(is_open.findall(opened)) == groups  # the script ran in the browser and opened them all
+
+
 def test_chromium_screenshot(resnet):
     SCREENSHOTS.mkdir(exist_ok=True)
     shot = SCREENSHOTS / "resnet50.png"
