@@ -186,4 +186,11 @@ def test_cli_stdin_set_and_errors(tmp_path):
 
 def test_help_has_an_example():
     result = CliRunner().invoke(app, ["report", "--help"])
-    assert "netcalc report zoo:resnet50 -o resnet50.html" in result.stdout
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert "netcalc report zoo:resnet50 -o resnet50.html" in lines  # an example on a line of its own
+
+
+def test_library_report_and_diagram():
+    html = netcalc.html_report({"input": [4], "layers": ["relu", {"dense": {"units": 3}}]})
+    assert 'data-value="15"' in html and "- dense:" in html  # 4*3+3 params; the spec as YAML
+    assert netcalc.diagram("zoo:lenet5", format="dot").startswith('digraph "lenet5"')
