@@ -2,7 +2,12 @@
 
 Tensors are produced in execution order and freed after their last use (a skip connection keeps
 its tensor alive until the merge). Counted per sample, in elements, over every layer the backend
-executes (training-only branches included), so the backend's memory guard can use it as it is.
+executes (training-only branches included).
+
+The memory guard asks for two refinements of how the NumPy backend holds arrays: some layers
+give a view of their input (a reshape, dropout in inference), which takes no memory of its own
+and keeps its input's memory alive as long as the view is; and the backend keeps the input array
+to the end of a run.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from math import prod
 
 from netcalc.engine import Row
 from netcalc.graph import INPUT, Network
+
+NEVER = 1 << 62  # the last use of an output nothing reads: the network's output stays alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,20 +30,38 @@ class Liveness:
     peak_layer: int  # the index of the layer where it is reached
 
 
-def liveness(network: Network, rows: tuple[Row, ...]) -> Liveness:
-    """Alive elements per layer, each tensor freed after the last layer that reads it."""
-    last_use = {INPUT: -1}
+def liveness(
+    network: Network, rows: tuple[Row, ...], views: frozenset[int] = frozenset(), keep_input: bool = False
+) -> Liveness:
+    """Alive elements per layer, each tensor freed after the last layer that reads it.
+
+    `views`: indices of layers whose output shares its first input's memory. `keep_input`: the
+    input stays alive to the end.
+    """
+    last_use: dict[int, int] = {INPUT: -1}
     for node in network.nodes:
         for i in node.inputs:
             last_use[i] = node.index
+    if keep_input:
+        last_use[INPUT] = NEVER
+    owner = {INPUT: INPUT}  # the tensor whose memory each tensor uses
     sizes = {INPUT: prod(network.input)}
+    ends = {INPUT: last_use[INPUT]}  # when each piece of memory is freed
     alive, live = sizes[INPUT], []
     for node, row in zip(network.nodes, rows, strict=True):
-        sizes[node.index] = prod(row.output_shape)
-        live.append(alive + sizes[node.index])
-        alive += sizes[node.index]
-        for i in set(node.inputs):
-            if last_use[i] == node.index:
-                alive -= sizes[i]
+        if node.index in views:
+            base = owner[node.inputs[0]]
+            owner[node.index] = base
+            ends[base] = max(ends[base], last_use.get(node.index, NEVER))
+            live.append(alive)
+        else:
+            owner[node.index] = node.index
+            sizes[node.index] = prod(row.output_shape)
+            ends[node.index] = last_use.get(node.index, NEVER)
+            live.append(alive + sizes[node.index])
+            alive += sizes[node.index]
+        for memory in {owner[i] for i in node.inputs}:
+            if ends[memory] == node.index:
+                alive -= sizes[memory]
     peak = max(live)
     return Liveness(tuple(live), peak, live.index(peak))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
@@ -66,6 +67,20 @@ def relu_fed(graph) -> set[int]:
     return found
 
 
+def stream(seed: int, key: str) -> np.random.Generator:
+    """The generator of one named stream of a run: its values depend on the seed and the key only.
+
+    A tensor's key is 'layer path/tensor name', so a weight is the same whatever the batch, the
+    input, or the other layers drawn before it; the input and training masks have their own keys.
+    crc32 is stable across processes (Python's hash() of a str is salted per process).
+    """
+    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
+
+
+INPUT_STREAM = "<input>"  # no layer path has angle brackets: a layer name is an identifier
+TRAINING_STREAM = "<training>"
+
+
 def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) -> np.ndarray:
     """Seeded initial values (documented in the README, 'Backend'), drawn at the run's dtype."""
     fan_in = shape[1] * prod(shape[2:]) if len(shape) > 1 else shape[0]
@@ -109,7 +124,6 @@ def run(
     if dtype not in DTYPES:
         raise NetcalcError(f"dtype must be one of {', '.join(DTYPES)} (got {dtype!r})")
     np_dtype = DTYPES[dtype]
-    rng = np.random.default_rng(seed)
     if x is not None:
         x = np.asarray(x, dtype=np_dtype)
         if tuple(x.shape[1:]) != network.input:
@@ -121,10 +135,10 @@ def run(
     if guard is not None:
         guard(batch, np.dtype(np_dtype).itemsize)
     if x is None:
-        x = rng.standard_normal((batch, *network.input)).astype(np_dtype)
+        x = stream(seed, INPUT_STREAM).standard_normal((batch, *network.input), dtype=np_dtype)
     graph = network
     given = dict(weights or {})
-    ctx = Context(training=training, rng=rng)
+    ctx = Context(training=training, rng=stream(seed, TRAINING_STREAM))
     values, result = {INPUT: x}, Result(output=x)
     last_use = {i: node.index for node in graph.nodes for i in node.inputs}
     he_init = relu_fed(graph)
@@ -134,10 +148,12 @@ def run(
         shapes = op.tensors(node.layer, inputs)
         he = node.index in he_init
         tensors = {
-            name: _weight(node.path, name, shape, given, weights is not None, he, node.layer, rng, np_dtype)
+            name: _weight(node.path, name, shape, given, weights is not None, he, node.layer, seed, np_dtype)
             for name, shape in shapes.items()
         }
         y = op.forward(node.layer, inputs, tensors, ctx)
+        if not y.flags.c_contiguous:  # a permute: copied once here, so every reshape after is a view
+            y = np.ascontiguousarray(y)
         macs = op.macs(node.layer, inputs, tensors, y) if op.macs else 0
         result.traces.append(
             Trace(
@@ -163,14 +179,14 @@ def run(
     return result
 
 
-def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, rng, dtype):
+def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, seed: int, dtype):
     key = f"{layer}/{name}"
     if key not in given:
         # strict: weights were given, so every tensor must be there (also after the others
         # have been consumed: the last layer's tensors are checked too)
         if strict:
             raise SpecError(f"weights file has no tensor '{key}' (shape {list(shape)})")
-        return init_tensor(name, tuple(shape), he, spec_layer, rng, dtype)
+        return init_tensor(name, tuple(shape), he, spec_layer, stream(seed, key), dtype)
     array = np.asarray(given.pop(key), dtype=dtype)
     if tuple(array.shape) != tuple(shape):
         raise SpecError(
