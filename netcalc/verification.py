@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-from netcalc.errors import ResourceError
 from netcalc.analysis.liveness import liveness
+from netcalc.errors import ResourceError
 from netcalc.graph import Network
 from netcalc.report import Report, analyze
 
@@ -107,7 +107,9 @@ def estimate_peak_bytes(
 
     report = report or analyze(network)
     ops = [OPS[type(row.layer)] for row in report.rows]
-    views = frozenset(row.index for row, op in zip(report.rows, ops, strict=True) if op.view(row.layer, training))
+    views = frozenset(
+        row.index for row, op in zip(report.rows, ops, strict=True) if op.view(row.layer, training)
+    )
     live = liveness(network, report.rows, views, keep_input=True).live
     weights = peak = 0
     for row, op, alive in zip(report.rows, ops, live, strict=True):

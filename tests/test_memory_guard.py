@@ -118,11 +118,23 @@ def test_estimate_bounds_the_measured_peak_on_random_networks(spec: dict[str, An
 @pytest.mark.parametrize(
     ("spec", "size"),
     [
-        ({"input": [256, 64, 64], "layers": [{"conv2d": {"filters": 256, "kernel": 31, "padding": 15, "groups": 256}}]}, "3.8 GiB"),
-        ({"input": [1, 64, 64], "layers": [{"conv_transpose2d": {"filters": 1024, "kernel": 31, "padding": 15}}]}, "15.1 GiB"),
+        (
+            {
+                "input": [256, 64, 64],
+                "layers": [{"conv2d": {"filters": 256, "kernel": 31, "padding": 15, "groups": 256}}],
+            },
+            "3.8 GiB",
+        ),
+        (
+            {
+                "input": [1, 64, 64],
+                "layers": [{"conv_transpose2d": {"filters": 1024, "kernel": 31, "padding": 15}}],
+            },
+            "15.1 GiB",
+        ),
     ],
     ids=["grouped_conv_k31", "conv_transpose_1024_k31"],
-)  # fmt: skip
+)
 def test_guard_refuses_the_issue_cases_before_allocating(spec: dict[str, Any], size: str) -> None:
     tracemalloc.start()
     try:
@@ -136,7 +148,10 @@ def test_guard_refuses_the_issue_cases_before_allocating(spec: dict[str, Any], s
 
 def test_grouped_conv_estimate_holds_at_a_small_scale() -> None:
     """The issue's grouped conv, scaled down: its im2col columns are counted in full."""
-    spec = {"input": [16, 32, 32], "layers": [{"conv2d": {"filters": 16, "kernel": 15, "padding": 7, "groups": 16}}]}  # fmt: skip
+    spec = {
+        "input": [16, 32, 32],
+        "layers": [{"conv2d": {"filters": 16, "kernel": 15, "padding": 7, "groups": 16}}],
+    }
     network = netcalc.load(spec)
     estimate = estimate_peak_bytes(network, 1, 4)
     assert_bounded("grouped conv k15", estimate, measured_peak(network, 1))

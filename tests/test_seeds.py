@@ -33,7 +33,10 @@ def test_the_weights_do_not_depend_on_the_input_given() -> None:
 
 def test_a_tensor_does_not_depend_on_the_layers_before_it() -> None:
     short = {"input": [4], "layers": [{"dense": {"units": 3, "name": "head"}}]}
-    long = {"input": [4], "layers": [{"dense": {"units": 4, "name": "pre"}}, {"dense": {"units": 3, "name": "head"}}]}  # fmt: skip
+    long = {
+        "input": [4],
+        "layers": [{"dense": {"units": 4, "name": "pre"}}, {"dense": {"units": 3, "name": "head"}}],
+    }
     a = netcalc.run(short, seed=9).weights["head"]
     b = netcalc.run(long, seed=9).weights["head"]
     np.testing.assert_array_equal(a["weight"], b["weight"])
@@ -57,7 +60,12 @@ def test_run_and_export_with_the_same_seed_use_identical_weights(tmp_path: Path)
     runner = CliRunner()
     saved = tmp_path / "w.npz"
     out = tmp_path / "m.onnx"
-    assert runner.invoke(app, ["run", TINY_RESNET, "--seed", "0", "--batch", "2", "--save-weights", str(saved)]).exit_code == 0  # fmt: skip
+    assert (
+        runner.invoke(
+            app, ["run", TINY_RESNET, "--seed", "0", "--batch", "2", "--save-weights", str(saved)]
+        ).exit_code
+        == 0
+    )
     assert runner.invoke(app, ["export", TINY_RESNET, "--seed", "0", "-o", str(out)]).exit_code == 0
     with np.load(saved) as data:
         ran = {k: data[k] for k in data.files}

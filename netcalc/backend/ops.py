@@ -16,7 +16,6 @@ import numpy as np
 from netcalc import layers as L
 from netcalc.backend import kernels as K
 
-
 Shape = tuple[int, ...]
 # (layer, per-sample input shapes, per-sample output shape, itemsize, training) -> elements per sample
 Workspace = Callable[[Any, tuple[Shape, ...], Shape, int, bool], int]
@@ -41,7 +40,7 @@ class Op:
     state: tuple[str, ...] = ()  # which tensors are non-trainable state
     macs: Callable | None = None  # (layer, inputs, weights, output) -> MACs per sample
     workspace: Workspace = no_workspace
-    view: Callable[[Any, bool], bool] = lambda layer, training: False  # (layer, training): output is a view of input 0
+    view: Callable[[Any, bool], bool] = lambda layer, training: False  # output is a view of input 0
 
 
 @dataclass
@@ -598,7 +597,9 @@ OPS: dict[type, Op] = {
     L.BatchNorm: Op(_bn_tensors, _bn, state=("running_mean", "running_var"), workspace=_batchnorm_ws),
     L.LayerNorm: Op(_ln_tensors, _ln, workspace=_layernorm_ws),
     L.LayerScale: Op(lambda layer, inputs: {"scale": (inputs[0].shape[1],)}, _scale),
-    L.Add: Op(_no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0]), workspace=_merge_ws),
+    L.Add: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0]), workspace=_merge_ws
+    ),
     L.Multiply: Op(_no_tensors, _multiply, workspace=_merge_ws),
     L.Concat: Op(_no_tensors, _concat),
     L.ReLU: _elementwise(K.relu, "relu"),
@@ -615,7 +616,9 @@ OPS: dict[type, Op] = {
         lambda layer, inputs, w, ctx: K.softmax(inputs[0], layer.axis + 1 if layer.axis >= 0 else layer.axis),
         workspace=_softmax_ws,
     ),
-    L.GELU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.gelu(inputs[0], layer.approximate), workspace=_gelu_ws),
+    L.GELU: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: K.gelu(inputs[0], layer.approximate), workspace=_gelu_ws
+    ),
     L.SiLU: _elementwise(K.silu, "silu"),
     L.ELU: Op(
         _no_tensors,
