@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic_core import PydanticUndefined
 
 from netcalc.errors import SpecError
-from netcalc.layers import BY_KIND, LAYERS
+from netcalc.layers import BY_KIND, LAYERS, Layer
 from netcalc.spec import nearest
 
 COMMON = ("name", "source", "training_only")
 
 
-def _type_text(annotation) -> str:
-    text = str(annotation).replace("typing.", "").replace("Annotated[int, Strict(strict=True), ", "")
-    return text.replace("<class '", "").replace("'>", "")
-
-
-def describe(cls) -> dict:
+def describe(cls: type[Layer]) -> dict[str, Any]:
     """One layer type: kind, summary, formula, arguments with defaults and aliases."""
-    args = []
+    args: list[dict[str, Any]] = []
     for name, info in cls.model_fields.items():
         if name in COMMON:
             continue
@@ -43,7 +40,7 @@ def describe(cls) -> dict:
     }
 
 
-def catalog(kinds: list[str]) -> list[dict]:
+def catalog(kinds: list[str]) -> list[dict[str, Any]]:
     """Descriptions of the named layer types, or of all of them."""
     for kind in kinds:
         if kind not in BY_KIND:

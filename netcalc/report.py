@@ -37,7 +37,7 @@ class Report:
     totals: Counts
     memory: Memory
     warnings: tuple[str, ...] = field(default=())
-    liveness: Liveness | None = None
+    liveness: Liveness | None = None  # None only for a Report built by hand
 
     @property
     def params(self) -> int:
@@ -51,7 +51,7 @@ class Report:
 
     @property
     def peak_bytes(self) -> int:
-        """Weights plus the activations alive at once at their peak (liveness), at the batch."""
+        """Weights plus the inference activations alive at once at their peak, at the batch."""
         if self.liveness is None:
             return self.memory.total
         return self.memory.params + self.liveness.peak * self.batch * self._dtype_bytes()

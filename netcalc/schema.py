@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from netcalc.layers import LAYERS
+from typing import Any
+
+from netcalc.layers import LAYERS, Layer
 from netcalc.spec import Block, Spec
 
 EXPRESSION = {"type": "string", "pattern": "\\$", "description": "a $argument expression"}
 
 
-def layer_schema(cls) -> dict:
+def layer_schema(cls: type[Layer]) -> dict[str, Any]:
     """Arguments of one layer type, each also accepting a $argument expression."""
-    schema = cls.model_json_schema()
+    schema: dict[str, Any] = cls.model_json_schema()
     schema.pop("title", None)
     properties = {}
     for name, prop in schema.get("properties", {}).items():
@@ -19,7 +21,7 @@ def layer_schema(cls) -> dict:
     return schema
 
 
-def spec_schema() -> dict:
+def spec_schema() -> dict[str, Any]:
     """The whole JSON Schema: top level, blocks, and one entry form per layer type."""
     entry = {
         "anyOf": [

@@ -62,7 +62,7 @@ class Verification:
             for m in c.mismatches
         ]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {
             "name": self.name,
@@ -110,7 +110,7 @@ def estimate_peak_bytes(
     views = frozenset(
         row.index for row, op in zip(report.rows, ops, strict=True) if op.view(row.layer, training)
     )
-    live = liveness(network, report.rows, views, keep_input=True).live
+    live = liveness(network, report.rows, training_only=True, views=views, keep_input=True).live
     weights = peak = 0
     for row, op, alive in zip(report.rows, ops, live, strict=True):
         weights += sum(row.tensors.values()) + sum(row.state_tensors.values())

@@ -36,6 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
+import netcalc.layers
+
 
 @dataclass(frozen=True)
 class Case:
@@ -79,8 +81,7 @@ def spec_dict(case: Case) -> dict:
 
 
 # fmt: off
-ACTIVATIONS = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu",
-               "hardswish", "hardsigmoid"]
+ACTIVATIONS = [cls.kind for cls in netcalc.layers.ACTIVATIONS]  # the one list: the layer list
 
 
 CASES: list[Case] = [

@@ -14,23 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import netcalc
+import netcalc.layers
 from netcalc.errors import NetcalcError
 from netcalc.layers import BY_KIND
 
 EXAMPLES = int(os.environ.get("NETCALC_PROPERTY_EXAMPLES", "1000"))
-ACTIVATIONS = [
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "gelu",
-    "silu",
-    "elu",
-    "hardswish",
-    "hardsigmoid",
-]
+ACTIVATIONS = [cls.kind for cls in netcalc.layers.ACTIVATIONS]  # the one list: the layer list
 
 
 def spatial_layer(draw, rank: int, channels: int) -> dict:

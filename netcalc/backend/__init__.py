@@ -13,7 +13,7 @@ import numpy as np
 from netcalc.backend.ops import OPS, Context
 from netcalc.errors import NetcalcError, SpecError
 from netcalc.graph import INPUT, Network
-from netcalc.layers import BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
+from netcalc.layers import BY_KIND, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 RELUS = (ReLU, ReLU6, LeakyReLU)
@@ -53,7 +53,7 @@ def relu_fed(graph) -> set[int]:
             consumers.setdefault(i, []).append(node)
     found = set()
     for node in graph.nodes:
-        if getattr(node.layer, "activation", None) in ("relu", "relu6", "leaky_relu"):
+        if BY_KIND.get(getattr(node.layer, "activation", None) or "") in RELUS:
             found.add(node.index)
             continue
         index = node.index
@@ -171,6 +171,9 @@ def run(
         for i in set(node.inputs):
             if last_use.get(i) == node.index and i != INPUT:
                 del values[i]
+        if node.index not in last_use and node.index != len(graph.nodes) - 1:
+            del values[node.index]  # nothing reads it: free it now, as the liveness pass assumes
+            y = None  # (this name held it too)
         if progress:
             progress(node.index + 1, len(graph.nodes))
     if given:

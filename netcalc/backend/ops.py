@@ -57,23 +57,11 @@ def axes(value, rank: int) -> tuple[int, ...]:
 
 
 def activate(x: np.ndarray, name: str | None) -> np.ndarray:
-    """Apply a fused activation by name."""
-    return x if name is None else ACTIVATIONS[name](x)
-
-
-ACTIVATIONS = {
-    "relu": K.relu,
-    "relu6": K.relu6,
-    "leaky_relu": K.leaky_relu,
-    "sigmoid": K.sigmoid,
-    "tanh": K.tanh,
-    "softmax": lambda x: K.softmax(x, axis=1),
-    "gelu": K.gelu,
-    "silu": K.silu,
-    "elu": K.elu,
-    "hardswish": K.hardswish,
-    "hardsigmoid": K.hardsigmoid,
-}
+    """Apply a fused activation by name: the activation layer's own op, with default arguments."""
+    if name is None:
+        return x
+    cls = L.BY_KIND[name]
+    return OPS[cls].forward(cls(), [x], {}, Context())
 
 
 # Temporaries of each activation kernel per input element, measured with tracemalloc on 10^6
@@ -110,12 +98,14 @@ def activation_workspace(name: str | None, elements: int, itemsize: int) -> int:
     return temporaries(elements, itemsize, *ACTIVATION_TEMPORARIES[name])
 
 
-def fused(name: str | None, kernel: int, out: int, itemsize: int) -> int:
+def fused(name: str | None, kernel: int, out: Shape, itemsize: int) -> int:
     """A kernel then its fused activation: the kernel's temporaries, or the kernel's result kept
-    while the activation makes its own output and temporaries."""
+    while the activation (its layer's own op) makes its output and temporaries."""
     if name is None:
         return kernel
-    return max(kernel, out + activation_workspace(name, out, itemsize))
+    cls = L.BY_KIND[name]
+    own = OPS[cls].workspace(cls(), (out,), out, itemsize, False)
+    return max(kernel, prod(out) + own)
 
 
 def _activation_ws(name: str) -> Workspace:
@@ -410,7 +400,7 @@ def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
 
 def _dense_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     n = prod(out)  # x @ w.T, then + bias: both alive for a moment
-    return fused(layer.activation, n if layer.bias else 0, n, itemsize)
+    return fused(layer.activation, n if layer.bias else 0, out, itemsize)
 
 
 def _conv_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
@@ -419,7 +409,7 @@ def _conv_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) ->
     padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
     cols = c * prod(axes(layer.kernel, rank)) * prod(out[1:])  # im2col: (G, P, C/G * K) per sample
     n = prod(out)  # cols @ w, its transposed copy, then + bias
-    return fused(layer.activation, padded + cols + n + (n if layer.bias else 0), n, itemsize)
+    return fused(layer.activation, padded + cols + n + (n if layer.bias else 0), out, itemsize)
 
 
 def _convt_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
@@ -434,7 +424,7 @@ def _convt_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -
     )  # the col2im canvas: the output itself, or copied out of it when padding is cut off
     n = prod(out)
     canvas = full if any(axes(layer.padding, rank)) else 0
-    return fused(layer.activation, cols + canvas + (n if layer.bias else 0), n, itemsize)
+    return fused(layer.activation, cols + canvas + (n if layer.bias else 0), out, itemsize)
 
 
 def _pool_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:

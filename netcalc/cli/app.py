@@ -36,7 +36,7 @@ class Boundary(TyperGroup):
     code is the error class's (1 spec or shape, 2 usage, 3 verification mismatch).
     """
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except NetcalcError as error:

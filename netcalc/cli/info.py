@@ -15,6 +15,9 @@ from netcalc.render import check_format
 def layers(
     kinds: Annotated[list[str] | None, typer.Argument(help="layer types to show (default all)")] = None,
     format: FormatOpt = Format.table,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="with --format markdown: one table row per type")
+    ] = False,
 ) -> None:
     """Every layer type with its arguments, defaults and aliases.
 
@@ -27,7 +30,9 @@ def layers(
         entries = catalog(kinds or [])
     except NetcalcError as error:  # no spec involved: a wrong command line
         raise UsageError(str(error)) from None
-    emit("layers", format, entries)
+    if brief and format is not Format.markdown:
+        raise UsageError("--brief goes with --format markdown")
+    emit("layers", format, entries, brief=brief)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from math import sqrt
 from pathlib import Path
+from typing import Any
 
 from netcalc import layers as L
 from netcalc.errors import NetcalcError
@@ -26,7 +27,7 @@ INSTALL_HINT = "pip install netcalc[onnx]"
 EXTERNAL_DATA_BYTES = 1_800_000_000  # protobuf cannot serialize a message over 2 GiB
 
 
-def require_onnx():
+def require_onnx() -> Any:
     """The onnx module, or a one-line NetcalcError saying how to install the extra."""
     try:
         import numpy  # noqa: F401
@@ -76,7 +77,7 @@ def to_onnx(
         xs = [names[i] for i in node.inputs]
         y = CONVERTERS[type(layer)](b, layer, xs, row.input_shapes, row.output_shape, w)
         if getattr(layer, "activation", None):
-            y = activation(b, layer.activation, y, fused=True)
+            y = fused_activation(b, layer.activation, y)
         b.finish(y, doc=f"{layer.kind} ({node.where})")
         names[node.index] = node.path
     helper, float32 = onnx.helper, onnx.TensorProto.FLOAT
@@ -416,32 +417,22 @@ def _concat(b, layer, xs, ins, out, w):
 # --- activations -------------------------------------------------------------------------------
 
 
-def activation(b, kind: str, x: str, layer=None, fused: bool = False) -> str:
-    """One activation on x, by name; `layer` gives its arguments (fused ones take the defaults)."""
-    if kind == "relu":
-        return b.op("Relu", [x])
-    if kind == "relu6":
-        return b.op("Clip", [x, b.const(0.0, "float32"), b.const(6.0, "float32")])
-    if kind == "leaky_relu":
-        return b.op("LeakyRelu", [x], alpha=layer.negative_slope if layer else 0.01)
-    if kind == "sigmoid":
-        return b.op("Sigmoid", [x])
-    if kind == "tanh":
-        return b.op("Tanh", [x])
-    if kind == "softmax":  # fused: over the channel axis; a layer's axis counts sample axes
-        axis = 0 if fused else layer.axis
-        return b.op("Softmax", [x], axis=axis + 1 if axis >= 0 else axis)
-    if kind == "gelu":
-        return _gelu(b, x, layer.approximate if layer else "none")
-    if kind == "silu":
-        return b.op("Mul", [x, b.op("Sigmoid", [x])])
-    if kind == "elu":
-        return b.op("Elu", [x], alpha=layer.alpha if layer else 1.0)
-    if kind == "hardswish":
-        return b.op("HardSwish", [x])
-    if kind == "hardsigmoid":  # ONNX's default alpha is 0.2; PyTorch's relu6(x + 3) / 6
-        return b.op("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5)
-    raise NetcalcError(f"activation '{kind}' has no ONNX form")  # guarded by a test
+def fused_activation(b, kind: str, x: str) -> str:
+    """A weighted layer's `activation: KIND`: the activation layer's own converter, default arguments."""
+    cls = L.BY_KIND[kind]
+    return CONVERTERS[cls](b, cls(), [x], (), (), {})
+
+
+def _softmax(b, layer, xs, ins, out, w):  # the layer's axis counts sample axes; ONNX's has the batch
+    return b.op("Softmax", xs, axis=layer.axis + 1 if layer.axis >= 0 else layer.axis)
+
+
+def _relu6(b, layer, xs, ins, out, w):
+    return b.op("Clip", [xs[0], b.const(0.0, "float32"), b.const(6.0, "float32")])
+
+
+def _silu(b, layer, xs, ins, out, w):
+    return b.op("Mul", [xs[0], b.op("Sigmoid", xs)])
 
 
 def _gelu(b, x: str, approximate: str) -> str:
@@ -455,10 +446,6 @@ def _gelu(b, x: str, approximate: str) -> str:
     else:  # 0.5 x (1 + erf(x / sqrt 2))
         core = b.op("Erf", [b.op("Div", [x, b.const(sqrt(2.0), "float32")])])
     return b.op("Mul", [half_x, b.op("Add", [core, b.const(1.0, "float32")])])
-
-
-def _activation_layer(b, layer, xs, ins, out, w):
-    return activation(b, layer.kind, xs[0], layer)
 
 
 # --- transformer -------------------------------------------------------------------------------
@@ -530,22 +517,18 @@ CONVERTERS = {
     L.Add: _add,
     L.Multiply: _multiply,
     L.Concat: _concat,
-    **{
-        cls: _activation_layer
-        for cls in (
-            L.ReLU,
-            L.ReLU6,
-            L.LeakyReLU,
-            L.Sigmoid,
-            L.Tanh,
-            L.Softmax,
-            L.GELU,
-            L.SiLU,
-            L.ELU,
-            L.Hardswish,
-            L.Hardsigmoid,
-        )
-    },
+    L.ReLU: _op("Relu"),
+    L.ReLU6: _relu6,
+    L.LeakyReLU: lambda b, layer, xs, ins, out, w: b.op("LeakyRelu", xs, alpha=layer.negative_slope),
+    L.Sigmoid: _op("Sigmoid"),
+    L.Tanh: _op("Tanh"),
+    L.Softmax: _softmax,
+    L.GELU: lambda b, layer, xs, ins, out, w: _gelu(b, xs[0], layer.approximate),
+    L.SiLU: _silu,
+    L.ELU: lambda b, layer, xs, ins, out, w: b.op("Elu", xs, alpha=layer.alpha),
+    L.Hardswish: _op("HardSwish"),
+    # ONNX's default alpha is 0.2; PyTorch's is relu6(x + 3) / 6
+    L.Hardsigmoid: lambda b, layer, xs, ins, out, w: b.op("HardSigmoid", xs, alpha=1.0 / 6.0, beta=0.5),
     L.ClassToken: _class_token,
     L.PosEmbedding: _pos_embedding,
     L.Attention: _attention,

@@ -1,43 +1,83 @@
-"""Element-wise activations: they keep the shape, add no parameters and no neurons."""
+"""Element-wise activations: they keep the shape, add no parameters and no neurons.
 
-from typing import Literal
+Every Activation class is also a fused `activation: KIND` of dense and convolution layers (with its
+default arguments): the names come from the classes in the layer list, nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, GetJsonSchemaHandler, Strict
+from pydantic_core import CoreSchema
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, Shape, arg
 
 
-class ReLU(Layer):
+class Activation(Layer):
+    """An element-wise function: same shape, no parameters, no neurons."""
+
+
+def activation_kinds() -> tuple[str, ...]:
+    """The names of every activation in the layer list, in its order."""
+    from netcalc.layers import BY_KIND  # the list is built after this module is imported
+
+    return tuple(kind for kind, cls in BY_KIND.items() if issubclass(cls, Activation))
+
+
+def _known_activation(value: str) -> str:
+    kinds = activation_kinds()
+    if value not in kinds:
+        listed = ", ".join(repr(k) for k in kinds[:-1]) + f" or {kinds[-1]!r}"
+        raise ValueError(f"input should be {listed} (got {value!r})")
+    return value
+
+
+class _ActivationEnum:
+    """The JSON Schema of a fused activation: an enum of the activation kinds, built when asked."""
+
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> Any:
+        schema = handler(core)
+        schema["enum"] = list(activation_kinds())
+        return schema
+
+
+ActivationName = Annotated[str, Strict(), AfterValidator(_known_activation), _ActivationEnum()]
+
+
+class ReLU(Activation):
     """max(0, x)."""
 
     kind = "relu"
 
 
-class ReLU6(Layer):
+class ReLU6(Activation):
     """min(max(0, x), 6)."""
 
     kind = "relu6"
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(Activation):
     """x if x > 0 else negative_slope * x."""
 
     kind = "leaky_relu"
     negative_slope: float = arg(0.01, "negative_slope", "alpha", doc="slope for x < 0")
 
 
-class Sigmoid(Layer):
+class Sigmoid(Activation):
     """1 / (1 + exp(-x))."""
 
     kind = "sigmoid"
 
 
-class Tanh(Layer):
+class Tanh(Activation):
     """tanh(x)."""
 
     kind = "tanh"
 
 
-class Softmax(Layer):
+class Softmax(Activation):
     """exp(x) / sum(exp(x)) along `axis` (default 0: the channel axis, or the only axis)."""
 
     kind = "softmax"
@@ -50,36 +90,33 @@ class Softmax(Layer):
         return shape
 
 
-class GELU(Layer):
+class GELU(Activation):
     """x * Phi(x), Phi the standard normal CDF (or its tanh approximation)."""
 
     kind = "gelu"
     approximate: Literal["none", "tanh"] = arg("none", doc="'none' (exact erf) or 'tanh'")
 
 
-class SiLU(Layer):
+class SiLU(Activation):
     """x * sigmoid(x) (swish)."""
 
     kind = "silu"
 
 
-class ELU(Layer):
+class ELU(Activation):
     """x if x > 0 else alpha * (exp(x) - 1)."""
 
     kind = "elu"
     alpha: float = arg(1.0, doc="value approached for large negative x")
 
 
-class Hardswish(Layer):
+class Hardswish(Activation):
     """x * relu6(x + 3) / 6."""
 
     kind = "hardswish"
 
 
-class Hardsigmoid(Layer):
+class Hardsigmoid(Activation):
     """relu6(x + 3) / 6."""
 
     kind = "hardsigmoid"
-
-
-ACTIVATIONS = (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, Softmax, GELU, SiLU, ELU, Hardswish, Hardsigmoid)

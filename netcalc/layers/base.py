@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from math import prod
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict
 
@@ -14,22 +14,9 @@ PositiveInt = Annotated[int, Strict(), Field(gt=0)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 Sizes = PositiveInt | tuple[PositiveInt, ...]
 Ref = str | Annotated[int, Strict(), Field(lt=0)]
-ActivationName = Literal[
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "gelu",
-    "silu",
-    "elu",
-    "hardswish",
-    "hardsigmoid",
-]
 
 
-def arg(default=..., *names: str, doc: str | None = None):
+def arg(default: Any = ..., *names: str, doc: str | None = None) -> Any:
     """A layer argument: its canonical name first, then PyTorch's and Keras's names as aliases."""
     choices = AliasChoices(*names) if len(names) > 1 else None
     return Field(default, validation_alias=choices, description=doc)

@@ -1,13 +1,13 @@
 """Convolutions and transposed convolutions, in 1, 2 and 3 spatial dimensions."""
 
 from math import prod
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
 from pydantic import model_validator
 
 from netcalc.errors import ShapeError
+from netcalc.layers.activation import ActivationName
 from netcalc.layers.base import (
-    ActivationName,
     Layer,
     NonNegativeInt,
     PositiveInt,
@@ -38,7 +38,7 @@ class _Conv(Layer):
     in_channels: PositiveInt | None = arg(None, doc="optional check of the input channels")
 
     @model_validator(mode="after")
-    def _check_axes(self):
+    def _check_axes(self) -> Self:
         for field in ("kernel", "stride", "dilation", "padding"):
             value = getattr(self, field, None)
             if isinstance(value, int | tuple):
@@ -144,7 +144,7 @@ class _ConvTranspose(_Conv):
     )
 
     @model_validator(mode="after")
-    def _check_output_padding(self):
+    def _check_output_padding(self) -> Self:
         extra = per_axis(self.output_padding, self.rank, "output_padding")
         for o, s, d in zip(extra, self.axes("stride"), self.axes("dilation"), strict=True):
             if o >= max(s, d):

@@ -3,7 +3,8 @@
 from math import prod
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import ActivationName, Layer, PositiveInt, Shape, arg
+from netcalc.layers.activation import ActivationName
+from netcalc.layers.base import Layer, PositiveInt, Shape, arg
 
 
 class Dense(Layer):

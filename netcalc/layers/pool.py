@@ -1,6 +1,6 @@
 """Pooling: windowed max and average, adaptive and global pooling."""
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
 from pydantic import model_validator
 
@@ -35,7 +35,7 @@ class _Pool(Layer):
     ceil_mode: bool = arg(False, doc="round the output size up instead of down")
 
     @model_validator(mode="after")
-    def _check_axes(self):
+    def _check_axes(self) -> Self:
         for field in ("size", "stride", "padding", "dilation"):
             value = getattr(self, field, None)
             if isinstance(value, int | tuple):
@@ -131,7 +131,7 @@ class _AdaptiveAvgPool(Layer):
     size: Sizes = arg(..., "size", "output_size", doc="output size, int or one per axis")
 
     @model_validator(mode="after")
-    def _check_axes(self):
+    def _check_axes(self) -> Self:
         per_axis(self.size, self.rank, "size")
         return self
 
@@ -160,9 +160,7 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPool):
 
 
 class _GlobalPool(Layer):
-    """Global pooling over every spatial axis: (C, *spatial) -> (C, 1, ..., 1), as PyTorch's
-    AdaptiveAvgPool(1); follow it with flatten for a vector (Keras's GlobalAveragePooling).
-    """
+    """Global pooling over every spatial axis: (C, *spatial) -> (C, 1, ..., 1)."""
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
@@ -174,10 +172,16 @@ class _GlobalPool(Layer):
 
 
 class GlobalAvgPool(_GlobalPool):
-    __doc__ = _GlobalPool.__doc__
+    """Global average pooling over every spatial axis: (C, *spatial) -> (C, 1, ..., 1), as PyTorch's
+    AdaptiveAvgPool(1); follow it with flatten for a vector (Keras's GlobalAveragePooling).
+    """
+
     kind = "global_avgpool"
 
 
 class GlobalMaxPool(_GlobalPool):
-    __doc__ = _GlobalPool.__doc__
+    """Global max pooling over every spatial axis: (C, *spatial) -> (C, 1, ..., 1), as PyTorch's
+    AdaptiveMaxPool(1); follow it with flatten for a vector (Keras's GlobalMaxPooling).
+    """
+
     kind = "global_maxpool"

@@ -1,7 +1,7 @@
 """Layers that move elements around: flatten, reshape, permute, select, crop, shuffle, upsample."""
 
 from math import floor, inf, prod
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import model_validator
 
@@ -34,7 +34,7 @@ class Reshape(Layer):
     shape: tuple[int, ...] = arg(..., "shape", "target_shape", doc="new sample shape")
 
     @model_validator(mode="after")
-    def _check_shape(self):
+    def _check_shape(self) -> Self:
         if any(n == 0 or n < -1 for n in self.shape) or self.shape.count(-1) > 1:
             raise ValueError("shape takes positive sizes and at most one -1")
         return self
@@ -160,11 +160,11 @@ class Upsample(Layer):
     align_corners: bool = arg(False, doc="align the corner pixels (linear modes only)")
 
     @model_validator(mode="after")
-    def _check_one(self):
+    def _check_one(self) -> Self:
         if (self.scale is None) == (self.size is None):
             raise ValueError("give exactly one of scale or size")
         scales = self.scale if isinstance(self.scale, tuple) else (self.scale,)
-        if self.scale is not None and not all(0 < s < inf for s in scales):  # NaN fails too
+        if self.scale is not None and not all(s is not None and 0 < s < inf for s in scales):  # NaN too
             raise ValueError(f"scale must be a positive finite number (got {self.scale})")
         return self
 
@@ -180,6 +180,7 @@ class Upsample(Layer):
         try:
             if self.size is not None:
                 return (shape[0], *per_axis(self.size, rank, "size"))
+            assert self.scale is not None  # the validator requires exactly one of scale and size
             scales = self.scale if isinstance(self.scale, tuple) else (self.scale,) * rank
             if len(scales) != rank:
                 raise ValueError(f"scale has {len(scales)} values but there are {rank} axes")

@@ -33,7 +33,7 @@ def resolve_padding(
             same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True)
         )
     values = (padding,) * len(spatial) if isinstance(padding, int) else padding
-    return tuple((p, p) for p in values)
+    return tuple((int(p), int(p)) for p in values)
 
 
 def window_count(

@@ -44,6 +44,7 @@ class Options:
     depth: int | None = None
     many: bool = False  # several inputs were named: JSON is a list even if one report came out
     names: tuple[str, ...] = ()  # zoo names, beside their reports
+    brief: bool = False  # layers: one table row per type
 
 
 Renderer = Callable[[Any, Options], Any]
@@ -87,7 +88,9 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "table": lambda es, o: catalog.catalog_text(es),
         "json": lambda es, o: _json(es),
         "csv": lambda es, o: catalog.catalog_csv(es),
-        "markdown": lambda es, o: catalog.catalog_text(es, markdown=True),
+        "markdown": lambda es, o: (catalog.catalog_brief if o.brief else catalog.catalog_text)(
+            es, **({} if o.brief else {"markdown": True})
+        ),
     },
     "schema": {"json": lambda schema, o: _json(schema)},
     "run": {"table": lambda stats, o: runs.run_text(stats), "json": lambda stats, o: _json(stats)},

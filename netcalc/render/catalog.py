@@ -22,6 +22,23 @@ def catalog_text(entries: list[dict[str, Any]], markdown: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def catalog_brief(entries: list[dict[str, Any]]) -> str:
+    """One markdown table row per layer type: its arguments with defaults, and its summary."""
+    lines = ["| type | arguments (defaults) | what it computes |", "|---|---|---|"]
+    for e in entries:
+        args = ", ".join(
+            f"`{a['name']}`" if a["required"] else f"`{a['name']}` ({_default(a['default'])})"
+            for a in e["arguments"]
+        )
+        summary = " ".join(e["doc"].split("\n\n")[0].split()).replace("|", "\\|")
+        lines.append(f"| `{e['type']}` | {args or '-'} | {summary} |")
+    return "\n".join(lines) + "\n"
+
+
+def _default(value: Any) -> str:
+    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def catalog_csv(entries: list[dict[str, Any]]) -> str:
     """One CSV line per argument of each layer type."""
     import csv

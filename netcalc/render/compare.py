@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netcalc.render.text import shape_text
 from netcalc.report import Report
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 METRICS = (
     ("params", "Params", lambda r: r.totals.params),
@@ -74,7 +77,7 @@ def _spread(values: list[str]) -> list[str]:
     return [values[0], *[c for v in values[1:] for c in (v, "")]]
 
 
-def compare_table(reports: list[Report]):
+def compare_table(reports: list[Report]) -> Table:
     """A rich Table comparing the totals of several reports."""
     from rich import box
     from rich.table import Table

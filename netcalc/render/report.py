@@ -8,9 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from netcalc.render.text import human, shape_text, width
 from netcalc.report import GroupRow, Report, Row
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 COLUMNS = ("#", "Layer", "Type", "Output shape", "Params", "Neurons", "MACs")
 
@@ -45,8 +50,8 @@ def _cells(line: Row | GroupRow) -> tuple[str, ...]:
     return (str(line.index), "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
 
 
-def summary_lines(report: Report) -> list[str]:
-    """The totals under a table, as torchinfo and Keras print them."""
+def summary_lines(report: Report, depth: int | None = None) -> list[str]:
+    """The totals under a table, as torchinfo and Keras print them (names collapsed to `depth`)."""
     t, m = report.totals, report.memory
     batch = f" (batch {report.batch})" if report.batch > 1 else ""
     lines = [
@@ -58,6 +63,13 @@ def summary_lines(report: Report) -> list[str]:
         f"params {human(m.params, 'B')}, activations {human(m.activations, 'B')}, "
         f"total {human(m.total, 'B')}",
     ]
+    if report.liveness is not None:
+        peak = report.rows[report.liveness.peak_layer]
+        peak_layer = peak.groups[depth] if depth is not None and len(peak.groups) > depth else peak.name
+        lines.append(
+            f"Peak memory: {human(report.peak_bytes, 'B')} (params + the activations alive at once; "
+            f"highest at {peak_layer})"
+        )
     training = [r for r in report.rows if r.training_only]
     if training:
         macs = sum(r.counts.macs for r in training)
@@ -69,7 +81,7 @@ def summary_lines(report: Report) -> list[str]:
     return lines + [f"warning: {w}" for w in report.warnings]
 
 
-def rich_table(report: Report, depth: int | None = None):
+def rich_table(report: Report, depth: int | None = None) -> Table:
     """A rich Table of the report (imports rich)."""
     from rich import box
     from rich.table import Table
@@ -79,7 +91,7 @@ def rich_table(report: Report, depth: int | None = None):
     table = Table(
         title=Text(title),
         box=box.SIMPLE_HEAD,
-        caption=Text("\n".join(summary_lines(report))),
+        caption=Text("\n".join(summary_lines(report, depth))),
         caption_justify="left",
         title_justify="left",
     )
@@ -126,7 +138,7 @@ def plain_table(report: Report, depth: int | None = None) -> str:
     widths = [max(width(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
     right = {0, 4, 5, 6}
 
-    def line(cells) -> str:
+    def line(cells: Sequence[str]) -> str:
         padded = [
             " " * (w - width(c)) + c if i in right else c + " " * (w - width(c))
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
@@ -136,7 +148,7 @@ def plain_table(report: Report, depth: int | None = None) -> str:
     rule = "-" * len(line(["-" * w for w in widths]))
     title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
     out = [title, "", line(COLUMNS), rule, *map(line, body), rule, line(total), ""]
-    return "\n".join([*out, *summary_lines(report)]) + "\n"
+    return "\n".join([*out, *summary_lines(report, depth)]) + "\n"
 
 
 def markdown(report: Report, depth: int | None = None) -> str:
@@ -158,7 +170,7 @@ def markdown(report: Report, depth: int | None = None) -> str:
         f"| | **total** | | {shape_text(report.output_shape)} | **{t.params:,}** | "
         f"**{t.neurons:,}** | **{t.macs:,}** |"
     )
-    return "\n".join([*out, "", *(f"- {s}" for s in summary_lines(report))]) + "\n"
+    return "\n".join([*out, "", *(f"- {s}" for s in summary_lines(report, depth))]) + "\n"
 
 
 def csv_text(report: Report) -> str:

@@ -28,7 +28,7 @@ def zoo_text(reports: list[Report], names: list[str], markdown: bool = False) ->
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|---|---|---|---:|---:|---:|---|"]
         lines += [
-            "| " + " | ".join(f"{c:,}" if isinstance(c, int) else c for c in row) + " |" for row in rows
+            "| " + " | ".join(f"{c:,}" if isinstance(c, int) else str(c) for c in row) + " |" for row in rows
         ]
         return "\n".join(lines) + "\n"
     buffer = io.StringIO()

@@ -3,23 +3,51 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, Layer
+from netcalc.spec.arith import ArithError, evaluate
 from netcalc.spec.model import Block, Spec
 from netcalc.spec.yamlio import line_of
 
-
-def nearest(word: str, choices) -> str:
-    """' — did you mean 'x'?' for the closest choice, or ''."""
-    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" — did you mean '{match[0]}'?" if match else ""
+Loc = tuple[str | int, ...]
 
 
-def problem(error: dict, fields: dict[str, list[str]]) -> tuple[tuple, str]:
+def nearest(word: str, choices: Iterable[str]) -> str:
+    """' — did you mean 'x'?' for a choice that is a likely typo of `word`, or ''.
+
+    A hint must never point to something else that merely looks alike (`embedding` is not a
+    `pos_embedding`): a choice qualifies only if a few edits turn the word into it, or it is the
+    word with a suffix (`maxpool` -> `maxpool2d`), never the word with something put before it.
+    """
+    text = str(word)
+    for match in difflib.get_close_matches(text, [str(c) for c in choices], n=5, cutoff=0.6):
+        if match.startswith(text) or _edits(text.lower(), match.lower()) <= max(1, len(text) // 4):
+            return f" — did you mean '{match}'?"
+    return ""
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance with transpositions (optimal string alignment), for short words."""
+    if abs(len(a) - len(b)) > 3:
+        return 4
+    previous, current = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        before, previous, current = previous, current, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if before and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+    return current[-1]
+
+
+def problem(error: ErrorDetails, fields: dict[str, list[str]]) -> tuple[Loc, str]:
     """One pydantic error as (location, message) in netcalc's words."""
     loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
     loc = tuple(p for p in loc if p not in {"constrained-int", "list", "tuple", "str", "dict"})
@@ -33,12 +61,26 @@ def problem(error: dict, fields: dict[str, list[str]]) -> tuple[tuple, str]:
     shown = error.get("input")
     if error["type"].startswith("value_error") or isinstance(shown, dict):
         return loc, f"{field}: {message}" if field and field != "__root__" else message
-    return loc, f"{field}: {message[0].lower()}{message[1:]} (got {shown!r})"
+    return loc, f"{field}: {message[0].lower()}{message[1:]} (got {shown!r}){_arithmetic_hint(shown)}"
+
+
+def _arithmetic_hint(value: Any) -> str:
+    """For text like '8 // 2' where a number belongs: arithmetic is only read in $expressions."""
+    if not isinstance(value, str) or "$" in value or len(value) > 200:
+        return ""
+    try:
+        number = evaluate(value, {})
+    except ArithError:
+        return ""
+    return (
+        f" — arithmetic is evaluated only in expressions over $arguments (like '$width // 2'); "
+        f"write the number: {number}"
+    )
 
 
 def field_names(model: type[BaseModel]) -> dict[str, list[str]]:
     """Each field's canonical name with its aliases."""
-    names = {}
+    names: dict[str, list[str]] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
         aliases = getattr(info.validation_alias, "choices", None) or []
@@ -46,19 +88,20 @@ def field_names(model: type[BaseModel]) -> dict[str, list[str]]:
     return names
 
 
-def validate_layer(kind: str, args: dict, where: str, label: str) -> Layer:
+def validate_layer(kind: str, args: dict[str, Any], where: str, label: str) -> Layer:
     """Build a layer model from spec arguments, or raise SpecError with one line per problem."""
     cls = BY_KIND[kind]
     try:
         return cls.model_validate(args)
     except ValidationError as error:
         fields = field_names(cls)
-        seen, lines = set(), []
+        seen: set[Loc] = set()
+        lines: list[str] = []
         typos = {str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden"}
         # a union field (padding: 'same' | int | list) fails once per member: the constraint that
         # the value almost met (>= 0, < 1) says more than "should be 'valid' or 'same'"
         for item in sorted(error.errors(), key=_specific_first):
-            if item["type"] == "missing" and any(nearest(t, fields[item["loc"][0]]) for t in typos):
+            if item["type"] == "missing" and any(nearest(t, fields[str(item["loc"][0])]) for t in typos):
                 continue  # the misspelt argument's message already names it
             loc, message = problem(item, fields)
             if loc[:1] not in seen:
@@ -67,24 +110,24 @@ def validate_layer(kind: str, args: dict, where: str, label: str) -> Layer:
         raise SpecError("\n".join(lines)) from None
 
 
-def _specific_first(error: dict) -> int:
+def _specific_first(error: ErrorDetails) -> int:
     kind = error["type"]
     return 0 if kind.startswith(("greater", "less", "too_", "value_error")) else 1
 
 
-def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
+def _top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) -> str:
     lines = []
     typos = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden"]
     for item in error.errors():
         loc = _data_path(raw, tuple(item["loc"]))
-        if item["type"] == "missing" and any(nearest(t, [loc[-1]]) for t in typos):
+        if item["type"] == "missing" and any(nearest(t, [str(loc[-1])]) for t in typos):
             continue  # the misspelt key's message already suggests it
         line = line_of(raw, loc)
         where = f"{origin}:{line}" if line else origin
         path = ".".join(map(str, loc))
         if item["type"] == "extra_forbidden":
             known = Block.model_fields if "blocks" in loc[:1] else Spec.model_fields
-            lines.append(f"{where}: unknown key '{loc[-1]}'{nearest(loc[-1], known)}")
+            lines.append(f"{where}: unknown key '{loc[-1]}'{nearest(str(loc[-1]), known)}")
         elif item["type"] == "missing":
             lines.append(f"{where}: missing '{path}'")
         elif path.startswith("layers.") or ".layers." in path:
@@ -109,10 +152,11 @@ def _top_level_message(error: ValidationError, raw: dict, origin: str) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
-def _data_path(raw: Any, loc: tuple) -> tuple:
+def _data_path(raw: Any, loc: Loc) -> Loc:
     """The part of a pydantic error location that names keys and items of the data itself
     (pydantic adds the names of union members, such as 'list[str]', which users never wrote)."""
-    path, node = [], raw
+    path: list[str | int] = []
+    node = raw
     for part in loc:
         in_dict = isinstance(node, dict) and part in node
         if in_dict or isinstance(node, list) and isinstance(part, int) and part < len(node):

@@ -53,7 +53,7 @@ class Spec(BaseModel):
         """Where the spec came from, for messages."""
         return self._source
 
-    def where(self, loc: tuple) -> str:
+    def where(self, loc: tuple[str | int, ...]) -> str:
         """'file:line' for a location in the raw spec, or just the file."""
         line = line_of(self._raw, loc)
         return f"{self._source}:{line}" if line else self._source
