@@ -8,6 +8,7 @@ from typing import Any
 from netcalc.graph import Network, expand
 from netcalc.spec import Spec, read
 from netcalc.spec.messages import validate_spec
+from netcalc.spec.yamlio import parse
 
 Source = str | Path | dict[str, Any] | Spec | Network
 
@@ -20,3 +21,8 @@ def load(source: Source) -> Network:
         return expand(source)
     raw, origin = read(source)
     return expand(validate_spec(raw, origin))
+
+
+def load_text(text: str, origin: str) -> Network:
+    """The network of YAML or JSON text read from `origin` (stdin), which names it in messages."""
+    return expand(validate_spec(parse(text, origin), origin))

@@ -137,8 +137,10 @@ def load_spec(source: str) -> Network:
 
     if source != "-":
         return netcalc.load(source)
-    text = sys.stdin.read()  # `cat my.yaml | netcalc count -`
-    return netcalc.load(text if "\n" in text else text + "\n")  # text, not a path
+    from netcalc.loading import load_text
+    from netcalc.spec.read import read_stdin
+
+    return load_text(read_stdin(), "<stdin>")  # `cat my.yaml | netcalc count -`, bounded
 
 
 def only_networks(loaded: list[Network | NetcalcError]) -> list[Network]:

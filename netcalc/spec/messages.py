@@ -118,8 +118,14 @@ def _specific_first(error: ErrorDetails) -> int:
 def _top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) -> str:
     lines = []
     typos = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden"]
-    for item in error.errors():
+    errors = error.errors()
+    itemized = {tuple(e["loc"][:-1]) for e in errors if isinstance(e["loc"][-1], int)}
+    for item in errors:
+        if item["type"] == "too_short" and tuple(item["loc"]) in itemized:
+            continue  # every item was wrong: those messages say it, "needs an item" would mislead
         loc = _data_path(raw, tuple(item["loc"]))
+        if item["type"] == "missing" and loc[-1:] != tuple(item["loc"])[-1:]:
+            loc = (*loc, item["loc"][-1])  # the missing key itself: blocks.a.layers
         if item["type"] == "missing" and any(nearest(t, [str(loc[-1])]) for t in typos):
             continue  # the misspelt key's message already suggests it
         line = line_of(raw, loc)
