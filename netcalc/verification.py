@@ -122,6 +122,13 @@ def estimate_peak_bytes(
     return peak * itemsize + OVERHEAD_BYTES + OVERHEAD_PER_LAYER * len(report.rows)
 
 
+def expected_tensors(network: Network) -> dict[str, tuple[int, ...]]:
+    """Every weight tensor a run draws, keyed 'layer/tensor' as in weights files, with its shape."""
+    from netcalc.backend import tensor_shapes
+
+    return tensor_shapes(network, [row.input_shapes for row in analyze(network).rows])
+
+
 def check_memory(
     network: Network, report: Report, batch: int, itemsize: int, limit: int, training: bool = False
 ) -> int:

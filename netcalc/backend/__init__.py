@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from netcalc.backend.ops import OPS, Context
-from netcalc.errors import NetcalcError, SpecError
+from netcalc.errors import NetcalcError, ResourceError, SpecError
 from netcalc.graph import INPUT, Network
 from netcalc.layers import BY_KIND, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
 
@@ -182,6 +186,17 @@ def run(
     return result
 
 
+def tensor_shapes(network: Network, inputs: list[tuple[tuple[int, ...], ...]]) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor a run draws, keyed 'layer/tensor', from each layer's per-sample
+    input shapes (arrays of one sample, all strides 0: nothing is allocated)."""
+    shapes = {}
+    for node, shapes_in in zip(network.nodes, inputs, strict=True):
+        fake = [np.lib.stride_tricks.as_strided(np.zeros(1), (1, *s), (0,) * (len(s) + 1)) for s in shapes_in]
+        for name, shape in OPS[type(node.layer)].tensors(node.layer, fake).items():
+            shapes[f"{node.path}/{name}"] = tuple(shape)
+    return shapes
+
+
 def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, seed: int, dtype):
     key = f"{layer}/{name}"
     if key not in given:
@@ -199,56 +214,171 @@ def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, s
 
 
 READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+MAX_MEMBERS = 100_000  # tensors in one weights file
+NUMERIC = "biuf"
+
+
+NOT_NUMPY = "not a NumPy file (or it holds Python objects, which netcalc never loads)"
 
 
 def _why(error: Exception) -> str:
     if "pickled" in str(error):  # numpy's guess for any file that is not .npy/.npz
-        return "not a NumPy file (or it holds Python objects, which netcalc never loads)"
-    return f"{type(error).__name__}: {error}"
+        return NOT_NUMPY
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def _numeric(array: np.ndarray, what: str) -> np.ndarray:
-    if array.dtype.kind not in "biuf":
+    if array.dtype.kind not in NUMERIC:
         raise SpecError(f"{what} holds {array.dtype} values; netcalc needs real numbers")
     return array
 
 
-def load_weights(path: str) -> dict[str, np.ndarray]:
-    """Weights from an .npz file keyed 'layer/tensor' (no pickled objects, ever)."""
+def _header(stream: BinaryIO, what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The shape, order and dtype of a .npy stream, read from its header alone (nothing else)."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = npy.read_array_header_1_0(stream, max_header_size=10_000)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = npy.read_array_header_2_0(stream, max_header_size=10_000)
+    else:
+        raise ValueError(f"unknown .npy version {version}")
+    if dtype.hasobject or dtype.kind not in NUMERIC or dtype.itemsize > 16:
+        raise SpecError(f"{what} holds {dtype} values; netcalc needs real numbers")
+    return tuple(shape), fortran, dtype
+
+
+def _data(stream: BinaryIO, shape: tuple[int, ...], fortran: bool, dtype: np.dtype, what: str) -> np.ndarray:
+    """The array after a header: exactly its declared bytes (a short file is an error, not a hang)."""
+    size = prod(shape) * dtype.itemsize
+    data = stream.read(size)
+    if len(data) != size:
+        raise SpecError(f"{what}: the file is cut short ({len(data):,} of {size:,} bytes)")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return array.copy()  # writable and owning its memory
+
+
+def load_weights(path: str, expected: dict[str, tuple[int, ...]] | None = None) -> dict[str, np.ndarray]:
+    """Weights from an .npz file keyed 'layer/tensor' (no pickled objects, ever).
+
+    `expected` (tensor key -> shape): every member's name, dtype and shape are checked against
+    it from the archive's directory and each .npy header before anything is decompressed.
+    """
     try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.ndarray):
-            raise SpecError(
-                f"{path}: is one array (.npy); weights are an .npz of arrays keyed "
-                "'layer/tensor', as run --save-weights writes them"
-            )
-        with data:
-            return {key: _numeric(data[key], f"{path}: '{key}'") for key in data.files}
+        with open(path, "rb") as raw:
+            magic = raw.read(4)
+            if magic == b"\x93NUM":
+                raise SpecError(
+                    f"{path}: is one array (.npy); weights are an .npz of arrays keyed "
+                    "'layer/tensor', as run --save-weights writes them"
+                )
+            if magic != b"PK\x03\x04":
+                raise SpecError(f"{path}: cannot read weights (an .npz of numeric arrays): {NOT_NUMPY}")
+            raw.seek(0)
+            with zipfile.ZipFile(raw) as archive:
+                return _members(path, archive, expected)
     except READ_ERRORS as error:
         raise SpecError(f"{path}: cannot read weights (an .npz of numeric arrays): {_why(error)}") from None
 
 
-def load_array(path: str) -> np.ndarray:
-    """One input array from a .npy file (no pickled objects, ever)."""
+def _members(
+    path: str, archive: zipfile.ZipFile, expected: dict[str, tuple[int, ...]] | None
+) -> dict[str, np.ndarray]:
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise SpecError(f"{path}: holds {len(infos):,} files; a weights file has one per tensor")
+    keys = {}
+    for info in infos:
+        if not info.filename.endswith(".npy"):
+            raise SpecError(
+                f"{path}: holds '{info.filename[:80]}', not an .npy array; save weights with np.savez"
+            )
+        keys[info.filename[:-4]] = info
+    if expected is not None:
+        unknown = sorted(set(keys) - set(expected))
+        if unknown:
+            raise SpecError(
+                f"weights file has tensors that match no layer: {', '.join(unknown[:5])}"
+                + (f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else "")
+            )
+        missing = sorted(set(expected) - set(keys))
+        if missing:
+            raise SpecError(f"weights file has no tensor '{missing[0]}' (shape {list(expected[missing[0]])})")
+    arrays = {}
+    for key, info in keys.items():
+        what = f"{path}: '{key}'"
+        with archive.open(info) as stream:
+            shape, fortran, dtype = _header(stream, what)  # type: ignore[arg-type]
+            size = prod(shape) * dtype.itemsize
+            if expected is not None and shape != expected[key]:
+                layer = key.rsplit("/", 1)[0]
+                raise SpecError(
+                    f"weights '{key}' has shape {list(shape)} but layer {layer} needs {list(expected[key])}"
+                )
+            if size > info.file_size:
+                raise SpecError(
+                    f"{what}: its header claims {size:,} bytes, more than the {info.file_size:,} stored"
+                )
+            arrays[key] = _data(stream, shape, fortran, dtype, what)  # type: ignore[arg-type]
+    return arrays
+
+
+def load_array(path: str, sample: tuple[int, ...] | None = None, limit: int | None = None) -> np.ndarray:
+    """One input array from a .npy file (no pickled objects, ever), its header checked first:
+    numeric, shaped [batch, *sample] with a batch of 1 or more, at most `limit` bytes."""
     try:
-        data = np.load(path, allow_pickle=False)
+        with open(path, "rb") as stream:
+            magic = stream.read(6)
+            if magic[:4] == b"PK\x03\x04":
+                raise SpecError(f"{path}: is an .npz archive; --input takes one .npy array")
+            if magic != b"\x93NUMPY":
+                raise SpecError(f"{path}: cannot read the input array (a .npy file): {NOT_NUMPY}")
+            stream.seek(0)
+            shape, fortran, dtype = _header(stream, path)
+            _check_input_shape(path, shape, sample)
+            size = prod(shape) * dtype.itemsize
+            if limit is not None and size > limit:
+                raise ResourceError(
+                    f"{path}: holds {size:,} bytes, over the memory limit of {limit:,} — raise --max-memory"
+                )
+            return _data(stream, shape, fortran, dtype, path)
     except READ_ERRORS as error:
         raise SpecError(f"{path}: cannot read the input array (a .npy file): {_why(error)}") from None
-    if not isinstance(data, np.ndarray):
-        data.close()
-        raise SpecError(f"{path}: is an .npz archive; --input takes one .npy array")
-    return _numeric(data, path)
+
+
+def _check_input_shape(path: str, shape: tuple[int, ...], sample: tuple[int, ...] | None) -> None:
+    if not shape or shape[0] < 1:
+        raise SpecError(
+            f"{path}: the array holds no samples (shape {list(shape)}); give a batch of 1 or more"
+        )
+    if sample is not None and tuple(shape[1:]) != tuple(sample):
+        raise SpecError(
+            f"{path}: input array has shape {list(shape)} but the spec expects "
+            f"[batch, {', '.join(map(str, sample))}] — reshape it or fix 'input'"
+        )
 
 
 def save(path: str, arrays: np.ndarray | dict[str, np.ndarray]) -> None:
-    """Write one array (.npy) or named arrays (.npz), or a NetcalcError saying why not."""
+    """Write one array (.npy) or named arrays (.npz) to exactly `path`: to a temporary file beside
+    it, renamed into place, so a failed write leaves no half file and no other name is made."""
+    target = Path(path)
     try:
-        if isinstance(arrays, dict):
-            np.savez(path, **arrays)
-        else:
-            np.save(path, arrays)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
         raise NetcalcError(f"{path}: cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if isinstance(arrays, dict):
+                np.savez(stream, **arrays)
+            else:
+                np.save(stream, arrays)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise NetcalcError(f"{path}: cannot write: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def save_weights(path: str, result: Result) -> None:
