@@ -24,11 +24,12 @@ DTYPES = ("float32", "float64")
 
 def whole(name: str, value: object, low: int, high: int) -> int:
     """An int (a NumPy integer too) from `low` to `high`, or a UsageError naming the argument."""
+    kind = "a positive whole number" if low == 1 else f"a whole number of {low} or more"
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise UsageError(f"{name} must be a whole number from {low:,} to {high:,} (got {_shown(value)})")
+        raise UsageError(f"{name} must be {kind}, at most {high:,} (got {_shown(value)})")
     number = operator.index(value)  # type: ignore[unused-ignore]  # has __index__: checked above
     if not low <= number <= high:
-        raise UsageError(f"{name} must be a whole number from {low:,} to {high:,} (got {_shown(number)})")
+        raise UsageError(f"{name} must be {kind}, at most {high:,} (got {_shown(number)})")
     return number
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from netcalc import arguments
 from netcalc.analysis.liveness import liveness
-from netcalc.errors import ResourceError
+from netcalc.errors import ResourceError, UsageError
 from netcalc.graph import Network
 from netcalc.report import Report, analyze
 
@@ -159,21 +160,53 @@ def _hint(n: int) -> str:
     return str(n)
 
 
+RUN_OPTIONS = ("x", "weights", "seed", "batch", "dtype", "training", "progress")
+
+
+def checked_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The backend options of a run, each checked (a UsageError names the first wrong one)."""
+    from netcalc import arguments, backend
+
+    unknown = sorted(set(options) - set(RUN_OPTIONS))
+    if unknown:
+        raise UsageError(
+            f"run() takes no argument '{unknown[0]}' — it takes {', '.join(RUN_OPTIONS)}, max_memory"
+        )
+    checks: dict[str, Callable[[Any], Any]] = {
+        "seed": arguments.seed,
+        "batch": arguments.batch,
+        "dtype": arguments.dtype,
+        "training": lambda value: arguments.flag("training", value),
+        "x": backend.checked_input,
+        "weights": backend.checked_weights,
+        "progress": _progress,
+    }
+    return {name: checks[name](value) for name, value in options.items()}
+
+
+def _progress(value: object) -> Progress | None:
+    if value is not None and not callable(value):
+        raise UsageError(f"progress must be a function (done, total) or None, not {type(value).__name__}")
+    return value  # a callable or None; its signature is the caller's promise
+
+
 def run(
     network: Network,
     report: Report | None = None,
-    max_memory: int | None = None,
+    max_memory: int | str | None = None,
     **options: Any,
 ) -> Result:
     """Execute a network with the NumPy backend, behind the memory guard (imports NumPy).
 
-    `options` go to the backend: x, weights, seed, batch, dtype, training, progress.
+    `options` go to the backend: x, weights, seed, batch, dtype, training, progress. Raises
+    UsageError for a wrong argument, ResourceError over `max_memory` (bytes or '2G'; default 2 GiB).
     """
     from netcalc import backend
 
+    limit = arguments.max_memory(max_memory)
+    options = checked_options(options)
     checked = report or analyze(network)
-    limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
-
+    limit = DEFAULT_MAX_MEMORY if limit is None else limit
     training = bool(options.get("training", False))
 
     def guard(batch: int, itemsize: int) -> None:
@@ -187,10 +220,14 @@ def verify(
     seed: int = 0,
     batch: int = 2,
     dtype: str = "float32",
-    max_memory: int | None = None,
+    max_memory: int | str | None = None,
     progress: Progress | None = None,
 ) -> Verification:
-    """Run the network on the backend and compare shapes, tensors, neurons and MACs per layer."""
+    """Run the network on the backend and compare shapes, tensors, neurons and MACs per layer.
+
+    Raises UsageError for a wrong argument and ResourceError over `max_memory`.
+    """
+    checked_options({"seed": seed, "batch": batch, "dtype": dtype, "progress": progress})
     report = analyze(network)
     result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)
     checks = []

@@ -15,7 +15,7 @@ from typing import BinaryIO
 import numpy as np
 
 from netcalc.backend.ops import OPS, Context
-from netcalc.errors import NetcalcError, ResourceError, SpecError
+from netcalc.errors import NetcalcError, ResourceError, SpecError, UsageError
 from netcalc.graph import INPUT, Network
 from netcalc.layers import BY_KIND, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
 
@@ -184,6 +184,49 @@ def run(
         raise SpecError(f"weights file has tensors that match no layer: {', '.join(sorted(given))}")
     result.output = y
     return result
+
+
+def checked_input(x: object) -> np.ndarray | None:
+    """An input array of real numbers (any array-like), or a UsageError saying what it is instead."""
+    if x is None:
+        return None
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise UsageError(f"x must be an array of real numbers: {str(error).splitlines()[0]}") from None
+    if array.dtype.kind == "c":
+        raise UsageError("x holds complex numbers; netcalc runs real ones (take x.real if that is meant)")
+    if array.dtype.kind not in NUMERIC:
+        raise UsageError(f"x holds {array.dtype} values; netcalc needs an array of real numbers")
+    if array.ndim < 2 or array.shape[0] < 1:
+        raise UsageError(
+            f"x must be [batch, *input] with a batch of 1 or more (got shape {list(array.shape)})"
+        )
+    return array
+
+
+def checked_weights(weights: object) -> dict[str, np.ndarray] | None:
+    """Weights keyed 'layer/tensor' (a mapping, or a Result of an earlier run) as real arrays."""
+    if weights is None:
+        return None
+    if isinstance(weights, Result):
+        return weights.flat_weights()
+    if not isinstance(weights, dict):
+        raise UsageError(
+            f"weights must be a dict of arrays keyed 'layer/tensor', not {type(weights).__name__}"
+        )
+    checked = {}
+    for key, value in weights.items():
+        if not isinstance(key, str):
+            raise UsageError(f"weights keys are 'layer/tensor' strings, not {key!r:.60}")
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested lists
+            array = np.asarray(None)
+        if array.dtype.kind not in NUMERIC:
+            raise UsageError(f"weights '{key:.80}' must be an array of real numbers, not {array.dtype}")
+        checked[key] = array
+    return checked
 
 
 def tensor_shapes(network: Network, inputs: list[tuple[tuple[int, ...], ...]]) -> dict[str, tuple[int, ...]]:
