@@ -83,6 +83,6 @@ def flag(name: str, value: object) -> bool:
 def _shown(value: Any) -> str:
     """A value as the user wrote it, cut short: messages stay one short line."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        return f"a number of {value.bit_length() * 3 // 10}+ digits"
+        return f"a number of {value.bit_length() * 30103 // 100000}+ digits"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -72,6 +72,17 @@ def rows(network: Network) -> tuple[Row, ...]:
 MAX_COUNT = 10**30
 
 
+def magnitude(n: int) -> int:
+    """floor(log10(n)) of a positive int of any size, without printing it (Python refuses to
+    print ints of more than 4,300 digits)."""
+    e = max((n.bit_length() - 1) * 30103 // 100000, 0)
+    while 10 ** (e + 1) <= n:
+        e += 1
+    while e and 10**e > n:
+        e -= 1
+    return e
+
+
 def _where(node: Node) -> str:
     return f"{node.where}: layer {node.index} '{node.layer.kind}' ({node.path})"
 
@@ -94,7 +105,7 @@ def _row(node: Node, inputs: tuple[Shape, ...], names: dict[int, str]) -> Row:
     for what, n in (("parameters", counts.params + counts.state), ("MACs", macs), ("outputs", prod(out))):
         if n > MAX_COUNT:
             raise ShapeError(
-                f"{_where(node)}: about 10^{n.bit_length() * 3 // 10} {what}, more than netcalc counts "
+                f"{_where(node)}: about 10^{magnitude(n)} {what}, more than netcalc counts "
                 f"(10^{len(str(MAX_COUNT)) - 1}) — use sizes of a real network [input {_shapes(inputs)}]"
             )
     return Row(

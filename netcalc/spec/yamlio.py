@@ -95,6 +95,12 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
             f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB — "
             "a spec is a short YAML or JSON file (blocks and repeat keep it short)"
         )
+    pieces = text.count("\n") + text.count(",") + text.count(": ")
+    if pieces > MAX_VALUES:  # reading it would take seconds before the count below could refuse it
+        raise SpecError(
+            f"{source}: the spec has more than {MAX_VALUES:,} lines, items and keys — a spec is short: "
+            "write repeated layers once, as a block with repeat"
+        )
     try:
         data = _json(text) if is_json else yaml.load(text, Loader=_Loader)  # noqa: S506
     except _KeyProblem as problem:
