@@ -29,6 +29,8 @@ from netcalc.spec import Spec
 
 if TYPE_CHECKING:
     from netcalc.backend import Result
+    from netcalc.explore.diff import Diff
+    from netcalc.explore.sweep import Sweep
     from netcalc.verification import Verification
 
 __version__ = "0.1.0"
@@ -45,16 +47,18 @@ __all__ = [
     "VerifyError",
     "__version__",
     "analyze",
+    "diff",
     "export",
     "load",
     "run",
+    "sweep",
     "verify",
 ]
 
 
-def analyze(source: Source, batch: int = 1) -> Report:
+def analyze(source: Source, batch: int = 1, args: dict[str, Any] | None = None, input: Any = None) -> Report:
     """Every shape and count of a network: a loaded Network, a Spec, a path, 'zoo:NAME', YAML/JSON
-    text or a dict (see `load` for how a str is read).
+    text or a dict (see `load` for how a str is read; `args` and `input` as `load` takes them).
 
     `batch`: a whole number (a NumPy integer too) of 1 or more. Raises SpecError (the spec),
     ShapeError (a layer cannot take its input) or UsageError (an argument); nothing else.
@@ -62,7 +66,7 @@ def analyze(source: Source, batch: int = 1) -> Report:
     from netcalc import arguments
 
     size = arguments.batch(batch)
-    return _analyze(load(source), batch=size)
+    return _analyze(load(source, args=args, input=input), batch=size)
 
 
 def run(
@@ -136,3 +140,26 @@ def export(
         max_memory=arguments.max_memory(max_memory),
     )
     return save(model, path)
+
+
+def sweep(
+    specs: Source | list[Source],
+    values: dict[str, str | list[Any]],
+    metrics: tuple[str, ...] | None = None,
+    batch: int = 1,
+) -> Sweep:
+    """Totals of each spec at every combination of argument values: {"size": "32..1024*2"} or
+    {"size": [32, 64]}; each spec is read once. See netcalc.explore.sweep.METRICS for the metrics."""
+    from netcalc.explore.sweep import DEFAULT_METRICS, grid
+    from netcalc.explore.sweep import sweep as run_sweep
+
+    sources = specs if isinstance(specs, list) else [specs]
+    texts = {k: v if isinstance(v, str) else ",".join(map(str, v)) for k, v in values.items()}
+    return run_sweep([load(s) for s in sources], grid(texts), metrics or DEFAULT_METRICS, batch)
+
+
+def diff(a: Source, b: Source, batch: int = 1) -> Diff:
+    """Two specs aligned layer by layer, with their changes and their totals side by side."""
+    from netcalc.explore.diff import diff as compare
+
+    return compare(_analyze(load(a), batch=batch), _analyze(load(b), batch=batch))

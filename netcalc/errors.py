@@ -45,3 +45,9 @@ class UsageError(NetcalcError):
     """The command line or a library call is wrong: an option, a format, an argument."""
 
     exit_code = 2
+
+
+class ChangedError(NetcalcError):
+    """Two designs differ where the caller asked for none (`diff --fail-on-change`, for CI)."""
+
+    exit_code = 5

@@ -104,7 +104,7 @@ def expand(spec: Spec) -> Network:
                 "'input' — rename the block"
             )
     builder = _Builder(spec)
-    builder.scope(spec.layers, ("layers",), "", INPUT, {}, (), ())
+    builder.scope(spec.layers, ("layers",), "", INPUT, dict(spec.args), (), ())
     last = builder.nodes[-1]
     if last.training_only:
         raise SpecError(
@@ -329,6 +329,8 @@ class _Builder:
             raise SpecError(f"{where}: {label}: a block takes one input but from names {len(inputs)}")
         block = self.spec.blocks[kind]
         defaults = block.defaults()
+        if self.spec.args:  # a block's defaults may use the spec's arguments: {width: $width}
+            defaults = _substitute(defaults, dict(self.spec.args), self.spec.where(("blocks", kind)), label)
         given = {k: v for k, v in values.items() if k not in RESERVED}
         for key in given:
             if key not in defaults:
@@ -344,7 +346,7 @@ class _Builder:
             raise SpecError(
                 f"{where}: {label}: repeat must be a whole number from 1 to {MAX_LAYERS:,} (got {repeat!r})"
             )
-        args = {**defaults, **given}
+        args = {**self.spec.args, **defaults, **given}  # the block's own arguments hide the spec's
         training = values.get("training_only", False)
         if type(training) is not bool:
             raise SpecError(f"{where}: {label}: training_only is true or false (got {training!r})")

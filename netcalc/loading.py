@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from netcalc.graph import Network, expand
 from netcalc.spec import Spec, read
+from netcalc.spec.args import bind, layer_arguments
 from netcalc.spec.messages import validate_spec
-from netcalc.spec.yamlio import parse
 
 Source = str | Path | dict[str, Any] | Spec | Network
 
 
-def load(source: Source) -> Network:
-    """The network of a spec: a path, YAML or JSON text, a dict, 'zoo:NAME', a Spec or a Network."""
+def load(source: Source, args: Mapping[str, Any] | None = None, input: Any = None) -> Network:
+    """The network of a spec: a path, YAML or JSON text, a dict, 'zoo:NAME', a Spec or a Network.
+
+    `args` overrides the spec's arguments (`args: {size: 256}` at its top); `input` replaces its
+    input shape ('3x512x512' or a list of sizes). A loaded Network or Spec is only re-expanded.
+    """
     if isinstance(source, Network):
-        return source
-    if isinstance(source, Spec):
-        return expand(source)
-    raw, origin = read(source)
-    return expand(validate_spec(raw, origin))
-
-
-def load_text(text: str, origin: str) -> Network:
-    """The network of YAML or JSON text read from `origin` (stdin), which names it in messages."""
-    return expand(validate_spec(parse(text, origin), origin))
+        if not args and input is None:
+            return source
+        spec = bind(source.spec, args, input)
+        changed = {k for k, v in spec.args.items() if source.spec.args.get(k) != v}
+        if not changed & layer_arguments(spec):  # only the input moved: the same layers, new shapes
+            return Network(spec, source.nodes, source.groups)
+        return expand(spec)
+    if not isinstance(source, Spec):
+        raw, origin = read(source)
+        source = validate_spec(raw, origin)
+    return expand(bind(source, args, input))

@@ -57,6 +57,11 @@ def spec_schema() -> dict[str, Any]:
         "items": entry,
         "description": "the network, in order",
     }
+    size = top["properties"]["input"]["items"]
+    top["properties"]["input"]["items"] = {  # `input: [1, $size, $size]` once args: declares size
+        "anyOf": [size, {"type": "string", "pattern": "\\$", "description": "an expression over args"}]
+    }
+    top["properties"]["args"]["additionalProperties"] = {"type": ["integer", "number", "string", "boolean"]}
     block = Block.model_json_schema()
     block["properties"]["layers"] = {"type": "array", "minItems": 1, "items": entry}
     top["properties"]["blocks"] = {

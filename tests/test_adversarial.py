@@ -146,10 +146,13 @@ SPECS: dict[str, str | bytes] = {
     "block_recursive": "input: [3]\nblocks:\n  a:\n    layers: [a]\nlayers: [a]\n",
     "block_mutual": "input: [3]\nblocks:\n  a: {layers: [b]}\n  b: {layers: [a]}\nlayers: [a]\n",
     "block_no_layers": "input: [3]\nblocks:\n  a: {}\nlayers: [a]\n",
-    "block_missing_arg": "input: [3]\nblocks:\n  a: {args: [n], layers: [{dense: {units: $n}}]}\nlayers: [a]\n",
+    "block_missing_arg": "input: [3]\nblocks:\n  a: {args: [n], layers: [{dense: {units: $n}}]}\n"
+    "layers: [a]\n",
     "block_undefined_arg": "input: [3]\nblocks:\n  a: {layers: [{dense: {units: $n}}]}\nlayers: [a]\n",
-    "block_arith_string": "input: [3]\nblocks:\n  a: {args: {n: x}, layers: [{dense: {units: $n * 2}}]}\nlayers: [a]\n",
-    "block_arith_call": "input: [3]\nblocks:\n  a: {args: {n: 2}, layers: [{dense: {units: __import__('os')}}]}\nlayers: [a]\n",
+    "block_arith_string": "input: [3]\nblocks:\n  a: {args: {n: x}, layers: [{dense: {units: $n * 2}}]}\n"
+    "layers: [a]\n",
+    "block_arith_call": "input: [3]\nblocks:\n  a: {args: {n: 2}, layers: [{dense: {units: __import__('os')}}]}"  # noqa: E501
+    "\nlayers: [a]\n",
     "repeat_zero": "input: [3]\nlayers: [{relu: {repeat: 0}}]\n",
     "repeat_billion": "input: [3]\nlayers: [{relu: {repeat: 1000000000}}]\n",
     "repeat_string": "input: [3]\nlayers: [{relu: {repeat: many}}]\n",
@@ -452,20 +455,29 @@ def file_cases() -> list[Hostile]:
     ok = {"spec.yaml": OK.encode()}
     cases += [
         Hostile("run-output-directory", ("run", TINY, "--output", "{dir}/")),
-        Hostile("run-output-existing-directory", ("run", TINY, "--output", "{dir}/sub"), files={"sub/keep": b""}),
+        Hostile(
+            "run-output-existing-directory", ("run", TINY, "--output", "{dir}/sub"), files={"sub/keep": b""}
+        ),
         Hostile("run-save-weights-directory", ("run", TINY, "--save-weights", "{dir}")),
         Hostile("run-output-missing-parent", ("run", TINY, "--output", "{dir}/no/such/y.npy")),
         Hostile("run-output-is-spec", ("run", "{dir}/spec.yaml", "--output", "{dir}/spec.yaml"), files=ok),
-        Hostile("run-save-weights-is-spec", ("run", "{dir}/spec.yaml", "--save-weights", "{dir}/spec.yaml"), files=ok),
-        Hostile("run-output-is-input", ("run", TINY, "--input", "{dir}/x.npy", "--output", "{dir}/x.npy"),
-                files={"x.npy": npy_bytes(np.ones((1, 2), np.float32))}),
+        Hostile(
+            "run-save-weights-is-spec",
+            ("run", "{dir}/spec.yaml", "--save-weights", "{dir}/spec.yaml"),
+            files=ok,
+        ),
+        Hostile(
+            "run-output-is-input",
+            ("run", TINY, "--input", "{dir}/x.npy", "--output", "{dir}/x.npy"),
+            files={"x.npy": npy_bytes(np.ones((1, 2), np.float32))},
+        ),
         Hostile("export-output-is-spec", ("export", "{dir}/spec.yaml", "-o", "{dir}/spec.yaml"), files=ok),
         Hostile("export-output-directory", ("export", TINY, "-o", "{dir}")),
         Hostile("export-output-missing-parent", ("export", TINY, "-o", "{dir}/no/m.onnx")),
         Hostile("run-weights-missing", ("run", TINY, "--weights", "{dir}/nope.npz")),
         Hostile("run-weights-directory", ("run", TINY, "--weights", "{dir}")),
         Hostile("run-input-missing", ("run", TINY, "--input", "{dir}/nope.npy")),
-    ]  # fmt: skip
+    ]
     return cases
 
 
@@ -533,12 +545,43 @@ BAD_SIZES: list[Any] = [0, -3, True, False, 1.5, "2", None, 10**40, np.float64(2
 BAD_SEEDS: list[Any] = [-1, 1.5, "0", None, 2**64, np.float32(1), [0]]
 BAD_DTYPES: list[Any] = ["int8", "", None, 32, np.float32, "float16"]
 BAD_LIMITS: list[Any] = [0, -1, "", "inf", "nan", "2X", float("nan"), float("inf"), 1.5, True, [1]]
-BAD_SOURCES: list[Any] = [None, 42, 1.5, b"input: [3]", ["input", 3], "", "   ", "zoo:", "zoo:nope", "no-such.yaml",
-                          "x" * 100_000, "spec\x00.yaml", {"input": []}, {"layers": 3}, {}]  # fmt: skip
-BAD_X: list[Any] = [np.ones((1, 2)) * 1j, [[1, 2], [3]], "x", np.array([["a", "b"]]), np.ones(2), np.ones((0, 2)),
-                    np.ones((1, 3)), {"a": 1}, object()]  # fmt: skip
-BAD_WEIGHTS: list[Any] = [[1, 2], "w.npz", {"dense_1/weight": "x"}, {"dense_1/weight": np.ones((3, 3))},
-                          {"ghost/weight": np.ones(2)}, {1: np.ones(2)}, {"dense_1/weight": [[1], [2, 3]]}]  # fmt: skip
+BAD_SOURCES: list[Any] = [
+    None,
+    42,
+    1.5,
+    b"input: [3]",
+    ["input", 3],
+    "",
+    "   ",
+    "zoo:",
+    "zoo:nope",
+    "no-such.yaml",
+    "x" * 100_000,
+    "spec\x00.yaml",
+    {"input": []},
+    {"layers": 3},
+    {},
+]
+BAD_X: list[Any] = [
+    np.ones((1, 2)) * 1j,
+    [[1, 2], [3]],
+    "x",
+    np.array([["a", "b"]]),
+    np.ones(2),
+    np.ones((0, 2)),
+    np.ones((1, 3)),
+    {"a": 1},
+    object(),
+]
+BAD_WEIGHTS: list[Any] = [
+    [1, 2],
+    "w.npz",
+    {"dense_1/weight": "x"},
+    {"dense_1/weight": np.ones((3, 3))},
+    {"ghost/weight": np.ones(2)},
+    {1: np.ones(2)},
+    {"dense_1/weight": [[1], [2, 3]]},
+]
 
 
 def library_calls() -> list[tuple[str, Callable[[], object]]]:

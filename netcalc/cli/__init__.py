@@ -3,6 +3,7 @@
 app.py    the app, its error boundary (NetcalcError -> message and exit code), shared options
 count.py  count, compare                    info.py     layers, schema, zoo
 backend.py  run, verify, export (NumPy)
+explore.py  sweep, diff                    draw.py     diagram, report
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ import sys
 
 import typer
 
-from netcalc.cli import backend, count, info  # noqa: F401  (each registers its commands)
+from netcalc.cli import backend, count, draw, explore, info  # noqa: F401  (each registers its commands)
 from netcalc.cli.app import app
 
-OPTIONAL_PACKAGES = {"numpy": "numpy", "onnx": "netcalc[onnx]", "onnxruntime": "netcalc[onnx]"}
+OPTIONAL_PACKAGES = {
+    "matplotlib": "netcalc[plot]",
+    "numpy": "numpy",
+    "onnx": "netcalc[onnx]",
+    "onnxruntime": "netcalc[onnx]",
+}
 
 __all__ = ["app", "main"]
 

@@ -25,6 +25,10 @@ Examples:
   netcalc count my.yaml --format json | jq .totals.params
   netcalc compare specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml
   netcalc verify zoo:lenet5
+  netcalc sweep specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml --set size=32..1024*2
+  netcalc diff zoo:resnet18 zoo:resnet50 --format markdown
+  netcalc diagram zoo:unet --depth 1 -o unet.svg
+  netcalc report zoo:resnet50 -o resnet50.html
   netcalc layers conv2d
 """
 
@@ -85,6 +89,18 @@ SpecsArg = Annotated[list[str], typer.Argument(help=SPEC_HELP, show_default=Fals
 SpecArg = Annotated[str, typer.Argument(help="a spec file (YAML or JSON), zoo:NAME, or - for stdin")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="output format")]
 BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="batch size for MACs and memory")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="set a spec argument (its args: section), NAME=VALUE; repeatable: --set size=512 --set width=32",
+        show_default=False,
+    ),
+]
+InputOpt = Annotated[
+    str | None,
+    typer.Option("--input", help="replace the spec's input shape, e.g. 3x512x512", show_default=False),
+]
 DepthOpt = Annotated[
     int | None, typer.Option("--depth", "-d", min=0, help="collapse block groups nested deeper than this")
 ]
@@ -118,29 +134,61 @@ def emit(command: str, fmt: Format, data: Any, **options: Any) -> None:
             console().print(part)
 
 
-def load_all(sources: list[str]) -> list[Network | NetcalcError]:
+def load_all(
+    sources: list[str], sets: list[str] | None = None, input: str | None = None
+) -> list[Network | NetcalcError]:
     """Each spec loaded, or the error that stopped it; '-' reads stdin (once)."""
     if sources.count("-") > 1:
         raise UsageError("'-' (stdin) can be given once")
+    args = parse_sets(sets)
     loaded: list[Network | NetcalcError] = []
     for source in sources:
         try:
-            loaded.append(load_spec(source))
+            loaded.append(load_spec(source, args, input))
         except NetcalcError as error:
             loaded.append(error)
     return loaded
 
 
-def load_spec(source: str) -> Network:
-    """The network at a path or zoo:NAME, or piped in when the source is '-'."""
+def load_spec(
+    source: str, sets: list[str] | dict[str, Any] | None = None, input: str | None = None
+) -> Network:
+    """The network at a path or zoo:NAME, or piped in when the source is '-', with --set and --input."""
     import netcalc
 
+    args = sets if isinstance(sets, dict) else parse_sets(sets)
+    return netcalc.load(read_source(source), args=args, input=input)
+
+
+def read_source(source: str) -> str:
+    """The source itself, or the spec text piped in when the source is '-'."""
     if source != "-":
-        return netcalc.load(source)
-    from netcalc.loading import load_text
+        return source
     from netcalc.spec.read import read_stdin
 
-    return load_text(read_stdin(), "<stdin>")  # `cat my.yaml | netcalc count -`, bounded
+    text = read_stdin()  # `cat my.yaml | netcalc count -`, bounded
+    return text if "\n" in text else text + "\n"  # text, not a path
+
+
+def parse_sets(sets: list[str] | None) -> dict[str, Any]:
+    """--set NAME=VALUE options as arguments: numbers become numbers, other values stay words."""
+    from netcalc.spec.args import parse_value
+
+    return {name: parse_value(value) for name, value in split_sets(sets).items()}
+
+
+def split_sets(sets: list[str] | None) -> dict[str, str]:
+    """--set NAME=VALUE options as {NAME: VALUE} text, each name once."""
+    result: dict[str, str] = {}
+    for item in sets or []:
+        name, equals, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not equals or not name or not value:
+            raise UsageError(f"--set {item}: give NAME=VALUE, e.g. --set size=512")
+        if name in result:
+            raise UsageError(f"--set {name} is given twice")
+        result[name] = value
+    return result
 
 
 def only_networks(loaded: list[Network | NetcalcError]) -> list[Network]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from enum import StrEnum
@@ -15,6 +16,8 @@ from netcalc.cli.app import (
     BatchOpt,
     Format,
     FormatOpt,
+    InputOpt,
+    SetOpt,
     SpecArg,
     SpecsArg,
     app,
@@ -28,6 +31,8 @@ from netcalc.render import check_format
 
 if TYPE_CHECKING:
     from netcalc.graph import Network
+
+SHAPE = re.compile(r"\d+(x\d+)*", re.IGNORECASE)  # run's --input: a shape like 3x64x64, else a .npy file
 
 
 MemoryOpt = Annotated[
@@ -94,7 +99,10 @@ def run(
     spec: SpecArg,
     batch: BatchOpt = 1,
     seed: SeedOpt = 0,
-    input: Annotated[str | None, typer.Option("--input", help="input array (.npy)")] = None,
+    input: Annotated[
+        str | None,
+        typer.Option("--input", help="input array (.npy), or a new input shape like 3x224x224"),
+    ] = None,
     weights: Annotated[str | None, typer.Option("--weights", help="weights (.npz) to use")] = None,
     save_weights: Annotated[
         str | None, typer.Option("--save-weights", help="save the weights used to this .npz")
@@ -103,6 +111,7 @@ def run(
     dtype: DtypeOpt = Dtype.float32,
     max_memory: MemoryOpt = "2G",
     format: FormatOpt = Format.table,
+    set: SetOpt = None,
 ) -> None:
     """Execute a spec with the NumPy backend and print the output's shape and statistics.
 
@@ -118,8 +127,9 @@ def run(
     from netcalc.verification import expected_tensors
     from netcalc.verification import run as run_network
 
-    network = load_spec(spec)
-    x = backend.load_array(input, network.input, limit) if input else None
+    shape = input if input and SHAPE.fullmatch(input) else None  # `--input 3x64x64`, not a file
+    network = load_spec(spec, set, shape)
+    x = backend.load_array(input, network.input, limit) if input and not shape else None
     given = backend.load_weights(weights, expected_tensors(network)) if weights else None
     result = run_network(
         network,
@@ -159,6 +169,8 @@ def verify(
     dtype: DtypeOpt = Dtype.float32,
     max_memory: MemoryOpt = "2G",
     format: FormatOpt = Format.table,
+    set: SetOpt = None,
+    input: InputOpt = None,
 ) -> None:
     """Execute each spec with real arrays and check every counted figure, layer by layer.
 
@@ -169,7 +181,7 @@ def verify(
     """
     check_format("verify", format.value)
     limit = parse_bytes(max_memory)
-    verify_networks(only_networks(load_all(specs)), format, batch, seed, dtype.value, limit)
+    verify_networks(only_networks(load_all(specs, set, input)), format, batch, seed, dtype.value, limit)
 
 
 def verify_networks(
@@ -205,6 +217,8 @@ def export(
     opset: Annotated[int, typer.Option("--opset", help="ONNX opset version, 17 or later")] = 17,
     max_memory: MemoryOpt = "2G",
     format: FormatOpt = Format.table,
+    set: SetOpt = None,
+    input: InputOpt = None,
 ) -> None:
     """Write the spec as an ONNX model with the backend's weights (for Netron or any ONNX runtime).
 
@@ -224,7 +238,7 @@ def export(
     from netcalc import backend
     from netcalc.verification import expected_tensors
 
-    network = load_spec(spec)
+    network = load_spec(spec, set, input)
     given = backend.load_weights(weights, expected_tensors(network)) if weights else None
     model = to_onnx(
         network, weights=given, seed=seed, opset=opset, max_memory=limit, progress=ProgressBar(spec)

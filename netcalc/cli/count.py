@@ -11,6 +11,8 @@ from netcalc.cli.app import (
     DepthOpt,
     Format,
     FormatOpt,
+    InputOpt,
+    SetOpt,
     SpecsArg,
     app,
     combined,
@@ -32,6 +34,8 @@ def count(
         bool,
         typer.Option("--verify", help="also execute the spec with the NumPy backend and check every count"),
     ] = False,
+    set: SetOpt = None,
+    input: InputOpt = None,
 ) -> None:
     """Shapes, parameters, neurons, MACs and memory of every layer of each spec.
 
@@ -41,7 +45,7 @@ def count(
 
     check_format("count", format.value)
     reports, failures = [], []
-    for item in load_all(specs):  # a wrong spec among several does not hide the others' reports
+    for item in load_all(specs, set, input):  # a wrong spec among several does not hide the others' reports
         try:
             if isinstance(item, NetcalcError):
                 raise item
@@ -63,6 +67,8 @@ def compare(
     specs: Annotated[list[str], typer.Argument(help="two or more spec files, zoo:NAME, or - for stdin")],
     format: FormatOpt = Format.table,
     batch: BatchOpt = 1,
+    set: SetOpt = None,
+    input: InputOpt = None,
 ) -> None:
     """Totals of several specs side by side, with the ratio of each to the first.
 
@@ -73,5 +79,5 @@ def compare(
     check_format("compare", format.value)
     if len(specs) < 2:
         raise UsageError("compare needs at least two specs")
-    networks = only_networks(load_all(specs))
+    networks = only_networks(load_all(specs, set, input))
     emit("compare", format, [analyze(n, batch=batch) for n in networks])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netcalc.errors import UsageError
-from netcalc.render import catalog, compare, report, runs, zoo
+from netcalc.render import catalog, compare, diagram, diff, report, runs, sweep, zoo
 from netcalc.render.compare import compare_data, compare_table, ratio_text
 from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
 from netcalc.render.text import human, shape_text
@@ -45,6 +45,7 @@ class Options:
     many: bool = False  # several inputs were named: JSON is a list even if one report came out
     names: tuple[str, ...] = ()  # zoo names, beside their reports
     brief: bool = False  # layers: one table row per type
+    everything: bool = False  # diff: unchanged layers too
 
 
 Renderer = Callable[[Any, Options], Any]
@@ -77,6 +78,22 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "json": lambda rs, o: _json(compare.compare_data(rs)),
         "csv": lambda rs, o: compare.compare_csv(rs),
         "markdown": lambda rs, o: compare.compare_markdown(rs),
+    },
+    "sweep": {
+        "table": lambda s, o: sweep.sweep_table(s),
+        "json": lambda s, o: sweep.sweep_json(s),
+        "csv": lambda s, o: sweep.sweep_csv(s),
+        "markdown": lambda s, o: sweep.sweep_markdown(s),
+    },
+    "diff": {
+        "table": lambda d, o: diff.diff_table(d, o.everything),
+        "json": lambda d, o: diff.diff_json(d),
+        "markdown": lambda d, o: diff.diff_markdown(d, o.everything),
+    },
+    "diagram": {
+        "svg": lambda d, o: diagram.to_svg(d),
+        "dot": lambda d, o: diagram.to_dot(d),
+        "mermaid": lambda d, o: diagram.to_mermaid(d),
     },
     "zoo": {
         "table": lambda rs, o: zoo.zoo_table(rs, list(o.names)),

@@ -153,6 +153,8 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
                 f"{where}: {path}: a block's args are a mapping of defaults like "
                 "'{filters: 16}' or a list of required names like '[filters]'"
             )
+        elif loc[:1] == ("args",) and item["type"] == "value_error":
+            lines.append(f"{where}: args: {item['msg'].removeprefix('Value error, ')}")
         elif path == "input":
             lines.append(
                 f"{where}: input: a list of positive sizes, channels first, like "
@@ -182,9 +184,12 @@ def validate_spec(raw: Any, origin: str) -> Spec:
     """The Spec model of raw spec data, or a SpecError with one line per problem."""
     if not isinstance(raw, dict):
         raise SpecError(f"{origin}: a spec is a mapping with at least 'input' and 'layers'")
+    from netcalc.spec.args import with_default_input
+
+    data, written = with_default_input(raw, origin)
     try:
-        spec = Spec.model_validate(raw)
+        spec = Spec.model_validate(data)
     except ValidationError as error:
-        raise SpecError(top_level_message(error, raw, origin)) from None
-    spec._source, spec._raw = origin, raw
+        raise SpecError(top_level_message(error, data, origin)) from None
+    spec._source, spec._raw, spec._input = origin, raw, written
     return spec

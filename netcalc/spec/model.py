@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from netcalc.layers import Layer
 from netcalc.layers.base import PositiveInt
@@ -12,6 +13,7 @@ from netcalc.spec.yamlio import line_of
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 Entry = str | dict[str, Any] | Layer
+ARG_NAME = re.compile(r"[A-Za-z_]\w*")
 
 
 class Block(BaseModel):
@@ -40,6 +42,11 @@ class Spec(BaseModel):
     input: tuple[PositiveInt, ...] = Field(
         min_length=1, description="sample shape, channels first, batch implicit: [3, 224, 224]"
     )
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="spec arguments with defaults, used as $name anywhere (input, layers, blocks); "
+        "--set NAME=VALUE overrides them",
+    )
     dtype: Literal["float64", "float32", "float16", "bfloat16", "int8", "uint8"] = Field(
         "float32", description="element type, for memory figures"
     )
@@ -47,6 +54,25 @@ class Spec(BaseModel):
     layers: list[Entry] = Field(min_length=1, description="the network, in order")
     _source: str = PrivateAttr("<spec>")
     _raw: Any = PrivateAttr(None)
+    _input: Any = PrivateAttr(None)  # the input as written, `[1, $size, $size]`, before arguments
+
+    @field_validator("args")
+    @classmethod
+    def _plain_arguments(cls, args: dict[str, Any]) -> dict[str, Any]:
+        for name, value in args.items():
+            if not isinstance(name, str) or not ARG_NAME.fullmatch(name) or name == "input":
+                raise ValueError(
+                    f"argument name {name!r} must be a word like 'size' or 'width' (not 'input', "
+                    "which names the input shape)"
+                )
+            if type(value) not in (int, float, str, bool):
+                raise ValueError(f"argument '{name}' must be a number or a word (got {value!r})")
+        return args
+
+    @property
+    def input_template(self) -> Any:
+        """The input as written, with its $arguments (the input itself when it has none)."""
+        return self._input if self._input is not None else list(self.input)
 
     def __init__(self, /, **data: Any) -> None:
         """Spec(input=[3, 32, 32], layers=[...]); raises SpecError (one line per problem)."""

@@ -1,0 +1,136 @@
+"""`sweep` and `diff`: exploring designs, many reports from loaded networks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from netcalc.cli.app import (
+    BatchOpt,
+    Format,
+    FormatOpt,
+    InputOpt,
+    SetOpt,
+    SpecsArg,
+    app,
+    emit,
+    load_all,
+    load_spec,
+    only_networks,
+    parse_sets,
+    split_sets,
+)
+from netcalc.errors import ChangedError, UsageError
+from netcalc.render import check_format
+
+PLOT_METRICS = ("params", "macs")  # the plot's panels when --metrics is not given: among the defaults
+
+
+@app.command()
+def sweep(
+    specs: SpecsArg,
+    set: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="an argument and its values: a list 32,64,128, a geometric range 16..128*2 or an "
+            "arithmetic one 0..64+16; repeat for a grid; input=3x224x224,3x320x320 sweeps the input shape",
+            show_default=False,
+        ),
+    ] = None,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            "--metrics",
+            "-m",
+            help="comma-separated totals to show: params, non_trainable_params, neurons, macs, flops, "
+            "activations, memory, peak_memory, weights_memory, activation_memory, layers "
+            "[default: params,neurons,macs,activations,memory; the plot: params,macs]",
+            show_default=False,
+        ),
+    ] = None,
+    plot: Annotated[
+        str | None,
+        typer.Option("--plot", help="also draw the sweep to FILE.png or FILE.svg (needs netcalc[plot])"),
+    ] = None,
+    format: FormatOpt = Format.table,
+    batch: BatchOpt = 1,
+    input: InputOpt = None,
+) -> None:
+    """Totals of each spec at every combination of argument values: one row per point.
+
+    The specs declare their arguments under args: at the top (args: {size: 256}) and use them as
+    $size anywhere; each spec is read once and re-expanded at every point.
+
+    \b
+    Examples:
+      netcalc sweep dense.yaml conv.yaml --set size=32..1024*2 --plot sweep.png
+      netcalc sweep zoo:resnet18 --set input=3x160x160,3x224x224,3x320x320 --metrics params,macs -f csv
+    """
+    from netcalc.explore.sweep import DEFAULT_METRICS, check_metrics, grid
+    from netcalc.explore.sweep import sweep as run_sweep
+
+    check_format("sweep", format.value)
+    chosen = check_metrics([m.strip() for m in metrics.split(",")]) if metrics else None
+    if plot:
+        from netcalc.render.plot import check_plot_path
+
+        check_plot_path(plot)
+    points = grid(split_sets(set))
+    networks = only_networks(load_all(specs, input=input))
+    result = run_sweep(networks, points, chosen or DEFAULT_METRICS, batch)
+    emit("sweep", format, result)
+    if plot:
+        from netcalc.render.plot import plot as draw
+
+        written = draw(result, plot, chosen or PLOT_METRICS)  # the defaults include params and macs
+        typer.echo(f"plot: {written}", err=True)
+
+
+@app.command()
+def diff(
+    a: Annotated[str, typer.Argument(help="the first spec (A): a file, zoo:NAME, or - for stdin")],
+    b: Annotated[str, typer.Argument(help="the second spec (B): a file, zoo:NAME, or - for stdin")],
+    format: FormatOpt = Format.table,
+    batch: BatchOpt = 1,
+    set: SetOpt = None,
+    set_b: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set-b", help="set an argument of B only, NAME=VALUE (after --set)", show_default=False
+        ),
+    ] = None,
+    input: InputOpt = None,
+    everything: Annotated[bool, typer.Option("--all", help="list unchanged layers too")] = False,
+    fail_on_change: Annotated[
+        bool, typer.Option("--fail-on-change", help="exit with code 5 when any figure differs (for CI)")
+    ] = False,
+) -> None:
+    """Layer-by-layer differences between two specs, then their totals with deltas and ratios.
+
+    Layers are aligned by name, then by the order of their types; each is added, removed, changed
+    (type, output shape, params, MACs or arguments) or unchanged.
+
+    \b
+    Examples:
+      netcalc diff zoo:resnet18 zoo:resnet50 --format markdown
+      netcalc diff net.yaml net.yaml --set-b width=48
+      netcalc diff main.yaml branch.yaml --fail-on-change
+    """
+    from netcalc.explore.diff import diff as compute
+    from netcalc.report import analyze
+
+    check_format("diff", format.value)
+    if [a, b].count("-") > 1:
+        raise UsageError("'-' (stdin) can be given once")
+    args = parse_sets(set)
+    first = load_spec(a, args, input)
+    second = load_spec(b, {**args, **parse_sets(set_b)}, input)
+    result = compute(analyze(first, batch=batch), analyze(second, batch=batch))
+    emit("diff", format, result, everything=everything)
+    if fail_on_change and result.changed:
+        n = result.counts()
+        raise ChangedError(
+            f"{a} and {b} differ: {n['changed']} changed, {n['added']} added, {n['removed']} removed layers"
+        )
