@@ -10,6 +10,7 @@ Importing netcalc never imports NumPy; `run`, `verify` and `export` do, when cal
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netcalc.errors import (
@@ -46,7 +47,10 @@ __all__ = [
     "VerifyError",
     "__version__",
     "analyze",
+    "diagram",
     "diff",
+    "export",
+    "html_report",
     "load",
     "run",
     "sweep",
@@ -56,23 +60,89 @@ __all__ = [
 
 
 def analyze(source: Source, batch: int = 1, args: dict[str, Any] | None = None, input: Any = None) -> Report:
-    """Every shape and count of a network: a loaded Network, a path, YAML/JSON text or a dict
-    (with `args` and `input` as `load` takes them)."""
-    return _analyze(load(source, args=args, input=input), batch=batch)
+    """Every shape and count of a network: a loaded Network, a Spec, a path, 'zoo:NAME', YAML/JSON
+    text or a dict (see `load` for how a str is read; `args` and `input` as `load` takes them).
+
+    `batch`: a whole number (a NumPy integer too) of 1 or more. Raises SpecError (the spec),
+    ShapeError (a layer cannot take its input) or UsageError (an argument); nothing else.
+    """
+    from netcalc import arguments
+
+    size = arguments.batch(batch)
+    return _analyze(load(source, args=args, input=input), batch=size)
 
 
-def run(spec: Source, x: Any = None, weights: Any = None, seed: int = 0, **options: Any) -> Result:
-    """Execute a spec with the NumPy backend (imports NumPy); returns a backend.Result."""
+def run(
+    spec: Source,
+    x: Any = None,
+    weights: Any = None,
+    seed: int = 0,
+    batch: int = 1,
+    dtype: str = "float32",
+    training: bool = False,
+    max_memory: int | str | None = None,
+    progress: Any = None,
+) -> Result:
+    """Execute a spec with the NumPy backend (imports NumPy); returns a backend.Result.
+
+    x: an array [batch, *input] of real numbers (default: drawn from the seed's input stream);
+    weights: a dict of arrays keyed 'layer/tensor' or an earlier Result (default: drawn per tensor
+    from the seed); seed and batch: whole numbers (seed >= 0, batch >= 1; NumPy integers too);
+    dtype: 'float32' or 'float64'; max_memory: bytes or a size like '2G' (default 2 GiB).
+    Raises SpecError, ShapeError, UsageError (an argument) or ResourceError (over max_memory).
+    """
     from netcalc.verification import run as run_network
 
-    return run_network(load(spec), x=x, weights=weights, seed=seed, **options)
+    options = {"x": x, "weights": weights, "seed": seed, "batch": batch, "dtype": dtype}
+    return run_network(load(spec), max_memory=max_memory, training=training, progress=progress, **options)
 
 
-def verify(spec: Source, **options: Any) -> Verification:
-    """Check every counted figure of a spec against real arrays; returns a Verification."""
+def verify(
+    spec: Source,
+    seed: int = 0,
+    batch: int = 2,
+    dtype: str = "float32",
+    max_memory: int | str | None = None,
+    progress: Any = None,
+) -> Verification:
+    """Check every counted figure of a spec against real arrays; returns a Verification.
+
+    Arguments as for `run`. Raises SpecError, ShapeError, UsageError or ResourceError; a
+    disagreement is not raised but listed in the result (`.ok`, `.failures()`).
+    """
     from netcalc.verification import verify as verify_network
 
-    return verify_network(load(spec), **options)
+    return verify_network(
+        load(spec), seed=seed, batch=batch, dtype=dtype, max_memory=max_memory, progress=progress
+    )
+
+
+def export(
+    spec: Source,
+    path: str | Path,
+    weights: Any = None,
+    seed: int = 0,
+    opset: int = 17,
+    max_memory: int | str | None = None,
+) -> str:
+    """Write the spec as an ONNX model to exactly `path` (needs the onnx extra); returns what was
+    written. Arguments as for `run`; `opset` from 17. Raises SpecError, ShapeError, UsageError
+    (an argument, a directory as path) or ResourceError.
+    """
+    from netcalc import arguments
+    from netcalc.interop.onnx_export import save, to_onnx
+
+    if not isinstance(path, str | Path) or not str(path).strip() or Path(path).is_dir():
+        raise UsageError(f"export path must name a file to write (got {str(path)[:80]!r})")
+    network = load(spec)
+    model = to_onnx(
+        network,
+        weights=weights,  # checked by the run that draws or takes them
+        seed=arguments.seed(seed),
+        opset=arguments.whole("opset", opset, 1, 1000),
+        max_memory=arguments.max_memory(max_memory),
+    )
+    return save(model, path)
 
 
 def sweep(
@@ -96,6 +166,41 @@ def diff(a: Source, b: Source, batch: int = 1) -> Diff:
     from netcalc.explore.diff import diff as compare
 
     return compare(_analyze(load(a), batch=batch), _analyze(load(b), batch=batch))
+
+
+def diagram(spec: Source, depth: int | None = None, colour: str = "params", format: str = "svg") -> str:
+    """The network drawn as SVG (needs netcalc[diagram]), Graphviz DOT or Mermaid text."""
+    from netcalc.explore.diagram import diagram as build
+    from netcalc.render import render
+
+    return str(render("diagram", format, build(_analyze(load(spec)), depth, colour)))
+
+
+def html_report(spec: Source, batch: int = 1, spec_text: str | None = None) -> str:
+    """One self-contained HTML page of the spec's report (the diagram when netcalc[diagram] is there)."""
+    import yaml
+
+    from netcalc.explore.diagram import diagram as build
+    from netcalc.render.diagram import to_svg
+    from netcalc.render.html import page
+
+    network = load(spec)
+    result = _analyze(network, batch=batch)
+    try:
+        svg, note = to_svg(build(result, 1 if result.groups else None)), ""
+    except NetcalcError as error:
+        svg, note = None, f"No diagram: {error}"
+    text = spec_text if spec_text is not None else yaml.safe_dump(_plain(network.spec._raw), sort_keys=False)
+    return page(result, text, svg, note)
+
+
+def _plain(value: Any) -> Any:
+    """Raw spec data as plain dicts and lists, for YAML output."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def to_torch(spec: Source) -> Any:

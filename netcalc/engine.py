@@ -67,6 +67,30 @@ def rows(network: Network) -> tuple[Row, ...]:
     return tuple(result)
 
 
+# Counts beyond this are typos (a size of 10^30); refusing them keeps every table and JSON number
+# printable and every float conversion finite.
+MAX_COUNT = 10**30
+
+
+def magnitude(n: int) -> int:
+    """floor(log10(n)) of a positive int of any size, without printing it (Python refuses to
+    print ints of more than 4,300 digits)."""
+    e = max((n.bit_length() - 1) * 30103 // 100000, 0)
+    while 10 ** (e + 1) <= n:
+        e += 1
+    while e and 10**e > n:
+        e -= 1
+    return e
+
+
+def _where(node: Node) -> str:
+    return f"{node.where}: layer {node.index} '{node.layer.kind}' ({node.path})"
+
+
+def _shapes(inputs: tuple[Shape, ...]) -> str:
+    return " + ".join(str(list(s)) if all(n.bit_length() < 128 for n in s) else "[...]" for s in inputs)
+
+
 def _row(node: Node, inputs: tuple[Shape, ...], names: dict[int, str]) -> Row:
     layer = node.layer
     try:
@@ -74,11 +98,16 @@ def _row(node: Node, inputs: tuple[Shape, ...], names: dict[int, str]) -> Row:
         tensors, state = layer.params(inputs), layer.state(inputs)
         macs = layer.macs(inputs, out)
     except ShapeError as error:
-        raise ShapeError(
-            f"{node.where}: layer {node.index} '{layer.kind}' ({node.path}): {error} "
-            f"[input {' + '.join(str(list(s)) for s in inputs)}]"
-        ) from None
+        raise ShapeError(f"{_where(node)}: {error} [input {_shapes(inputs)}]") from None
+    except (OverflowError, ValueError):  # a float size of 1e400 (inf), or an int too long to print
+        raise ShapeError(f"{_where(node)}: a size overflows: use sizes of a real network") from None
     counts = Counts(sum(tensors.values()), sum(state.values()), layer.neurons(out), macs, prod(out))
+    for what, n in (("parameters", counts.params + counts.state), ("MACs", macs), ("outputs", prod(out))):
+        if n > MAX_COUNT:
+            raise ShapeError(
+                f"{_where(node)}: about 10^{magnitude(n)} {what}, more than netcalc counts "
+                f"(10^{len(str(MAX_COUNT)) - 1}) — use sizes of a real network [input {_shapes(inputs)}]"
+            )
     return Row(
         node.index,
         node.path,

@@ -1,10 +1,26 @@
 """The errors netcalc raises: one line each, naming where, what and how to fix it."""
 
+MAX_LINE = 400  # characters of one message line: a 200 KB value is shown by its two ends
+
+
+def shorten(line: str, limit: int = MAX_LINE) -> str:
+    """A line cut in the middle when longer than `limit`: its start (where) and end (the fix) stay."""
+    if len(line) <= limit:
+        return line
+    keep = (limit - 5) // 2
+    return f"{line[:keep]} ... {line[-keep:]}"
+
 
 class NetcalcError(Exception):
-    """Anything wrong with what the user gave netcalc; the CLI turns it into exit code 1."""
+    """Anything wrong with what the user gave netcalc; the CLI turns it into exit code 1.
+
+    Each line of the message is at most MAX_LINE characters (a long value is cut in the middle).
+    """
 
     exit_code = 1
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__("\n".join(shorten(line) for line in str(message).splitlines()))
 
 
 class SpecError(NetcalcError):

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from netcalc import arguments
 from netcalc.analysis.liveness import liveness
-from netcalc.engine import Row
-from netcalc.errors import ResourceError
+from netcalc.errors import ResourceError, UsageError
 from netcalc.graph import Network
-from netcalc.layers import Attention
 from netcalc.report import Report, analyze
 
 if TYPE_CHECKING:
@@ -87,32 +86,59 @@ class Verification:
         }
 
 
-def estimate_peak_bytes(network: Network, batch: int, itemsize: int, report: Report | None = None) -> int:
-    """Weights plus the largest set of activations alive at once, plus one layer's workspace."""
+# What a run allocates besides arrays: traces, dicts, NumPy's small scalars (measured: a few KiB
+# per layer), so that the estimate stays an upper bound on the smallest specs too.
+OVERHEAD_BYTES = 256 * 1024
+OVERHEAD_PER_LAYER = 8 * 1024
+ELIDED_BYTES = 256 * 1024  # NumPy computes `a * b + c` in place when a temporary is this large
+
+
+def estimate_peak_bytes(
+    network: Network, batch: int, itemsize: int, report: Report | None = None, training: bool = False
+) -> int:
+    """An upper bound on the bytes a backend run allocates at its peak (measured within 1.5x).
+
+    At each layer, the larger of two moments: drawing its weights (those made so far, and this
+    layer's once more for the draw's temporary, beside the activations already alive) and running
+    it (every weight so far, the activations alive by the liveness pass, the input, which the
+    backend keeps to the end, and the workspace its kernel declares in backend.ops: im2col
+    columns, padded copies, temporaries of an expression).
+    """
+    from netcalc.backend.ops import OPS
+
     report = report or analyze(network)
-    executed = liveness(network, report.rows, training_only=True)  # the backend runs every layer
-    peak = max(live + _workspace(row) for live, row in zip(executed.live, report.rows, strict=True))
-    weights = report.totals.params + report.totals.state
-    return (weights + peak * batch) * itemsize
+    ops = [OPS[type(row.layer)] for row in report.rows]
+    views = frozenset(
+        row.index for row, op in zip(report.rows, ops, strict=True) if op.view(row.layer, training)
+    )
+    live = liveness(network, report.rows, training_only=True, views=views, keep_input=True).live
+    weights = peak = 0
+    for row, op, alive in zip(report.rows, ops, live, strict=True):
+        weights += sum(row.tensors.values()) + sum(row.state_tensors.values())
+        workspace = op.workspace(row.layer, row.input_shapes, row.output_shape, itemsize, training)
+        # a draw makes one temporary, except where NumPy reuses it in place (arrays over 256 KiB)
+        draw = min(max(row.tensors.values(), default=0), ELIDED_BYTES // itemsize)
+        output = 0 if row.index in views else prod(row.output_shape)
+        peak = max(peak, weights + draw + batch * (alive - output), weights + batch * (alive + workspace))
+    return peak * itemsize + OVERHEAD_BYTES + OVERHEAD_PER_LAYER * len(report.rows)
 
 
-def _workspace(row: Row) -> int:
-    """Elements of the temporary buffers of a weighted layer (im2col columns, attention scores)."""
-    if isinstance(row.layer, Attention):
-        n, d = row.input_shapes[0]
-        return 4 * n * d + 3 * row.layer.heads * n * n  # q, k, v, context; scores, exp, weights
-    if not row.counts.macs:
-        return 0
-    return 2 * row.counts.macs // max(row.output_shape[0], 1) + prod(row.output_shape)
+def expected_tensors(network: Network) -> dict[str, tuple[int, ...]]:
+    """Every weight tensor a run draws, keyed 'layer/tensor' as in weights files, with its shape."""
+    from netcalc.backend import tensor_shapes
+
+    return tensor_shapes(network, [row.input_shapes for row in analyze(network).rows])
 
 
-def check_memory(network: Network, report: Report, batch: int, itemsize: int, limit: int) -> int:
+def check_memory(
+    network: Network, report: Report, batch: int, itemsize: int, limit: int, training: bool = False
+) -> int:
     """Raise ResourceError before any allocation when the run would exceed `limit` bytes."""
-    need = estimate_peak_bytes(network, batch, itemsize, report)
+    need = estimate_peak_bytes(network, batch, itemsize, report, training)
     if need > limit:
         raise ResourceError(
             f"{network.source}: running this spec needs about {_size(need)} "
-            f"(weights + live activations at batch {batch}), over the limit of "
+            f"(weights, live activations and kernel workspace at batch {batch}), over the limit of "
             f"{_size(limit)} — lower --batch or raise --max-memory (e.g. --max-memory {_hint(need)})"
         )
     return need
@@ -134,23 +160,57 @@ def _hint(n: int) -> str:
     return str(n)
 
 
+RUN_OPTIONS = ("x", "weights", "seed", "batch", "dtype", "training", "progress")
+
+
+def checked_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The backend options of a run, each checked (a UsageError names the first wrong one)."""
+    from netcalc import arguments, backend
+
+    unknown = sorted(set(options) - set(RUN_OPTIONS))
+    if unknown:
+        raise UsageError(
+            f"run() takes no argument '{unknown[0]}' — it takes {', '.join(RUN_OPTIONS)}, max_memory"
+        )
+    checks: dict[str, Callable[[Any], Any]] = {
+        "seed": arguments.seed,
+        "batch": arguments.batch,
+        "dtype": arguments.dtype,
+        "training": lambda value: arguments.flag("training", value),
+        "x": backend.checked_input,
+        "weights": backend.checked_weights,
+        "progress": _progress,
+    }
+    return {name: checks[name](value) for name, value in options.items()}
+
+
+def _progress(value: object) -> Progress | None:
+    if value is not None and not callable(value):
+        raise UsageError(f"progress must be a function (done, total) or None, not {type(value).__name__}")
+    return value  # a callable or None; its signature is the caller's promise
+
+
 def run(
     network: Network,
     report: Report | None = None,
-    max_memory: int | None = None,
+    max_memory: int | str | None = None,
     **options: Any,
 ) -> Result:
     """Execute a network with the NumPy backend, behind the memory guard (imports NumPy).
 
-    `options` go to the backend: x, weights, seed, batch, dtype, training, progress.
+    `options` go to the backend: x, weights, seed, batch, dtype, training, progress. Raises
+    UsageError for a wrong argument, ResourceError over `max_memory` (bytes or '2G'; default 2 GiB).
     """
     from netcalc import backend
 
+    limit = arguments.max_memory(max_memory)
+    options = checked_options(options)
     checked = report or analyze(network)
-    limit = DEFAULT_MAX_MEMORY if max_memory is None else max_memory
+    limit = DEFAULT_MAX_MEMORY if limit is None else limit
+    training = bool(options.get("training", False))
 
     def guard(batch: int, itemsize: int) -> None:
-        check_memory(network, checked, batch, itemsize, limit)
+        check_memory(network, checked, batch, itemsize, limit, training)
 
     return backend.run(network, guard=guard, **options)
 
@@ -160,10 +220,14 @@ def verify(
     seed: int = 0,
     batch: int = 2,
     dtype: str = "float32",
-    max_memory: int | None = None,
+    max_memory: int | str | None = None,
     progress: Progress | None = None,
 ) -> Verification:
-    """Run the network on the backend and compare shapes, tensors, neurons and MACs per layer."""
+    """Run the network on the backend and compare shapes, tensors, neurons and MACs per layer.
+
+    Raises UsageError for a wrong argument and ResourceError over `max_memory`.
+    """
+    checked_options({"seed": seed, "batch": batch, "dtype": dtype, "progress": progress})
     report = analyze(network)
     result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)
     checks = []

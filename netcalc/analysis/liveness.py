@@ -1,9 +1,13 @@
 """Liveness: which tensors are alive while each layer runs, and the peak of their sum.
 
 Tensors are produced in execution order and freed after their last use (a skip connection keeps
-its tensor alive until the merge). Counted per sample, in elements: over the layers that run in
-inference for the report, and over every layer (training-only branches too) for the backend's memory
-guard, which executes them all.
+its tensor alive until the merge; an output nothing reads is freed as soon as it is made). Counted
+per sample, in elements: over the layers that run in inference for the report, and over every
+layer (training-only branches too) for the backend's memory guard, which executes them all.
+
+The memory guard asks for two refinements of how the NumPy backend holds arrays: some layers give
+a view of their input (a reshape, dropout in inference), which takes no memory of its own and keeps
+its input's memory alive as long as the view is; and the backend keeps the input array to the end.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from math import prod
 
 from netcalc.engine import Row
 from netcalc.graph import INPUT, Network
+
+NEVER = 1 << 62  # the last use of the network's output: it stays alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,29 +30,46 @@ class Liveness:
     peak_layer: int  # the index of the layer where it is reached
 
 
-def liveness(network: Network, rows: tuple[Row, ...], training_only: bool = False) -> Liveness:
+def liveness(
+    network: Network,
+    rows: tuple[Row, ...],
+    training_only: bool = False,
+    views: frozenset[int] = frozenset(),
+    keep_input: bool = False,
+) -> Liveness:
     """Alive elements per layer, each tensor freed after the last layer that reads it.
 
-    `training_only`: also run the training-only branches (as the backend does).
+    `training_only`: also run the training-only branches (as the backend does). `views`: indices
+    of layers whose output shares its first input's memory. `keep_input`: the input stays alive.
     """
     runs = [training_only or not node.training_only for node in network.nodes]
+    last = len(network.nodes) - 1
     last_use = {INPUT: -1}
     for node in network.nodes:
         for i in node.inputs if runs[node.index] else ():
             last_use[i] = node.index
+    if keep_input:
+        last_use[INPUT] = NEVER
+    owner = {INPUT: INPUT}  # the tensor whose memory each tensor uses
     sizes = {INPUT: prod(network.input)}
+    ends = {INPUT: last_use[INPUT]}  # after which layer each piece of memory is freed
     alive, live = sizes[INPUT], []
     for node, row in zip(network.nodes, rows, strict=True):
         if not runs[node.index]:
             live.append(0)
             continue
-        sizes[node.index] = prod(row.output_shape)
-        live.append(alive + sizes[node.index])
-        alive += sizes[node.index]
-        for i in set(node.inputs):
-            if last_use[i] == node.index:
-                alive -= sizes[i]
-        if node.index not in last_use and node.index != len(network.nodes) - 1:
-            alive -= sizes[node.index]  # nothing reads it: freed as soon as it is made
+        end = last_use.get(node.index, NEVER if node.index == last else node.index)
+        if node.index in views:
+            owner[node.index] = base = owner[node.inputs[0]]
+            ends[base] = max(ends[base], end)
+            live.append(alive)
+        else:
+            owner[node.index] = node.index
+            sizes[node.index], ends[node.index] = prod(row.output_shape), end
+            live.append(alive + sizes[node.index])
+            alive += sizes[node.index]
+        for memory in {owner[i] for i in (*node.inputs, node.index)}:
+            if ends[memory] == node.index:
+                alive -= sizes[memory]
     peak = max(live)
     return Liveness(tuple(live), peak, live.index(peak))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from netcalc.backend.ops import OPS, Context
-from netcalc.errors import NetcalcError, SpecError
+from netcalc.errors import NetcalcError, ResourceError, SpecError, UsageError
 from netcalc.graph import INPUT, Network
 from netcalc.layers import BY_KIND, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
 
@@ -66,6 +71,20 @@ def relu_fed(graph) -> set[int]:
     return found
 
 
+def stream(seed: int, key: str) -> np.random.Generator:
+    """The generator of one named stream of a run: its values depend on the seed and the key only.
+
+    A tensor's key is 'layer path/tensor name', so a weight is the same whatever the batch, the
+    input, or the other layers drawn before it; the input and training masks have their own keys.
+    crc32 is stable across processes (Python's hash() of a str is salted per process).
+    """
+    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
+
+
+INPUT_STREAM = "<input>"  # no layer path has angle brackets: a layer name is an identifier
+TRAINING_STREAM = "<training>"
+
+
 def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) -> np.ndarray:
     """Seeded initial values (documented in the README, 'Backend'), drawn at the run's dtype."""
     fan_in = shape[1] * prod(shape[2:]) if len(shape) > 1 else shape[0]
@@ -109,7 +128,6 @@ def run(
     if dtype not in DTYPES:
         raise NetcalcError(f"dtype must be one of {', '.join(DTYPES)} (got {dtype!r})")
     np_dtype = DTYPES[dtype]
-    rng = np.random.default_rng(seed)
     if x is not None:
         x = np.asarray(x, dtype=np_dtype)
         if tuple(x.shape[1:]) != network.input:
@@ -121,10 +139,10 @@ def run(
     if guard is not None:
         guard(batch, np.dtype(np_dtype).itemsize)
     if x is None:
-        x = rng.standard_normal((batch, *network.input)).astype(np_dtype)
+        x = stream(seed, INPUT_STREAM).standard_normal((batch, *network.input), dtype=np_dtype)
     graph = network
     given = dict(weights or {})
-    ctx = Context(training=training, rng=rng)
+    ctx = Context(training=training, rng=stream(seed, TRAINING_STREAM))
     values, result = {INPUT: x}, Result(output=x)
     last_use = {i: node.index for node in graph.nodes for i in node.inputs}
     he_init = relu_fed(graph)
@@ -134,10 +152,12 @@ def run(
         shapes = op.tensors(node.layer, inputs)
         he = node.index in he_init
         tensors = {
-            name: _weight(node.path, name, shape, given, weights is not None, he, node.layer, rng, np_dtype)
+            name: _weight(node.path, name, shape, given, weights is not None, he, node.layer, seed, np_dtype)
             for name, shape in shapes.items()
         }
         y = op.forward(node.layer, inputs, tensors, ctx)
+        if not y.flags.c_contiguous:  # a permute: copied once here, so every reshape after is a view
+            y = np.ascontiguousarray(y)
         macs = op.macs(node.layer, inputs, tensors, y) if op.macs else 0
         result.traces.append(
             Trace(
@@ -157,6 +177,7 @@ def run(
                 del values[i]
         if node.index not in last_use and node.index != len(graph.nodes) - 1:
             del values[node.index]  # nothing reads it: free it now, as the liveness pass assumes
+            y = None  # (this name held it too)
         if progress:
             progress(node.index + 1, len(graph.nodes))
     if given:
@@ -165,14 +186,68 @@ def run(
     return result
 
 
-def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, rng, dtype):
+def checked_input(x: object) -> np.ndarray | None:
+    """An input array of real numbers (any array-like), or a UsageError saying what it is instead."""
+    if x is None:
+        return None
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as error:  # ragged nested lists
+        raise UsageError(f"x must be an array of real numbers: {str(error).splitlines()[0]}") from None
+    if array.dtype.kind == "c":
+        raise UsageError("x holds complex numbers; netcalc runs real ones (take x.real if that is meant)")
+    if array.dtype.kind not in NUMERIC:
+        raise UsageError(f"x holds {array.dtype} values; netcalc needs an array of real numbers")
+    if array.ndim < 2 or array.shape[0] < 1:
+        raise UsageError(
+            f"x must be [batch, *input] with a batch of 1 or more (got shape {list(array.shape)})"
+        )
+    return array
+
+
+def checked_weights(weights: object) -> dict[str, np.ndarray] | None:
+    """Weights keyed 'layer/tensor' (a mapping, or a Result of an earlier run) as real arrays."""
+    if weights is None:
+        return None
+    if isinstance(weights, Result):
+        return weights.flat_weights()
+    if not isinstance(weights, dict):
+        raise UsageError(
+            f"weights must be a dict of arrays keyed 'layer/tensor', not {type(weights).__name__}"
+        )
+    checked = {}
+    for key, value in weights.items():
+        if not isinstance(key, str):
+            raise UsageError(f"weights keys are 'layer/tensor' strings, not {key!r:.60}")
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested lists
+            array = np.asarray(None)
+        if array.dtype.kind not in NUMERIC:
+            raise UsageError(f"weights '{key:.80}' must be an array of real numbers, not {array.dtype}")
+        checked[key] = array
+    return checked
+
+
+def tensor_shapes(network: Network, inputs: list[tuple[tuple[int, ...], ...]]) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor a run draws, keyed 'layer/tensor', from each layer's per-sample
+    input shapes (arrays of one sample, all strides 0: nothing is allocated)."""
+    shapes = {}
+    for node, shapes_in in zip(network.nodes, inputs, strict=True):
+        fake = [np.lib.stride_tricks.as_strided(np.zeros(1), (1, *s), (0,) * (len(s) + 1)) for s in shapes_in]
+        for name, shape in OPS[type(node.layer)].tensors(node.layer, fake).items():
+            shapes[f"{node.path}/{name}"] = tuple(shape)
+    return shapes
+
+
+def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, seed: int, dtype):
     key = f"{layer}/{name}"
     if key not in given:
         # strict: weights were given, so every tensor must be there (also after the others
         # have been consumed: the last layer's tensors are checked too)
         if strict:
             raise SpecError(f"weights file has no tensor '{key}' (shape {list(shape)})")
-        return init_tensor(name, tuple(shape), he, spec_layer, rng, dtype)
+        return init_tensor(name, tuple(shape), he, spec_layer, stream(seed, key), dtype)
     array = np.asarray(given.pop(key), dtype=dtype)
     if tuple(array.shape) != tuple(shape):
         raise SpecError(
@@ -182,56 +257,171 @@ def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, s
 
 
 READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+MAX_MEMBERS = 100_000  # tensors in one weights file
+NUMERIC = "biuf"
+
+
+NOT_NUMPY = "not a NumPy file (or it holds Python objects, which netcalc never loads)"
 
 
 def _why(error: Exception) -> str:
     if "pickled" in str(error):  # numpy's guess for any file that is not .npy/.npz
-        return "not a NumPy file (or it holds Python objects, which netcalc never loads)"
-    return f"{type(error).__name__}: {error}"
+        return NOT_NUMPY
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
 def _numeric(array: np.ndarray, what: str) -> np.ndarray:
-    if array.dtype.kind not in "biuf":
+    if array.dtype.kind not in NUMERIC:
         raise SpecError(f"{what} holds {array.dtype} values; netcalc needs real numbers")
     return array
 
 
-def load_weights(path: str) -> dict[str, np.ndarray]:
-    """Weights from an .npz file keyed 'layer/tensor' (no pickled objects, ever)."""
+def _header(stream: BinaryIO, what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The shape, order and dtype of a .npy stream, read from its header alone (nothing else)."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = npy.read_array_header_1_0(stream, max_header_size=10_000)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = npy.read_array_header_2_0(stream, max_header_size=10_000)
+    else:
+        raise ValueError(f"unknown .npy version {version}")
+    if dtype.hasobject or dtype.kind not in NUMERIC or dtype.itemsize > 16:
+        raise SpecError(f"{what} holds {dtype} values; netcalc needs real numbers")
+    return tuple(shape), fortran, dtype
+
+
+def _data(stream: BinaryIO, shape: tuple[int, ...], fortran: bool, dtype: np.dtype, what: str) -> np.ndarray:
+    """The array after a header: exactly its declared bytes (a short file is an error, not a hang)."""
+    size = prod(shape) * dtype.itemsize
+    data = stream.read(size)
+    if len(data) != size:
+        raise SpecError(f"{what}: the file is cut short ({len(data):,} of {size:,} bytes)")
+    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return array.copy()  # writable and owning its memory
+
+
+def load_weights(path: str, expected: dict[str, tuple[int, ...]] | None = None) -> dict[str, np.ndarray]:
+    """Weights from an .npz file keyed 'layer/tensor' (no pickled objects, ever).
+
+    `expected` (tensor key -> shape): every member's name, dtype and shape are checked against
+    it from the archive's directory and each .npy header before anything is decompressed.
+    """
     try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.ndarray):
-            raise SpecError(
-                f"{path}: is one array (.npy); weights are an .npz of arrays keyed "
-                "'layer/tensor', as run --save-weights writes them"
-            )
-        with data:
-            return {key: _numeric(data[key], f"{path}: '{key}'") for key in data.files}
+        with open(path, "rb") as raw:
+            magic = raw.read(4)
+            if magic == b"\x93NUM":
+                raise SpecError(
+                    f"{path}: is one array (.npy); weights are an .npz of arrays keyed "
+                    "'layer/tensor', as run --save-weights writes them"
+                )
+            if magic != b"PK\x03\x04":
+                raise SpecError(f"{path}: cannot read weights (an .npz of numeric arrays): {NOT_NUMPY}")
+            raw.seek(0)
+            with zipfile.ZipFile(raw) as archive:
+                return _members(path, archive, expected)
     except READ_ERRORS as error:
         raise SpecError(f"{path}: cannot read weights (an .npz of numeric arrays): {_why(error)}") from None
 
 
-def load_array(path: str) -> np.ndarray:
-    """One input array from a .npy file (no pickled objects, ever)."""
+def _members(
+    path: str, archive: zipfile.ZipFile, expected: dict[str, tuple[int, ...]] | None
+) -> dict[str, np.ndarray]:
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise SpecError(f"{path}: holds {len(infos):,} files; a weights file has one per tensor")
+    keys = {}
+    for info in infos:
+        if not info.filename.endswith(".npy"):
+            raise SpecError(
+                f"{path}: holds '{info.filename[:80]}', not an .npy array; save weights with np.savez"
+            )
+        keys[info.filename[:-4]] = info
+    if expected is not None:
+        unknown = sorted(set(keys) - set(expected))
+        if unknown:
+            raise SpecError(
+                f"weights file has tensors that match no layer: {', '.join(unknown[:5])}"
+                + (f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else "")
+            )
+        missing = sorted(set(expected) - set(keys))
+        if missing:
+            raise SpecError(f"weights file has no tensor '{missing[0]}' (shape {list(expected[missing[0]])})")
+    arrays = {}
+    for key, info in keys.items():
+        what = f"{path}: '{key}'"
+        with archive.open(info) as stream:
+            shape, fortran, dtype = _header(stream, what)  # type: ignore[arg-type]
+            size = prod(shape) * dtype.itemsize
+            if expected is not None and shape != expected[key]:
+                layer = key.rsplit("/", 1)[0]
+                raise SpecError(
+                    f"weights '{key}' has shape {list(shape)} but layer {layer} needs {list(expected[key])}"
+                )
+            if size > info.file_size:
+                raise SpecError(
+                    f"{what}: its header claims {size:,} bytes, more than the {info.file_size:,} stored"
+                )
+            arrays[key] = _data(stream, shape, fortran, dtype, what)  # type: ignore[arg-type]
+    return arrays
+
+
+def load_array(path: str, sample: tuple[int, ...] | None = None, limit: int | None = None) -> np.ndarray:
+    """One input array from a .npy file (no pickled objects, ever), its header checked first:
+    numeric, shaped [batch, *sample] with a batch of 1 or more, at most `limit` bytes."""
     try:
-        data = np.load(path, allow_pickle=False)
+        with open(path, "rb") as stream:
+            magic = stream.read(6)
+            if magic[:4] == b"PK\x03\x04":
+                raise SpecError(f"{path}: is an .npz archive; --input takes one .npy array")
+            if magic != b"\x93NUMPY":
+                raise SpecError(f"{path}: cannot read the input array (a .npy file): {NOT_NUMPY}")
+            stream.seek(0)
+            shape, fortran, dtype = _header(stream, path)
+            _check_input_shape(path, shape, sample)
+            size = prod(shape) * dtype.itemsize
+            if limit is not None and size > limit:
+                raise ResourceError(
+                    f"{path}: holds {size:,} bytes, over the memory limit of {limit:,} — raise --max-memory"
+                )
+            return _data(stream, shape, fortran, dtype, path)
     except READ_ERRORS as error:
         raise SpecError(f"{path}: cannot read the input array (a .npy file): {_why(error)}") from None
-    if not isinstance(data, np.ndarray):
-        data.close()
-        raise SpecError(f"{path}: is an .npz archive; --input takes one .npy array")
-    return _numeric(data, path)
+
+
+def _check_input_shape(path: str, shape: tuple[int, ...], sample: tuple[int, ...] | None) -> None:
+    if not shape or shape[0] < 1:
+        raise SpecError(
+            f"{path}: the array holds no samples (shape {list(shape)}); give a batch of 1 or more"
+        )
+    if sample is not None and tuple(shape[1:]) != tuple(sample):
+        raise SpecError(
+            f"{path}: input array has shape {list(shape)} but the spec expects "
+            f"[batch, {', '.join(map(str, sample))}] — reshape it or fix 'input'"
+        )
 
 
 def save(path: str, arrays: np.ndarray | dict[str, np.ndarray]) -> None:
-    """Write one array (.npy) or named arrays (.npz), or a NetcalcError saying why not."""
+    """Write one array (.npy) or named arrays (.npz) to exactly `path`: to a temporary file beside
+    it, renamed into place, so a failed write leaves no half file and no other name is made."""
+    target = Path(path)
     try:
-        if isinstance(arrays, dict):
-            np.savez(path, **arrays)
-        else:
-            np.save(path, arrays)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
         raise NetcalcError(f"{path}: cannot write: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if isinstance(arrays, dict):
+                np.savez(stream, **arrays)
+            else:
+                np.save(stream, arrays)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise NetcalcError(f"{path}: cannot write: {error.strerror or error}") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def save_weights(path: str, result: Result) -> None:

@@ -8,22 +8,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from math import floor
+from math import floor, prod
+from typing import Any
 
 import numpy as np
 
 from netcalc import layers as L
 from netcalc.backend import kernels as K
 
+Shape = tuple[int, ...]
+# (layer, per-sample input shapes, per-sample output shape, itemsize, training) -> elements per sample
+Workspace = Callable[[Any, tuple[Shape, ...], Shape, int, bool], int]
+
+
+def no_workspace(layer: Any, ins: tuple[Shape, ...], out: Shape, itemsize: int, training: bool) -> int:
+    """A view or one output array: nothing beyond the inputs and the output."""
+    return 0
+
 
 @dataclass(frozen=True)
 class Op:
-    """How the backend executes one layer type."""
+    """How the backend executes one layer type.
+
+    `workspace` states, next to the kernel, the most elements per sample its forward pass holds at
+    once besides its inputs and its output (im2col columns, padded copies, temporaries of an
+    expression): the memory guard adds it to the live activations, so keep it an upper bound.
+    """
 
     tensors: Callable  # (layer, inputs) -> {name: shape}, trainable then state
     forward: Callable  # (layer, inputs, weights, ctx) -> output array
     state: tuple[str, ...] = ()  # which tensors are non-trainable state
     macs: Callable | None = None  # (layer, inputs, weights, output) -> MACs per sample
+    workspace: Workspace = no_workspace
+    view: Callable[[Any, bool], bool] = lambda layer, training: False  # output is a view of input 0
 
 
 @dataclass
@@ -45,6 +62,57 @@ def activate(x: np.ndarray, name: str | None) -> np.ndarray:
         return x
     cls = L.BY_KIND[name]
     return OPS[cls].forward(cls(), [x], {}, Context())
+
+
+# Temporaries of each activation kernel per input element, measured with tracemalloc on 10^6
+# elements (see tests/test_memory_guard.py): (run-dtype arrays, float64 arrays, bool arrays).
+# gelu evaluates erf in float64: a dozen float64 temporaries are alive at its peak.
+ACTIVATION_TEMPORARIES: dict[str, tuple[float, float, float]] = {
+    "relu": (0, 0, 0),
+    "relu6": (0, 0, 0),
+    "leaky_relu": (1, 0, 1),
+    "sigmoid": (3, 0, 1),
+    "tanh": (0, 0, 0),
+    "softmax": (1, 0, 0),
+    "gelu": (-1, 12, 1),
+    "gelu_tanh": (2, 0, 0),
+    "silu": (3, 0, 1),
+    "elu": (1, 0, 1),
+    "hardswish": (1, 0, 0),
+    "hardsigmoid": (1, 0, 0),
+}
+
+
+def temporaries(elements: int, itemsize: int, arrays: float, float64: float = 0, bools: float = 0) -> int:
+    """Elements of the run's dtype that hold `arrays` copies, float64 copies and bool masks of a
+    tensor of `elements`, plus 2% for the small reductions along the way (the estimate adds a
+    fixed allowance for everything that does not grow with the batch)."""
+    per = arrays + float64 * 8 / itemsize + bools / itemsize
+    return max(0, int(elements * per) + 1 + elements // 50) if per > 0 else 0
+
+
+def activation_workspace(name: str | None, elements: int, itemsize: int) -> int:
+    """What an activation allocates besides its output, on a tensor of `elements`."""
+    if name is None:
+        return 0
+    return temporaries(elements, itemsize, *ACTIVATION_TEMPORARIES[name])
+
+
+def fused(name: str | None, kernel: int, out: Shape, itemsize: int) -> int:
+    """A kernel then its fused activation: the kernel's temporaries, or the kernel's result kept
+    while the activation (its layer's own op) makes its output and temporaries."""
+    if name is None:
+        return kernel
+    cls = L.BY_KIND[name]
+    own = OPS[cls].workspace(cls(), (out,), out, itemsize, False)
+    return max(kernel, prod(out) + own)
+
+
+def _activation_ws(name: str) -> Workspace:
+    def workspace(layer: Any, ins: tuple[Shape, ...], out: Shape, itemsize: int, training: bool) -> int:
+        return activation_workspace(name, prod(out), itemsize)
+
+    return workspace
 
 
 def _no_tensors(layer, inputs):
@@ -208,7 +276,7 @@ def _center_crop(layer, inputs, w, ctx):
     for n, s in zip(x.shape[2:], size, strict=True):
         top = int(round((n - s) / 2.0))  # torchvision's center_crop
         crop.append(slice(top, top + s))
-    return x[tuple(crop)]
+    return x[tuple(crop)].copy()  # a view would keep the whole input alive
 
 
 def _stochastic_depth(layer, inputs, w, ctx):
@@ -271,7 +339,7 @@ def _concat(layer, inputs, w, ctx):
 def _slice(layer, inputs, w, ctx):
     index = [slice(None)] * inputs[0].ndim
     index[layer.axis + 1] = slice(layer.start, layer.end)
-    return inputs[0][tuple(index)]
+    return inputs[0][tuple(index)].copy()  # a view would keep the whole input alive
 
 
 def _matmul_macs(layer, inputs, w, y):
@@ -320,41 +388,189 @@ def _attention_macs(layer, inputs, w, y):
     return t * (w["in_proj_weight"].size + w["out_proj.weight"].size) + 2 * t * t * d
 
 
-def _elementwise(kernel):
-    return Op(_no_tensors, lambda layer, inputs, w, ctx: kernel(inputs[0]))
+# --- workspaces: what each forward pass above allocates besides its inputs and output -------------
+# Written from the kernels' code (which arrays each line makes) and checked against tracemalloc's
+# peak over the case table, the zoo and random networks (tests/test_memory_guard.py).
+
+Ins = tuple[Shape, ...]
 
 
-def _conv_op():
-    return Op(_conv_tensors, _conv, macs=_conv_macs)
+def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
+    """Elements of a padded copy (none when nothing is padded: _pad returns its input)."""
+    if not any(lo > 0 or hi > 0 for lo, hi in pads):
+        return 0
+    return shape[0] * prod(n + max(lo, 0) + max(hi, 0) for n, (lo, hi) in zip(shape[1:], pads, strict=True))
 
 
-def _convt_op():
-    return Op(_convt_tensors, _convt, macs=_convt_macs)
+def _dense_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    n = prod(out)  # x @ w.T, then + bias: both alive for a moment
+    return fused(layer.activation, n if layer.bias else 0, out, itemsize)
+
+
+def _conv_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    c, *spatial = ins[0]
+    rank = len(spatial)
+    padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
+    cols = c * prod(axes(layer.kernel, rank)) * prod(out[1:])  # im2col: (G, P, C/G * K) per sample
+    n = prod(out)  # cols @ w, its transposed copy, then + bias
+    return fused(layer.activation, padded + cols + n + (n if layer.bias else 0), out, itemsize)
+
+
+def _convt_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    c, *spatial = ins[0]
+    rank = len(spatial)
+    kernel, stride = axes(layer.kernel, rank), axes(layer.stride, rank)
+    dilation, extra = axes(layer.dilation, rank), axes(layer.output_padding, rank)
+    cols = prod(spatial) * layer.filters * prod(kernel)  # x @ w: (G, L, F/G * K) per sample
+    full = layer.filters * prod(
+        (n - 1) * s + d * (k - 1) + 1 + e
+        for n, s, d, k, e in zip(spatial, stride, dilation, kernel, extra, strict=True)
+    )  # the col2im canvas: the output itself, or copied out of it when padding is cut off
+    n = prod(out)
+    canvas = full if any(axes(layer.padding, rank)) else 0
+    return fused(layer.activation, cols + canvas + (n if layer.bias else 0), out, itemsize)
+
+
+def _pool_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    c, *spatial = ins[0]
+    rank = len(spatial)
+    size, stride = axes(layer.size, rank), axes(layer.stride or layer.size, rank)
+    dilation = axes(getattr(layer, "dilation", 1), rank)
+    if layer.padding == "same":
+        pads = same_pads(tuple(spatial), size, stride, dilation)
+        spatial = [n + lo + hi for n, (lo, hi) in zip(spatial, pads, strict=True)]
+        first = c * prod(spatial)  # np.pad copies even when nothing is padded
+        padding = (0,) * rank
+    else:
+        first, padding = 0, (0,) * rank if layer.padding == "valid" else axes(layer.padding, rank)
+    # the kernel pads again: p on the left, on the right what the last window needs (ceil_mode)
+    pads = [
+        (p, max((o - 1) * s + d * (k - 1) + 1 - p - n, 0))
+        for n, o, k, s, p, d in zip(spatial, out[1:], size, stride, padding, dilation, strict=True)
+    ]
+    second = _padded((c, *spatial), tuple(pads))
+    if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d):
+        return first + second
+    return first + second + 2 * prod(out)  # average: the sums and the quotient, before the zeros
+
+
+def _adaptive_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    shape, steps = list(ins[0]), []  # one matmul per axis: each result feeds the next
+    for axis, o in enumerate(axes(layer.size, len(ins[0]) - 1), start=1):
+        shape[axis] = o
+        steps.append(prod(shape))
+    return sum(steps[:-1]) + prod(out) // 50
+
+
+def _upsample_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    shape, most, before = list(ins[0]), 0, 0  # one pass per axis: take (nearest), or two takes blended
+    for axis, o in enumerate(out[1:], start=1):
+        shape[axis] = o
+        after = prod(shape)
+        most = max(most, before + (0 if layer.mode == "nearest" else 3 * after))
+        before = after  # the input of the next pass, unless this was the last
+    return most
+
+
+def _always(layer: Any, training: bool) -> bool:
+    """A reshape of a C-contiguous array (backend.run keeps every array so) is a view."""
+    return True
+
+
+def _identity_in_inference(layer: Any, training: bool) -> bool:
+    """Dropout and stochastic depth give their input itself in inference or at rate 0."""
+    return not training or layer.rate == 0
+
+
+def _layernorm_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    n = prod(out)  # a copy of a strided input, two temporaries, the means of each row
+    return 3 * n + 4 * n // prod(out[-layer.dims :])
+
+
+def _batchnorm_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    return prod(out) + prod(out) // 50
+
+
+def _dropout_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    if not training or layer.rate == 0:
+        return 0  # the input itself is the output
+    return temporaries(prod(out), itemsize, 1, 1, 1)  # float64 draws, the mask, x / (1 - rate)
+
+
+def _merge_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    return prod(out) if len(ins) > 2 else 0  # a running sum or product: the last and the next
+
+
+def _softmax_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    n = prod(out)
+    axis = layer.axis + 1 if layer.axis >= 0 else len(out) + 1 + layer.axis
+    return 2 * n + 2 * n // out[axis - 1]  # x - max, exp; the max and the sums
+
+
+def _gelu_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    name = "gelu" if layer.approximate == "none" else "gelu_tanh"
+    return activation_workspace(name, prod(out), itemsize)
+
+
+def _attention_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    t, d = ins[0]
+    scores = layer.heads * t * t  # q k^T and its scaled copy, then softmax's two
+    return 3 * t * d + 2 * scores + 2 * t * d + 2 * layer.heads * t  # qkv; the context and its copy
+
+
+def _token_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    return ins[0][-1]  # the token broadcast over the batch, cast
+
+
+def _elementwise(kernel: Callable, name: str) -> Op:
+    return Op(_no_tensors, lambda layer, inputs, w, ctx: kernel(inputs[0]), workspace=_activation_ws(name))
+
+
+def _conv_op() -> Op:
+    return Op(_conv_tensors, _conv, macs=_conv_macs, workspace=_conv_ws)
+
+
+def _convt_op() -> Op:
+    return Op(_convt_tensors, _convt, macs=_convt_macs, workspace=_convt_ws)
+
+
+def _pool_op(forward: Callable) -> Op:
+    return Op(_no_tensors, forward, workspace=_pool_ws)
+
+
+def _stochastic_depth_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    return prod(out) if training else 0  # x * keep, then / (1 - rate); else x itself
 
 
 OPS: dict[type, Op] = {
-    L.Dense: Op(_dense_tensors, _dense, macs=_dense_macs),
+    L.Dense: Op(_dense_tensors, _dense, macs=_dense_macs, workspace=_dense_ws),
     L.Conv1d: _conv_op(),
     L.Conv2d: _conv_op(),
     L.Conv3d: _conv_op(),
     L.ConvTranspose1d: _convt_op(),
     L.ConvTranspose2d: _convt_op(),
     L.ConvTranspose3d: _convt_op(),
-    L.MaxPool1d: Op(_no_tensors, _maxpool),
-    L.MaxPool2d: Op(_no_tensors, _maxpool),
-    L.MaxPool3d: Op(_no_tensors, _maxpool),
-    L.AvgPool1d: Op(_no_tensors, _avgpool),
-    L.AvgPool2d: Op(_no_tensors, _avgpool),
-    L.AvgPool3d: Op(_no_tensors, _avgpool),
-    L.AdaptiveAvgPool1d: Op(_no_tensors, _adaptive),
-    L.AdaptiveAvgPool2d: Op(_no_tensors, _adaptive),
-    L.AdaptiveAvgPool3d: Op(_no_tensors, _adaptive),
-    L.GlobalAvgPool: _elementwise(K.global_avg_pool),
-    L.GlobalMaxPool: _elementwise(K.global_max_pool),
-    L.Upsample: Op(_no_tensors, _upsample),
-    L.Flatten: Op(_no_tensors, lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), -1)),
-    L.Reshape: Op(_no_tensors, lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), *layer.shape)),
-    L.Permute: Op(
+    L.MaxPool1d: _pool_op(_maxpool),
+    L.MaxPool2d: _pool_op(_maxpool),
+    L.MaxPool3d: _pool_op(_maxpool),
+    L.AvgPool1d: _pool_op(_avgpool),
+    L.AvgPool2d: _pool_op(_avgpool),
+    L.AvgPool3d: _pool_op(_avgpool),
+    L.AdaptiveAvgPool1d: Op(_no_tensors, _adaptive, workspace=_adaptive_ws),
+    L.AdaptiveAvgPool2d: Op(_no_tensors, _adaptive, workspace=_adaptive_ws),
+    L.AdaptiveAvgPool3d: Op(_no_tensors, _adaptive, workspace=_adaptive_ws),
+    L.GlobalAvgPool: _elementwise(K.global_avg_pool, "relu"),
+    L.GlobalMaxPool: _elementwise(K.global_max_pool, "relu"),
+    L.Upsample: Op(_no_tensors, _upsample, workspace=_upsample_ws),
+    L.Flatten: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), -1), view=_always
+    ),
+    L.Reshape: Op(
+        _no_tensors,
+        lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), *layer.shape),
+        view=_always,
+    ),
+    L.Permute: Op(  # a copy: backend.run keeps every array C-contiguous, so reshapes are views
         _no_tensors, lambda layer, inputs, w, ctx: inputs[0].transpose(0, *(d + 1 for d in layer.dims))
     ),
     L.Select: Op(_no_tensors, _select),
@@ -364,36 +580,54 @@ OPS: dict[type, Op] = {
         _no_tensors, lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)
     ),
     L.Dropout: Op(
-        _no_tensors, lambda layer, inputs, w, ctx: K.dropout(inputs[0], layer.rate, ctx.training, ctx.rng)
+        _no_tensors,
+        lambda layer, inputs, w, ctx: K.dropout(inputs[0], layer.rate, ctx.training, ctx.rng),
+        workspace=_dropout_ws,
+        view=_identity_in_inference,
     ),
-    L.StochasticDepth: Op(_no_tensors, _stochastic_depth),
-    L.BatchNorm: Op(_bn_tensors, _bn, state=("running_mean", "running_var")),
-    L.LayerNorm: Op(_ln_tensors, _ln),
+    L.StochasticDepth: Op(
+        _no_tensors, _stochastic_depth, workspace=_stochastic_depth_ws, view=_identity_in_inference
+    ),
+    L.BatchNorm: Op(_bn_tensors, _bn, state=("running_mean", "running_var"), workspace=_batchnorm_ws),
+    L.LayerNorm: Op(_ln_tensors, _ln, workspace=_layernorm_ws),
     L.LayerScale: Op(lambda layer, inputs: {"scale": (inputs[0].shape[1],)}, _scale),
-    L.Add: Op(_no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0])),
-    L.Multiply: Op(_no_tensors, _multiply),
+    L.Add: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0]), workspace=_merge_ws
+    ),
+    L.Multiply: Op(_no_tensors, _multiply, workspace=_merge_ws),
     L.Concat: Op(_no_tensors, _concat),
     L.Matmul: Op(
         _no_tensors, lambda layer, inputs, w, ctx: np.matmul(inputs[0], inputs[1]), macs=_matmul_macs
     ),
-    L.ReLU: _elementwise(K.relu),
-    L.ReLU6: _elementwise(K.relu6),
-    L.LeakyReLU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.leaky_relu(inputs[0], layer.negative_slope)),
-    L.Sigmoid: _elementwise(K.sigmoid),
-    L.Tanh: _elementwise(K.tanh),
+    L.ReLU: _elementwise(K.relu, "relu"),
+    L.ReLU6: _elementwise(K.relu6, "relu6"),
+    L.LeakyReLU: Op(
+        _no_tensors,
+        lambda layer, inputs, w, ctx: K.leaky_relu(inputs[0], layer.negative_slope),
+        workspace=_activation_ws("leaky_relu"),
+    ),
+    L.Sigmoid: _elementwise(K.sigmoid, "sigmoid"),
+    L.Tanh: _elementwise(K.tanh, "tanh"),
     L.Softmax: Op(
         _no_tensors,
         lambda layer, inputs, w, ctx: K.softmax(inputs[0], layer.axis + 1 if layer.axis >= 0 else layer.axis),
+        workspace=_softmax_ws,
     ),
-    L.GELU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.gelu(inputs[0], layer.approximate)),
-    L.SiLU: _elementwise(K.silu),
-    L.ELU: Op(_no_tensors, lambda layer, inputs, w, ctx: K.elu(inputs[0], layer.alpha)),
-    L.Hardswish: _elementwise(K.hardswish),
-    L.Hardsigmoid: _elementwise(K.hardsigmoid),
-    L.ClassToken: Op(lambda layer, inputs: {"token": (inputs[0].shape[-1],)}, _token),
+    L.GELU: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: K.gelu(inputs[0], layer.approximate), workspace=_gelu_ws
+    ),
+    L.SiLU: _elementwise(K.silu, "silu"),
+    L.ELU: Op(
+        _no_tensors,
+        lambda layer, inputs, w, ctx: K.elu(inputs[0], layer.alpha),
+        workspace=_activation_ws("elu"),
+    ),
+    L.Hardswish: _elementwise(K.hardswish, "hardswish"),
+    L.Hardsigmoid: _elementwise(K.hardsigmoid, "hardsigmoid"),
+    L.ClassToken: Op(lambda layer, inputs: {"token": (inputs[0].shape[-1],)}, _token, workspace=_token_ws),
     L.PosEmbedding: Op(
         lambda layer, inputs: {"embedding": inputs[0].shape[1:]},
         lambda layer, inputs, w, ctx: inputs[0] + w["embedding"][None],
     ),
-    L.Attention: Op(_attention_tensors, _attention, macs=_attention_macs),
+    L.Attention: Op(_attention_tensors, _attention, macs=_attention_macs, workspace=_attention_ws),
 }

@@ -181,7 +181,9 @@ def read_source(source: str) -> str:
     """The source itself, or the spec text piped in when the source is '-'."""
     if source != "-":
         return source
-    text = sys.stdin.read()  # `cat my.yaml | netcalc count -`
+    from netcalc.spec.read import read_stdin
+
+    text = read_stdin()  # `cat my.yaml | netcalc count -`, bounded
     return text if "\n" in text else text + "\n"  # text, not a path
 
 

@@ -6,10 +6,12 @@ import re
 import sys
 import time
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from netcalc.arguments import parse_bytes
 from netcalc.cli.app import (
     BatchOpt,
     Format,
@@ -33,20 +35,6 @@ if TYPE_CHECKING:
 SHAPE = re.compile(r"\d+(x\d+)*", re.IGNORECASE)  # run's --input: a shape like 3x64x64, else a .npy file
 
 
-def parse_bytes(text: str) -> int:
-    """'2G', '512M', '1.5GiB' or a plain number of bytes."""
-    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-    clean = text.strip().upper().removesuffix("IB").removesuffix("B")
-    number, unit = (clean[:-1], clean[-1]) if clean[-1:] in "KMGT" else (clean, "")
-    try:
-        value = float(number) * units[unit]
-    except ValueError:
-        raise typer.BadParameter(f"'{text}' is not a size like 2G, 512M or 1000000") from None
-    if value <= 0:
-        raise typer.BadParameter("the limit must be positive")
-    return int(value)
-
-
 MemoryOpt = Annotated[
     str, typer.Option("--max-memory", help="stop before running if the estimated peak memory exceeds this")
 ]
@@ -59,6 +47,28 @@ class Dtype(StrEnum):
 
 
 DtypeOpt = Annotated[Dtype, typer.Option("--dtype", help="array element type of the run")]
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
+    """Refuse, before any work, an output that is a directory or one of the files read."""
+    for option, target in outputs.items():
+        if not target:
+            continue
+        path = Path(target)
+        if target.endswith(("/", "\\")) or path.is_dir():
+            raise UsageError(
+                f"{option} {target}: is a directory — name the file to write, like {option} out.npy"
+            )
+        for source in inputs:
+            if source != "-" and not source.startswith("zoo:") and _same_file(path, Path(source)):
+                raise UsageError(f"{option} {target}: is an input of this command — write to another file")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return bool(a.exists() and b.exists() and a.samefile(b))
+    except (OSError, ValueError):
+        return False
 
 
 class ProgressBar:
@@ -109,15 +119,18 @@ def run(
     """
     check_format("run", format.value)
     limit = parse_bytes(max_memory)
+    inputs = [p for p in (spec, input, weights) if p]
+    check_outputs({"--save-weights": save_weights, "--output": output}, inputs)
     import numpy as np
 
     from netcalc import backend
+    from netcalc.verification import expected_tensors
     from netcalc.verification import run as run_network
 
     shape = input if input and SHAPE.fullmatch(input) else None  # `--input 3x64x64`, not a file
     network = load_spec(spec, set, shape)
-    x = backend.load_array(input) if input and not shape else None
-    given = backend.load_weights(weights) if weights else None
+    x = backend.load_array(input, network.input, limit) if input and not shape else None
+    given = backend.load_weights(weights, expected_tensors(network)) if weights else None
     result = run_network(
         network,
         max_memory=limit,
@@ -218,13 +231,15 @@ def export(
 
     check_format("export", format.value)
     limit = parse_bytes(max_memory)
+    check_outputs({"--output": output}, [p for p in (spec, weights) if p])
     from netcalc.interop.onnx_export import require_onnx, save, to_onnx
 
     require_onnx()
     from netcalc import backend
+    from netcalc.verification import expected_tensors
 
     network = load_spec(spec, set, input)
-    given = backend.load_weights(weights) if weights else None
+    given = backend.load_weights(weights, expected_tensors(network)) if weights else None
     model = to_onnx(
         network, weights=given, seed=seed, opset=opset, max_memory=limit, progress=ProgressBar(spec)
     )

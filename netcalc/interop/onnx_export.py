@@ -12,6 +12,7 @@ Imports onnx and NumPy only when called: netcalc itself never needs them.
 
 from __future__ import annotations
 
+import os
 from math import sqrt
 from pathlib import Path
 from typing import Any
@@ -107,16 +108,22 @@ def save(model, path: str | Path) -> str:
     path = Path(path)
     size = sum(len(t.raw_data) for t in model.graph.initializer)
     external = size > EXTERNAL_DATA_BYTES
+    # to a temporary file beside it, renamed into place: a failed write leaves no half model
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         onnx.save_model(
             model,
-            str(path),
+            str(temporary),
             save_as_external_data=external,
             all_tensors_to_one_file=True,
             location=path.name + ".data",
         )
+        os.replace(temporary, path)
     except OSError as error:
-        raise NetcalcError(f"{path}: cannot write the ONNX model: {error}") from None
+        raise NetcalcError(f"{path}: cannot write the ONNX model: {error.strerror or error}") from None
+    finally:
+        if temporary.exists():
+            temporary.unlink()
     return f"{path} and {path}.data" if external else str(path)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import prod
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from netcalc.errors import ShapeError
 
@@ -54,6 +54,23 @@ class Layer(BaseModel):
         "its MACs, neurons and activations stay out of the inference totals",
     )
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        # __init__ below is for direct calls only: validation from a spec keeps pydantic's own path
+        # (and its ValidationError, which validate_layer words with the spec's file and line)
+        cls.__pydantic_custom_init__ = False
+        cls.model_rebuild(force=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        """Conv2d(filters=8, kernel=3); raises SpecError (one line per problem), like a spec."""
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            from netcalc.spec.messages import layer_error
+
+            kind = getattr(type(self), "kind", "layer")
+            raise layer_error(type(self), error, f"<{type(self).__name__}>", kind) from None
+
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         """The output shape for these input shapes; raises ShapeError when impossible."""
         return inputs[0]
@@ -73,6 +90,10 @@ class Layer(BaseModel):
     def neurons(self, output: Shape) -> int:
         """Output elements that are weighted sums (the article's neurons), per sample."""
         return prod(output) if self.weighted else 0
+
+
+Layer.__pydantic_custom_init__ = False  # the base too: spec entries are validated against it
+Layer.model_rebuild(force=True)
 
 
 def need_rank(shape: Shape, rank: int, kind: str, layout: str) -> None:

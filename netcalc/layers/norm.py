@@ -3,7 +3,7 @@
 from math import prod
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Shape, arg
@@ -74,10 +74,17 @@ class Dropout(Layer):
     rate: float = Field(
         0.5,
         ge=0.0,
-        lt=1.0,
         validation_alias=AliasChoices("rate", "p"),
         description="fraction of elements dropped in training",
     )
+
+    @field_validator("rate")
+    @classmethod
+    def _at_most_one(cls, rate: float) -> float:
+        # rate 1 zeroes everything in training, as PyTorch and Keras allow
+        if not rate <= 1.0:  # NaN too
+            raise ValueError(f"input should be less than 1 (got {rate}), or 1 to drop everything")
+        return rate
 
 
 class StochasticDepth(Layer):

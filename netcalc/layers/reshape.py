@@ -166,6 +166,8 @@ class Upsample(Layer):
         scales = self.scale if isinstance(self.scale, tuple) else (self.scale,)
         if self.scale is not None and not all(s is not None and 0 < s < inf for s in scales):  # NaN too
             raise ValueError(f"scale must be a positive finite number (got {self.scale})")
+        if self.align_corners and self.mode == "nearest":  # PyTorch refuses it too
+            raise ValueError("align_corners works with the linear modes only: drop it or use mode: bilinear")
         return self
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:

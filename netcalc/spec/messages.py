@@ -94,20 +94,25 @@ def validate_layer(kind: str, args: dict[str, Any], where: str, label: str) -> L
     try:
         return cls.model_validate(args)
     except ValidationError as error:
-        fields = field_names(cls)
-        seen: set[Loc] = set()
-        lines: list[str] = []
-        typos = {str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden"}
-        # a union field (padding: 'same' | int | list) fails once per member: the constraint that
-        # the value almost met (>= 0, < 1) says more than "should be 'valid' or 'same'"
-        for item in sorted(error.errors(), key=_specific_first):
-            if item["type"] == "missing" and any(nearest(t, fields[str(item["loc"][0])]) for t in typos):
-                continue  # the misspelt argument's message already names it
-            loc, message = problem(item, fields)
-            if loc[:1] not in seen:
-                seen.add(loc[:1])
-                lines.append(f"{where}: {label}: {message}")
-        raise SpecError("\n".join(lines)) from None
+        raise layer_error(cls, error, where, label) from None
+
+
+def layer_error(cls: type[Layer], error: ValidationError, where: str, label: str) -> SpecError:
+    """A layer's validation errors as a SpecError, one line per argument."""
+    fields = field_names(cls)
+    seen: set[Loc] = set()
+    lines: list[str] = []
+    typos = {str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden"}
+    # a union field (padding: 'same' | int | list) fails once per member: the constraint that
+    # the value almost met (>= 0, < 1) says more than "should be 'valid' or 'same'"
+    for item in sorted(error.errors(), key=_specific_first):
+        if item["type"] == "missing" and any(nearest(t, fields[str(item["loc"][0])]) for t in typos):
+            continue  # the misspelt argument's message already names it
+        loc, message = problem(item, fields)
+        if loc[:1] not in seen:
+            seen.add(loc[:1])
+            lines.append(f"{where}: {label}: {message}")
+    return SpecError("\n".join(lines))
 
 
 def _specific_first(error: ErrorDetails) -> int:
@@ -115,11 +120,17 @@ def _specific_first(error: ErrorDetails) -> int:
     return 0 if kind.startswith(("greater", "less", "too_", "value_error")) else 1
 
 
-def _top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) -> str:
+def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) -> str:
     lines = []
     typos = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden"]
-    for item in error.errors():
+    errors = error.errors()
+    itemized = {tuple(e["loc"][:-1]) for e in errors if isinstance(e["loc"][-1], int)}
+    for item in errors:
+        if item["type"] == "too_short" and tuple(item["loc"]) in itemized:
+            continue  # every item was wrong: those messages say it, "needs an item" would mislead
         loc = _data_path(raw, tuple(item["loc"]))
+        if item["type"] == "missing" and loc[-1:] != tuple(item["loc"])[-1:]:
+            loc = (*loc, item["loc"][-1])  # the missing key itself: blocks.a.layers
         if item["type"] == "missing" and any(nearest(t, [str(loc[-1])]) for t in typos):
             continue  # the misspelt key's message already suggests it
         line = line_of(raw, loc)
@@ -179,6 +190,6 @@ def validate_spec(raw: Any, origin: str) -> Spec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
-        raise SpecError(_top_level_message(error, data, origin)) from None
+        raise SpecError(top_level_message(error, data, origin)) from None
     spec._source, spec._raw, spec._input = origin, raw, written
     return spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from netcalc.layers import Layer
 from netcalc.layers.base import PositiveInt
@@ -74,6 +74,21 @@ class Spec(BaseModel):
         """The input as written, with its $arguments (the input itself when it has none)."""
         return self._input if self._input is not None else list(self.input)
 
+    def __init__(self, /, **data: Any) -> None:
+        """Spec(input=[3, 32, 32], layers=[...]); raises SpecError (one line per problem)."""
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            from netcalc.errors import SpecError
+            from netcalc.spec.messages import top_level_message
+
+            raise SpecError(top_level_message(error, data, "<Spec>")) from None
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        cls.__pydantic_custom_init__ = False  # subclasses: see the note after the class
+        cls.model_rebuild(force=True)
+
     @property
     def source(self) -> str:
         """Where the spec came from, for messages."""
@@ -88,3 +103,9 @@ class Spec(BaseModel):
     def dtype_bytes(self) -> int:
         """Bytes per element of the spec's dtype."""
         return DTYPE_BYTES[self.dtype]
+
+
+# __init__ is for direct calls only: validation from a file keeps pydantic's own path (and its
+# ValidationError, which validate_spec words with the file and line)
+Spec.__pydantic_custom_init__ = False
+Spec.model_rebuild(force=True)

@@ -1,37 +1,113 @@
-"""Reading a spec's raw data from a path, YAML or JSON text, a dict or zoo:NAME, bounded."""
+"""Reading a spec's raw data from a path, stdin, YAML or JSON text, a dict or zoo:NAME, bounded.
+
+Every read takes at most MAX_FILE_BYTES + 1 bytes, so /dev/zero, an endless pipe or a huge file
+ends in one line, at once, whatever it holds.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from netcalc.errors import SpecError
-from netcalc.spec.yamlio import check_size, parse
+from netcalc.errors import SpecError, UsageError
+from netcalc.spec.yamlio import MAX_FILE_BYTES, check_size, parse
+
+SPEC_KEYS = ("input", "layers")
 
 
-def read(source: str | Path | dict) -> tuple[Any, str]:
-    """The raw data of a spec and a label for messages."""
+def read(source: str | Path | dict[str, Any]) -> tuple[Any, str]:
+    """The raw data of a spec and a label for messages.
+
+    A str is YAML/JSON text when it has a newline or starts with '{', or when no file of that
+    name exists and it parses as a mapping with 'input' or 'layers' ("input: [3]" on one line);
+    otherwise it is a path. 'zoo:NAME' names a shipped model.
+    """
     if isinstance(source, dict):
         check_size(source, "<dict>")  # shared sub-lists are a dict's YAML aliases
         return source, "<dict>"
+    if not isinstance(source, str | Path):
+        raise UsageError(
+            f"a spec is a path, YAML or JSON text, a dict, 'zoo:NAME' or a loaded network, "
+            f"not {type(source).__name__}"
+        )
     if isinstance(source, str) and source.startswith("zoo:"):
         from netcalc.zoo import zoo_path
 
         path = zoo_path(source[4:])
-        return parse(path.read_text(), source), source
+        return parse(path.read_text(encoding="utf-8"), source), source
     if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
         return parse(source), "<string>"  # YAML text; one line of it is a flow mapping
     if not str(source).strip():
         raise SpecError("no spec given: pass a YAML or JSON file, YAML text, a dict or zoo:NAME")
+    if isinstance(source, str) and _one_line_spec(source):
+        return parse(source), "<string>"
     path = Path(source)
     if path.suffix.lower() == ".onnx":  # a model file: its graph as a spec
         from netcalc.interop.onnx_import import read_onnx
 
         return read_onnx(path), str(path)
+    return parse(read_path(path), str(path), is_json=path.suffix == ".json"), str(path)
+
+
+def _one_line_spec(text: str) -> bool:
+    """True for a one-line spec such as "input: [3]" that names no existing file."""
+    if ":" not in text or len(text) > 4096:
+        return False
     try:
-        text = path.read_text(encoding="utf-8")
+        if Path(text).exists():
+            return False
+    except (OSError, ValueError):  # a name too long for the system, a NUL in it
+        pass
+    try:
+        data = parse(text)
+    except SpecError:
+        return False
+    return isinstance(data, dict) and any(key in data for key in SPEC_KEYS)
+
+
+def read_path(path: Path) -> str:
+    """The text of a spec file, reading at most the limit plus one byte."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
-    except (OSError, ValueError) as error:  # ValueError: undecodable text, a NUL in the path
-        raise SpecError(f"{path}: cannot read: {error}") from None
-    return parse(text, str(path), is_json=path.suffix == ".json"), str(path)
+    except IsADirectoryError:
+        raise SpecError(f"{path}: cannot read: it is a directory, not a spec file") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+        raise SpecError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    return decode(data, str(path))
+
+
+def read_stdin(stream: IO[Any] | None = None) -> str:
+    """The text piped to stdin ('-'), reading at most the limit plus one byte."""
+    stream = sys.stdin if stream is None else stream
+    if stream is None or getattr(stream, "closed", False):
+        raise UsageError("stdin is closed: pipe a spec in (cat my.yaml | netcalc count -) or name a file")
+    binary = getattr(stream, "buffer", None)
+    try:
+        data = binary.read(MAX_FILE_BYTES + 1) if binary is not None else stream.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as error:  # ValueError: I/O on a closed file
+        raise UsageError(f"cannot read stdin: {getattr(error, 'strerror', None) or error}") from None
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogateescape")
+    return decode(data, "<stdin>")
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 text (a byte-order mark allowed), or a one-line SpecError saying what it is instead."""
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(
+            f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB — "
+            "a spec is a short YAML or JSON file (blocks and repeat keep it short)"
+        )
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise SpecError(f"{source}: the file is UTF-16 text; save it as UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SpecError(
+            f"{source}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}) — "
+            "a spec is a YAML or JSON text file"
+        ) from None

@@ -69,14 +69,38 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    try:
+        return int(loader.construct_yaml_int(node))
+    except ValueError:  # Python refuses to parse integers of more than 4,300 digits
+        raise _KeyProblem(
+            node.start_mark.line + 1, "a number of thousands of digits: use real sizes"
+        ) from None
+
+
+def _set(loader: _Loader, node: yaml.Node) -> None:
+    raise _KeyProblem(node.start_mark.line + 1, "!!set has no order: write a list like [3, 32]")
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+_Loader.add_constructor("tag:yaml.org,2002:set", _set)
 
 
 def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
     """Parse YAML (safely: no Python objects) or JSON text, with line numbers where YAML gives them."""
     if len(text) > MAX_FILE_BYTES:
-        raise SpecError(f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
+        raise SpecError(
+            f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB — "
+            "a spec is a short YAML or JSON file (blocks and repeat keep it short)"
+        )
+    pieces = text.count("\n") + text.count(",") + text.count(": ")
+    if pieces > MAX_VALUES:  # reading it would take seconds before the count below could refuse it
+        raise SpecError(
+            f"{source}: the spec has more than {MAX_VALUES:,} lines, items and keys — a spec is short: "
+            "write repeated layers once, as a block with repeat"
+        )
     try:
         data = _json(text) if is_json else yaml.load(text, Loader=_Loader)  # noqa: S506
     except _KeyProblem as problem:
@@ -95,8 +119,19 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
         if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
             problem += " — this line has a tab: YAML indents with spaces"
         raise SpecError(f"{source}{line}: invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as error:  # a NUL or another control character
+        line = text.count("\n", 0, max(error.position, 0)) + 1
+        raise SpecError(
+            f"{source}:{line}: invalid YAML: character {chr(error.character)!r} is not allowed "
+            "(a spec is plain text: remove it)"
+            if isinstance(error.character, int)
+            else f"{source}:{line}: invalid YAML: {error.reason}"
+        ) from None
     except yaml.YAMLError as error:
-        raise SpecError(f"{source}: invalid YAML: {error}") from None
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SpecError(f"{source}: invalid YAML: {first}") from None
+    except ValueError:  # json: an integer of more than 4,300 digits
+        raise SpecError(f"{source}: a number of thousands of digits: use real sizes") from None
     except RecursionError:
         raise SpecError(f"{source}: the spec is nested too deeply") from None
     check_size(data, source)
@@ -125,11 +160,14 @@ def _unique(pairs: list) -> dict:
 def check_size(data: Any, source: str) -> None:
     """Count values as if aliases were expanded, without expanding them (memoized by identity)."""
     sizes: dict[int, int] = {}
+    shared = False  # some list or mapping is used twice: an alias (or a shared object in a dict)
 
     def size(obj: Any) -> int:
+        nonlocal shared
         if not isinstance(obj, dict | list):
             return 1
         key = id(obj)
+        shared = shared or key in sizes
         if key not in sizes:
             sizes[key] = 0  # a cycle counts as empty; the constructor already refuses them
             children = obj.values() if isinstance(obj, dict) else obj
@@ -149,6 +187,9 @@ def check_size(data: Any, source: str) -> None:
         raise SpecError(
             f"{source}: the spec holds more than {MAX_VALUES:,} values once YAML aliases are "
             "expanded (an alias bomb?) — write it with blocks and repeat instead"
+            if shared
+            else f"{source}: the spec holds more than {MAX_VALUES:,} values — a spec is short: "
+            "write repeated layers once, as a block with repeat"
         )
 
 

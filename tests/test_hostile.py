@@ -1,0 +1,366 @@
+"""Each crash, slow path and misleading message of issue 13, with a test named after what it guards."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import netcalc
+from netcalc.cli import app
+from netcalc.errors import NetcalcError, ResourceError, ShapeError, SpecError, UsageError
+from netcalc.layers import Conv2d
+from netcalc.spec.yamlio import MAX_FILE_BYTES
+
+runner = CliRunner()
+TINY = "specs/dense-vs-conv/tiny.yaml"
+OK = "input: [3, 8, 8]\nlayers: [relu]\n"
+
+
+def invoke(args: list[str], stdin: bytes | str | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, args, input=stdin)
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.stderr
+
+
+def spec_file(tmp_path: Path, text: str | bytes, name: str = "spec.yaml") -> str:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return str(path)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def test_binary_stdin_is_a_one_line_error() -> None:
+    code, err = invoke(["count", "-"], bytes(range(256)) * 4)
+    assert code == 1
+    assert (
+        err.strip()
+        == "error: <stdin>: not UTF-8 text (byte 0x80 at offset 128) — a spec is a YAML or JSON text file"
+    )
+
+
+def test_utf16_stdin_is_named() -> None:
+    code, err = invoke(["count", "-"], OK.encode("utf-16"))
+    assert (code, err.strip()) == (1, "error: <stdin>: the file is UTF-16 text; save it as UTF-8")
+
+
+def test_closed_stdin_is_a_usage_error() -> None:
+    from netcalc.spec.read import read_stdin
+
+    closed = io.TextIOWrapper(io.BytesIO(b""))
+    closed.close()
+    with pytest.raises(UsageError, match="stdin is closed"):
+        read_stdin(closed)
+
+
+def test_endless_stdin_reads_only_the_limit() -> None:
+    class Endless(io.RawIOBase):
+        served = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            buffer[:] = b"x" * len(buffer)
+            Endless.served += len(buffer)
+            return len(buffer)
+
+    from netcalc.spec.read import read_stdin
+
+    with pytest.raises(SpecError, match="larger than 10 MB"):
+        read_stdin(io.TextIOWrapper(io.BufferedReader(Endless())))
+    assert Endless.served <= MAX_FILE_BYTES + 2 * 1024 * 1024  # the limit, plus one buffer
+
+
+def test_large_spec_file_is_refused_after_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as out:
+        out.truncate(3 * MAX_FILE_BYTES)  # sparse: 30 MB of zeros without writing them
+    code, err = invoke(["count", str(path)])
+    assert code == 1 and "larger than 10 MB" in err
+
+
+def test_nul_byte_is_one_line_with_file_and_line(tmp_path: Path) -> None:
+    code, err = invoke(["count", spec_file(tmp_path, "input: [3]\nlayers: [relu]\x00\n")])
+    assert code == 1
+    assert err.strip().splitlines() == [
+        f"error: {tmp_path / 'spec.yaml'}:2: invalid YAML: character '\\x00' is not allowed "
+        "(a spec is plain text: remove it)"
+    ]
+
+
+# --- options -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["", "inf", "1e400", "nan", "-1", "0", "2X", "1e3", "2G2", "9" * 5000])
+def test_max_memory_values_that_are_not_sizes(value: str) -> None:
+    code, err = invoke(["run", TINY, "--max-memory", value])
+    assert code == 2
+    assert err.strip().startswith("error: --max-memory")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_max_memory_accepts_sizes() -> None:
+    from netcalc.arguments import parse_bytes
+
+    assert parse_bytes("2G") == 2**30 * 2
+    assert parse_bytes("1.5GiB") == 3 * 2**29
+    assert parse_bytes("512m") == 512 * 2**20
+    assert parse_bytes("1000000") == 1_000_000
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def test_integer_of_more_than_4300_digits(tmp_path: Path) -> None:
+    code, err = invoke(
+        ["count", spec_file(tmp_path, "input: [3]\nlayers:\n  - dense: {units: " + "1" * 5000 + "}\n")]
+    )
+    assert (code, err.strip()) == (
+        1,
+        f"error: {tmp_path / 'spec.yaml'}:3: a number of thousands of digits: use real sizes",
+    )
+
+
+def test_integer_of_more_than_4300_digits_in_json(tmp_path: Path) -> None:
+    text = '{"input": [' + "1" * 5000 + '], "layers": ["relu"]}'
+    code, err = invoke(["count", spec_file(tmp_path, text, "spec.json")])
+    assert code == 1 and "thousands of digits" in err
+
+
+def test_4000_digit_counts_are_refused_not_rendered(tmp_path: Path) -> None:
+    code, err = invoke(["count", spec_file(tmp_path, "input: [" + "9" * 4000 + "]\nlayers: [relu]\n")])
+    assert code == 1
+    assert "about 10^3999 outputs, more than netcalc counts (10^30)" in err
+    assert len(err) < 400
+
+
+def test_slice_on_axis_10_to_the_30() -> None:
+    with pytest.raises(ShapeError, match="slice axis 10+ does not exist in input"):
+        netcalc.analyze({"input": [3, 8], "layers": [{"slice": {"axis": 10**30, "end": 1}}]})
+
+
+def test_upsample_scale_1e300_is_refused_in_the_table(tmp_path: Path) -> None:
+    code, err = invoke(
+        ["count", spec_file(tmp_path, "input: [3, 8, 8]\nlayers:\n  - upsample: {scale: 1.0e+300}\n")]
+    )
+    assert code == 1 and "more than netcalc counts" in err
+
+
+def test_upsample_scale_1e400_is_infinite() -> None:
+    with pytest.raises(SpecError, match="scale must be a positive finite number"):
+        netcalc.load("input: [3, 8, 8]\nlayers:\n  - upsample: {scale: 1.0e+400}\n")
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+
+def test_run_input_with_batch_zero(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((0, 2), np.float32))
+    code, err = invoke(["run", TINY, "--input", str(tmp_path / "x.npy")])
+    assert code == 1 and "holds no samples" in err
+
+
+def test_npz_bomb_is_refused_before_decompressing(tmp_path: Path) -> None:
+    path = tmp_path / "w.npz"
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("c/weight.npy", "w", force_zip64=True) as member,
+    ):
+        np.lib.format.write_array_header_1_0(
+            member, {"descr": "<f4", "fortran_order": False, "shape": (10**8,)}
+        )
+        zeros = bytes(2**20)
+        for _ in range(64):  # 64 MiB that compress to about 64 KiB
+            member.write(zeros)
+    assert path.stat().st_size < 4 * 2**20
+    code, err = invoke(["run", TINY, "--weights", str(path)])
+    assert code == 1 and "match no layer: c/weight" in err
+
+
+def test_npy_header_claiming_10_to_the_12_elements(tmp_path: Path) -> None:
+    path = tmp_path / "x.npy"
+    with path.open("wb") as out:
+        np.lib.format.write_array_header_1_0(
+            out, {"descr": "<f4", "fortran_order": False, "shape": (10**6, 10**6)}
+        )
+    code, err = invoke(["run", TINY, "--input", str(path)])
+    assert code == 1 and "input array has shape [1000000, 1000000]" in err
+
+
+def test_npy_header_claiming_more_than_the_memory_limit(tmp_path: Path) -> None:
+    path = tmp_path / "x.npy"
+    with path.open("wb") as out:
+        np.lib.format.write_array_header_1_0(
+            out, {"descr": "<f4", "fortran_order": False, "shape": (10**9, 2)}
+        )
+    code, err = invoke(["run", TINY, "--input", str(path)])
+    assert code == 1 and "over the memory limit" in err
+
+
+def test_weight_member_with_a_wrong_shape_is_found_from_its_header(tmp_path: Path) -> None:
+    saved = tmp_path / "w.npz"
+    assert invoke(["run", TINY, "--save-weights", str(saved)])[0] == 0
+    with np.load(saved) as data:
+        weights = {k: data[k] for k in data.files}
+    key = next(iter(weights))
+    weights[key] = np.zeros((7, 7), np.float32)
+    np.savez(saved, **weights)
+    code, err = invoke(["run", TINY, "--weights", str(saved)])
+    assert code == 1 and f"weights '{key}' has shape [7, 7]" in err
+
+
+# --- files written -----------------------------------------------------------------------------
+
+
+def test_output_is_written_to_the_name_given(tmp_path: Path) -> None:
+    for option, name in (("--output", "y"), ("--save-weights", "wts.bin")):
+        assert invoke(["run", TINY, option, str(tmp_path / name)])[0] == 0
+        assert (tmp_path / name).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wts.bin", "y"]
+    assert np.load(tmp_path / "y").shape == (1, 1)
+    with zipfile.ZipFile(tmp_path / "wts.bin") as archive:
+        assert archive.namelist()
+
+
+@pytest.mark.parametrize("option", ["--output", "--save-weights"])
+def test_directory_as_output_is_a_usage_error(tmp_path: Path, option: str) -> None:
+    code, err = invoke(["run", TINY, option, f"{tmp_path}/"])
+    assert code == 2 and "is a directory" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_export_over_its_own_spec_is_a_usage_error(tmp_path: Path) -> None:
+    spec = spec_file(tmp_path, OK)
+    code, err = invoke(["export", spec, "-o", spec])
+    assert code == 2 and "is an input of this command" in err
+    assert Path(spec).read_text() == OK
+
+
+def test_run_output_over_its_weights_is_a_usage_error(tmp_path: Path) -> None:
+    saved = tmp_path / "w.npz"
+    assert invoke(["run", TINY, "--save-weights", str(saved)])[0] == 0
+    before = saved.read_bytes()
+    code, _ = invoke(["run", TINY, "--weights", str(saved), "--output", str(saved)])
+    assert code == 2 and saved.read_bytes() == before
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from netcalc import backend
+
+    with pytest.raises(NetcalcError, match="cannot write"):
+        backend.save(str(tmp_path / "missing" / "y.npy"), np.zeros(3))
+    backend.save(str(tmp_path / "y.npy"), np.zeros(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["y.npy"]
+
+
+# --- the library -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: netcalc.run(TINY, batch=0), UsageError, "batch must be a positive whole number"),
+        (lambda: netcalc.run(TINY, batch=-3), UsageError, "batch must be a positive whole number"),
+        (lambda: netcalc.run(TINY, batch=True), UsageError, "got True"),
+        (lambda: netcalc.verify(TINY, batch=0), UsageError, "batch"),
+        (lambda: netcalc.run(TINY, seed=-1), UsageError, "seed must be a whole number of 0 or more"),
+        (lambda: netcalc.run(TINY, seed=2.5), UsageError, "seed"),
+        (lambda: netcalc.run(TINY, x=np.ones((1, 2)) * 1j), UsageError, "complex"),
+        (lambda: netcalc.run(TINY, x=[[1, 2], [3]]), UsageError, "x must be an array of real numbers"),
+        (lambda: netcalc.run(TINY, x=np.ones((0, 2))), UsageError, "batch of 1 or more"),
+        (lambda: netcalc.run(TINY, weights=[1, 2]), UsageError, "weights must be a dict"),
+        (lambda: netcalc.run(TINY, weights={"a": "b"}), UsageError, "must be an array of real numbers"),
+        (lambda: netcalc.run(TINY, dtype="int8"), UsageError, "dtype must be one of"),
+        (lambda: netcalc.run(TINY, training="yes"), UsageError, "training must be True or False"),
+        (lambda: netcalc.verify(TINY, max_memory=0), UsageError, "max_memory must be a positive"),
+        (lambda: netcalc.run(TINY, max_memory="2X"), UsageError, "--max-memory takes a size"),
+        (lambda: netcalc.run(TINY, max_memory=float("nan")), UsageError, "max_memory"),
+        (lambda: netcalc.run(TINY, max_memory=1000), ResourceError, "over the limit"),
+        (lambda: netcalc.run(TINY, progress=3), UsageError, "progress must be a function"),
+        (lambda: netcalc.analyze(TINY, batch=0), UsageError, "batch must be a positive whole number"),
+        (lambda: netcalc.analyze("x.yaml"), SpecError, "x.yaml: no such file"),
+        (lambda: netcalc.analyze(42), UsageError, "a spec is a path"),
+        (lambda: netcalc.load(None), UsageError, "a spec is a path"),
+        (lambda: netcalc.load(""), SpecError, "no spec given"),
+        (lambda: netcalc.Spec(input=[]), SpecError, "input: needs at least one item"),
+        (lambda: Conv2d(filters=0, kernel=3), SpecError, "filters: input should be greater than 0"),
+        (lambda: netcalc.export(TINY, "."), UsageError, "must name a file"),
+    ],
+)
+def test_library_raises_only_netcalc_errors(call, error, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_numpy_integers_are_sizes() -> None:
+    assert netcalc.analyze(TINY, batch=np.int64(3)).batch == 3
+    assert netcalc.run(TINY, batch=np.int32(2), seed=np.uint8(1)).output.shape == (2, 1)
+
+
+def test_a_one_line_yaml_mapping_is_text() -> None:
+    assert netcalc.load("{input: [3], layers: [relu]}").input == (3,)
+    with pytest.raises(SpecError, match="<string>: missing 'layers'"):
+        netcalc.load("input: [3]")  # text, not a file named 'input: [3]'
+
+
+# --- messages and semantics --------------------------------------------------------------------
+
+
+def test_block_without_layers_names_the_missing_key() -> None:
+    with pytest.raises(SpecError, match=r"<string>:3: missing 'blocks\.a\.layers'"):
+        netcalc.load("input: [3, 8]\nblocks:\n  a: {}\nlayers: [a]\n")
+
+
+def test_all_invalid_input_list_does_not_say_it_needs_an_item() -> None:
+    with pytest.raises(SpecError) as raised:
+        netcalc.load("input: [a, b]\nlayers: [relu]\n")
+    assert "needs at least one item" not in str(raised.value)
+    assert len(str(raised.value).splitlines()) == 2
+
+
+def test_a_long_plain_list_is_not_called_an_alias_bomb(tmp_path: Path) -> None:
+    code, err = invoke(["count", spec_file(tmp_path, "input: [3]\nlayers:\n" + "  - relu\n" * 1_000_001)])
+    assert code == 1 and "alias bomb" not in err and "more than 1,000,000 lines, items and keys" in err
+
+
+def test_a_200_kb_value_is_not_echoed_in_full() -> None:
+    with pytest.raises(SpecError) as raised:
+        netcalc.load({"input": [3], "layers": [{"conv2d": {"filters": "x" * 200_000, "kernel": 3}}]})
+    assert max(len(line) for line in str(raised.value).splitlines()) <= 400
+
+
+def test_dropout_rate_one_is_accepted() -> None:
+    network = netcalc.load({"input": [4], "layers": [{"dropout": {"rate": 1.0}}]})
+    x = np.ones((2, 4))
+    np.testing.assert_array_equal(netcalc.run(network, x=x, training=True).output, 0)
+    np.testing.assert_array_equal(netcalc.run(network, x=x).output, x)
+
+
+def test_upsample_nearest_with_align_corners_is_refused() -> None:
+    with pytest.raises(SpecError, match="align_corners works with the linear modes only"):
+        netcalc.load({"input": [3, 8, 8], "layers": [{"upsample": {"scale": 2, "align_corners": True}}]})
+
+
+def test_yaml_set_is_refused() -> None:
+    with pytest.raises(SpecError, match=r"<string>:1: !!set has no order: write a list like \[3, 32\]"):
+        netcalc.load("input: !!set {3, 32}\nlayers: [relu]\n")
+
+
+def test_from_naming_a_later_layer_inside_a_block_says_it_comes_later() -> None:
+    text = (
+        "input: [3, 8]\nblocks:\n  a:\n    layers:\n      - relu: {from: x}\n      - relu: {name: x}\n"
+        "layers: [a]\n"
+    )
+    with pytest.raises(SpecError, match="from takes 'x', which comes later"):
+        netcalc.load(text)
