@@ -54,6 +54,7 @@ __all__ = [
     "load",
     "run",
     "sweep",
+    "to_torch",
     "verify",
 ]
 
@@ -200,3 +201,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def to_torch(spec: Source) -> Any:
+    """The spec as a torch.nn.Module, names kept (imports PyTorch: pip install 'netcalc[torch]')."""
+    from netcalc.interop.torch_code import to_torch as build
+
+    return build(load(spec))
