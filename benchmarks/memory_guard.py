@@ -44,7 +44,7 @@ def main() -> None:
     print(f"\n{'zoo model':22s} {'input':>12s} {'estimate':>12s} {'measured':>12s} {'ratio':>6s} {'run':>6s}")
     for name in names():
         raw, _ = read(f"zoo:{name}")
-        network, shape = None, None
+        network, shape = None, [0]
         for size in (32, 64, 96, 128, 192, 299, 572):
             shape = [raw["input"][0], size, size]
             try:
