@@ -47,11 +47,14 @@ __all__ = [
     "VerifyError",
     "__version__",
     "analyze",
+    "diagram",
     "diff",
     "export",
+    "html_report",
     "load",
     "run",
     "sweep",
+    "to_torch",
     "verify",
 ]
 
@@ -163,3 +166,45 @@ def diff(a: Source, b: Source, batch: int = 1) -> Diff:
     from netcalc.explore.diff import diff as compare
 
     return compare(_analyze(load(a), batch=batch), _analyze(load(b), batch=batch))
+
+
+def diagram(spec: Source, depth: int | None = None, colour: str = "params", format: str = "svg") -> str:
+    """The network drawn as SVG (needs netcalc[diagram]), Graphviz DOT or Mermaid text."""
+    from netcalc.explore.diagram import diagram as build
+    from netcalc.render import render
+
+    return str(render("diagram", format, build(_analyze(load(spec)), depth, colour)))
+
+
+def html_report(spec: Source, batch: int = 1, spec_text: str | None = None) -> str:
+    """One self-contained HTML page of the spec's report (the diagram when netcalc[diagram] is there)."""
+    import yaml
+
+    from netcalc.explore.diagram import diagram as build
+    from netcalc.render.diagram import to_svg
+    from netcalc.render.html import page
+
+    network = load(spec)
+    result = _analyze(network, batch=batch)
+    try:
+        svg, note = to_svg(build(result, 1 if result.groups else None)), ""
+    except NetcalcError as error:
+        svg, note = None, f"No diagram: {error}"
+    text = spec_text if spec_text is not None else yaml.safe_dump(_plain(network.spec._raw), sort_keys=False)
+    return page(result, text, svg, note)
+
+
+def _plain(value: Any) -> Any:
+    """Raw spec data as plain dicts and lists, for YAML output."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_torch(spec: Source) -> Any:
+    """The spec as a torch.nn.Module, names kept (imports PyTorch: pip install 'netcalc[torch]')."""
+    from netcalc.interop.torch_code import to_torch as build
+
+    return build(load(spec))

@@ -35,7 +35,7 @@ def describe(cls: type[Layer]) -> dict[str, Any]:
         "type": cls.kind,
         "summary": doc.splitlines()[0] if doc else "",
         "doc": doc,
-        "inputs": "two or more" if cls.arity is None else "one",
+        "inputs": {None: "two or more", 1: "one", 2: "two"}[cls.arity],
         "arguments": args,
     }
 

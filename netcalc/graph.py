@@ -298,6 +298,11 @@ class _Builder:
         arity = type(layer).arity
         if arity == 1 and len(inputs) != 1:
             raise SpecError(f"{where}: {label}: takes one input but from names {len(inputs)}")
+        if arity == 2 and len(inputs) != 2:
+            raise SpecError(
+                f"{where}: {label}: takes exactly two inputs but from names {len(inputs)} — "
+                "give a list of two, e.g. from: [q, k]"
+            )
         if arity is None and len(inputs) < 2:
             raise SpecError(
                 f"{where}: {label}: merges two or more inputs — give a list, e.g. from: [-1, input]"

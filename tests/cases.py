@@ -392,6 +392,12 @@ CASES: list[Case] = [
     # ranks differ: (5,) is aligned to the last axis, as NumPy does
     Case("multiply_rank_broadcast", "multiply", {}, [(3, 4, 5), (5,)], (3, 4, 5)),
     # channels 64 + 32 = 96
+    # attention scores per head: (h, T, d) @ (h, d, T) -> (h, T, T); MACs = h * T * T * d
+    Case("matmul_attention_scores", "matmul", {}, [(4, 10, 8), (4, 8, 10)], (4, 10, 10), neurons=4 * 10 * 10,
+         macs=4 * 10 * 10 * 8),
+    # leading axis broadcast: (1, 3, 5) @ (2, 5, 7) -> (2, 3, 7); MACs = 2 * 3 * 7 * 5
+    Case("matmul_broadcast", "matmul", {}, [(1, 3, 5), (2, 5, 7)], (2, 3, 7), neurons=2 * 3 * 7,
+         macs=2 * 3 * 7 * 5),
     Case("concat_channels", "concat", {}, [(64, 28, 28), (32, 28, 28)], (64 + 32, 28, 28)),
     Case("concat_last_axis", "concat", {"axis": -1}, [(10, 3), (10, 5)], (10, 3 + 5)),
     Case("concat_axis1_three", "concat", {"dim": 1}, [(2, 1, 3), (2, 2, 3), (2, 4, 3)], (2, 1 + 2 + 4, 3)),

@@ -296,6 +296,8 @@ LAYER_CASES = {
           - add: {from: [-1, a, input]}
           - concat: {from: [-1, a]}
           - concat: {from: [-1, -1], axis: -1}
+          - permute: {dims: [0, 2, 1], name: t}
+          - matmul: {from: [-2, t]}                      # (16, 5, 12) @ (16, 12, 5)
     """,
     "activations": """
         input: [3, 4, 4]

@@ -202,7 +202,7 @@ def _merge(draw, shapes) -> dict | None:
     back = [i for i, s in enumerate(shapes[:-1]) if s == current]
     if back:
         i = draw(st.sampled_from(back))
-        kind = draw(st.sampled_from(["add", "multiply", "concat"]))
+        kind = draw(st.sampled_from(["add", "multiply", "concat", "matmul"]))  # matmul: square last axes
         return {kind: {"from": [-1, i - len(shapes) + 1 if i else "input"]}}
     return None
 

@@ -20,7 +20,7 @@ def blocks(language: str) -> list[str]:
 
 
 def test_ci_runs_the_readme_test_command():
-    test_command = 'pip install -e ".[test,onnx]" && python -m pytest'
+    test_command = 'pip install -e ".[test,onnx,torch]" && python -m pytest'
     assert f"```bash\n{test_command}\n```" in README
     assert test_command in (ROOT / ".ci" / "run").read_text()
 

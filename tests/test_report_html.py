@@ -131,6 +131,16 @@ def test_chromium_renders_it_without_console_messages_and_shows_the_reports_tota
     assert texts.by_id["name"] == "resnet50"
 
 
+def test_chromium_opens_every_block_for_expand(resnet):
+    groups = len(netcalc.analyze("zoo:resnet50").groups)
+    closed, _ = chromium(resnet.as_uri(), "--dump-dom")
+    opened, console = chromium(resnet.as_uri() + "#expand", "--dump-dom")
+    assert console == []
+    is_open = re.compile(r"<details\b[^>]*\bopen\b")
+    assert closed.count("<details ") == groups and not is_open.search(closed)
+    assert len(is_open.findall(opened)) == groups  # the script ran in the browser and opened them all
+
+
 def test_chromium_screenshot(resnet):
     SCREENSHOTS.mkdir(exist_ok=True)
     shot = SCREENSHOTS / "resnet50.png"
@@ -176,4 +186,11 @@ def test_cli_stdin_set_and_errors(tmp_path):
 
 def test_help_has_an_example():
     result = CliRunner().invoke(app, ["report", "--help"])
-    assert "netcalc report zoo:resnet50 -o resnet50.html" in result.stdout
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert "netcalc report zoo:resnet50 -o resnet50.html" in lines  # an example on a line of its own
+
+
+def test_library_report_and_diagram():
+    html = netcalc.html_report({"input": [4], "layers": ["relu", {"dense": {"units": 3}}]})
+    assert 'data-value="15"' in html and "- dense:" in html  # 4*3+3 params; the spec as YAML
+    assert netcalc.diagram("zoo:lenet5", format="dot").startswith('digraph "lenet5"')

@@ -342,6 +342,10 @@ def _slice(layer, inputs, w, ctx):
     return inputs[0][tuple(index)].copy()  # a view would keep the whole input alive
 
 
+def _matmul_macs(layer, inputs, w, y):
+    return y.size // y.shape[0] * inputs[0].shape[-1]  # each output element sums k products
+
+
 def _select(layer, inputs, w, ctx):
     return np.take(inputs[0], layer.index, axis=layer.axis + 1)
 
@@ -592,6 +596,9 @@ OPS: dict[type, Op] = {
     ),
     L.Multiply: Op(_no_tensors, _multiply, workspace=_merge_ws),
     L.Concat: Op(_no_tensors, _concat),
+    L.Matmul: Op(
+        _no_tensors, lambda layer, inputs, w, ctx: np.matmul(inputs[0], inputs[1]), macs=_matmul_macs
+    ),
     L.ReLU: _elementwise(K.relu, "relu"),
     L.ReLU6: _elementwise(K.relu6, "relu6"),
     L.LeakyReLU: Op(

@@ -2,7 +2,7 @@
 
 app.py    the app, its error boundary (NetcalcError -> message and exit code), shared options
 count.py  count, compare                    info.py     layers, schema, zoo
-backend.py  run, verify, export (NumPy)
+backend.py  run, verify, export (NumPy)     interop.py  torch, import
 explore.py  sweep, diff                    draw.py     diagram, report
 """
 
@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from netcalc.cli import backend, count, draw, explore, info  # noqa: F401  (each registers its commands)
+from netcalc.cli import backend, count, draw, explore, info, interop  # noqa: F401  (each registers its commands)
 from netcalc.cli.app import app
 
 OPTIONAL_PACKAGES = {
@@ -21,6 +21,7 @@ OPTIONAL_PACKAGES = {
     "numpy": "numpy",
     "onnx": "netcalc[onnx]",
     "onnxruntime": "netcalc[onnx]",
+    "torch": "netcalc[torch]",
 }
 
 __all__ = ["app", "main"]

@@ -84,6 +84,23 @@ class Format(StrEnum):
     markdown = "markdown"
 
 
+class Convention(StrEnum):
+    netcalc = "netcalc"
+    torchinfo = "torchinfo"
+    fvcore = "fvcore"
+    ptflops = "ptflops"
+    thop = "thop"
+    keras = "keras"
+
+
+ConventionOpt = Annotated[
+    Convention,
+    typer.Option(
+        "--convention",
+        help="report the totals another tool gives for the same network (its PyTorch module, "
+        "as `netcalc torch` writes it): torchinfo, fvcore, ptflops, thop, keras",
+    ),
+]
 SPEC_HELP = "spec files (YAML or JSON), zoo:NAME, or - for stdin"
 SpecsArg = Annotated[list[str], typer.Argument(help=SPEC_HELP, show_default=False)]
 SpecArg = Annotated[str, typer.Argument(help="a spec file (YAML or JSON), zoo:NAME, or - for stdin")]

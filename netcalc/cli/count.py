@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from netcalc.cli.app import (
     BatchOpt,
+    Convention,
+    ConventionOpt,
     DepthOpt,
     Format,
     FormatOpt,
@@ -36,14 +38,16 @@ def count(
     ] = False,
     set: SetOpt = None,
     input: InputOpt = None,
+    convention: ConventionOpt = Convention.netcalc,
 ) -> None:
     """Shapes, parameters, neurons, MACs and memory of every layer of each spec.
 
     Example: netcalc count specs/dense-vs-conv/conv.yaml --format json
+    Example: netcalc count zoo:resnet18 --convention torchinfo
     """
     from netcalc.report import analyze
 
-    check_format("count", format.value)
+    check_format("count" if convention == Convention.netcalc else "convention", format.value)
     reports, failures = [], []
     for item in load_all(specs, set, input):  # a wrong spec among several does not hide the others' reports
         try:
@@ -52,7 +56,9 @@ def count(
             reports.append((item, analyze(item, batch=batch)))
         except NetcalcError as error:
             failures.append(error)
-    if reports:
+    if reports and convention != Convention.netcalc:
+        emit("convention", format, conventions(convention, [r for _, r in reports]), many=len(specs) > 1)
+    elif reports:
         emit("count", format, [r for _, r in reports], depth=depth, many=len(specs) > 1)
     if failures:
         raise combined(failures)
@@ -69,15 +75,28 @@ def compare(
     batch: BatchOpt = 1,
     set: SetOpt = None,
     input: InputOpt = None,
+    convention: ConventionOpt = Convention.netcalc,
 ) -> None:
     """Totals of several specs side by side, with the ratio of each to the first.
 
     Example: netcalc compare specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml
+    Example: netcalc compare zoo:resnet18 zoo:resnet50 --convention fvcore --format markdown
     """
     from netcalc.report import analyze
 
-    check_format("compare", format.value)
+    check_format("compare" if convention == Convention.netcalc else "convention", format.value)
     if len(specs) < 2:
         raise UsageError("compare needs at least two specs")
     networks = only_networks(load_all(specs, set, input))
-    emit("compare", format, [analyze(n, batch=batch) for n in networks])
+    reports = [analyze(n, batch=batch) for n in networks]
+    if convention != Convention.netcalc:
+        emit("convention", format, conventions(convention, reports), many=True)
+        return
+    emit("compare", format, reports)
+
+
+def conventions(name: Convention, reports: list[Any]) -> list[Any]:
+    """Each report's totals as the tool `name` gives them."""
+    from netcalc.analysis.conventions import convention
+
+    return [convention(name.value, r) for r in reports]

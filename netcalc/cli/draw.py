@@ -63,7 +63,7 @@ def diagram(
     SVG is laid out with the graphviz-pure wheel (pip install netcalc[diagram]); DOT and Mermaid
     are text for Graphviz users and for Markdown pages.
 
-    \\b
+    \b
     Examples:
       netcalc diagram zoo:unet --depth 1 -o unet.svg
       netcalc diagram zoo:resnet50 --depth 1 --colour macs -f mermaid
@@ -90,24 +90,16 @@ def report(
     """One self-contained HTML page: totals, diagram, memory, the layer table with collapsible
     blocks, and the spec itself (no external scripts, styles or fonts).
 
-    \\b
+    \b
     Examples:
       netcalc report zoo:resnet50 -o resnet50.html
       cat my.yaml | netcalc report - --set width=48 -o my.html
     """
-    from netcalc.explore.diagram import diagram as build
-    from netcalc.render.diagram import to_svg
-    from netcalc.render.html import page
-    from netcalc.report import analyze
+    import netcalc
 
     text = read_source(spec)
     network = load_spec(text, set, input)  # '-' was read once, above
-    result = analyze(network, batch=batch)
-    try:
-        svg, note = to_svg(build(result, 1 if result.groups else None)), ""
-    except NetcalcError as error:  # no layout binary: the page still has everything else
-        svg, note = None, f"No diagram: {error}"
-    write(page(result, spec_text(spec, text), svg, note), output)
+    write(netcalc.html_report(network, batch, spec_text(spec, text)), output)
 
 
 def spec_text(spec: str, source: str) -> str:

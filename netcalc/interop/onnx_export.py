@@ -524,6 +524,7 @@ CONVERTERS = {
     L.Add: _add,
     L.Multiply: _multiply,
     L.Concat: _concat,
+    L.Matmul: _op("MatMul"),
     L.ReLU: _op("Relu"),
     L.ReLU6: _relu6,
     L.LeakyReLU: lambda b, layer, xs, ins, out, w: b.op("LeakyRelu", xs, alpha=layer.negative_slope),

@@ -24,7 +24,7 @@ from netcalc.layers.conv import (
     ConvTranspose3d,
 )
 from netcalc.layers.dense import Dense
-from netcalc.layers.merge import Add, Concat, Multiply
+from netcalc.layers.merge import Add, Concat, Matmul, Multiply
 from netcalc.layers.norm import BatchNorm, Dropout, LayerNorm, LayerScale, StochasticDepth
 from netcalc.layers.pool import (
     AdaptiveAvgPool1d,
@@ -86,6 +86,7 @@ LAYERS: tuple[type[Layer], ...] = (
     Add,
     Multiply,
     Concat,
+    Matmul,
     ReLU,
     ReLU6,
     LeakyReLU,
@@ -141,6 +142,7 @@ __all__ = [
     "LayerNorm",
     "LayerScale",
     "LeakyReLU",
+    "Matmul",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",

@@ -41,7 +41,7 @@ class Layer(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
     kind: ClassVar[str]
-    arity: ClassVar[int | None] = 1  # None: two or more inputs (merge layers)
+    arity: ClassVar[int | None] = 1  # None: two or more inputs (merge layers); 2: exactly two
     weighted: ClassVar[bool] = False  # its outputs are weighted sums, i.e. neurons
 
     name: str | None = Field(None, description="unique name, used by `from` and in reports")

@@ -1,4 +1,6 @@
-"""Layers that merge two or more inputs: add, multiply, concat."""
+"""Layers that merge two or more inputs: add, multiply, concat, matmul."""
+
+from math import prod
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, Shape, arg
@@ -63,3 +65,41 @@ class Concat(Layer):
                     f"{list(first)} and input {i} is {list(shape)} — crop, pad or resize one side"
                 )
         return (*first[:axis], sum(s[axis] for s in inputs), *first[axis + 1 :])
+
+
+class Matmul(Layer):
+    """Matrix product of two activations per sample: (..., n, k) @ (..., k, m) -> (..., n, m).
+
+    Attention's q . k^T and weights . v; the leading axes broadcast (equal or 1).
+
+    No parameters; MACs = output elements * k; neurons = output elements (weighted sums, the
+    weights being activations).
+    """
+
+    kind = "matmul"
+    arity = 2
+    weighted = True
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        a, b = inputs
+        if len(a) < 2 or len(a) != len(b):
+            raise ShapeError(
+                f"matmul needs two inputs with the same number of axes, at least 2, but got "
+                f"{list(a)} and {list(b)} — reshape one of them"
+            )
+        if a[-1] != b[-2]:
+            raise ShapeError(
+                f"matmul of {list(a)} and {list(b)}: the first's last axis ({a[-1]}) must equal "
+                f"the second's next-to-last ({b[-2]}) — permute one of them"
+            )
+        lead = []
+        for axis, (n, m) in enumerate(zip(a[:-2], b[:-2], strict=True)):
+            if n != m and 1 not in (n, m):
+                raise ShapeError(
+                    f"matmul cannot broadcast axis {axis}: sizes {n} and {m} — make them equal or 1"
+                )
+            lead.append(max(n, m))
+        return (*lead, a[-2], b[-1])
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return prod(output) * inputs[0][-1]

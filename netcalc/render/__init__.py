@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netcalc.errors import UsageError
-from netcalc.render import catalog, compare, diagram, diff, report, runs, sweep, zoo
+from netcalc.render import catalog, compare, conventions, diagram, diff, report, runs, sweep, zoo
 from netcalc.render.compare import compare_data, compare_table, ratio_text
 from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
 from netcalc.render.text import human, shape_text
@@ -78,6 +78,12 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "json": lambda rs, o: _json(compare.compare_data(rs)),
         "csv": lambda rs, o: compare.compare_csv(rs),
         "markdown": lambda rs, o: compare.compare_markdown(rs),
+    },
+    "convention": {
+        "table": lambda rs, o: conventions.convention_text(rs),
+        "json": lambda rs, o: conventions.convention_json(rs, o.many),
+        "csv": lambda rs, o: conventions.convention_csv(rs),
+        "markdown": lambda rs, o: conventions.convention_markdown(rs),
     },
     "sweep": {
         "table": lambda s, o: sweep.sweep_table(s),

@@ -59,11 +59,12 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 """
 
 SCRIPT = """
-for (const [id, open] of [["expand", true], ["collapse", false]]) {
-  document.getElementById(id).addEventListener("click", () => {
-    document.querySelectorAll("#layers details").forEach((d) => { d.open = open; });
-  });
+function openAll(open) {
+  document.querySelectorAll("#layers details").forEach((d) => { d.open = open; });
 }
+document.getElementById("expand").addEventListener("click", () => openAll(true));
+document.getElementById("collapse").addEventListener("click", () => openAll(false));
+if (location.hash === "#expand") openAll(true);  // a link to the page with every block open
 document.documentElement.dataset.ready = "yes";
 """
 

@@ -43,6 +43,10 @@ def read(source: str | Path | dict[str, Any]) -> tuple[Any, str]:
     if isinstance(source, str) and _one_line_spec(source):
         return parse(source), "<string>"
     path = Path(source)
+    if path.suffix.lower() == ".onnx":  # a model file: its graph as a spec
+        from netcalc.interop.onnx_import import read_onnx
+
+        return read_onnx(path), str(path)
     return parse(read_path(path), str(path), is_json=path.suffix == ".json"), str(path)
 
 

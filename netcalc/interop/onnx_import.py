@@ -1,0 +1,809 @@
+"""ONNX import: an .onnx model as a netcalc spec (a dict, written as YAML by `netcalc import`).
+
+One layer per ONNX node, named after the node, each with an explicit `from:`; initializers give
+the weight shapes (their data is never needed, so weight-free models work: stripped initializers,
+or external data that is absent), the graph input gives the sample shape (the batch axis may be
+symbolic), shape inference gives the shapes in between. A MatMul by a weight followed by the Add
+of a bias is one dense layer, as PyTorch's Linear on tokens; a product of two activations is a
+`matmul` layer. An operator netcalc does not know is an error listing every such operator with
+its count and node names: never a silent zero.
+
+Imports onnx (and through it NumPy) only when called: `pip install 'netcalc[onnx]'`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from math import prod
+from pathlib import Path
+from typing import Any
+
+from netcalc.errors import NetcalcError, SpecError
+
+MAX_BYTES = 2**31  # protobuf cannot hold a larger message; weights beyond it are external data
+MIN_OPSET, MAX_OPSET = 7, 23
+INSTALL_HINT = "pip install 'netcalc[onnx]'"
+PASS_THROUGH = ("Identity", "Dropout")
+FOLDABLE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish", "Elu": "elu"}
+
+
+def read_onnx(path: str | Path) -> dict[str, Any]:
+    """The spec (a raw dict, validated by the caller) of the ONNX model at `path`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)  # bounded: a larger file cannot be ONNX
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+    return parse_onnx(data, path.name)
+
+
+def parse_onnx(data: bytes, label: str) -> dict[str, Any]:
+    """The spec of an ONNX model given as bytes (a file's, or stdin's); `label` names it in messages."""
+    try:
+        import onnx
+    except ImportError:
+        raise NetcalcError(f"reading ONNX models needs the onnx package: {INSTALL_HINT}") from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(f"{label}: more than {MAX_BYTES:,} bytes, more than an ONNX file can hold")
+    try:
+        model = onnx.load_model_from_string(data)
+    except Exception as error:  # protobuf's DecodeError and friends: not ONNX, or cut short
+        raise SpecError(
+            f"{label}: not a readable ONNX model (truncated, or another format): {type(error).__name__}"
+        ) from None
+    if not model.graph.node:
+        raise SpecError(f"{label}: not an ONNX model with a graph (no nodes)")
+    return Importer(model, label).spec()
+
+
+@dataclass
+class Value:
+    """An activation: the layer that makes it ('input' for the graph input) and its sample shape."""
+
+    ref: str
+    shape: tuple[int, ...] | None
+
+
+@dataclass
+class Importer:
+    """Walks an ONNX graph in dependency order, writing one spec entry per node."""
+
+    model: Any
+    label: str
+    weights: dict[str, tuple[int, ...]] = field(default_factory=dict)  # initializer -> dims
+    consts: dict[str, Any] = field(default_factory=dict)  # small constants with data -> values
+    values: dict[str, Value] = field(default_factory=dict)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # inferred, batch included
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+    skip: set[int] = field(default_factory=set)  # nodes folded into an earlier layer
+    shape_values: set[str] = field(default_factory=set)  # computed from shapes, not activations
+    rewrite: dict[int, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)  # node -> layer
+    initializers: set[str] = field(default_factory=set)
+
+    def spec(self) -> dict[str, Any]:
+        """The raw spec of the whole model."""
+        graph = self.model.graph
+        self._check_opset()
+        self._read_initializers()
+        self._infer_shapes()
+        sample = self._input()
+        nodes = self._ordered()
+        consumers = Counter(name for node in nodes for name in node.input)
+        self._patterns(nodes, consumers)
+        for index, node in enumerate(nodes):
+            if index not in self.skip:
+                self._node(index, node, nodes, consumers)
+        if self.unknown:
+            listed = "; ".join(
+                f"{op} x{len(names)} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+                for op, names in sorted(self.unknown.items())
+            )
+            raise SpecError(f"{self.label}: operators netcalc cannot count: {listed}")
+        if len(graph.output) != 1:
+            raise SpecError(
+                f"{self.label}: the graph has {len(graph.output)} outputs; netcalc networks have one"
+            )
+        out = self.values.get(graph.output[0].name)
+        if out is None or out.ref == "input" or not self.layers or self.layers[-1]["_name"] != out.ref:
+            raise SpecError(f"{self.label}: the graph's output is not made by its last layer")
+        for entry in self.layers:
+            del entry["_name"]
+        name = graph.name if graph.name not in ("", "main_graph", "torch_jit") else Path(self.label).stem
+        return {
+            "name": _word(name) or "imported",
+            "description": f"imported from {self.label}",
+            "input": list(sample),
+            "layers": self.layers,
+        }
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _check_opset(self) -> None:
+        versions = {o.domain: o.version for o in self.model.opset_import}
+        version = versions.get("", versions.get("ai.onnx"))
+        if version is None or not MIN_OPSET <= version <= MAX_OPSET:
+            raise SpecError(
+                f"{self.label}: opset {version} is not supported: "
+                f"netcalc reads opsets {MIN_OPSET} to {MAX_OPSET}"
+            )
+
+    def _read_initializers(self) -> None:
+        from onnx import numpy_helper
+
+        self.initializers = {tensor.name for tensor in self.model.graph.initializer}
+        for tensor in self.model.graph.initializer:
+            self.weights[tensor.name] = tuple(tensor.dims)
+            small = 0 < len(tensor.dims) <= 1 and (tensor.dims[0] if tensor.dims else 1) <= 16
+            if (small or not tensor.dims) and (tensor.raw_data or _has_data(tensor)):
+                self.consts[tensor.name] = numpy_helper.to_array(tensor).tolist()
+        for node in self.model.graph.node:
+            if node.op_type == "Constant":
+                for attr in node.attribute:
+                    if attr.name == "value":
+                        self.consts[node.output[0]] = numpy_helper.to_array(attr.t).tolist()
+                        self.weights.setdefault(node.output[0], tuple(attr.t.dims))
+                    elif attr.name in ("value_float", "value_int"):
+                        self.consts[node.output[0]] = attr.f if attr.name == "value_float" else attr.i
+                    elif attr.name in ("value_floats", "value_ints"):
+                        self.consts[node.output[0]] = list(attr.floats or attr.ints)
+
+    def _infer_shapes(self) -> None:
+        import onnx
+
+        try:
+            inferred = onnx.shape_inference.infer_shapes(self.model)
+        except Exception:  # shapes then come from the value_info the file holds
+            inferred = self.model
+        graph = inferred.graph
+        for info in [*graph.value_info, *graph.output, *graph.input]:
+            dims = info.type.tensor_type.shape.dim
+            if info.type.tensor_type.HasField("shape"):
+                self.shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in dims)
+
+    def _input(self) -> tuple[int, ...]:
+        inputs = [i for i in self.model.graph.input if i.name not in self.weights]
+        if len(inputs) != 1:
+            raise SpecError(f"{self.label}: the graph has {len(inputs)} inputs; netcalc networks have one")
+        shape = self.shapes.get(inputs[0].name)
+        if not shape or any(n <= 0 for n in shape[1:]):
+            raise SpecError(
+                f"{self.label}: input '{inputs[0].name}' needs fixed sizes after the batch axis "
+                f"(got {list(shape or [])}) — export with a fixed sample shape"
+            )
+        self.values[inputs[0].name] = Value("input", shape[1:])
+        return shape[1:]
+
+    def _ordered(self) -> list[Any]:
+        """The nodes the output needs, each after the nodes it reads from (a cycle is an error)."""
+        graph = self.model.graph
+        producer = {out: node for node in graph.node for out in node.output if out}
+        order: list[Any] = []
+        state: dict[int, int] = {}  # 1: visiting, 2: done
+        stack: list[tuple[Any, int]] = [(producer[o.name], 0) for o in graph.output if o.name in producer]
+        while stack:
+            node, i = stack.pop()
+            key = id(node)
+            if i == 0:
+                if state.get(key) == 2:
+                    continue
+                state[key] = 1
+            inputs = [n for n in node.input if n in producer]
+            if i < len(inputs):
+                stack.append((node, i + 1))
+                before = producer[inputs[i]]
+                if state.get(id(before)) == 1:
+                    raise SpecError(
+                        f"{self.label}: the graph has a cycle through node "
+                        f"'{before.name or before.op_type}' — "
+                        "ONNX graphs must be acyclic"
+                    )
+                if state.get(id(before)) != 2:
+                    stack.append((before, 0))
+                continue
+            state[key] = 2
+            order.append(node)
+        return order
+
+    # --- one node -------------------------------------------------------------------------------
+
+    def _node(self, index: int, node: Any, nodes: list[Any], consumers: Counter[str]) -> None:
+        op = node.op_type
+        if op == "Constant":
+            return
+        if index in self.rewrite:  # a decomposed activation (SiLU, GELU) as one layer
+            kind, source, args = self.rewrite[index]
+            if not self._fold_activation((kind, args), node, index, nodes, consumers, source):
+                self._add(node, kind, {**args, "_inputs": [source]}, [source])
+                self.values[node.output[0]].shape = self.shape_of(source)  # these keep the shape
+            return
+        data = [n for n in node.input if n and n in self.values]
+        if op == "Transpose" and node.input[0] in self.weights or (op in PASS_THROUGH and not data):
+            self._alias(node)
+            return
+        if op == "Expand" and node.input[0] in self.weights:  # a class token, broadcast over the batch
+            self.weights[node.output[0]] = self.weights[node.input[0]]
+            return
+        if self._shape_arithmetic(node):
+            self.shape_values.update(node.output)
+            return
+        if not data and all(n in self.weights or n in self.consts for n in node.input if n):
+            if op == "Concat" and all(n in self.consts for n in node.input):  # scales, sizes
+                self.consts[node.output[0]] = [v for n in node.input for v in _listed(self.consts[n])]
+            for out in node.output:  # arithmetic on weights (a reshaped scale): still a weight
+                inferred = self.shapes.get(out)
+                if inferred is not None:
+                    self.weights[out] = inferred
+            return
+        if op in PASS_THROUGH:  # an identity on activations: a layer that keeps the shape
+            op = "Dropout"
+        handler = HANDLERS.get(op)
+        entry: Any = handler(self, node, index, nodes, consumers) if handler else None
+        if entry is not None and self._fold_activation(entry, node, index, nodes, consumers):
+            return
+        if entry is None:
+            self.unknown.setdefault(op, []).append(node.name or node.output[0])
+            self.values[node.output[0]] = Value("input", None)  # keep walking to list every unknown op
+            return
+        kind, args = entry
+        self._add(node, kind, args, data)
+
+    def _add(self, node: Any, kind: str, args: dict[str, Any], data: list[str]) -> None:
+        name = self._name(node)
+        ins, out = args.pop("_inputs", data), args.pop("_output", node.output[0])
+        refs = [self.values[n].ref for n in ins]
+        self.layers.append(
+            {kind: {**args, "name": name, "from": refs if len(refs) > 1 else refs[0]}, "_name": name}
+        )
+        self.values[out] = Value(name, _sample(self.shapes.get(out)))
+
+    def _patterns(self, nodes: list[Any], consumers: Counter[str]) -> None:
+        """SiLU (x * sigmoid(x)) and erf GELU, as exporters decompose them: one layer each."""
+        made = {out: (i, n) for i, n in enumerate(nodes) for out in n.output}
+        users: dict[str, list[tuple[int, Any]]] = {}
+        for i, n in enumerate(nodes):
+            for name in n.input:
+                users.setdefault(name, []).append((i, n))
+        for i, node in enumerate(nodes):
+            if node.op_type == "Sigmoid" and consumers[node.output[0]] == 1:
+                j, mul = users[node.output[0]][0]
+                if mul.op_type == "Mul" and set(mul.input) == {node.input[0], node.output[0]}:
+                    self.skip.add(i)
+                    self.rewrite[j] = ("silu", node.input[0], {})
+            if node.op_type == "Erf":
+                self._gelu(i, node, made, users)
+            if node.op_type == "Reshape":
+                self._shuffle(i, node, users)
+            if node.op_type == "Softmax" and node.name:
+                self._attention(node, nodes)
+
+    def _attention(self, softmax: Any, nodes: list[Any]) -> None:
+        """Self-attention decomposed by an exporter, inside one name scope (PyTorch's
+        '/attn/...' for nn.MultiheadAttention, netcalc's '<layer>/...'): one (3D, D) and one
+        (D, D) projection, two products of activations and a Softmax, on one input. Counts equal
+        netcalc's attention layer, so it becomes one."""
+        scope = _scope(softmax.name)
+        inside = [(i, n) for i, n in enumerate(nodes) if n.name == scope or n.name.startswith(scope + "/")]
+        made = {out for _, n in inside for out in n.output}
+        weights = [w for _, n in inside for w in n.input if w in self.initializers]
+        matrices = sorted({self.weights[w] for w in weights if len(self.weights[w]) == 2}, reverse=True)
+        if (
+            len(matrices) != 2
+            or matrices[1][0] != matrices[1][1]
+            or matrices[0] != (3 * matrices[1][0], matrices[1][0])
+        ):
+            return
+        d = matrices[1][0]
+        biases = {self.weights[w] for w in weights if len(self.weights[w]) == 1}
+        if biases not in (set(), {(3 * d,), (d,)}):
+            return
+        outside = {
+            n
+            for _, node in inside
+            for n in node.input
+            if n and n not in made and n not in self.initializers and n not in self.consts
+        }
+        products = [
+            n for _, n in inside if n.op_type == "MatMul" and not set(n.input) & self._projected(inside)
+        ]
+        heads = self._heads(inside, d)
+        if len(outside) != 1 or len(products) != 2 or heads is None:
+            return
+        *inner, (last, _) = inside
+        self.skip.update(i for i, _ in inner)
+        self.rewrite[last] = ("attention", outside.pop(), {"heads": heads, "bias": bool(biases)})
+
+    def _projected(self, inside: list[tuple[int, Any]]) -> set[str]:
+        """Weights and the values made from them by Transpose: a MatMul by one is a projection."""
+        found = set(self.initializers)
+        for _, node in inside:
+            if node.op_type in ("Transpose", "Identity") and node.input[0] in found:
+                found.update(node.output)
+        return found
+
+    def _heads(self, inside: list[tuple[int, Any]], d: int) -> int | None:
+        """The head count: netcalc's Reshape to (0, 0, 3, heads, d/heads), or PyTorch's D / heads."""
+        for _, node in inside:
+            target = _listed(self.consts.get(node.input[1], [])) if len(node.input) > 1 else []
+            if node.op_type == "Reshape" and len(target) == 5 and target[2] == 3:
+                return int(target[3])
+            if (
+                node.op_type == "Div"
+                and len(target) == 1
+                and isinstance(target[0], int)
+                and d % target[0] == 0
+            ):
+                return int(target[0])
+        return None
+
+    def _shuffle(self, i: int, first: Any, users: dict[str, list[tuple[int, Any]]]) -> None:
+        """Channel shuffle as Reshape (N, g, C/g, -1), Transpose (0, 2, 1, 3), Reshape back."""
+        target = self.consts.get(first.input[1])
+        after = users.get(first.output[0], [])
+        if not isinstance(target, list) or len(target) != 4 or target[0] != 0 or len(after) != 1:
+            return
+        j, swap = after[0]
+        again = users.get(swap.output[0], [])
+        if swap.op_type != "Transpose" or list(_attr(swap, "perm", [])) != [0, 2, 1, 3] or len(again) != 1:
+            return
+        k, last = again[0]
+        if last.op_type == "Reshape":
+            self.skip.update((i, j))
+            self.rewrite[k] = ("channel_shuffle", first.input[0], {"groups": target[1]})
+
+    def _gelu(self, i: int, erf: Any, made: dict[str, Any], users: dict[str, list[tuple[int, Any]]]) -> None:
+        """0.5 * x * (1 + erf(x / sqrt 2)), in any order of its multiplications."""
+        div = made.get(erf.input[0])
+        if div is None or div[1].op_type != "Div" or div[1].input[1] not in self.consts:
+            return
+        x = div[1].input[0]
+        adds = users.get(erf.output[0], [])
+        if len(adds) != 1 or adds[0][1].op_type != "Add":
+            return
+        chain, frontier = [div[0], i, adds[0][0]], adds[0][1].output[0]
+        for _ in range(2):  # the two multiplications: by x (or 0.5 * x) and by 0.5
+            nxt = users.get(frontier, [])
+            if len(nxt) != 1 or nxt[0][1].op_type != "Mul":
+                break
+            j, mul = nxt[0]
+            other = [n for n in mul.input if n != frontier][0]
+            half = made.get(other)
+            if half is not None and half[1].op_type == "Mul" and x in half[1].input:
+                chain.append(half[0])
+            elif other != x and other not in self.consts:
+                return
+            chain.append(j)
+            frontier = mul.output[0]
+        *inner, last = chain
+        self.skip.update(inner)
+        self.rewrite[last] = ("gelu", x, {})
+
+    def _fold_activation(
+        self, entry: Any, node: Any, index: int, nodes: list[Any], consumers: Counter[str], source: str = ""
+    ) -> bool:
+        """An activation in the same name scope as the conv/dense before it is that layer's
+        `activation:` (netcalc's own export names both nodes after the layer); False otherwise."""
+        kind, args = entry
+        args = {k: v for k, v in args.items() if not k.startswith("_")}
+        source = source or (node.input[0] if node.input else "")
+        before = self.values.get(source)
+        defaults: tuple[dict[str, Any], ...] = (
+            {},
+            {"axis": 0},
+            {"negative_slope": 0.01},
+            {"alpha": 1.0},
+            {"approximate": "none"},
+        )
+        if kind not in FUSED_KINDS or before is None or before.ref == "input" or consumers[source] != 1:
+            return False
+        producer = next((n for n in nodes[:index] if source in n.output), None)
+        owner = self.layers[-1] if self.layers and self.layers[-1]["_name"] == before.ref else None
+        if producer is None or owner is None or _scope(producer.name) != _scope(node.name) or not node.name:
+            return False
+        ((layer_kind, layer_args),) = ((k, v) for k, v in owner.items() if k != "_name")
+        if layer_kind not in FUSING or layer_args.get("activation") or args not in defaults:
+            return False
+        layer_args["activation"] = kind
+        self.values[node.output[0]] = Value(before.ref, _sample(self.shapes.get(node.output[0])))
+        return True
+
+    def _shape_arithmetic(self, node: Any) -> bool:
+        """Shape (of an activation) and the integer arithmetic exporters do on it: no layer."""
+        if node.op_type == "Shape":
+            return True
+        given = [n for n in node.input if n]
+        known = [n in self.shape_values or n in self.consts or n in self.weights for n in given]
+        return all(known) and any(n in self.shape_values for n in given)
+
+    def _alias(self, node: Any) -> None:
+        source = node.input[0]
+        if source in self.weights:  # a weight seen through Identity or Transpose: its dims
+            dims = self.weights[source]
+            perm = _attr(node, "perm", list(reversed(range(len(dims)))))
+            self.weights[node.output[0]] = (
+                tuple(dims[p] for p in perm) if node.op_type == "Transpose" else dims
+            )
+        elif source in self.values:
+            self.values[node.output[0]] = self.values[source]
+
+    def _name(self, node: Any) -> str:
+        base = _word(_scope(node.name) or node.output[0]) or node.op_type.lower()
+        if base.lstrip("+-").isdigit() or base == "input":
+            base = f"{node.op_type.lower()}_{base}"
+        name, n = base, 1
+        while name in self.names:
+            n += 1
+            name = f"{base}_{n}"
+        self.names.add(name)
+        return name
+
+    def shape_of(self, name: str) -> tuple[int, ...] | None:
+        value = self.values.get(name)
+        return value.shape if value else None
+
+
+FUSED_KINDS = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "gelu",
+    "silu",
+    "elu",
+    "hardswish",
+    "hardsigmoid",
+)
+FUSING = ("dense", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+
+
+def _scope(name: str) -> str:
+    """A node's name without its last '/Op' part: 'layer1.conv/Conv' -> 'layer1.conv'."""
+    return name.rsplit("/", 1)[0] if "/" in name.strip("/") else name
+
+
+def _word(name: str) -> str:
+    """A netcalc layer name: no dots, slashes or spaces."""
+    return re.sub(r"[^\w-]+", "_", name).strip("_")
+
+
+def _sample(shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    return shape[1:] if shape else None
+
+
+def _fits(dims: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Equal shapes, an unknown size (-1, from shape inference) matching any."""
+    return len(dims) == len(shape) and all(n == m or m < 0 for n, m in zip(dims, shape, strict=True))
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _has_data(tensor: Any) -> bool:
+    return bool(tensor.float_data or tensor.int64_data or tensor.int32_data or tensor.double_data)
+
+
+def _attr(node: Any, name: str, default: Any) -> Any:
+    import onnx
+
+    for attr in node.attribute:
+        if attr.name == name:
+            value = onnx.helper.get_attribute_value(attr)
+            return value.decode() if isinstance(value, bytes) else value
+    return default
+
+
+# --- handlers: (importer, node, index, nodes, consumers) -> (kind, args) or None -------------------
+
+
+def _conv(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    dims = im.weights.get(node.input[1])
+    if dims is None:
+        return None
+    rank = len(dims) - 2
+    kernel = list(_attr(node, "kernel_shape", dims[2:]))
+    args: dict[str, Any] = {
+        "filters": dims[0],
+        "kernel": kernel,
+        "stride": list(_attr(node, "strides", [1] * rank)),
+        "dilation": list(_attr(node, "dilations", [1] * rank)),
+        "groups": _attr(node, "group", 1),
+        "bias": len(node.input) > 2 and bool(node.input[2]),
+    }
+    padding = _padding(node, rank)
+    if padding is None:
+        return None
+    args["padding"] = padding
+    return f"conv{rank}d", args
+
+
+def _padding(node: Any, rank: int) -> Any:
+    auto = _attr(node, "auto_pad", "NOTSET")
+    if auto == "VALID":
+        return "valid"
+    if auto in ("SAME_UPPER",):
+        return "same"
+    pads = list(_attr(node, "pads", [0] * 2 * rank))
+    before, after = pads[:rank], pads[rank:]
+    return before if before == after else None  # uneven explicit pads: not a netcalc padding
+
+
+def _conv_transpose(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    dims = im.weights.get(node.input[1])
+    if dims is None or _attr(node, "output_shape", None) is not None:
+        return None
+    rank, groups = len(dims) - 2, _attr(node, "group", 1)
+    pads = list(_attr(node, "pads", [0] * 2 * rank))
+    if pads[:rank] != pads[rank:]:
+        return None
+    return f"conv_transpose{rank}d", {
+        "filters": dims[1] * groups,
+        "kernel": list(_attr(node, "kernel_shape", dims[2:])),
+        "stride": list(_attr(node, "strides", [1] * rank)),
+        "dilation": list(_attr(node, "dilations", [1] * rank)),
+        "padding": pads[:rank],
+        "output_padding": list(_attr(node, "output_padding", [0] * rank)),
+        "groups": groups,
+        "bias": len(node.input) > 2 and bool(node.input[2]),
+    }
+
+
+def _gemm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    dims = im.weights.get(node.input[1])
+    if dims is None or _attr(node, "transA", 0) or _attr(node, "alpha", 1.0) != 1.0:
+        return None
+    units = dims[0] if _attr(node, "transB", 0) else dims[1]
+    return "dense", {"units": units, "bias": len(node.input) > 2 and bool(node.input[2])}
+
+
+def _matmul(im: Importer, node: Any, index: int, nodes: list[Any], consumers: Counter[str]) -> Any:
+    a, b = node.input[0], node.input[1]
+    if b in im.weights and a in im.values:  # x @ W: a dense layer, with the next Add's bias if any
+        dims = im.weights[b]
+        if len(dims) != 2:
+            return None
+        args: dict[str, Any] = {"units": dims[1], "bias": False}
+        out = node.output[0]
+        for j in range(index + 1, len(nodes)):
+            nxt = nodes[j]
+            if nxt.op_type == "Add" and out in nxt.input and consumers[out] == 1:
+                other = [n for n in nxt.input if n != out]
+                if other and other[0] in im.weights and im.weights[other[0]] == (dims[1],):
+                    im.skip.add(j)
+                    args.update(bias=True, _output=nxt.output[0])
+                break
+        return "dense", args
+    if a in im.values and b in im.values:
+        return "matmul", {}
+    return None
+
+
+def _batchnorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    if any(n not in im.weights for n in node.input[1:5]):
+        return None
+    momentum = round(1.0 - _attr(node, "momentum", 0.9), 6)  # ONNX weighs the old value
+    return "batchnorm", {"eps": _attr(node, "epsilon", 1e-5), "momentum": momentum}
+
+
+def _layernorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    shape = im.shape_of(node.input[0])
+    if shape is None or len(node.input) < 3 or not node.input[2]:
+        return None  # netcalc's layernorm has a bias
+    axis = _attr(node, "axis", -1)
+    dims = -axis if axis < 0 else len(shape) + 1 - axis
+    return "layernorm", {"eps": _attr(node, "epsilon", 1e-5), "dims": dims}
+
+
+def _pool(kind: str) -> Any:
+    def handle(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+        kernel = list(_attr(node, "kernel_shape", []))
+        rank = len(kernel)
+        padding = _padding(node, rank)
+        if padding is None or not kernel:
+            return None
+        args: dict[str, Any] = {
+            "size": kernel,
+            "stride": list(_attr(node, "strides", [1] * rank)),
+            "padding": padding,
+            "ceil_mode": bool(_attr(node, "ceil_mode", 0)),
+        }
+        if kind == "maxpool":
+            args["dilation"] = list(_attr(node, "dilations", [1] * rank))
+        else:
+            args["count_include_pad"] = bool(_attr(node, "count_include_pad", 0))
+        return f"{kind}{rank}d", args
+
+    return handle
+
+
+def _flatten(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    return ("flatten", {}) if _attr(node, "axis", 1) == 1 else None
+
+
+def _reshape(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    out = _sample(im.shapes.get(node.output[0]))
+    target = im.consts.get(node.input[1])
+    shape = im.shape_of(node.input[0])
+    if target is not None and shape is not None and target and target[0] in (0, -1):
+        sizes = [shape[i] if n == 0 and i < len(shape) else n for i, n in enumerate(target[1:])]
+        return "reshape", {"shape": sizes}
+    if out and all(n > 0 for n in out):
+        return "reshape", {"shape": list(out)}
+    return None
+
+
+def _transpose(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    perm = list(_attr(node, "perm", []))
+    if not perm or perm[0] != 0:
+        return None  # the batch axis moves: not a per-sample permutation
+    return "permute", {"dims": [p - 1 for p in perm[1:]]}
+
+
+def _concat(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    axis = _attr(node, "axis", 1)
+    data = [n for n in node.input if n in im.values]
+    if len(node.input) == 2 and len(data) == 1 and axis == 1 and node.input[0] in im.weights:
+        dims, shape = im.weights[node.input[0]], im.shape_of(data[0])
+        if shape is not None and len(shape) == 2 and dims[-1:] == shape[-1:] and prod(dims[:-1]) == 1:
+            return "class_token", {"_inputs": data}  # one learned token before the sequence
+    if axis == 0 or len(data) != len(node.input):
+        return None
+    return "concat", {"axis": axis - 1 if axis > 0 else axis}
+
+
+def _binary(merge: str) -> Any:
+    def handle(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+        if len(node.input) > 2 or all(n in im.values for n in node.input):
+            shapes = {im.shape_of(n) for n in node.input}
+            if any(n not in im.values for n in node.input) or (merge == "add" and len(shapes) > 1):
+                return None  # netcalc's add takes equal shapes
+            return merge, {}
+        a, b = node.input[0], node.input[1]
+        weight = b if b in im.weights else a if a in im.weights else None
+        x = a if weight == b else b
+        shape = im.shape_of(x)
+        if weight is None:
+            return None
+        dims = tuple(n for n in im.weights[weight])
+        if merge == "add" and len(dims) == 2 and (shape is None or _fits(dims, shape)):  # position embedding
+            return "pos_embedding", {"_inputs": [x]}
+        if shape is None:
+            return None
+        if merge == "multiply" and dims and dims[0] == shape[0] and all(n == 1 for n in dims[1:]):
+            return "layer_scale", {"_inputs": [x]}  # a learned scale per channel
+        return None
+
+    return handle
+
+
+def _activation(kind: str) -> Any:
+    return lambda im, node, *_: (kind, {})
+
+
+def _leaky(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]]:
+    return "leaky_relu", {"negative_slope": _attr(node, "alpha", 0.01)}
+
+
+def _elu(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]]:
+    return "elu", {"alpha": _attr(node, "alpha", 1.0)}
+
+
+def _gelu(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]]:
+    return "gelu", {"approximate": _attr(node, "approximate", "none")}
+
+
+def _softmax(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    axis = _attr(node, "axis", -1)
+    return ("softmax", {"axis": axis - 1 if axis > 0 else axis}) if axis != 0 else None
+
+
+def _hardsigmoid(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    alpha, beta = _attr(node, "alpha", 0.2), _attr(node, "beta", 0.5)
+    return ("hardsigmoid", {}) if abs(alpha - 1 / 6) < 1e-6 and beta == 0.5 else None
+
+
+def _clip(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    low = im.consts.get(node.input[1]) if len(node.input) > 1 and node.input[1] else _attr(node, "min", None)
+    high = im.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else _attr(node, "max", None)
+    if low == 0 and high == 6:
+        return "relu6", {}
+    if low == 0 and high is None:
+        return "relu", {}
+    return None
+
+
+def _resize(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    shape = im.shape_of(node.input[0])
+    mode = _attr(node, "mode", "nearest")
+    if shape is None or mode not in ("nearest", "linear"):
+        return None
+    rank = len(shape) - 1
+    args: dict[str, Any] = {}
+    if mode == "linear":
+        args["mode"] = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(rank)
+        args["align_corners"] = _attr(node, "coordinate_transformation_mode", "") == "align_corners"
+    scales = im.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    sizes = im.consts.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+    if scales:
+        args["scale"] = [float(s) for s in scales[2:]]
+    elif sizes:
+        args["size"] = [int(s) for s in sizes[2:]]
+    else:  # sizes computed from the input's shape (PyTorch's Upsample): the inferred output size
+        out = _sample(im.shapes.get(node.output[0]))
+        if not out or any(n <= 0 for n in out):
+            return None
+        args["size"] = list(out[1:])
+    return "upsample", args
+
+
+def _slice(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    shape = im.shape_of(node.input[0])
+    starts, ends = (im.consts.get(n) for n in node.input[1:3])
+    axes = im.consts.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+    steps = im.consts.get(node.input[4]) if len(node.input) > 4 and node.input[4] else None
+    if shape is None or starts is None or ends is None or (steps and set(_listed(steps)) != {1}):
+        return None
+    starts, ends = _listed(starts), _listed(ends)
+    axes = _listed(axes) if axes is not None else list(range(len(starts)))
+    axes = [a + len(shape) + 1 if a < 0 else a for a in axes]
+    if 0 in axes:
+        return None
+    if len(axes) == 1:
+        end = ends[0] if ends[0] < shape[axes[0] - 1] else None
+        return "slice", {"axis": axes[0] - 1, "start": starts[0], "end": end}
+    spatial = shape[1:]
+    if sorted(axes) != list(range(2, len(shape) + 1)):
+        return None
+    size = [min(e, spatial[a - 2]) - b for a, b, e in zip(axes, starts, ends, strict=True)]
+    centred = all(
+        b == int(round((spatial[a - 2] - n) / 2.0)) for a, b, n in zip(axes, starts, size, strict=True)
+    )
+    return ("center_crop", {"size": size}) if centred else None
+
+
+def _gather(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    index, axis = im.consts.get(node.input[1]), _attr(node, "axis", 0)
+    if node.input[0] not in im.values or not isinstance(index, int) or axis == 0:
+        return None  # a lookup table (an embedding) or a batch index: not a netcalc layer
+    return "select", {"axis": axis - 1 if axis > 0 else axis, "index": index}
+
+
+HANDLERS: dict[str, Any] = {
+    "Conv": _conv,
+    "ConvTranspose": _conv_transpose,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "BatchNormalization": _batchnorm,
+    "LayerNormalization": _layernorm,
+    "MaxPool": _pool("maxpool"),
+    "AveragePool": _pool("avgpool"),
+    "GlobalAveragePool": _activation("global_avgpool"),
+    "GlobalMaxPool": _activation("global_maxpool"),
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Transpose": _transpose,
+    "Concat": _concat,
+    "Add": _binary("add"),
+    "Sum": _binary("add"),
+    "Mul": _binary("multiply"),
+    "Relu": _activation("relu"),
+    "Sigmoid": _activation("sigmoid"),
+    "Tanh": _activation("tanh"),
+    "HardSwish": _activation("hardswish"),
+    "HardSigmoid": _hardsigmoid,
+    "LeakyRelu": _leaky,
+    "Elu": _elu,
+    "Gelu": _gelu,
+    "Softmax": _softmax,
+    "Clip": _clip,
+    "Slice": _slice,
+    "Gather": _gather,
+    "Dropout": lambda im, node, *_: ("dropout", {}),
+    "Resize": _resize,
+}

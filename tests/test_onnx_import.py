@@ -1,0 +1,206 @@
+"""ONNX import (netcalc import, and every command reading a .onnx directly).
+
+Real exporter output: weight-free fixtures written by PyTorch's torch.onnx.export from
+tools/make_onnx_fixtures.py, with PyTorch's own figures beside them (<name>.json). Round trips:
+every shipped spec and zoo model exported by netcalc, stripped of its weight data, imported and
+counted gives the same figures. Bad files are one-line errors with exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import netcalc
+from netcalc.cli import app
+from netcalc.errors import SpecError
+from netcalc.report import analyze
+from netcalc.zoo import names as zoo_names
+
+onnx = pytest.importorskip("onnx")
+from netcalc.interop.onnx_export import to_onnx  # noqa: E402  (needs onnx)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "onnx"
+SHIPPED = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "specs").rglob("*.yaml"))
+ZOO = [f"zoo:{name}" for name in zoo_names()]
+# inception_v3's auxiliary classifier is training_only: ONNX holds the inference graph only, so the
+# import counts the network without it (checked below)
+NOT_YET = {"zoo:inception_v3"}
+
+
+@pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer", "attention_block"])
+def test_pytorch_exports_count_as_pytorch_does(name):
+    expected = json.loads((FIXTURES / f"{name}.json").read_text())
+    report = analyze(netcalc.load(str(FIXTURES / f"{name}.onnx")))
+    assert list(report.input_shape) == expected["sample"]
+    assert (report.totals.params, report.totals.state, report.totals.macs) == (
+        expected["params"],
+        expected["buffers"],
+        expected["macs"],
+    )
+
+
+def test_resnet18_acceptance():
+    """PyTorch's ResNet-18, exported with its BatchNormalization nodes kept, weight-free."""
+    path = FIXTURES / "resnet18.onnx"
+    model = onnx.load(str(path), load_external_data=False)
+    assert all(not t.raw_data and not t.float_data for t in model.graph.initializer if len(t.dims) > 1)
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # a symbolic batch
+    assert path.stat().st_size < 50_000
+    report = analyze(netcalc.load(str(path)))
+    assert report.totals.params == 11_689_512
+    assert report.totals.state == 9_600
+    assert report.totals.macs == 1_814_073_344
+
+
+def zero_weights(network: netcalc.Network):
+    """A backend Result holding zero weights of the right shapes (no forward pass: fast)."""
+    import numpy as np
+
+    from netcalc.backend import Result
+    from netcalc.backend.ops import OPS
+
+    weights = {}
+    for node, row in zip(network.nodes, analyze(network).rows, strict=True):
+        inputs = [np.empty((1, *shape), np.float32) for shape in row.input_shapes]
+        shapes = OPS[type(node.layer)].tensors(node.layer, inputs)
+        weights[node.path] = {name: np.zeros(shape, np.float32) for name, shape in shapes.items()}
+    return Result(output=np.empty(0), weights=weights)
+
+
+def stripped_export(network: netcalc.Network, path: Path) -> Path:
+    model = to_onnx(network, weights=zero_weights(network))
+    for tensor in model.graph.initializer:
+        if tensor.data_type == onnx.TensorProto.FLOAT and len(tensor.dims) >= 1:
+            tensor.ClearField("raw_data")
+            tensor.ClearField("float_data")
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("source", [s for s in SHIPPED + ZOO if s not in NOT_YET])
+def test_round_trip(source, tmp_path):
+    network = netcalc.load(source)
+    path = stripped_export(network, tmp_path / "model.onnx")
+    assert analyze(netcalc.load(str(path))).to_dict()["totals"] == analyze(network).to_dict()["totals"]
+
+
+def test_inception_round_trip_lacks_only_the_training_branch(tmp_path):
+    network = netcalc.load("zoo:inception_v3")
+    imported = analyze(netcalc.load(str(stripped_export(network, tmp_path / "model.onnx"))))
+    aux = sum(r.counts.params for r in analyze(network).rows if r.training_only)
+    assert aux == 3_326_696
+    assert imported.totals.params == analyze(network).totals.params - aux
+    assert imported.totals.macs == analyze(network).totals.macs
+
+
+def test_pytorch_attention_folds_into_one_layer():
+    """nn.MultiheadAttention, decomposed by the exporter into 134 nodes, is one attention layer."""
+    model = onnx.load(str(FIXTURES / "attention_block.onnx"))
+    assert sum(1 for n in model.graph.node if n.name.startswith("/attn/")) == 134
+    spec = netcalc.load(str(FIXTURES / "attention_block.onnx"))
+    kinds = [n.layer.kind for n in spec.nodes]
+    assert kinds == ["attention", "add", "layernorm", "dense"]
+    assert spec.nodes[0].layer.heads == 4
+
+
+def test_import_writes_a_spec_that_loads(tmp_path):
+    out = tmp_path / "spec.yaml"
+    result = CliRunner().invoke(app, ["import", str(FIXTURES / "token_mixer.onnx"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "  - matmul: {name: MatMul, from: [q, Transpose]}" in text
+    assert "  - dense: {name: q, units: 16, from: input}" in text  # MatMul + Add folded
+    report = analyze(netcalc.load(str(out)))
+    assert report.totals.macs == json.loads((FIXTURES / "token_mixer.json").read_text())["macs"]
+
+
+def test_import_reads_stdin():
+    data = (FIXTURES / "token_mixer.onnx").read_bytes()
+    result = CliRunner().invoke(app, ["import", "-"], input=data)
+    assert result.exit_code == 0, result.output
+    assert "description: imported from <stdin>" in result.output
+    bad = CliRunner().invoke(app, ["import", "-"], input=b"\x00\x01garbage")
+    assert bad.exit_code == 1
+    assert bad.output.strip().splitlines() == [
+        "error: <stdin>: not a readable ONNX model (truncated, or another format): DecodeError"
+    ]
+
+
+def test_count_reads_onnx_directly():
+    result = CliRunner().invoke(app, ["count", str(FIXTURES / "small_cnn.onnx"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["totals"]["params"] == 41_542
+
+
+def write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_bad_files_are_one_line_errors(tmp_path):
+    good = (FIXTURES / "small_cnn.onnx").read_bytes()
+    cases = {
+        "truncated": (write(tmp_path / "cut.onnx", good[: len(good) // 2]), "not a readable ONNX model"),
+        "not onnx": (
+            write(tmp_path / "text.onnx", b"name: x\ninput: [3]\n" * 40),
+            "not a readable ONNX model",
+        ),
+        "missing": (str(tmp_path / "none.onnx"), "cannot read"),
+    }
+    for what, (path, phrase) in cases.items():
+        result = CliRunner().invoke(app, ["count", path])
+        assert result.exit_code == 1, what
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and phrase in lines[0], (what, lines)
+
+
+def small_model(nodes, opset: int = 17, inputs=None):
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 4])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 4])
+    graph = helper.make_graph(nodes, "g", inputs or [x], [y])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def test_cycle_unknown_operators_and_opset(tmp_path):
+    helper = onnx.helper
+    cycle = small_model(
+        [helper.make_node("Relu", ["x", "b"], ["a"], name="r1"), helper.make_node("Relu", ["a"], ["b"])]
+    )
+    cycle.graph.node[0].input[:] = ["b"]
+    cycle.graph.node[1].output[:] = ["b"]
+    cycle.graph.node.append(helper.make_node("Relu", ["b"], ["y"], name="out"))
+    onnx.save(cycle, str(tmp_path / "cycle.onnx"))
+    with pytest.raises(SpecError, match="cycle"):
+        netcalc.load(str(tmp_path / "cycle.onnx"))
+
+    unknown = small_model(
+        [
+            helper.make_node("Sin", ["x"], ["a"], name="s1"),
+            helper.make_node("Cos", ["a"], ["b"], name="c1"),
+            helper.make_node("Sin", ["b"], ["y"], name="s2"),
+        ]
+    )
+    onnx.save(unknown, str(tmp_path / "unknown.onnx"))
+    with pytest.raises(SpecError, match=r"Cos x1 \(c1\); Sin x2 \(s1, s2\)"):
+        netcalc.load(str(tmp_path / "unknown.onnx"))
+
+    old = small_model([helper.make_node("Relu", ["x"], ["y"], name="r")], opset=5)
+    onnx.save(old, str(tmp_path / "old.onnx"))
+    result = CliRunner().invoke(app, ["count", str(tmp_path / "old.onnx")])
+    assert result.exit_code == 1
+    assert "opset 5 is not supported" in result.output
+
+
+def test_a_symbolic_sample_axis_is_an_error(tmp_path):
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", "T"])
+    model = small_model([helper.make_node("Relu", ["x"], ["y"], name="r")], inputs=[x])
+    onnx.save(model, str(tmp_path / "t.onnx"))
+    with pytest.raises(SpecError, match="fixed sizes after the batch axis"):
+        netcalc.load(str(tmp_path / "t.onnx"))

@@ -1,0 +1,180 @@
+"""Dev-only: write the weight-free ONNX fixtures of tests/fixtures/onnx/ with PyTorch's exporter.
+
+Each model is built by hand in PyTorch (no torchvision), exported by torch.onnx.export (the
+TorchScript exporter, dynamo=False, batch axis symbolic), and then stripped of its float weight
+data: the initializers keep their names and dims, so the file is small and counts the same. The
+framework's own figures are written beside each file (<name>.json): parameters and buffers as
+PyTorch counts them, and MACs from torch.utils.flop_counter (its FLOPs / 2: convolutions and
+matrix products, no bias adds, no batch-norm arithmetic).
+
+    . /work/torchenv/bin/activate && python tools/make_onnx_fixtures.py   # or any env with torch + onnx
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "onnx"
+
+
+class BasicBlock(nn.Module):
+    """torchvision's ResNet BasicBlock, written out."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return self.relu(y + (x if self.down is None else self.down(x)))
+
+
+class ResNet18(nn.Module):
+    """ResNet-18 (He et al. 2016) as torchvision builds it: 11,689,512 parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        blocks, cin = [], 64
+        for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+            blocks += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+            cin = cout
+        self.layers = nn.Sequential(*blocks)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.layers(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class SmallCNN(nn.Module):
+    """Convolutions, pooling, upsampling, concatenation, activations."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.avg = nn.AvgPool2d(2)
+        self.up = nn.Upsample(scale_factor=2.0, mode="nearest")
+        self.deconv = nn.ConvTranspose2d(16, 4, 2, stride=2)
+        self.head = nn.Linear(4 * 32 * 32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.bn(self.conv(x)))
+        y = nn.functional.hardswish(self.dw(y))
+        z = torch.cat([self.up(self.pool(y)), torch.sigmoid(y)], dim=1)  # (16, 32, 32)
+        z = self.deconv(self.avg(z))  # (4, 32, 32)
+        return torch.softmax(self.head(torch.flatten(z, 1)), dim=1)
+
+
+class TokenMixer(nn.Module):
+    """Tokens: Linear on (T, D) (MatMul + Add), LayerNorm, GELU, and attention-like products."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.q = nn.Linear(16, 16)
+        self.k = nn.Linear(16, 16, bias=False)
+        self.norm = nn.LayerNorm(16)
+        self.mlp = nn.Linear(16, 32)
+        self.out = nn.Linear(32, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 10, 16)
+        q, k = self.q(x), self.k(x)
+        scores = torch.softmax(torch.matmul(q, k.transpose(1, 2)), dim=-1)  # (N, 10, 10)
+        mixed = torch.matmul(scores, x)  # (N, 10, 16)
+        return self.out(torch.relu(self.mlp(self.norm(mixed + x))))
+
+
+class AttentionBlock(nn.Module):
+    """nn.MultiheadAttention as a transformer block uses it, which the exporter decomposes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.norm = nn.LayerNorm(16)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 10, 16)
+        y = self.attn(x, x, x, need_weights=False)[0]
+        return self.head(self.norm(x + y))
+
+
+MODELS = {
+    "resnet18": (ResNet18, (3, 224, 224)),
+    "small_cnn": (SmallCNN, (3, 32, 32)),
+    "token_mixer": (TokenMixer, (10, 16)),
+    "attention_block": (AttentionBlock, (10, 16)),
+}
+
+
+def strip(model: onnx.ModelProto) -> None:
+    """Drop float weight data: names and dims stay (a weight-free model)."""
+    for tensor in model.graph.initializer:
+        weight = tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE)
+        if weight and len(tensor.dims) >= 1 and (tensor.dims[0] > 16 or len(tensor.dims) > 1):
+            tensor.ClearField("raw_data")
+            tensor.ClearField("float_data")
+
+
+def figures(module: nn.Module, sample: tuple[int, ...]) -> dict[str, int]:
+    counter = FlopCounterMode(display=False)
+    # gradients on (no fused fast path) and attention's math kernel: the counter then sees attention's
+    # two products, which it does not see in the CPU flash kernel
+    with counter, sdpa_kernel(SDPBackend.MATH):
+        module(torch.zeros(1, *sample))
+    return {
+        "params": sum(p.numel() for p in module.parameters()),
+        "buffers": sum(b.numel() for n, b in module.named_buffers() if not n.endswith("num_batches_tracked")),
+        "macs": counter.get_total_flops() // 2,
+    }
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    for name, (cls, sample) in MODELS.items():
+        module = cls().eval()
+        path = OUT / f"{name}.onnx"
+        torch.onnx.export(
+            module,
+            (torch.zeros(1, *sample),),
+            str(path),
+            dynamo=False,
+            do_constant_folding=False,  # keep BatchNormalization nodes (not folded into Conv)
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+            opset_version=17,
+        )
+        model = onnx.load(str(path))
+        strip(model)
+        onnx.save(model, str(path))
+        info = {"framework": f"torch {torch.__version__}", "sample": list(sample), **figures(module, sample)}
+        (OUT / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
+        print(name, path.stat().st_size, "bytes", info, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
