@@ -482,7 +482,45 @@ def file_cases() -> list[Hostile]:
     return cases
 
 
-CASES = spec_cases() + option_cases() + stdin_cases() + file_cases()
+def onnx_files() -> dict[str, bytes]:
+    """Files named .onnx that are not readable models (every command reads a .onnx file)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+    cycle = helper.make_graph(
+        [helper.make_node("Relu", ["y"], ["z"]), helper.make_node("Relu", ["z"], ["y"])], "g", [x], [y]
+    )
+    unknown = helper.make_graph([helper.make_node("Frobnicate", ["x"], ["y"])], "g", [x], [y])
+    good = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y])
+    model = helper.make_model(good).SerializeToString()
+    return {
+        "empty": b"",
+        "text": b"input: [3]\nlayers: [relu]\n",
+        "random": bytes(random.Random(7).randrange(256) for _ in range(4096)),
+        "zip": npz_bytes({"a.npy": b""}),
+        "truncated": model[: len(model) // 2],
+        "cycle": helper.make_model(cycle).SerializeToString(),
+        "unknown-op": helper.make_model(unknown).SerializeToString(),
+        "opset-1": helper.make_model(good, opset_imports=[helper.make_opsetid("", 1)]).SerializeToString(),
+        "no-graph": onnx.ModelProto().SerializeToString(),
+    }
+
+
+def onnx_cases() -> list[Hostile]:
+    cases = []
+    for name, data in onnx_files().items():
+        files = {"m.onnx": data}
+        cases.append(Hostile(f"count-onnx-{name}", ("count", "{dir}/m.onnx"), files=files))
+        cases.append(Hostile(f"import-onnx-{name}", ("import", "{dir}/m.onnx"), files=files))
+        cases.append(Hostile(f"import-stdin-{name}", ("import", "-"), stdin=data))
+    cases.append(Hostile("import-not-onnx-name", ("import", TINY)))
+    cases.append(Hostile("import-missing", ("import", "{dir}/nope.onnx")))
+    return cases
+
+
+CASES = spec_cases() + option_cases() + stdin_cases() + file_cases() + onnx_cases()
 
 
 def test_the_suite_holds_over_500_hostile_inputs() -> None:
@@ -674,8 +712,18 @@ def netcalc_process(shell: str, limit_bytes: int = 1 << 30) -> subprocess.Comple
         ("head -c 100000 /dev/urandom | netcalc count -", "not UTF-8 text"),
         ("netcalc count - 0<&-", "stdin is closed"),
         ("netcalc run - 0<&-", "stdin is closed"),
+        ("netcalc import - 0<&-", "stdin is closed"),
+        ("head -c 30000000 /dev/zero | netcalc import -", "ONNX"),
     ],
-    ids=["dev-zero", "yes-pipe", "random-pipe", "closed-stdin-count", "closed-stdin-run"],
+    ids=[
+        "dev-zero",
+        "yes-pipe",
+        "random-pipe",
+        "closed-stdin-count",
+        "closed-stdin-run",
+        "closed-stdin-import",
+        "import-zeros",
+    ],
 )
 def test_hostile_reads_in_a_real_process(shell: str, message: str) -> None:
     start = time.perf_counter()

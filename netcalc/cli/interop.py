@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,7 +104,9 @@ def import_model(
     from netcalc.loading import load
 
     if model == "-":  # `curl ... | netcalc import -`
-        spec = parse_onnx(sys.stdin.buffer.read(MAX_BYTES + 1), "<stdin>")
+        from netcalc.spec.read import stdin_bytes
+
+        spec = parse_onnx(stdin_bytes(MAX_BYTES + 1), "<stdin>")
     elif not model.lower().endswith(".onnx"):
         raise NetcalcError(f"{model}: import reads ONNX models (.onnx files, or - for stdin)")
     else:

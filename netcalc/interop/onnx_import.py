@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from netcalc.errors import NetcalcError, SpecError
+from netcalc.spec.read import read_bounded
 
 MAX_BYTES = 2**31  # protobuf cannot hold a larger message; weights beyond it are external data
 MIN_OPSET, MAX_OPSET = 7, 23
@@ -34,7 +35,7 @@ def read_onnx(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         with path.open("rb") as file:
-            data = file.read(MAX_BYTES + 1)  # bounded: a larger file cannot be ONNX
+            data = read_bounded(file, MAX_BYTES + 1)  # bounded: a larger file cannot be ONNX
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
     return parse_onnx(data, path.name)
