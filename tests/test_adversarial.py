@@ -20,6 +20,7 @@ import tracemalloc
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +192,7 @@ JSON_SPECS: dict[str, str] = {
 }
 
 # Seeded mutations: one argument of a valid layer replaced by a value no spec may hold there.
-MUTATED_LAYERS = {
+MUTATED_LAYERS: dict[str, dict[str, Any]] = {
     "conv2d": {"filters": 4, "kernel": 3},
     "dense": {"units": 4},
     "maxpool2d": {"size": 2},
@@ -260,13 +261,13 @@ def option_cases() -> list[Hostile]:
         for command in ("count", "run", "verify"):
             cases.append(Hostile(f"{command}-batch-{i}", (command, TINY, "--batch", value)))
     for value in BAD_MEMORY:
-        for command, extra in (("run", ()), ("verify", ()), ("export", ("-o", "{dir}/m.onnx"))):
+        for command, tail in (("run", ()), ("verify", ()), ("export", ("-o", "{dir}/m.onnx"))):
             cases.append(
-                Hostile(f"{command}-max-memory-{value[:8]}", (command, TINY, "--max-memory", value, *extra))
+                Hostile(f"{command}-max-memory-{value[:8]}", (command, TINY, "--max-memory", value, *tail))
             )
     for i, value in enumerate(BAD_SEED):
-        for command, extra in (("run", ()), ("verify", ()), ("export", ("-o", "{dir}/m.onnx"))):
-            cases.append(Hostile(f"{command}-seed-{i}", (command, TINY, "--seed", value, *extra)))
+        for command, tail in (("run", ()), ("verify", ()), ("export", ("-o", "{dir}/m.onnx"))):
+            cases.append(Hostile(f"{command}-seed-{i}", (command, TINY, "--seed", value, *tail)))
     for value in BAD_FORMAT:
         for command in ("count", "run", "verify", "layers", "zoo", "schema"):
             args = (
@@ -275,7 +276,7 @@ def option_cases() -> list[Hostile]:
                 else (command, TINY, "--format", value)
             )
             cases.append(Hostile(f"{command}-format-{value or 'empty'}", args))
-    extra = [
+    extra: list[tuple[str, tuple[str, ...]]] = [
         ("count-depth-negative", ("count", TINY, "--depth", "-1")),
         ("count-no-spec", ("count",)),
         ("count-missing-file", ("count", "{dir}/nope.yaml")),
@@ -481,7 +482,45 @@ def file_cases() -> list[Hostile]:
     return cases
 
 
-CASES = spec_cases() + option_cases() + stdin_cases() + file_cases()
+def onnx_files() -> dict[str, bytes]:
+    """Files named .onnx that are not readable models (every command reads a .onnx file)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+    cycle = helper.make_graph(
+        [helper.make_node("Relu", ["y"], ["z"]), helper.make_node("Relu", ["z"], ["y"])], "g", [x], [y]
+    )
+    unknown = helper.make_graph([helper.make_node("Frobnicate", ["x"], ["y"])], "g", [x], [y])
+    good = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], [y])
+    model = helper.make_model(good).SerializeToString()
+    return {
+        "empty": b"",
+        "text": b"input: [3]\nlayers: [relu]\n",
+        "random": bytes(random.Random(7).randrange(256) for _ in range(4096)),
+        "zip": npz_bytes({"a.npy": b""}),
+        "truncated": model[: len(model) // 2],
+        "cycle": helper.make_model(cycle).SerializeToString(),
+        "unknown-op": helper.make_model(unknown).SerializeToString(),
+        "opset-1": helper.make_model(good, opset_imports=[helper.make_opsetid("", 1)]).SerializeToString(),
+        "no-graph": onnx.ModelProto().SerializeToString(),
+    }
+
+
+def onnx_cases() -> list[Hostile]:
+    cases = []
+    for name, data in onnx_files().items():
+        files = {"m.onnx": data}
+        cases.append(Hostile(f"count-onnx-{name}", ("count", "{dir}/m.onnx"), files=files))
+        cases.append(Hostile(f"import-onnx-{name}", ("import", "{dir}/m.onnx"), files=files))
+        cases.append(Hostile(f"import-stdin-{name}", ("import", "-"), stdin=data))
+    cases.append(Hostile("import-not-onnx-name", ("import", TINY)))
+    cases.append(Hostile("import-missing", ("import", "{dir}/nope.onnx")))
+    return cases
+
+
+CASES = spec_cases() + option_cases() + stdin_cases() + file_cases() + onnx_cases()
 
 
 def test_the_suite_holds_over_500_hostile_inputs() -> None:
@@ -587,29 +626,27 @@ BAD_WEIGHTS: list[Any] = [
 def library_calls() -> list[tuple[str, Callable[[], object]]]:
     calls: list[tuple[str, Callable[[], object]]] = []
     for i, source in enumerate(BAD_SOURCES):
-        calls += [(f"load-source-{i}", lambda s=source: netcalc.load(s))]
-        calls += [(f"analyze-source-{i}", lambda s=source: netcalc.analyze(s))]
-        calls += [(f"run-source-{i}", lambda s=source: netcalc.run(s))]
+        calls += [(f"load-source-{i}", partial(netcalc.load, source))]
+        calls += [(f"analyze-source-{i}", partial(netcalc.analyze, source))]
+        calls += [(f"run-source-{i}", partial(netcalc.run, source))]
     for i, size in enumerate(BAD_SIZES):
-        calls += [(f"analyze-batch-{i}", lambda b=size: netcalc.analyze(SPEC, batch=b))]
-        calls += [(f"run-batch-{i}", lambda b=size: netcalc.run(SPEC, batch=b))]
-        calls += [(f"verify-batch-{i}", lambda b=size: netcalc.verify(SPEC, batch=b))]
+        calls += [(f"analyze-batch-{i}", partial(netcalc.analyze, SPEC, batch=size))]
+        calls += [(f"run-batch-{i}", partial(netcalc.run, SPEC, batch=size))]
+        calls += [(f"verify-batch-{i}", partial(netcalc.verify, SPEC, batch=size))]
     for i, seed in enumerate(BAD_SEEDS):
-        calls += [(f"run-seed-{i}", lambda s=seed: netcalc.run(SPEC, seed=s))]
-        calls += [(f"verify-seed-{i}", lambda s=seed: netcalc.verify(SPEC, seed=s))]
-        calls += [
-            (f"export-seed-{i}", lambda s=seed: netcalc.export(SPEC, "/nonexistent-dir/m.onnx", seed=s))
-        ]
+        calls += [(f"run-seed-{i}", partial(netcalc.run, SPEC, seed=seed))]
+        calls += [(f"verify-seed-{i}", partial(netcalc.verify, SPEC, seed=seed))]
+        calls += [(f"export-seed-{i}", partial(netcalc.export, SPEC, "/nonexistent-dir/m.onnx", seed=seed))]
     for i, dtype in enumerate(BAD_DTYPES):
-        calls += [(f"run-dtype-{i}", lambda d=dtype: netcalc.run(SPEC, dtype=d))]
-        calls += [(f"verify-dtype-{i}", lambda d=dtype: netcalc.verify(SPEC, dtype=d))]
+        calls += [(f"run-dtype-{i}", partial(netcalc.run, SPEC, dtype=dtype))]
+        calls += [(f"verify-dtype-{i}", partial(netcalc.verify, SPEC, dtype=dtype))]
     for i, limit in enumerate(BAD_LIMITS):
-        calls += [(f"run-max-memory-{i}", lambda m=limit: netcalc.run(SPEC, max_memory=m))]
-        calls += [(f"verify-max-memory-{i}", lambda m=limit: netcalc.verify(SPEC, max_memory=m))]
+        calls += [(f"run-max-memory-{i}", partial(netcalc.run, SPEC, max_memory=limit))]
+        calls += [(f"verify-max-memory-{i}", partial(netcalc.verify, SPEC, max_memory=limit))]
     for i, x in enumerate(BAD_X):
-        calls += [(f"run-x-{i}", lambda v=x: netcalc.run(SPEC, x=v))]
+        calls += [(f"run-x-{i}", partial(netcalc.run, SPEC, x=x))]
     for i, weights in enumerate(BAD_WEIGHTS):
-        calls += [(f"run-weights-{i}", lambda w=weights: netcalc.run(SPEC, weights=w))]
+        calls += [(f"run-weights-{i}", partial(netcalc.run, SPEC, weights=weights))]
     calls += [
         ("run-training-string", lambda: netcalc.run(SPEC, training="yes")),
         ("run-progress-number", lambda: netcalc.run(SPEC, progress=3)),
@@ -675,8 +712,18 @@ def netcalc_process(shell: str, limit_bytes: int = 1 << 30) -> subprocess.Comple
         ("head -c 100000 /dev/urandom | netcalc count -", "not UTF-8 text"),
         ("netcalc count - 0<&-", "stdin is closed"),
         ("netcalc run - 0<&-", "stdin is closed"),
+        ("netcalc import - 0<&-", "stdin is closed"),
+        ("head -c 30000000 /dev/zero | netcalc import -", "ONNX"),
     ],
-    ids=["dev-zero", "yes-pipe", "random-pipe", "closed-stdin-count", "closed-stdin-run"],
+    ids=[
+        "dev-zero",
+        "yes-pipe",
+        "random-pipe",
+        "closed-stdin-count",
+        "closed-stdin-run",
+        "closed-stdin-import",
+        "import-zeros",
+    ],
 )
 def test_hostile_reads_in_a_real_process(shell: str, message: str) -> None:
     start = time.perf_counter()

@@ -36,7 +36,8 @@ def measured_peak(network: Network, batch: int, dtype: str = "float32", training
     tracemalloc.start()
     try:
         backend.run(network, batch=batch, dtype=dtype, training=training)
-        return tracemalloc.get_traced_memory()[1]
+        peak: int = tracemalloc.get_traced_memory()[1]
+        return peak
     finally:
         tracemalloc.stop()
 
@@ -46,7 +47,7 @@ def batch_for(network: Network, itemsize: int, target: int = 4 * 2**20) -> int:
     fixed = OVERHEAD_BYTES + OVERHEAD_PER_LAYER * len(network.nodes)
     one = estimate_peak_bytes(network, 1, itemsize) - fixed
     per_sample = max(estimate_peak_bytes(network, 2, itemsize) - fixed - one, 1)
-    return max(1, min(4096, target // per_sample))
+    return int(max(1, min(4096, target // per_sample)))
 
 
 def bracket(network: Network, dtype: str = "float32", training: bool = False) -> tuple[int, int, int]:

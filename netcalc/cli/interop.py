@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,7 +104,9 @@ def import_model(
     from netcalc.loading import load
 
     if model == "-":  # `curl ... | netcalc import -`
-        data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+        from netcalc.spec.read import stdin_bytes
+
+        data = stdin_bytes(MAX_STDIN_BYTES + 1)
         if len(data) > MAX_STDIN_BYTES:
             limit = MAX_STDIN_BYTES // 2**20
             raise NetcalcError(f"<stdin>: more than {limit} MiB piped in — save the model and name the file")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from netcalc.errors import NetcalcError, SpecError
+from netcalc.spec.read import read_bounded
 
 MAX_BYTES = 2**31  # protobuf cannot hold a larger message; weights beyond it are external data
 MAX_STDIN_BYTES = 2**28  # a model piped in is held in memory: 256 MiB; larger ones are read as files
@@ -37,7 +38,7 @@ def read_onnx(path: str | Path) -> dict[str, Any]:
         if not path.is_file():  # a directory, a device (/dev/zero), a pipe: never read unbounded
             raise SpecError(f"{path}: no such file, or not a regular file")
         with path.open("rb") as file:
-            data = file.read(MAX_BYTES + 1)  # bounded: a larger file cannot be ONNX
+            data = read_bounded(file, MAX_BYTES + 1)  # bounded: a larger file cannot be ONNX
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
     return parse_onnx(data, path.name)

@@ -66,11 +66,30 @@ def _one_line_spec(text: str) -> bool:
     return isinstance(data, dict) and any(key in data for key in SPEC_KEYS)
 
 
+CHUNK = 1 << 20
+
+
+def read_bounded(stream: IO[Any], limit: int) -> bytes:
+    """At most `limit` bytes of a stream, read a megabyte at a time: `read(limit)` would reserve
+    the whole limit at once (2 GB for an ONNX model) whatever the stream holds."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = stream.read(min(CHUNK, limit - total))
+        if not chunk:
+            break
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", errors="surrogateescape")
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def read_path(path: Path) -> str:
     """The text of a spec file, reading at most the limit plus one byte."""
     try:
         with path.open("rb") as stream:
-            data = stream.read(MAX_FILE_BYTES + 1)
+            data = read_bounded(stream, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -82,17 +101,19 @@ def read_path(path: Path) -> str:
 
 def read_stdin(stream: IO[Any] | None = None) -> str:
     """The text piped to stdin ('-'), reading at most the limit plus one byte."""
+    return decode(stdin_bytes(MAX_FILE_BYTES + 1, stream), "<stdin>")
+
+
+def stdin_bytes(size: int, stream: IO[Any] | None = None) -> bytes:
+    """At most `size` bytes piped to stdin; a closed or missing stdin is a UsageError."""
     stream = sys.stdin if stream is None else stream
     if stream is None or getattr(stream, "closed", False):
         raise UsageError("stdin is closed: pipe a spec in (cat my.yaml | netcalc count -) or name a file")
     binary = getattr(stream, "buffer", None)
     try:
-        data = binary.read(MAX_FILE_BYTES + 1) if binary is not None else stream.read(MAX_FILE_BYTES + 1)
+        return read_bounded(binary if binary is not None else stream, size)
     except (OSError, ValueError) as error:  # ValueError: I/O on a closed file
         raise UsageError(f"cannot read stdin: {getattr(error, 'strerror', None) or error}") from None
-    if isinstance(data, str):
-        data = data.encode("utf-8", errors="surrogateescape")
-    return decode(data, "<stdin>")
 
 
 def decode(data: bytes, source: str) -> str:
