@@ -150,7 +150,7 @@ def test_bad_files_are_one_line_errors(tmp_path):
             write(tmp_path / "text.onnx", b"name: x\ninput: [3]\n" * 40),
             "not a readable ONNX model",
         ),
-        "missing": (str(tmp_path / "none.onnx"), "cannot read"),
+        "missing": (str(tmp_path / "none.onnx"), "no such file"),
     }
     for what, (path, phrase) in cases.items():
         result = CliRunner().invoke(app, ["count", path])
@@ -204,3 +204,23 @@ def test_a_symbolic_sample_axis_is_an_error(tmp_path):
     onnx.save(model, str(tmp_path / "t.onnx"))
     with pytest.raises(SpecError, match="fixed sizes after the batch axis"):
         netcalc.load(str(tmp_path / "t.onnx"))
+
+
+def test_devices_directories_and_huge_stdin_are_refused(tmp_path):
+    (tmp_path / "dir.onnx").mkdir()
+    (tmp_path / "zero.onnx").symlink_to("/dev/zero")
+    for name in ("dir.onnx", "zero.onnx"):
+        result = CliRunner().invoke(app, ["count", str(tmp_path / name)])
+        assert result.exit_code == 1
+        assert result.output.strip().endswith("no such file, or not a regular file")
+
+
+def test_torch_and_import_write_errors(tmp_path):
+    result = CliRunner().invoke(app, ["torch", "zoo:lenet5", "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"error: {tmp_path}: cannot write: Is a directory"]
+    result = CliRunner().invoke(
+        app, ["import", str(FIXTURES / "small_cnn.onnx"), "-o", str(tmp_path / "no" / "x")]
+    )
+    assert result.exit_code == 1
+    assert "cannot write: No such file or directory" in result.output

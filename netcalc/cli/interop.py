@@ -100,13 +100,17 @@ def import_model(
 
     Example: netcalc import resnet18.onnx -o resnet18.yaml
     """
-    from netcalc.interop.onnx_import import MAX_BYTES, parse_onnx, read_onnx
+    from netcalc.interop.onnx_import import MAX_STDIN_BYTES, parse_onnx, read_onnx
     from netcalc.loading import load
 
     if model == "-":  # `curl ... | netcalc import -`
         from netcalc.spec.read import stdin_bytes
 
-        spec = parse_onnx(stdin_bytes(MAX_BYTES + 1), "<stdin>")
+        data = stdin_bytes(MAX_STDIN_BYTES + 1)
+        if len(data) > MAX_STDIN_BYTES:
+            limit = MAX_STDIN_BYTES // 2**20
+            raise NetcalcError(f"<stdin>: more than {limit} MiB piped in — save the model and name the file")
+        spec = parse_onnx(data, "<stdin>")
     elif not model.lower().endswith(".onnx"):
         raise NetcalcError(f"{model}: import reads ONNX models (.onnx files, or - for stdin)")
     else:

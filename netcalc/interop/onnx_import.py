@@ -24,6 +24,7 @@ from netcalc.errors import NetcalcError, SpecError
 from netcalc.spec.read import read_bounded
 
 MAX_BYTES = 2**31  # protobuf cannot hold a larger message; weights beyond it are external data
+MAX_STDIN_BYTES = 2**28  # a model piped in is held in memory: 256 MiB; larger ones are read as files
 MIN_OPSET, MAX_OPSET = 7, 23
 INSTALL_HINT = "pip install 'netcalc[onnx]'"
 PASS_THROUGH = ("Identity", "Dropout")
@@ -34,6 +35,8 @@ def read_onnx(path: str | Path) -> dict[str, Any]:
     """The spec (a raw dict, validated by the caller) of the ONNX model at `path`."""
     path = Path(path)
     try:
+        if not path.is_file():  # a directory, a device (/dev/zero), a pipe: never read unbounded
+            raise SpecError(f"{path}: no such file, or not a regular file")
         with path.open("rb") as file:
             data = read_bounded(file, MAX_BYTES + 1)  # bounded: a larger file cannot be ONNX
     except OSError as error:
