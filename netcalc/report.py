@@ -3,6 +3,7 @@ versioned JSON form."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -86,6 +87,18 @@ class Report:
             "groups": [_group_dict(g) for g in self.groups],
             "warnings": list(self.warnings),
         }
+
+
+# The headline totals of a report, as compare and diff show them: (key, label, getter).
+TOTALS: tuple[tuple[str, str, Callable[[Report], int]], ...] = (
+    ("params", "Params", lambda r: r.totals.params),
+    ("non_trainable_params", "Non-trainable state", lambda r: r.totals.state),
+    ("neurons", "Neurons", lambda r: r.totals.neurons),
+    ("macs", "MACs", lambda r: r.totals.macs * r.batch),
+    ("activations", "Activations", lambda r: r.totals.activations * r.batch),
+    ("memory_bytes", "Memory (bytes)", lambda r: r.memory.total),
+    ("layers", "Layers", lambda r: len(r.rows)),
+)
 
 
 def analyze(network: Network, batch: int = 1) -> Report:

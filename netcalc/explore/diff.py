@@ -6,17 +6,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from netcalc.report import Report, Row
+from netcalc.report import TOTALS, Report, Row
 
-TOTALS = (
-    ("params", "Params", lambda r: r.totals.params),
-    ("non_trainable_params", "Non-trainable state", lambda r: r.totals.state),
-    ("neurons", "Neurons", lambda r: r.totals.neurons),
-    ("macs", "MACs", lambda r: r.totals.macs * r.batch),
-    ("activations", "Activations", lambda r: r.totals.activations * r.batch),
-    ("memory_bytes", "Memory (bytes)", lambda r: r.memory.total),
-    ("layers", "Layers", lambda r: len(r.rows)),
-)
 IDENTITY = ("name", "source")  # a layer's name and `from` place it; they are not what it computes
 
 

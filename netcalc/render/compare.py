@@ -7,20 +7,12 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from netcalc.render.text import shape_text
-from netcalc.report import Report
+from netcalc.report import TOTALS, Report
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-METRICS = (
-    ("params", "Params", lambda r: r.totals.params),
-    ("non_trainable_params", "Non-trainable state", lambda r: r.totals.state),
-    ("neurons", "Neurons", lambda r: r.totals.neurons),
-    ("macs", "MACs", lambda r: r.totals.macs * r.batch),
-    ("activations", "Activations", lambda r: r.totals.activations * r.batch),
-    ("memory_bytes", "Memory (bytes)", lambda r: r.memory.total),
-    ("layers", "Layers", lambda r: len(r.rows)),
-)
+METRICS = TOTALS  # the headline totals, defined with the Report
 
 
 def ratio_text(value: int, first: int) -> str:
