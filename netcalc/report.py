@@ -106,6 +106,25 @@ def analyze(network: Network, batch: int = 1) -> Report:
     if type(batch) is not int or batch < 1:
         raise NetcalcError(f"batch must be a positive whole number (got {batch!r})")
     rows = engine.rows(network)
+    return _assemble(
+        network,
+        batch,
+        rows,
+        groups=groups(network, rows),
+        warnings=warnings(network, rows),
+        liveness=liveness(network, rows),
+    )
+
+
+def totals_report(network: Network, batch: int, with_liveness: bool) -> Report:
+    """The rows, their totals and the memory figures only (no block subtotals, no lint): what one
+    point of a sweep needs; liveness only when asked."""
+    rows = engine.rows(network)
+    live = liveness(network, rows) if with_liveness else None
+    return _assemble(network, batch, rows, groups=(), liveness=live)
+
+
+def _assemble(network: Network, batch: int, rows: tuple[Row, ...], **passes: Any) -> Report:
     sums = totals(rows)
     return Report(
         name=network.name,
@@ -116,11 +135,9 @@ def analyze(network: Network, batch: int = 1) -> Report:
         dtype=network.dtype,
         batch=batch,
         rows=rows,
-        groups=groups(network, rows),
         totals=sums,
         memory=memory(network, sums, batch),
-        warnings=warnings(network, rows),
-        liveness=liveness(network, rows),
+        **passes,
     )
 
 

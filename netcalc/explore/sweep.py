@@ -13,14 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from netcalc import engine
-from netcalc.analysis.blocks import totals
-from netcalc.analysis.liveness import liveness
-from netcalc.analysis.memory import memory
 from netcalc.errors import NetcalcError, UsageError
 from netcalc.graph import Network
 from netcalc.loading import load
-from netcalc.report import Report
+from netcalc.report import Report, totals_report
 from netcalc.spec.args import Value, parse_shape, parse_value
 
 MAX_POINTS = 100_000  # per spec: a sweep is a few thousand points at most; this stops a typo's runaway
@@ -161,24 +157,8 @@ def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
 
 
 def totals_only(network: Network, batch: int, keys: Sequence[str]) -> Report:
-    """A report with the passes a sweep's totals need: the rows, their totals, the memory figures and,
-    for peak memory only, liveness (no block subtotals, no lint)."""
-    rows = engine.rows(network)
-    sums = totals(rows)
-    return Report(
-        name=network.name,
-        description=network.description,
-        source=network.source,
-        input_shape=network.input,
-        output_shape=rows[-1].output_shape,
-        dtype=network.dtype,
-        batch=batch,
-        rows=rows,
-        groups=(),
-        totals=sums,
-        memory=memory(network, sums, batch),
-        liveness=liveness(network, rows) if "peak_memory" in keys else None,
-    )
+    """A report with the passes a sweep's totals need (liveness only for peak memory)."""
+    return totals_report(network, batch, with_liveness="peak_memory" in keys)
 
 
 def sweep(

@@ -108,33 +108,20 @@ def rich_table(report: Report, depth: int | None = None) -> Table:
         style = "bold cyan" if isinstance(line, GroupRow) else None
         table.add_row(*map(Text, _cells(line)), style=style)  # Text: '[block]' is not markup
     table.add_section()
-    t = report.totals
-    table.add_row(
-        "",
-        "total",
-        "",
-        shape_text(report.output_shape),
-        f"{t.params:,}",
-        f"{t.neurons:,}",
-        f"{t.macs:,}",
-        style="bold",
-    )
+    table.add_row(*_total_cells(report), style="bold")
     return table
+
+
+def _total_cells(report: Report) -> tuple[str, ...]:
+    t = report.totals
+    figures = (f"{t.params:,}", f"{t.neurons:,}", f"{t.macs:,}")
+    return ("", "total", "", shape_text(report.output_shape), *figures)
 
 
 def plain_table(report: Report, depth: int | None = None) -> str:
     """The table as aligned plain text: for pipes, files and NO_COLOR (fast at any size)."""
-    t = report.totals
     body = [_cells(line) for line in visible(report, depth)]
-    total = (
-        "",
-        "total",
-        "",
-        shape_text(report.output_shape),
-        f"{t.params:,}",
-        f"{t.neurons:,}",
-        f"{t.macs:,}",
-    )
+    total = _total_cells(report)
     widths = [max(width(row[i]) for row in (COLUMNS, *body, total)) for i in range(len(COLUMNS))]
     right = {0, 4, 5, 6}
 
