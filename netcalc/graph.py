@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,9 @@ MAX_LAYERS = 200_000
 MAX_NESTING = 64  # blocks inside blocks; deeper would exhaust Python's recursion
 INPUT = -1  # node index of the network's input
 RESERVED = ("repeat", "name", "from", "training_only")
+
+Values = dict[str, Any] | Layer  # an entry's arguments as written, or a layer built in Python
+Parsed = tuple[str, Values, str]  # (kind, values, where) of one entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +119,14 @@ def expand(spec: Spec) -> Network:
     return Network(spec, tuple(builder.nodes), tuple(builder.groups))
 
 
-def _valid_name(name) -> bool:
+def _valid_name(name: object) -> bool:
     """A name `from` and weight keys ('layer/tensor') can use unambiguously."""
     if not isinstance(name, str) or not name or name == "input":
         return False
     return not (any(c in name for c in "./ \t\n") or name.lstrip("+-").isdigit())
 
 
-def split_entry(entry: Any, where: str, index: int) -> tuple[str, dict | Layer]:
+def split_entry(entry: object, where: str, index: int) -> tuple[str, Values]:
     """(kind, arguments) of a layer entry: a bare name or a one-key mapping."""
     if isinstance(entry, Layer):
         return entry.kind, entry
@@ -145,7 +149,7 @@ def split_entry(entry: Any, where: str, index: int) -> tuple[str, dict | Layer]:
     )
 
 
-def _substitute(values: Any, args: dict, where: str, label: str) -> Any:
+def _substitute(values: Any, args: dict[str, Any], where: str, label: str) -> Any:
     """Block arguments substituted into an entry's values, or a SpecError naming the layer."""
     try:
         return substitute(values, args)
@@ -155,6 +159,19 @@ def _substitute(values: Any, args: dict, where: str, label: str) -> Any:
         raise SpecError(
             f"{where}: {label}: an argument expression is too long or nested too deeply"
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """Where a `from` is resolved: entry i of a scope, the outputs before it and the scope's names."""
+
+    i: int
+    outputs: list[int]  # output node of each earlier entry of the scope
+    local: list[str]  # local names of all the scope's entries
+    prefix: str
+    scope_input: int
+    where: str
+    label: str
 
 
 class _Builder:
@@ -167,9 +184,18 @@ class _Builder:
         self.paths: dict[str, int] = {}  # every scoped name -> output node
         self.training_only = 0  # depth of enclosing training-only block uses
 
-    def scope(self, entries, loc, prefix, scope_input, args, stack, groups) -> int:
+    def scope(
+        self,
+        entries: Sequence[object],
+        loc: tuple[str | int, ...],
+        prefix: str,
+        scope_input: int,
+        args: dict[str, Any],
+        stack: tuple[str, ...],
+        groups: tuple[str, ...],
+    ) -> int:
         """Expand one list of entries; returns its output node."""
-        parsed = []
+        parsed: list[Parsed] = []
         for i, entry in enumerate(entries):
             where = self.spec.where((*loc, i))
             kind, values = split_entry(entry, where, i)
@@ -195,8 +221,8 @@ class _Builder:
             if not isinstance(values, Layer):
                 values = _substitute(values, args, where, label)
             source = values.source if isinstance(values, Layer) else values.get("from")
-            inputs = self._resolve(source, i, outputs, local, prefix, scope_input, where, label)
-            if kind in self.spec.blocks:
+            inputs = self._resolve(source, _Site(i, outputs, local, prefix, scope_input, where, label))
+            if kind in self.spec.blocks and not isinstance(values, Layer):  # a Layer's kind is no block
                 out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups)
             else:
                 out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
@@ -204,7 +230,7 @@ class _Builder:
             self.paths[prefix + local[i]] = out
         return outputs[-1]
 
-    def _names(self, parsed, prefix) -> list[str]:
+    def _names(self, parsed: list[Parsed], prefix: str) -> list[str]:
         """Local names: given ones, else kind_n for layers and the block's name for blocks."""
         given: dict[str, str] = {}
         for kind, values, where in parsed:
@@ -226,7 +252,8 @@ class _Builder:
         for kind, values, _ in parsed:
             if (values.name if isinstance(values, Layer) else values.get("name")) is None:
                 counts[kind] = counts.get(kind, 0) + 1
-        names, seen = [], dict.fromkeys(given, 0)
+        names: list[str] = []
+        seen = dict.fromkeys(given, 0)
         for kind, values, _ in parsed:
             name = values.name if isinstance(values, Layer) else values.get("name")
             if name is None:
@@ -241,18 +268,19 @@ class _Builder:
             names.append(name)
         return names
 
-    def _resolve(self, source, i, outputs, local, prefix, scope_input, where, label):
+    def _resolve(self, source: object, at: _Site) -> tuple[int, ...]:
         """Node indices named by `from` (default: the previous entry)."""
         if source is None:
-            return (outputs[-1] if outputs else scope_input,)
+            return (at.outputs[-1] if at.outputs else at.scope_input,)
         refs = source if isinstance(source, list) else [source]
         if not refs:
-            raise SpecError(f"{where}: {label}: from is an empty list")
-        return tuple(self._ref(r, i, outputs, local, prefix, scope_input, where, label) for r in refs)
+            raise SpecError(f"{at.where}: {at.label}: from is an empty list")
+        return tuple(self._ref(r, at) for r in refs)
 
-    def _ref(self, ref, i, outputs, local, prefix, scope_input, where, label) -> int:
+    def _ref(self, ref: object, at: _Site) -> int:
+        where, label, i, local = at.where, at.label, at.i, at.local
         if ref == "input":
-            return scope_input
+            return at.scope_input
         if isinstance(ref, int) and not isinstance(ref, bool):
             if ref >= 0:
                 raise SpecError(
@@ -264,18 +292,18 @@ class _Builder:
                     f"{where}: {label}: from {ref} reaches before the start of its "
                     f"list (only {i} layers precede it) — use 'input' or a name"
                 )
-            return scope_input if i + ref == -1 else outputs[i + ref]
+            return at.scope_input if i + ref == -1 else at.outputs[i + ref]
         if not isinstance(ref, str):
             raise SpecError(f"{where}: {label}: from takes names, negative offsets or 'input', not {ref!r}")
         if ref in local[:i]:
-            return outputs[local.index(ref)]
+            return at.outputs[local.index(ref)]
         if ref == local[i] or ref in local[i:]:
             what = "its own output" if ref == local[i] else f"'{ref}', which comes later"
             raise SpecError(
                 f"{where}: {label}: from takes {what}: that would form a cycle — "
                 "a layer can only take earlier layers' outputs"
             )
-        for name in (prefix + ref, ref):
+        for name in (at.prefix + ref, ref):
             if name in self.paths:
                 return self.paths[name]
         raise SpecError(
@@ -283,7 +311,16 @@ class _Builder:
             f"{nearest(ref, [*local[:i], *self.paths, 'input'])}"
         )
 
-    def _layer(self, kind, values, where, label, path, inputs, groups) -> int:
+    def _layer(
+        self,
+        kind: str,
+        values: Values,
+        where: str,
+        label: str,
+        path: str,
+        inputs: tuple[int, ...],
+        groups: tuple[str, ...],
+    ) -> int:
         if isinstance(values, Layer):
             layer = values
         elif kind in BY_KIND:
@@ -318,7 +355,17 @@ class _Builder:
         self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where, training))
         return len(self.nodes) - 1
 
-    def _block(self, kind, values, where, label, path, inputs, stack, groups) -> int:
+    def _block(
+        self,
+        kind: str,
+        values: dict[str, Any],
+        where: str,
+        label: str,
+        path: str,
+        inputs: tuple[int, ...],
+        stack: tuple[str, ...],
+        groups: tuple[str, ...],
+    ) -> int:
         if kind in stack:
             chain = " -> ".join([*stack[stack.index(kind) :], kind])
             raise SpecError(
@@ -361,7 +408,18 @@ class _Builder:
         finally:
             self.training_only -= training
 
-    def _instances(self, block, kind, where, path, source, args, repeat, stack, groups) -> int:
+    def _instances(
+        self,
+        block: Block,
+        kind: str,
+        where: str,
+        path: str,
+        source: int,
+        args: dict[str, Any],
+        repeat: int | None,
+        stack: tuple[str, ...],
+        groups: tuple[str, ...],
+    ) -> int:
         """The block's layers once, or `repeat` times as path.1, path.2, ...; the last output."""
         depth = len(groups)
         parent = groups[-1] if groups else None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import operator
 import re
+from collections.abc import Callable
 from typing import Any
 
 _NAME = re.compile(r"\$([A-Za-z_]\w*)")
 _WHOLE = re.compile(r"\s*\$([A-Za-z_]\w*)\s*")
-_OPS = {
+Number = int | float
+_BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -17,10 +19,10 @@ _OPS = {
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
-    ast.USub: operator.neg,
-    ast.UAdd: operator.pos,
 }
-_FUNCTIONS = {"max": max, "min": min}  # e.g. torchvision's make_divisible: max(8, ...)
+_UNARY: dict[type[ast.unaryop], Callable[[Number], Number]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+# e.g. torchvision's make_divisible: max(8, ...)
+_FUNCTIONS: dict[str, Callable[..., Number]] = {"max": max, "min": min}
 LIMIT = 10**15  # no spec needs larger numbers; keeps `$a ** $b` from eating the machine
 
 
@@ -49,7 +51,7 @@ def _lookup(name: str, args: dict[str, Any]) -> Any:
     return args[name]
 
 
-def evaluate(text: str, args: dict[str, Any]) -> int | float:
+def evaluate(text: str, args: dict[str, Any]) -> Number:
     """Evaluate arithmetic with + - * / // % ** and parentheses over $arguments and numbers."""
     try:
         tree = ast.parse(_NAME.sub(r"\1", text.strip()), mode="eval")
@@ -61,15 +63,16 @@ def evaluate(text: str, args: dict[str, Any]) -> int | float:
     return result
 
 
-def _eval(node: ast.AST, args: dict[str, Any], text: str) -> int | float:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+def _eval(node: ast.AST, args: dict[str, Any], text: str) -> Number:
+    value: Number
+    if isinstance(node, ast.Constant) and (type(node.value) is int or type(node.value) is float):
         value = node.value
     elif isinstance(node, ast.Name):
         value = _lookup(node.id, args)
         if type(value) not in (int, float):
             raise ArithError(f"${node.id} is {value!r}, not a number, in '{text}'")
-    elif isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
-        value = _OPS[type(node.op)](_eval(node.operand, args, text))
+    elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        value = _UNARY[type(node.op)](_eval(node.operand, args, text))
     elif (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -78,12 +81,12 @@ def _eval(node: ast.AST, args: dict[str, Any], text: str) -> int | float:
         and not node.keywords
     ):
         value = _FUNCTIONS[node.func.id](*(_eval(a, args, text) for a in node.args))
-    elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+    elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left, args, text), _eval(node.right, args, text)
         if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > LIMIT):
             raise ArithError(f"'{text}' raises to too large a power")
         try:
-            value = _OPS[type(node.op)](left, right)
+            value = _BINARY[type(node.op)](left, right)
         except ZeroDivisionError:
             raise ArithError(f"'{text}' divides by zero") from None
     else:

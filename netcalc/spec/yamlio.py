@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -13,19 +13,25 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_VALUES = 1_000_000  # values after expanding YAML aliases: stops "billion laughs" specs
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A dict that knows the line of each key."""
 
     lines: dict[Any, int]
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A list that knows the line of each item."""
 
     lines: list[int]
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's C parser when present
+if TYPE_CHECKING:  # both have SafeConstructor's interface, all that _Loader uses
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's C parser when present
+
+
+class _Loader(_SafeLoader):
     """The safe loader (no Python objects) building LineDict and LineList."""
 
 
@@ -109,16 +115,7 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
     except json.JSONDecodeError as error:
         raise SpecError(f"{source}:{error.lineno}: invalid JSON: {error.msg}") from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        problem = error.problem or error.context or "invalid YAML"
-        opened = error.context_mark
-        if error.context and opened and error.problem_mark and opened.line != mark.line:
-            problem += f" ({error.context} that starts at line {opened.line + 1})"
-        lines = text.splitlines()
-        if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
-            problem += " — this line has a tab: YAML indents with spaces"
-        raise SpecError(f"{source}{line}: invalid YAML: {problem}") from None
+        raise SpecError(_marked(error, text, source)) from None
     except yaml.reader.ReaderError as error:  # a NUL or another control character
         line = text.count("\n", 0, max(error.position, 0)) + 1
         raise SpecError(
@@ -138,6 +135,20 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
     return data
 
 
+def _marked(error: yaml.MarkedYAMLError, text: str, source: str) -> str:
+    """The message of a YAML error that knows its line (and where the construct it is in opened)."""
+    mark = error.problem_mark or error.context_mark
+    line = f":{mark.line + 1}" if mark else ""
+    problem = error.problem or error.context or "invalid YAML"
+    opened = error.context_mark
+    if error.context and opened and error.problem_mark and opened.line != error.problem_mark.line:
+        problem += f" ({error.context} that starts at line {opened.line + 1})"
+    lines = text.splitlines()
+    if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
+        problem += " — this line has a tab: YAML indents with spaces"
+    return f"{source}{line}: invalid YAML: {problem}"
+
+
 def _json(text: str) -> Any:
     """Strict JSON (duplicate keys refused), then read again as YAML, which JSON is, for the line
     numbers; when the YAML parser objects (a tab, say) the lines are simply not known."""
@@ -148,8 +159,8 @@ def _json(text: str) -> Any:
         return data
 
 
-def _unique(pairs: list) -> dict:
-    result = {}
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
             raise _KeyProblem(0, f"duplicate key '{key}' — keep one of them")
@@ -193,7 +204,7 @@ def check_size(data: Any, source: str) -> None:
         )
 
 
-def line_of(data: Any, loc: tuple) -> int | None:
+def line_of(data: Any, loc: tuple[str | int, ...]) -> int | None:
     """The line of the deepest item of `loc` that the YAML loader recorded."""
     line = None
     for key in loc:
