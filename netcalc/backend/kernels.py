@@ -6,15 +6,22 @@ another netcalc module: this is the second witness, sharing no helper with the l
 
 import itertools
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
+
+Array = npt.NDArray[np.floating[Any]]  # float32 or float64: every kernel returns its input's dtype
+Ints = Sequence[int]  # one value per spatial axis
+Pairs = Sequence[tuple[int, int]]  # (lo, hi) padding per spatial axis
 
 # ---------------------------------------------------------------------------------------------
 # helpers
 
 
-def _pad(x, pairs, value=0.0):
+def _pad(x: Array, pairs: Pairs, value: float = 0.0) -> Array:
     """Pad (or crop, for negative amounts) the trailing len(pairs) axes by (lo, hi) pairs."""
     lead = x.ndim - len(pairs)
     crop = (slice(None),) * lead + tuple(
@@ -27,7 +34,7 @@ def _pad(x, pairs, value=0.0):
     return x
 
 
-def _windows(x, kernel, stride, dilation, out=None):
+def _windows(x: Array, kernel: Ints, stride: Ints, dilation: Ints, out: Ints | None = None) -> Array:
     """Strided view of every window over the trailing spatial axes: (..., *O, *K), no copy."""
     nd = len(kernel)
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
@@ -40,7 +47,7 @@ def _windows(x, kernel, stride, dilation, out=None):
     return view[take]
 
 
-def _pool_out(length, k, s, p, d, ceil_mode):
+def _pool_out(length: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     """PyTorch pooling_output_shape: the last window must start inside the input or left padding."""
     num = length + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
     out = num // s + 1
@@ -49,7 +56,7 @@ def _pool_out(length, k, s, p, d, ceil_mode):
     return out
 
 
-def _channel_shape(v, ndim):
+def _channel_shape(v: Array, ndim: int) -> Array:
     """Reshape a per-channel vector (C,) to broadcast over axis 1 of an ndim array."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
@@ -58,7 +65,9 @@ def _channel_shape(v, ndim):
 # convolution
 
 
-def conv(x, weight, bias, stride, padding, dilation, groups):
+def conv(
+    x: Array, weight: Array, bias: Array | None, stride: Ints, padding: Pairs, dilation: Ints, groups: int
+) -> Array:
     """N-d grouped convolution (PyTorch ConvNd); padding is a (lo, hi) pair per spatial axis."""
     weight = np.asarray(weight, dtype=x.dtype)
     n = x.shape[0]
@@ -78,7 +87,16 @@ def conv(x, weight, bias, stride, padding, dilation, groups):
     return y.astype(x.dtype, copy=False)
 
 
-def conv_transpose(x, weight, bias, stride, padding, output_padding, dilation, groups):
+def conv_transpose(
+    x: Array,
+    weight: Array,
+    bias: Array | None,
+    stride: Ints,
+    padding: Ints,
+    output_padding: Ints,
+    dilation: Ints,
+    groups: int,
+) -> Array:
     """N-d grouped transposed convolution (PyTorch ConvTransposeNd); weight (C_in, F/groups, *k)."""
     weight = np.asarray(weight, dtype=x.dtype)
     n, c, *in_sp = x.shape
@@ -114,7 +132,7 @@ def conv_transpose(x, weight, bias, stride, padding, output_padding, dilation, g
 # pooling
 
 
-def max_pool(x, size, stride, padding, dilation, ceil_mode):
+def max_pool(x: Array, size: Ints, stride: Ints, padding: Ints, dilation: Ints, ceil_mode: bool) -> Array:
     """N-d max pooling (PyTorch MaxPoolNd): symmetric -inf padding, dilation, ceil_mode."""
     nd = len(size)
     in_sp = x.shape[-nd:]
@@ -129,10 +147,13 @@ def max_pool(x, size, stride, padding, dilation, ceil_mode):
     ]
     xp = _pad(x, pads, value=-np.inf)
     win = _windows(xp, size, stride, dilation, out_sp)  # (N, C, *O, *K)
-    return win.max(axis=tuple(range(-nd, 0))).astype(x.dtype, copy=False)
+    y: Array = win.max(axis=tuple(range(-nd, 0)))
+    return y.astype(x.dtype, copy=False)
 
 
-def avg_pool(x, size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool(
+    x: Array, size: Ints, stride: Ints, padding: Ints, ceil_mode: bool, count_include_pad: bool
+) -> Array:
     """N-d average pooling (PyTorch AvgPoolNd) with its divisor rules for padding and ceil_mode."""
     nd = len(size)
     in_sp = x.shape[-nd:]
@@ -164,7 +185,7 @@ def avg_pool(x, size, stride, padding, ceil_mode, count_include_pad):
     return y.astype(x.dtype, copy=False)
 
 
-def adaptive_avg_pool(x, output_size):
+def adaptive_avg_pool(x: Array, output_size: Ints) -> Array:
     """N-d adaptive average pooling (PyTorch): bin i covers [floor(i*L/o), ceil((i+1)*L/o))."""
     nd = len(output_size)
     y = x
@@ -180,21 +201,23 @@ def adaptive_avg_pool(x, output_size):
     return y.astype(x.dtype, copy=False)
 
 
-def global_avg_pool(x):
+def global_avg_pool(x: Array) -> Array:
     """Mean over every spatial axis, kept as size 1: (N, C, *S) -> (N, C, 1, ...)."""
-    return x.mean(axis=tuple(range(2, x.ndim)), keepdims=True).astype(x.dtype, copy=False)
+    y: Array = x.mean(axis=tuple(range(2, x.ndim)), keepdims=True)
+    return y.astype(x.dtype, copy=False)
 
 
-def global_max_pool(x):
+def global_max_pool(x: Array) -> Array:
     """Max over every spatial axis, kept as size 1: (N, C, *S) -> (N, C, 1, ...)."""
-    return x.max(axis=tuple(range(2, x.ndim)), keepdims=True)
+    y: Array = x.max(axis=tuple(range(2, x.ndim)), keepdims=True)
+    return y
 
 
 # ---------------------------------------------------------------------------------------------
 # upsampling
 
 
-def upsample_nearest(x, size, scales=None):
+def upsample_nearest(x: Array, size: Ints, scales: Sequence[float | None] | None = None) -> Array:
     """PyTorch 'nearest' upsampling to size: src = min(floor(dst * in/out), L - 1) per axis."""
     nd = len(size)
     scales = scales or (None,) * nd
@@ -221,7 +244,9 @@ def upsample_nearest(x, size, scales=None):
     return y
 
 
-def upsample_linear(x, size, align_corners=False, scales=None):
+def upsample_linear(
+    x: Array, size: Ints, align_corners: bool = False, scales: Sequence[float | None] | None = None
+) -> Array:
     """PyTorch linear/bilinear/trilinear upsampling to size, one separable pass per spatial axis."""
     nd = len(size)
     scales = scales or (None,) * nd
@@ -256,7 +281,9 @@ def upsample_linear(x, size, align_corners=False, scales=None):
 # normalization and dense
 
 
-def batchnorm(x, mean, var, weight, bias, eps):
+def batchnorm(
+    x: Array, mean: Array, var: Array, weight: Array | None, bias: Array | None, eps: float
+) -> Array:
     """Inference batch norm over channel axis 1 with running statistics; weight/bias may be None."""
     dt = x.dtype
     y = (x - _channel_shape(np.asarray(mean, dt), x.ndim)) / np.sqrt(
@@ -269,11 +296,11 @@ def batchnorm(x, mean, var, weight, bias, eps):
     return y.astype(dt, copy=False)
 
 
-def layernorm(x, weight, bias, eps):
+def layernorm(x: Array, weight: Array | None, bias: Array | None, eps: float) -> Array:
     """Layer norm over the last axis (biased variance); weight/bias may be None."""
     dt = x.dtype
-    mu = x.mean(axis=-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    mu: Array = x.mean(axis=-1, keepdims=True)
+    var: Array = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
     y = (x - mu) / np.sqrt(var + dt.type(eps))
     if weight is not None:
         y = y * np.asarray(weight, dt)
@@ -282,7 +309,7 @@ def layernorm(x, weight, bias, eps):
     return y.astype(dt, copy=False)
 
 
-def dense(x, weight, bias):
+def dense(x: Array, weight: Array, bias: Array | None) -> Array:
     """Affine map on the last axis like torch Linear: x @ weight.T + bias, weight (units, in)."""
     y = x @ np.asarray(weight, x.dtype).T
     if bias is not None:
@@ -352,7 +379,7 @@ _ERFC_S = (
 )
 
 
-def _polyval(coeffs, x):
+def _polyval(coeffs: Sequence[float], x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Horner evaluation, highest power first."""
     acc = np.zeros_like(x)
     for c in coeffs:
@@ -360,7 +387,7 @@ def _polyval(coeffs, x):
     return acc
 
 
-def erf(x):
+def erf(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Vectorized error function in float64 (Cephes ndtr.c rational approximations)."""
     x = np.asarray(x, dtype=np.float64)
     ax = np.abs(x)
@@ -374,43 +401,47 @@ def erf(x):
         _polyval(_ERFC_R, a) / _polyval(_ERFC_S, a),
     )
     big = np.sign(x) * (1.0 - np.exp(-a * a) * ratio)
-    return np.where(ax <= 1.0, small, big)
+    y: npt.NDArray[np.float64] = np.where(ax <= 1.0, small, big)
+    return y
 
 
-def relu(x):
+def relu(x: Array) -> Array:
     """max(x, 0)."""
     return np.maximum(x, x.dtype.type(0))
 
 
-def relu6(x):
+def relu6(x: Array) -> Array:
     """min(max(x, 0), 6)."""
     return np.clip(x, x.dtype.type(0), x.dtype.type(6))
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
     """x if x > 0 else negative_slope * x."""
     return np.where(x > 0, x, x * x.dtype.type(negative_slope))
 
 
-def sigmoid(x):
+def sigmoid(x: Array) -> Array:
     """1 / (1 + exp(-x)), computed without overflow."""
     e = np.exp(-np.abs(x))  # in (0, 1]
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-def tanh(x):
+def tanh(x: Array) -> Array:
     """Hyperbolic tangent."""
     return np.tanh(x)
 
 
-def softmax(x, axis):
+def softmax(x: Array, axis: int) -> Array:
     """exp(x) / sum(exp(x)) along axis, shifted by the max for stability."""
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
+    peak: Array = x.max(axis=axis, keepdims=True)
+    e = np.exp(x - peak)
+    total: Array = e.sum(axis=axis, keepdims=True)
+    return (e / total).astype(x.dtype, copy=False)
 
 
-def gelu(x, approximate="none"):
+def gelu(x: Array, approximate: str = "none") -> Array:
     """x * Phi(x) with the exact erf ('none'), or PyTorch's tanh approximation ('tanh')."""
+    y: Array
     if approximate == "tanh":
         c = x.dtype.type(math.sqrt(2.0 / math.pi))
         y = 0.5 * x * (1 + np.tanh(c * (x + x.dtype.type(0.044715) * x**3)))
@@ -422,23 +453,23 @@ def gelu(x, approximate="none"):
     return y.astype(x.dtype, copy=False)
 
 
-def silu(x):
+def silu(x: Array) -> Array:
     """x * sigmoid(x)."""
     return (x * sigmoid(x)).astype(x.dtype, copy=False)
 
 
-def elu(x, alpha=1.0):
+def elu(x: Array, alpha: float = 1.0) -> Array:
     """x if x > 0 else alpha * (exp(x) - 1)."""
     neg = x.dtype.type(alpha) * np.expm1(np.minimum(x, x.dtype.type(0)))
     return np.where(x > 0, x, neg)
 
 
-def hardswish(x):
+def hardswish(x: Array) -> Array:
     """x * min(max(x + 3, 0), 6) / 6."""
     return (x * np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
 
 
-def hardsigmoid(x):
+def hardsigmoid(x: Array) -> Array:
     """min(max(x + 3, 0), 6) / 6."""
     return (np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
 
@@ -447,7 +478,7 @@ def hardsigmoid(x):
 # the rest
 
 
-def dropout(x, rate, training, rng=None):
+def dropout(x: Array, rate: float, training: bool, rng: np.random.Generator | None = None) -> Array:
     """Identity in eval; in training zero each element with probability rate, scale by 1/(1-rate)."""
     if not training or rate == 0:
         return x
@@ -458,13 +489,20 @@ def dropout(x, rate, training, rng=None):
     return np.where(keep, x / x.dtype.type(1 - rate), x.dtype.type(0))
 
 
-def channel_shuffle(x, groups):
+def channel_shuffle(x: Array, groups: int) -> Array:
     """PyTorch ChannelShuffle: (N, g*k, *S) viewed as (N, g, k, *S), transposed to (N, k, g, *S)."""
     n, c, *sp = x.shape
     return x.reshape(n, groups, c // groups, *sp).swapaxes(1, 2).reshape(n, c, *sp)
 
 
-def attention(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias, heads):
+def attention(
+    x: Array,
+    in_proj_weight: Array,
+    in_proj_bias: Array | None,
+    out_proj_weight: Array,
+    out_proj_bias: Array | None,
+    heads: int,
+) -> Array:
     """torch.nn.MultiheadAttention self-attention (q = k = v = x), batch_first, eval, no mask."""
     n, t, d = x.shape
     hd = d // heads
