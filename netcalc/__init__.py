@@ -21,19 +21,40 @@ from netcalc.errors import (
     UsageError,
     VerifyError,
 )
-from netcalc.graph import Network
-from netcalc.loading import Source, load
-from netcalc.report import Report
-from netcalc.report import analyze as _analyze
-from netcalc.spec import Spec
 
 if TYPE_CHECKING:
     from netcalc.backend import Result
     from netcalc.explore.diff import Diff
     from netcalc.explore.sweep import Sweep
+    from netcalc.graph import Network
+    from netcalc.loading import Source, load
+    from netcalc.report import Report
+    from netcalc.spec import Spec
     from netcalc.verification import Verification
 
 __version__ = "0.1.0"
+
+# Network, Report, Spec and load are imported when first asked for: `netcalc --version` and the
+# commands that do not load a spec never import pydantic or build a model
+_LAZY = {
+    "Network": "netcalc.graph",
+    "Report": "netcalc.report",
+    "Spec": "netcalc.spec",
+    "Source": "netcalc.loading",
+    "load": "netcalc.loading",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Network, Report, Spec, Source and load, imported on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'netcalc' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "NetcalcError",
@@ -59,6 +80,18 @@ __all__ = [
 ]
 
 
+def _load(source: Source, args: dict[str, Any] | None = None, input: Any = None) -> Network:
+    from netcalc.loading import load as read
+
+    return read(source, args=args, input=input)
+
+
+def _analyze(network: Network, batch: int = 1) -> Report:
+    from netcalc.report import analyze as assemble
+
+    return assemble(network, batch=batch)
+
+
 def analyze(source: Source, batch: int = 1, args: dict[str, Any] | None = None, input: Any = None) -> Report:
     """Every shape and count of a network: a loaded Network, a Spec, a path, 'zoo:NAME', YAML/JSON
     text or a dict (see `load` for how a str is read; `args` and `input` as `load` takes them).
@@ -69,7 +102,7 @@ def analyze(source: Source, batch: int = 1, args: dict[str, Any] | None = None, 
     from netcalc import arguments
 
     size = arguments.batch(batch)
-    return _analyze(load(source, args=args, input=input), batch=size)
+    return _analyze(_load(source, args=args, input=input), batch=size)
 
 
 def run(
@@ -94,7 +127,7 @@ def run(
     from netcalc.verification import run as run_network
 
     options = {"x": x, "weights": weights, "seed": seed, "batch": batch, "dtype": dtype}
-    return run_network(load(spec), max_memory=max_memory, training=training, progress=progress, **options)
+    return run_network(_load(spec), max_memory=max_memory, training=training, progress=progress, **options)
 
 
 def verify(
@@ -113,7 +146,7 @@ def verify(
     from netcalc.verification import verify as verify_network
 
     return verify_network(
-        load(spec), seed=seed, batch=batch, dtype=dtype, max_memory=max_memory, progress=progress
+        _load(spec), seed=seed, batch=batch, dtype=dtype, max_memory=max_memory, progress=progress
     )
 
 
@@ -134,7 +167,7 @@ def export(
 
     if not isinstance(path, str | Path) or not str(path).strip() or Path(path).is_dir():
         raise UsageError(f"export path must name a file to write (got {str(path)[:80]!r})")
-    network = load(spec)
+    network = _load(spec)
     model = to_onnx(
         network,
         weights=weights,  # checked by the run that draws or takes them
@@ -158,14 +191,14 @@ def sweep(
 
     sources = specs if isinstance(specs, list) else [specs]
     texts = {k: v if isinstance(v, str) else ",".join(map(str, v)) for k, v in values.items()}
-    return run_sweep([load(s) for s in sources], grid(texts), metrics or DEFAULT_METRICS, batch)
+    return run_sweep([_load(s) for s in sources], grid(texts), metrics or DEFAULT_METRICS, batch)
 
 
 def diff(a: Source, b: Source, batch: int = 1) -> Diff:
     """Two specs aligned layer by layer, with their changes and their totals side by side."""
     from netcalc.explore.diff import diff as compare
 
-    return compare(_analyze(load(a), batch=batch), _analyze(load(b), batch=batch))
+    return compare(_analyze(_load(a), batch=batch), _analyze(_load(b), batch=batch))
 
 
 def diagram(spec: Source, depth: int | None = None, colour: str = "params", format: str = "svg") -> str:
@@ -173,7 +206,7 @@ def diagram(spec: Source, depth: int | None = None, colour: str = "params", form
     from netcalc.explore.diagram import diagram as build
     from netcalc.render import render
 
-    return str(render("diagram", format, build(_analyze(load(spec)), depth, colour)))
+    return str(render("diagram", format, build(_analyze(_load(spec)), depth, colour)))
 
 
 def html_report(spec: Source, batch: int = 1, spec_text: str | None = None) -> str:
@@ -184,7 +217,7 @@ def html_report(spec: Source, batch: int = 1, spec_text: str | None = None) -> s
     from netcalc.render.diagram import to_svg
     from netcalc.render.html import page
 
-    network = load(spec)
+    network = _load(spec)
     result = _analyze(network, batch=batch)
     try:
         svg, note = to_svg(build(result, 1 if result.groups else None)), ""
@@ -207,4 +240,4 @@ def to_torch(spec: Source) -> Any:
     """The spec as a torch.nn.Module, names kept (imports PyTorch: pip install 'netcalc[torch]')."""
     from netcalc.interop.torch_code import to_torch as build
 
-    return build(load(spec))
+    return build(_load(spec))

@@ -1,5 +1,5 @@
 """`python -m netcalc`."""
 
-from netcalc.cli import main
+from netcalc.console import main
 
 main()

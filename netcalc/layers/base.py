@@ -39,7 +39,10 @@ def per_axis(value: int | tuple[int, ...], rank: int, what: str) -> tuple[int, .
 class Layer(BaseModel):
     """A layer: hyper-parameters, and rules for its output shape and counts."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
+    # defer_build: a layer type's validator is built when first used, so a spec pays only for its own types
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True, defer_build=True
+    )
     kind: ClassVar[str]
     arity: ClassVar[int | None] = 1  # None: two or more inputs (merge layers); 2: exactly two
     weighted: ClassVar[bool] = False  # its outputs are weighted sums, i.e. neurons
@@ -57,9 +60,9 @@ class Layer(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         # __init__ below is for direct calls only: validation from a spec keeps pydantic's own path
-        # (and its ValidationError, which validate_layer words with the spec's file and line)
+        # (and its ValidationError, which validate_layer words with the spec's file and line); the
+        # deferred build reads this flag when the class is first used
         cls.__pydantic_custom_init__ = False
-        cls.model_rebuild(force=True)
 
     def __init__(self, /, **data: Any) -> None:
         """Conv2d(filters=8, kernel=3); raises SpecError (one line per problem), like a spec."""
