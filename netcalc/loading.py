@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from netcalc.collector import paused
 from netcalc.graph import Network, expand
 from netcalc.spec import Spec, read
 from netcalc.spec.args import bind, layer_arguments
@@ -23,9 +24,14 @@ def load(source: Source, args: Mapping[str, Any] | None = None, input: Any = Non
     mapping with 'input' or 'layers' ("input: [3]"); otherwise a path. Reads are bounded (10 MB).
     Raises SpecError or ShapeError for the spec, UsageError for a source of another type.
     """
+    if isinstance(source, Network) and not args and input is None:
+        return source
+    with paused():
+        return _load(source, args, input)
+
+
+def _load(source: Source, args: Mapping[str, Any] | None, input: Any) -> Network:
     if isinstance(source, Network):
-        if not args and input is None:
-            return source
         spec = bind(source.spec, args, input)
         changed = {k for k, v in spec.args.items() if source.spec.args.get(k) != v}
         if not changed & layer_arguments(spec):  # only the input moved: the same layers, new shapes

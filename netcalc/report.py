@@ -12,6 +12,7 @@ from netcalc.analysis.blocks import GroupRow, groups, totals
 from netcalc.analysis.lint import warnings
 from netcalc.analysis.liveness import Liveness, liveness
 from netcalc.analysis.memory import Memory, memory
+from netcalc.collector import paused
 from netcalc.engine import Counts, Row
 from netcalc.errors import NetcalcError
 from netcalc.graph import Network
@@ -105,15 +106,16 @@ def analyze(network: Network, batch: int = 1) -> Report:
     """The report of a loaded network: the engine's rows, then every analysis pass over them."""
     if type(batch) is not int or batch < 1:
         raise NetcalcError(f"batch must be a positive whole number (got {batch!r})")
-    rows = engine.rows(network)
-    return _assemble(
-        network,
-        batch,
-        rows,
-        groups=groups(network, rows),
-        warnings=warnings(network, rows),
-        liveness=liveness(network, rows),
-    )
+    with paused():
+        rows = engine.rows(network)
+        return _assemble(
+            network,
+            batch,
+            rows,
+            groups=groups(network, rows),
+            warnings=warnings(network, rows),
+            liveness=liveness(network, rows),
+        )
 
 
 def totals_report(network: Network, batch: int, with_liveness: bool) -> Report:

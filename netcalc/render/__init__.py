@@ -7,7 +7,6 @@ does not support is a UsageError before any work is done.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from netcalc.errors import UsageError
 from netcalc.render import catalog, compare, conventions, diagram, diff, report, runs, sweep, zoo
 from netcalc.render.compare import compare_data, compare_table, ratio_text
+from netcalc.render.jsontext import dumps
 from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
 from netcalc.render.text import human, shape_text
 
@@ -52,7 +52,7 @@ Renderer = Callable[[Any, Options], Any]
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, indent=2) + "\n"
+    return dumps(data) + "\n"
 
 
 def _count_table(reports: Sequence[Any], o: Options) -> Any:

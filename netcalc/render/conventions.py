@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
+
+from netcalc.render.jsontext import dumps
 
 
 def convention_text(results: list[Any]) -> str:
@@ -23,7 +24,7 @@ def convention_text(results: list[Any]) -> str:
 def convention_json(results: list[Any], many: bool) -> str:
     """The exact figures and printed lines, one object (or a list for several specs)."""
     data = [r.to_dict() for r in results]
-    return json.dumps(data if many else data[0], indent=2) + "\n"
+    return dumps(data if many else data[0]) + "\n"
 
 
 def convention_csv(results: list[Any]) -> str:

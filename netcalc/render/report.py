@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from netcalc.collector import paused
+from netcalc.render.jsontext import dumps
 from netcalc.render.text import human, shape_text, width
 from netcalc.report import GroupRow, Report, Row
 
@@ -203,6 +204,7 @@ def csv_text(report: Report) -> str:
 
 def json_text(reports: list[Report], as_list: bool | None = None) -> str:
     """One report as a JSON object; several (or as_list) as a JSON list of them."""
-    data = [r.to_dict() for r in reports]
-    as_list = len(data) != 1 if as_list is None else as_list
-    return json.dumps(data if as_list else data[0], indent=2) + "\n"
+    with paused():
+        data = [r.to_dict() for r in reports]
+        as_list = len(data) != 1 if as_list is None else as_list
+        return dumps(data if as_list else data[0]) + "\n"

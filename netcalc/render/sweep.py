@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from netcalc.explore.sweep import METRICS, Sweep
+from netcalc.render.jsontext import dumps
 from netcalc.render.text import shape_text
 
 
@@ -66,4 +66,4 @@ def sweep_markdown(sweep: Sweep) -> str:
 
 def sweep_json(sweep: Sweep) -> str:
     """The sweep's JSON form."""
-    return json.dumps(sweep.to_dict(), indent=2) + "\n"
+    return dumps(sweep.to_dict()) + "\n"
