@@ -1,0 +1,97 @@
+"""Start-up: `netcalc count zoo:resnet50 --format json` as a whole process, before and after, beside
+torchinfo's summary of the same network; and `netcalc --version`.
+
+Not a test: run it by hand and record the figures.
+
+    python benchmarks/startup.py [--runs 7] [--old /work/wt/speed-old]
+
+`--old` is a checkout of the commit to compare with (e.g. `git worktree add /work/wt/speed-old
+1eb537b`) with its own venv in OLD/.venv (`pip install -e .`). Both trees are byte-compiled first,
+as `pip install` leaves a package (with PYTHONDONTWRITEBYTECODE set, every run would otherwise
+compile netcalc's modules again). The commands run interleaved, in a shuffled order each round, and
+the medians are compared: the machine is shared and noisy. The peer is tools/torchinfo_resnet50.py
+(torch imported, the module built, torchinfo's forward pass) run by this venv's Python.
+
+Judged by: torchinfo / new (goal: 20x or more), `netcalc --version` under 0.1 s, and old and new
+writing the same bytes. The floors: `python -c pass`, and importing typer, pydantic and PyYAML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNT = ["count", "zoo:resnet50", "--format", "json"]
+
+
+def commands(old: Path) -> dict[str, list[str]]:
+    """Every timed command by its label."""
+    new_bin, old_bin = Path(sys.executable).parent, old / ".venv" / "bin"
+    python = [sys.executable]
+    return {
+        "old count": [str(old_bin / "netcalc"), *COUNT],
+        "new count": [str(new_bin / "netcalc"), *COUNT],
+        "torchinfo": [*python, str(ROOT / "tools" / "torchinfo_resnet50.py")],
+        "old --version": [str(old_bin / "netcalc"), "--version"],
+        "new --version": [str(new_bin / "netcalc"), "--version"],
+        "python -c pass": [*python, "-c", "pass"],
+        "import typer, pydantic, yaml": [*python, "-c", "import typer, pydantic, yaml"],
+    }
+
+
+def timed(runs: int, labelled: dict[str, list[str]]) -> tuple[dict[str, list[float]], dict[str, bytes]]:
+    """Wall times of every command, `runs` rounds, each round in a new shuffled order; last outputs."""
+    times: dict[str, list[float]] = {label: [] for label in labelled}
+    outputs: dict[str, bytes] = {}
+    order = list(labelled)
+    shuffle = random.Random(0).shuffle
+    for _ in range(runs):
+        shuffle(order)
+        for label in order:
+            start = time.perf_counter()
+            done = subprocess.run(labelled[label], capture_output=True, check=True)
+            times[label].append(time.perf_counter() - start)
+            outputs[label] = done.stdout
+    return times, outputs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--old", type=Path, default=Path("/work/wt/speed-old"))
+    options = parser.parse_args()
+    for tree in (ROOT / "netcalc", options.old / "netcalc"):
+        compileall.compile_dir(tree, quiet=1)
+    labelled = commands(options.old)
+    times, outputs = timed(options.runs, labelled)
+    median = {label: statistics.median(t) for label, t in times.items()}
+    print(f"{'command':30} {'median':>9} {'fastest':>9}   ({options.runs} interleaved runs)")
+    for label, t in times.items():
+        print(f"{label:30} {median[label] * 1000:7.0f} ms {min(t) * 1000:7.0f} ms")
+    peer = median["torchinfo"]
+    old, new = median["old count"], median["new count"]
+    print(
+        f"count zoo:resnet50 --format json: old {old * 1000:.0f} ms, new {new * 1000:.0f} ms "
+        f"({old / new:.2f}x)"
+    )
+    print(f"  torchinfo / old: {peer / old:.1f}x    torchinfo / new: {peer / new:.1f}x (goal >= 20x)")
+    version = median["new --version"]
+    print(
+        f"netcalc --version: old {median['old --version'] * 1000:.0f} ms, new {version * 1000:.0f} ms "
+        f"({'under' if version < 0.1 else 'NOT under'} 0.1 s)"
+    )
+    same = outputs["old count"] == outputs["new count"]
+    print(f"old and new JSON byte-identical: {same} ({len(outputs['new count']):,} bytes)")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
