@@ -23,6 +23,7 @@ from netcalc.errors import (
 )
 
 if TYPE_CHECKING:
+    from netcalc.analysis.receptive_field import AxisField, LayerField, ReceptiveField
     from netcalc.backend import Result
     from netcalc.explore.diff import Diff
     from netcalc.explore.sweep import Sweep
@@ -37,6 +38,9 @@ __version__ = "0.1.0"
 # Network, Report, Spec and load are imported when first asked for: `netcalc --version` and the
 # commands that do not load a spec never import pydantic or build a model
 _LAZY = {
+    "AxisField": "netcalc.analysis.receptive_field",
+    "LayerField": "netcalc.analysis.receptive_field",
+    "ReceptiveField": "netcalc.analysis.receptive_field",
     "Network": "netcalc.graph",
     "Report": "netcalc.report",
     "Spec": "netcalc.spec",
@@ -46,7 +50,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Network, Report, Spec, Source and load, imported on first use."""
+    """Network, Report, Spec, Source, load and the receptive field types, imported on first use."""
     if name not in _LAZY:
         raise AttributeError(f"module 'netcalc' has no attribute {name!r}")
     import importlib
@@ -57,8 +61,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AxisField",
+    "LayerField",
     "NetcalcError",
     "Network",
+    "ReceptiveField",
     "Report",
     "ResourceError",
     "ShapeError",
@@ -73,6 +80,7 @@ __all__ = [
     "export",
     "html_report",
     "load",
+    "receptive_field",
     "run",
     "sweep",
     "to_torch",
@@ -103,6 +111,19 @@ def analyze(source: Source, batch: int = 1, args: dict[str, Any] | None = None, 
 
     size = arguments.batch(batch)
     return _analyze(_load(source, args=args, input=input), batch=size)
+
+
+def receptive_field(source: Source, args: dict[str, Any] | None = None, input: Any = None) -> ReceptiveField:
+    """Every layer's receptive field along each spatial axis of the input (r, S, P as in Araujo et
+    al., Distill 2019): the same as `analyze(source).receptive_field`.
+
+        >>> field = netcalc.receptive_field("zoo:vgg16").layers[30].axes[0]
+        >>> (field.sizes, field.stride, field.padding)
+        ((212, 212), Fraction(32, 1), 90)
+    """
+    fields = _analyze(_load(source, args=args, input=input)).receptive_field
+    assert fields is not None  # analyze always computes it
+    return fields
 
 
 def run(

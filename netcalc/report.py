@@ -12,13 +12,14 @@ from netcalc.analysis.blocks import GroupRow, groups, totals
 from netcalc.analysis.lint import warnings
 from netcalc.analysis.liveness import Liveness, liveness
 from netcalc.analysis.memory import Memory, memory
+from netcalc.analysis.receptive_field import ReceptiveField, receptive_field
 from netcalc.collector import paused
 from netcalc.engine import Counts, Row
 from netcalc.errors import NetcalcError
 from netcalc.graph import Network
 from netcalc.spec import DTYPE_BYTES
 
-__all__ = ["Counts", "GroupRow", "Liveness", "Memory", "Report", "Row", "analyze"]
+__all__ = ["Counts", "GroupRow", "Liveness", "Memory", "ReceptiveField", "Report", "Row", "analyze"]
 
 SCHEMA_VERSION = 1
 
@@ -40,6 +41,7 @@ class Report:
     memory: Memory
     warnings: tuple[str, ...] = field(default=())
     liveness: Liveness | None = None  # None only for a Report built by hand
+    receptive_field: ReceptiveField | None = None  # None in a sweep's totals-only report
 
     @property
     def params(self) -> int:
@@ -57,6 +59,11 @@ class Report:
         if self.liveness is None:
             return self.memory.total
         return self.memory.params + self.liveness.peak * self.batch * self._dtype_bytes()
+
+    def _fields(self) -> tuple[Any, ...]:
+        if self.receptive_field is None:
+            return (None,) * len(self.rows)
+        return self.receptive_field.layers
 
     def _dtype_bytes(self) -> int:
         return DTYPE_BYTES[self.dtype]
@@ -84,7 +91,10 @@ class Report:
                 "activations": t.activations * self.batch,
                 "memory_bytes": asdict(self.memory),
             },
-            "layers": [_row_dict(r) for r in self.rows],
+            "layers": [
+                _row_dict(r) | ({"receptive_field": f.to_dict()} if f else {})
+                for r, f in zip(self.rows, self._fields(), strict=True)
+            ],
             "groups": [_group_dict(g) for g in self.groups],
             "warnings": list(self.warnings),
         }
@@ -108,13 +118,15 @@ def analyze(network: Network, batch: int = 1) -> Report:
         raise NetcalcError(f"batch must be a positive whole number (got {batch!r})")
     with paused():
         rows = engine.rows(network)
+        fields = receptive_field(network, rows)
         return _assemble(
             network,
             batch,
             rows,
             groups=groups(network, rows),
-            warnings=warnings(network, rows),
+            warnings=warnings(network, rows) + fields.warnings,
             liveness=liveness(network, rows),
+            receptive_field=fields,
         )
 
 

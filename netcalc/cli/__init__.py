@@ -1,7 +1,7 @@
 """The `netcalc` command line: one module per command family, registered on one app.
 
 app.py    the app, its error boundary (NetcalcError -> message and exit code), shared options
-count.py  count, compare                    info.py     layers, schema, zoo
+count.py  count, compare, rf                info.py     layers, schema, zoo
 backend.py  run, verify, export (NumPy)     interop.py  torch, import
 explore.py  sweep, diff                    draw.py     diagram, report
 """

@@ -100,3 +100,26 @@ def conventions(name: Convention, reports: list[Any]) -> list[Any]:
     from netcalc.analysis.conventions import convention
 
     return [convention(name.value, r) for r in reports]
+
+
+@app.command()
+def rf(
+    specs: SpecsArg,
+    format: FormatOpt = Format.table,
+    depth: DepthOpt = None,
+    set: SetOpt = None,
+    input: InputOpt = None,
+) -> None:
+    """Receptive field of every layer along each spatial axis: size r, stride S, padding P.
+
+    In the convention of Araujo, Norris and Sim (Distill, 2019): output i sees input positions
+    [-P + i*S, -P + i*S + r - 1]. 'global' after a layer that reads a whole axis (global pool,
+    dense after flatten, attention); a range of sizes where the field depends on the position.
+
+    Example: netcalc rf zoo:vgg16 --depth 1
+    """
+    from netcalc.report import analyze
+
+    check_format("rf", format.value)
+    networks = only_networks(load_all(specs, set, input))
+    emit("rf", format, [analyze(n) for n in networks], depth=depth, many=len(specs) > 1)

@@ -13,10 +13,14 @@ from pydantic_core import CoreSchema
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, Shape, arg
+from netcalc.layers.fields import IDENTITY, Reads, same
 
 
 class Activation(Layer):
     """An element-wise function: same shape, no parameters, no neurons."""
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (same(len(output)),)
 
 
 def activation_kinds() -> tuple[str, ...]:
@@ -88,6 +92,11 @@ class Softmax(Activation):
         if not -len(shape) <= self.axis < len(shape):
             raise ShapeError(f"softmax axis {self.axis} does not exist in input {list(shape)}")
         return shape
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        axis = self.axis % len(output)  # each output reads its whole line along the axis
+        axes = tuple(None if a == axis else (a, IDENTITY) for a in range(len(output)))
+        return (Reads(axes, frozenset({axis})),)
 
 
 class GELU(Activation):

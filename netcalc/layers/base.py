@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from netcalc.errors import ShapeError
+from netcalc.layers.fields import Reads, everything
 
 Shape = tuple[int, ...]
 PositiveInt = Annotated[int, Strict(), Field(gt=0)]
@@ -93,6 +94,13 @@ class Layer(BaseModel):
     def neurons(self, output: Shape) -> int:
         """Output elements that are weighted sums (the article's neurons), per sample."""
         return prod(output) if self.weighted else 0
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        """Which positions of each input an output position reads (its receptive field rule).
+
+        A layer that says nothing reads every input in full: a field it cannot narrow is global.
+        """
+        return tuple(everything(len(shape), len(output)) for shape in inputs)
 
 
 Layer.__pydantic_custom_init__ = False  # the base too: spec entries are validated against it

@@ -18,6 +18,7 @@ from netcalc.layers.base import (
     need_rank,
     per_axis,
 )
+from netcalc.layers.fields import Reads, channels_and, sliding, transposed
 from netcalc.layers.window import resolve_padding, span, window_count
 
 Padding = Literal["valid", "same"] | NonNegativeInt | tuple[NonNegativeInt, ...]
@@ -110,6 +111,19 @@ class _ConvForward(_Conv):
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return prod(output) * (inputs[0][0] // self.groups) * prod(self.axes("kernel"))
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        windows = tuple(
+            sliding(k, s, p[0], d)
+            for k, s, p, d in zip(
+                self.axes("kernel"),
+                self.axes("stride"),
+                self.pads(inputs[0][1:]),
+                self.axes("dilation"),
+                strict=True,
+            )
+        )
+        return (channels_and(windows, mix_channels=True),)
+
 
 class Conv1d(_ConvForward):
     __doc__ = _ConvForward.__doc__
@@ -180,6 +194,19 @@ class _ConvTranspose(_Conv):
 
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return prod(inputs[0]) * (self.filters // self.groups) * prod(self.axes("kernel"))
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        windows = tuple(
+            transposed(k, s, p, d)
+            for k, s, p, d in zip(
+                self.axes("kernel"),
+                self.axes("stride"),
+                self.axes("padding"),
+                self.axes("dilation"),
+                strict=True,
+            )
+        )
+        return (channels_and(windows, mix_channels=True),)
 
 
 class ConvTranspose1d(_ConvTranspose):

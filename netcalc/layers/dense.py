@@ -5,6 +5,7 @@ from math import prod
 from netcalc.errors import ShapeError
 from netcalc.layers.activation import ActivationName
 from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.fields import IDENTITY, Reads
 
 
 class Dense(Layer):
@@ -40,3 +41,7 @@ class Dense(Layer):
 
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return prod(inputs[0][:-1]) * inputs[0][-1] * self.units
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        last = len(output) - 1  # every feature of the last axis; the axes before it one to one
+        return (Reads(tuple((a, IDENTITY) for a in range(last)) + (None,), frozenset({last})),)

@@ -4,6 +4,16 @@ from math import prod
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, Shape, arg
+from netcalc.layers.fields import BROADCAST, IDENTITY, Reads, Window, same
+
+
+def _broadcast(shape: Shape, output: Shape) -> Reads:
+    """An input broadcast to the output (NumPy rules): a size-1 axis is read at position 0."""
+    lead = len(output) - len(shape)
+    axes: list[tuple[int, Window] | None] = [None] * lead
+    for a, n in enumerate(shape):
+        axes.append((a, BROADCAST if n == 1 and output[lead + a] != 1 else IDENTITY))
+    return Reads(tuple(axes))
 
 
 class Add(Layer):
@@ -20,6 +30,9 @@ class Add(Layer):
                     f"{list(shape)} — add a 1x1 conv or pooling on the shortcut to match"
                 )
         return inputs[0]
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return tuple(same(len(output)) for _ in inputs)
 
 
 class Multiply(Layer):
@@ -40,6 +53,9 @@ class Multiply(Layer):
                 )
             out.append(big.pop() if big else 1)
         return tuple(out)
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return tuple(_broadcast(shape, output) for shape in inputs)
 
 
 class Concat(Layer):
@@ -65,6 +81,12 @@ class Concat(Layer):
                     f"{list(first)} and input {i} is {list(shape)} — crop, pad or resize one side"
                 )
         return (*first[:axis], sum(s[axis] for s in inputs), *first[axis + 1 :])
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        # along the joined axis the inputs follow one another: no single window, positions spread
+        axis = self.axis % len(output)
+        axes = tuple(None if a == axis else (a, IDENTITY) for a in range(len(output)))
+        return tuple(Reads(axes, merged={axis: (axis,)}) for _ in inputs)
 
 
 class Matmul(Layer):
@@ -103,3 +125,12 @@ class Matmul(Layer):
 
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return prod(output) * inputs[0][-1]
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        # a's rows and b's columns one to one, the shared axis k read in full, leading axes broadcast
+        a, b = (_broadcast(shape[:-2], output[:-2]).axes for shape in inputs)
+        last = len(output) - 1
+        return (
+            Reads((*a, (last - 1, IDENTITY), None), frozenset({last})),
+            Reads((*b, None, (last, IDENTITY)), frozenset({last - 1})),
+        )

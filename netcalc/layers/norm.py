@@ -7,6 +7,7 @@ from pydantic import AliasChoices, Field, field_validator
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.fields import IDENTITY, Reads, same
 
 
 def _channels(kind: str, shape: Shape) -> int:
@@ -15,7 +16,14 @@ def _channels(kind: str, shape: Shape) -> int:
     return shape[0]
 
 
-class BatchNorm(Layer):
+class _ElementWise(Layer):
+    """Each output element reads the input element at its own position."""
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (same(len(output)),)
+
+
+class BatchNorm(_ElementWise):
     """Batch normalization over the channel axis (axis 0), inference uses running statistics.
 
     params = 2 * C (weight, bias) when affine; state = 2 * C (running_mean, running_var),
@@ -64,8 +72,14 @@ class LayerNorm(Layer):
         d = prod(inputs[0][-self.dims :])
         return {"weight": d, "bias": d} if self.affine else {}
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        rank = len(output)  # the normalized axes are read in full: their mean and variance
+        normalized = range(rank - self.dims, rank)
+        axes = tuple(None if a in normalized else (a, IDENTITY) for a in range(rank))
+        return (Reads(axes, frozenset(normalized)),)
 
-class Dropout(Layer):
+
+class Dropout(_ElementWise):
     """Dropout: zeroes a fraction `rate` of the elements in training (scaling the rest by
     1 / (1 - rate)); identity in inference. No parameters, no neurons added.
     """
@@ -87,7 +101,7 @@ class Dropout(Layer):
         return rate
 
 
-class StochasticDepth(Layer):
+class StochasticDepth(_ElementWise):
     """Stochastic depth (torchvision StochasticDepth, 'drop path'): in training, zeroes a whole
     sample's residual branch with probability `rate` (mode row) or the whole batch's (mode batch)
     and scales survivors by 1 / (1 - rate); identity in inference. No parameters.
@@ -104,7 +118,7 @@ class StochasticDepth(Layer):
     mode: Literal["row", "batch"] = arg("row", doc="drop per sample (row) or for the whole batch")
 
 
-class LayerScale(Layer):
+class LayerScale(_ElementWise):
     """Learned per-channel scale (ConvNeXt, CaiT): y = x * scale[c] on axis 0. params = C."""
 
     kind = "layer_scale"

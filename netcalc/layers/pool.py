@@ -15,6 +15,7 @@ from netcalc.layers.base import (
     need_rank,
     per_axis,
 )
+from netcalc.layers.fields import IDENTITY, Reads, adaptive, channels_and, sliding
 from netcalc.layers.window import resolve_padding, window_count
 
 
@@ -76,6 +77,19 @@ class _Pool(Layer):
             )
         )
         return (shape[0], *out)
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        windows = tuple(
+            sliding(k, s, p[0], d)
+            for k, s, p, d in zip(
+                self.axes("size"),
+                self.axes("stride"),
+                self.pads(inputs[0][1:]),
+                self.axes("dilation"),
+                strict=True,
+            )
+        )
+        return (channels_and(windows, mix_channels=False),)
 
 
 class _MaxPool(_Pool):
@@ -140,6 +154,10 @@ class _AdaptiveAvgPool(Layer):
         need_rank(shape, self.rank + 1, self.kind, "(C, " + ", ".join(axis_names(self.rank)) + ")")
         return (shape[0], *per_axis(self.size, self.rank, "size"))
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        windows = tuple(adaptive(n, m) for n, m in zip(inputs[0][1:], output[1:], strict=True))
+        return (channels_and(windows, mix_channels=False),)
+
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPool):
     __doc__ = _AdaptiveAvgPool.__doc__
@@ -169,6 +187,10 @@ class _GlobalPool(Layer):
                 f"{self.kind} needs a channel axis and at least one spatial axis but got {list(shape)}"
             )
         return (shape[0],) + (1,) * (len(shape) - 1)
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        spatial = frozenset(range(1, len(output)))  # every spatial position, read in full
+        return (Reads(((0, IDENTITY),) + (None,) * len(spatial), spatial),)
 
 
 class GlobalAvgPool(_GlobalPool):

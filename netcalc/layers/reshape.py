@@ -1,5 +1,6 @@
 """Layers that move elements around: flatten, reshape, permute, select, crop, shuffle, upsample."""
 
+from fractions import Fraction
 from math import floor, inf, prod
 from typing import Literal, Self
 
@@ -16,6 +17,17 @@ from netcalc.layers.base import (
     axis_names,
     per_axis,
 )
+from netcalc.layers.fields import (
+    IDENTITY,
+    Reads,
+    Window,
+    channels_and,
+    linear,
+    nearest,
+    offset,
+    regrouped,
+    same,
+)
 
 
 class Flatten(Layer):
@@ -25,6 +37,9 @@ class Flatten(Layer):
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         return (prod(inputs[0]),)
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (regrouped(inputs[0], output),)
 
 
 class Reshape(Layer):
@@ -56,6 +71,9 @@ class Reshape(Layer):
             )
         return self.shape
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (regrouped(inputs[0], output),)
+
 
 class Permute(Layer):
     """Reorders the sample axes: dims [1, 0] turns (D, N) into (N, D)."""
@@ -70,6 +88,9 @@ class Permute(Layer):
                 f"permute dims {list(self.dims)} is not an ordering of the {len(shape)} axes of {list(shape)}"
             )
         return tuple(shape[d] for d in self.dims)
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (Reads(tuple((d, IDENTITY) for d in self.dims)),)
 
 
 class Select(Layer):
@@ -88,6 +109,10 @@ class Select(Layer):
                 f"select index {self.index} is outside axis {self.axis} of size {shape[self.axis]}"
             )
         return shape[: self.axis] + shape[self.axis + 1 :]
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        kept = [a for a in range(len(inputs[0])) if a != self.axis]  # one position of the axis: no span
+        return (Reads(tuple((a, IDENTITY) for a in kept), merged={self.axis: ()}),)
 
 
 class Slice(Layer):
@@ -110,6 +135,11 @@ class Slice(Layer):
             )
         return (*shape[: self.axis], size, *shape[self.axis + 1 :])
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        start = range(inputs[0][self.axis])[self.start : self.end].start
+        axes = same(len(output)).axes
+        return (Reads(axes[: self.axis] + ((self.axis, offset(start)),) + axes[self.axis + 1 :]),)
+
 
 class CenterCrop(Layer):
     """Crops the spatial axes around the centre to `size` (U-Net's skip connections)."""
@@ -130,6 +160,11 @@ class CenterCrop(Layer):
                 raise ShapeError(f"center_crop size {s} is larger than {name}={n}")
         return (shape[0], *size)
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        # torchvision's center_crop starts at round((n - size) / 2), rounding half to even
+        starts = tuple(int(round((n - s) / 2.0)) for n, s in zip(inputs[0][1:], output[1:], strict=True))
+        return (channels_and(tuple(offset(t) for t in starts), mix_channels=False),)
+
 
 class ChannelShuffle(Layer):
     """ShuffleNet's channel shuffle: (g, C/g) channels transposed to (C/g, g); shape kept."""
@@ -144,6 +179,11 @@ class ChannelShuffle(Layer):
                 f"channel_shuffle groups={self.groups} does not divide the channels of {list(shape)}"
             )
         return shape
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        # output channel c is input channel (c % g) * (C / g) + c // g: spread over the channels
+        rest = tuple((a, IDENTITY) for a in range(1, len(output)))
+        return (Reads((None, *rest), merged={0: (0,)}),)
 
 
 class Upsample(Layer):
@@ -195,3 +235,32 @@ class Upsample(Layer):
         if min(out) < 1:
             raise ShapeError(f"upsample scale {self.scale} gives an empty output {list(out)}")
         return (shape[0], *out)
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        rank = len(output) - 1
+        scales = self.scale if isinstance(self.scale, tuple) else (self.scale,) * rank
+        return (
+            channels_and(
+                tuple(
+                    self._window(n, m, s) for n, m, s in zip(inputs[0][1:], output[1:], scales, strict=True)
+                ),
+                mix_channels=False,
+            ),
+        )
+
+    def _window(self, length: int, size: int, scale: float | None) -> Window | None:
+        """PyTorch's source index ratio: input / output, or 1 / scale when a scale is given;
+        (L - 1) / (out - 1) with aligned corners. Exact for scales that are ratios of small
+        integers (2, 1.5); PyTorch rounds others in floating point."""
+        if self.mode != "nearest" and size == length:
+            return IDENTITY  # PyTorch copies when the sizes match
+        if self.mode != "nearest" and self.align_corners:
+            ratio = Fraction(length - 1, size - 1) if size > 1 else Fraction(0)
+        elif scale is not None:
+            near = Fraction(scale).limit_denominator(1000)
+            ratio = 1 / (
+                near if near and abs(near - Fraction(scale)) <= Fraction(scale) / 10**9 else Fraction(scale)
+            )
+        else:
+            ratio = Fraction(length, size)
+        return nearest(ratio) if self.mode == "nearest" else linear(ratio, self.align_corners)

@@ -2,6 +2,7 @@
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.fields import IDENTITY, Reads, same
 
 
 def _tokens(kind: str, shape: Shape) -> tuple[int, int]:
@@ -22,6 +23,10 @@ class ClassToken(Layer):
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         return {"token": inputs[0][1]}
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        # token i + 1 is input token i, token 0 reads nothing: not one window, the tokens are spread
+        return (Reads((None, (1, IDENTITY)), merged={0: (0,)}),)
+
 
 class PosEmbedding(Layer):
     """Adds a learned position embedding to every token: (N, D). params: embedding = N * D."""
@@ -35,6 +40,9 @@ class PosEmbedding(Layer):
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         n, d = inputs[0]
         return {"embedding": n * d}
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (same(2),)
 
 
 class Attention(Layer):

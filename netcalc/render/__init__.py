@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netcalc.errors import UsageError
-from netcalc.render import catalog, compare, conventions, diagram, diff, report, runs, sweep, zoo
+from netcalc.render import catalog, compare, conventions, diagram, diff, fields, report, runs, sweep, zoo
 from netcalc.render.compare import compare_data, compare_table, ratio_text
 from netcalc.render.jsontext import dumps
 from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
@@ -72,6 +72,12 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "json": lambda rs, o: json_text(list(rs), as_list=o.many),
         "csv": _count_csv,
         "markdown": lambda rs, o: "\n".join(report.markdown(r, o.depth) for r in rs),
+    },
+    "rf": {
+        "table": lambda rs, o: fields.rf_table(rs, o.depth),
+        "json": lambda rs, o: fields.rf_json(rs, o.many),
+        "csv": lambda rs, o: fields.rf_csv(rs),
+        "markdown": lambda rs, o: fields.rf_markdown(rs, o.depth),
     },
     "compare": {
         "table": lambda rs, o: compare.compare_table(rs),

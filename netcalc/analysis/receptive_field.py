@@ -1,0 +1,268 @@
+"""Receptive fields: for every layer, along every spatial axis of the input, the input positions each
+output position depends on, in the convention of Araujo, Norris and Sim, "Computing Receptive
+Fields of Convolutional Neural Networks" (Distill, 2019): output i spans input positions
+[-P + i * S, -P + i * S + r - 1], r the size, S the effective stride, P the effective padding.
+
+Each layer's rule (`Layer.reads`) says which positions of its inputs an output position reads; this
+pass follows the network's input axes through those rules. A merge takes the union of its branches
+(and warns when their fields are not centred alike). Where the field depends on the position
+(transposed convolutions, upsampling), r is given as its smallest and largest value, S as a
+fraction and P as -lo(0), the start of output 0's field. A layer that reads a whole axis (a global
+pool, a dense layer after flatten, attention) makes the field global; an axis merged into others
+(flatten, a reshape) has no per-axis field until something reads it whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd, lcm
+from typing import Any, Literal
+
+from netcalc.engine import Row
+from netcalc.graph import INPUT, Network
+from netcalc.layers.base import axis_names
+from netcalc.layers.fields import MAX_PERIOD, Reads, Window
+
+Status = Literal["local", "global", "n/a"]
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """Where one input axis is in a tensor and how the tensor's positions read it."""
+
+    status: Status
+    axes: tuple[int, ...] = ()  # local: the one tensor axis along it; n/a: the axes its positions are in
+    window: Window | None = None  # local: output position -> input positions
+
+    @property
+    def local(self) -> bool:
+        """The field is one window along one axis of the tensor."""
+        return self.status == "local"
+
+
+GLOBAL = Track("global")
+
+
+@dataclass(frozen=True, slots=True)
+class AxisField:
+    """The receptive field of a layer's outputs along one axis of the network's input."""
+
+    axis: str  # the input axis: H, W, L, D
+    status: Status  # local: the figures below; global: the whole input; n/a: no per-axis field
+    output_axis: int | None = None  # the output axis along it (local only)
+    window: Window | None = None  # output position -> first and last input position (local only)
+
+    @property
+    def sizes(self) -> tuple[int, int] | None:
+        """The smallest and largest r over the output positions (local only)."""
+        if self.window is None:
+            return None
+        spans = [b - a + 1 for a, b in zip(self.window.lo, self.window.hi, strict=True)]
+        return min(max(r, 0) for r in spans), max(spans)
+
+    @property
+    def stride(self) -> Fraction | None:
+        """S: input positions per output position (local only)."""
+        return None if self.window is None else self.window.stride
+
+    @property
+    def padding(self) -> int | None:
+        """P = -(first input position of output 0) (local only)."""
+        return None if self.window is None else -self.window.at(0)[0]
+
+    def span(self, i: int) -> tuple[int, int]:
+        """The first and last input position output i reads (local only)."""
+        assert self.window is not None, "span of a field that is not local"
+        return self.window.at(i)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: status, and for a local field size (or size_min/size_max), stride, padding."""
+        if self.sizes is None:
+            return {"status": self.status}
+        low, high = self.sizes
+        stride = self.stride
+        assert stride is not None
+        return {
+            "status": self.status,
+            "size": low if low == high else None,
+            "size_min": low,
+            "size_max": high,
+            "stride": stride.numerator if stride.denominator == 1 else str(stride),
+            "padding": self.padding,
+        }
+
+    def text(self) -> str:
+        """'212 / 32 / 90', '188-204 / 1 / 92', 'global' or 'n/a'."""
+        if self.sizes is None:
+            return self.status
+        low, high = self.sizes
+        size = str(low) if low == high else f"{low}-{high}"
+        return f"{size} / {self.stride} / {self.padding}"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerField:
+    """One layer's receptive field along each spatial axis of the input."""
+
+    index: int
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    axes: tuple[AxisField, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """{axis name: its field} as JSON."""
+        return {f.axis: f.to_dict() for f in self.axes}
+
+
+@dataclass(frozen=True, slots=True)
+class ReceptiveField:
+    """The receptive field of every layer, and the merges whose branches are not centred alike."""
+
+    axes: tuple[str, ...]  # the input's spatial axes (none for a vector input)
+    layers: tuple[LayerField, ...]
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of `netcalc rf`."""
+        return {
+            "axes": list(self.axes),
+            "layers": [
+                {
+                    "index": f.index,
+                    "name": f.name,
+                    "type": f.kind,
+                    "output_shape": list(f.output_shape),
+                    "receptive_field": f.to_dict(),
+                }
+                for f in self.layers
+            ],
+            "warnings": list(self.warnings),
+        }
+
+
+def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
+    """Every layer's field along each spatial axis of the input (axes 1.. of a (C, *spatial) input)."""
+    rank = len(network.input) - 1
+    names = axis_names(rank) if rank > 0 else ()
+    tracks: dict[int, tuple[Track, ...]] = {
+        INPUT: tuple(Track("local", (a,), _START) for a in range(1, rank + 1))
+    }
+    layers, warnings = [], []
+    for node, row in zip(network.nodes, rows, strict=True):
+        rules = row.layer.reads(row.input_shapes, row.output_shape) if row.layer else ()
+        merged = []
+        for a, name in enumerate(names):
+            branches = [_step(tracks[i][a], rule) for i, rule in zip(node.inputs, rules, strict=True)]
+            track, misaligned = _union(branches)
+            if misaligned is not None:
+                warnings.append(_warning(row, name, misaligned))
+            merged.append(track)
+        tracks[node.index] = tuple(merged)
+        layers.append(
+            LayerField(row.index, row.name, row.kind, row.output_shape, tuple(map(_field, names, merged)))
+        )
+    return ReceptiveField(names, tuple(layers), tuple(warnings))
+
+
+_START = Window(1, 1, (0,), (0,))  # the input: position i is itself
+
+
+def _field(name: str, track: Track) -> AxisField:
+    if track.local:
+        return AxisField(name, "local", track.axes[0], track.window)
+    return AxisField(name, track.status)
+
+
+def _step(track: Track, rule: Reads) -> Track:
+    """The track of an input axis after one layer reads the tensor holding it."""
+    if track.status == "global" or any(a in rule.mixed for a in track.axes):
+        return GLOBAL
+    if track.local:
+        (axis,) = track.axes
+        for j, read in enumerate(rule.axes):
+            if read is not None and read[0] == axis:
+                assert track.window is not None
+                window = _compose(track.window, read[1])
+                return Track("local", (j,), window) if window else Track("n/a", (j,))
+        return Track("n/a", rule.merged.get(axis, ()))
+    into = {j for j, read in enumerate(rule.axes) if read is not None and read[0] in track.axes}
+    into.update(j for a in track.axes for j in rule.merged.get(a, ()))
+    return Track("n/a", tuple(sorted(into)))
+
+
+def _compose(field: Window, layer: Window) -> Window | None:
+    """The field of a layer's output: output i reads positions a..b, each with its own field."""
+    # layer periods until a..b has moved by a whole number of field periods
+    turns = field.period // gcd(field.period, layer.shift)
+    period = layer.period * turns
+    if period > MAX_PERIOD:
+        return None
+    shift = layer.shift * turns // field.period * field.shift
+    lo, hi = [], []
+    for i in range(period):
+        a, b = layer.at(i)
+        if field.gapless and a <= b:
+            lo.append(field.at(a)[0])
+            hi.append(field.at(b)[1])
+            continue
+        first = next((j for j in range(a, min(b, a + field.period) + 1) if _reads(field, j)), None)
+        last = next((j for j in range(b, max(a, b - field.period) - 1, -1) if _reads(field, j)), None)
+        if first is None or last is None:
+            lo.append(1)
+            hi.append(0)
+        else:
+            lo.append(field.at(first)[0])
+            hi.append(field.at(last)[1])
+    return Window(period, shift, tuple(lo), tuple(hi))
+
+
+def _reads(field: Window, j: int) -> bool:
+    a, b = field.at(j)
+    return a <= b
+
+
+def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | None]:
+    """The field of a merge: the union of its branches, and the two centre lines (centre minus
+    i * S, averaged over a period) that differ when the branches are not centred alike."""
+    if len(branches) == 1:
+        return branches[0], None
+    if any(t.status == "global" for t in branches):
+        return GLOBAL, None
+    windows = [t.window for t in branches if t.local and t.window is not None]
+    if len(windows) < len(branches) or len({t.axes for t in branches}) > 1:
+        return Track("n/a", tuple(sorted({a for t in branches for a in t.axes}))), None
+    period = lcm(*(w.period for w in windows))
+    if len({w.stride for w in windows}) > 1 or period > MAX_PERIOD:
+        return Track("n/a", branches[0].axes), None
+    lo, hi = [], []
+    for i in range(period):
+        spans = [s for s in (w.at(i) for w in windows) if s[0] <= s[1]]
+        lo.append(min((s[0] for s in spans), default=1))
+        hi.append(max((s[1] for s in spans), default=0))
+    centres = sorted({c for w in windows if (c := _centre_line(w, period)) is not None})
+    window = Window(period, int(windows[0].stride * period), tuple(lo), tuple(hi))
+    return Track("local", branches[0].axes, window), (centres[0], centres[-1]) if len(centres) > 1 else None
+
+
+def _centre_line(window: Window, period: int) -> Fraction | None:
+    """Where output 0's field is centred on average: the mean of centre(i) - i * S over a period."""
+    offsets = [
+        Fraction(a + b, 2) - i * window.stride for i in range(period) for a, b in [window.at(i)] if a <= b
+    ]
+    return sum(offsets, Fraction(0)) / len(offsets) if offsets else None
+
+
+def _warning(row: Row, axis: str, misaligned: tuple[Fraction, Fraction]) -> str:
+    low, high = misaligned
+    return (
+        f"layer {row.index} '{row.kind}' ({row.name}): its inputs' receptive fields are not centred "
+        f"alike along {axis} (output 0 centred at input {_number(low)} in one branch, "
+        f"{_number(high)} in another) — the merge combines features shifted by {_number(high - low)} "
+        "input positions; check the padding of each branch"
+    )
+
+
+def _number(x: Fraction) -> str:
+    return str(x.numerator) if x.denominator == 1 else f"{float(x):g}"

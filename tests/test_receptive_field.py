@@ -1,0 +1,251 @@
+"""Receptive fields: published figures, small cases derived by hand, and the rf command."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import netcalc
+from netcalc.analysis.receptive_field import AxisField
+from netcalc.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def field_after(source: Any, group: str) -> AxisField:
+    """The H field of the last layer of a block use (its output)."""
+    report = netcalc.analyze(source)
+    last = next(g.last for g in report.groups if g.name == group)
+    assert report.receptive_field is not None
+    fields = report.receptive_field.layers[last].axes
+    assert fields[0] == fields[1] or fields[0].to_dict() == fields[1].to_dict()  # square: H as W
+    return fields[0]
+
+
+def figures(field: AxisField) -> tuple[int, int, Fraction, int]:
+    assert field.sizes is not None and field.stride is not None and field.padding is not None
+    return (*field.sizes, field.stride, field.padding)
+
+
+# --- published figures -------------------------------------------------------------------------
+# Araujo, Norris, Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019,
+# table of r / S / P: VGG-16 pool5 212 / 32 / 90, Inception-v3 Mixed_7c 1311 / 32 / 618.
+
+
+def test_vgg16_after_pool5_is_the_distill_figure():
+    assert figures(field_after("zoo:vgg16", "features")) == (212, 212, 32, 90)
+
+
+def test_inception_v3_after_mixed_7c_is_the_distill_figure():
+    assert figures(field_after("zoo:inception_v3", "Mixed_7b_7c.2")) == (1311, 1311, 32, 618)
+
+
+def test_resnet50_after_layer4():
+    assert figures(field_after("zoo:resnet50", "layer4")) == (427, 427, 32, 213)
+
+
+def test_unet_output_sees_188_to_204_pixels_depending_on_position():
+    report = netcalc.analyze("zoo:unet")
+    assert report.receptive_field is not None
+    head = report.receptive_field.layers[-1]
+    assert head.name == "head"
+    for axis in head.axes:
+        assert axis.sizes == (188, 204)
+        assert axis.stride == 1
+        sizes = {axis.span(i)[1] - axis.span(i)[0] + 1 for i in range(388)}
+        assert min(sizes) == 188 and max(sizes) == 204
+
+
+def test_after_a_global_pool_the_field_is_global_never_a_number():
+    report = netcalc.analyze("zoo:resnet50")
+    assert report.receptive_field is not None
+    tail = report.receptive_field.layers[-3:]
+    assert [f.kind for f in tail] == ["global_avgpool", "flatten", "dense"]
+    assert all(a.status == "global" and a.sizes is None for f in tail for a in f.axes)
+
+
+# --- small cases derived by hand ----------------------------------------------------------------
+
+
+def one_axis(layers: list[dict[str, Any]], length: int = 16, channels: int = 1) -> list[AxisField]:
+    """The L field of every layer of a 1-D network on a (channels, length) input."""
+    fields = netcalc.receptive_field({"input": [channels, length], "layers": layers})
+    assert fields.axes == ("L",)
+    return [f.axes[0] for f in fields.layers]
+
+
+def test_two_3x3_convolutions():
+    # r = 1 + (3 - 1) + (3 - 1) = 5; S = 1; P = 1 + 1 = 2
+    a, b = one_axis([{"conv1d": {"filters": 2, "kernel": 3, "padding": 1}}] * 2)
+    assert figures(a) == (3, 3, 1, 1)
+    assert figures(b) == (5, 5, 1, 2)
+    assert b.span(0) == (-2, 2) and b.span(5) == (3, 7)  # [-P + i S, -P + i S + r - 1]
+
+
+def test_strided_convolutions_multiply_the_stride():
+    # r1 = 3, S1 = 2, P1 = 1; r2 = r1 + (3 - 1) * S1 = 7, S2 = 2 * 2 = 4, P2 = P1 + 1 * S1 = 3
+    _, b = one_axis([{"conv1d": {"filters": 2, "kernel": 3, "stride": 2, "padding": 1}}] * 2)
+    assert figures(b) == (7, 7, 4, 3)
+
+
+def test_dilation_widens_the_span():
+    # span = 2 * (3 - 1) + 1 = 5, padding 2 keeps the length
+    (a,) = one_axis([{"conv1d": {"filters": 1, "kernel": 3, "dilation": 2, "padding": 2}}])
+    assert figures(a) == (5, 5, 1, 2)
+
+
+def test_same_padding_puts_the_odd_pixel_after():
+    # maxpool 3, stride 2, 'same' on L = 8: out 4, total padding 3 * 2 + 3 - 8 = 1, before 0
+    (a,) = one_axis([{"maxpool1d": {"size": 3, "stride": 2, "padding": "same"}}], length=8)
+    assert figures(a) == (3, 3, 2, 0)
+
+
+def test_transposed_convolution_field_depends_on_position():
+    # k 3, s 2, p 1: output o reads input j when o + 1 - t = 2 j for a tap t in 0..2:
+    # o = 0: t = 1, j = 0 (r 1); o = 1: t = 0 -> j = 1, t = 2 -> j = 0 (r 2); S = 1/2
+    (a,) = one_axis([{"conv_transpose1d": {"filters": 1, "kernel": 3, "stride": 2, "padding": 1}}])
+    assert figures(a) == (1, 2, Fraction(1, 2), 0)
+    assert [a.span(o) for o in range(4)] == [(0, 0), (0, 1), (1, 1), (1, 2)]
+
+
+def test_upsampling_nearest_and_linear():
+    # nearest x2: output i reads i // 2; linear x2: src = (i + 1/2) / 2 - 1/2, reads floor and ceil
+    (near,) = one_axis([{"upsample": {"scale": 2}}])
+    assert figures(near) == (1, 1, Fraction(1, 2), 0)
+    (lin,) = one_axis([{"upsample": {"scale": 2, "mode": "linear"}}])
+    assert [lin.span(i) for i in range(3)] == [(-1, 0), (0, 1), (0, 1)]
+    assert figures(lin) == (2, 2, Fraction(1, 2), 1)
+
+
+def test_adaptive_pooling_windows():
+    # 7 -> 3: [floor(7 i / 3), ceil(7 (i + 1) / 3) - 1] = [0, 2], [2, 4], [4, 6]
+    (a,) = one_axis([{"adaptive_avgpool1d": {"size": 3}}], length=7)
+    assert [a.span(i) for i in range(3)] == [(0, 2), (2, 4), (4, 6)]
+    assert figures(a) == (3, 3, Fraction(7, 3), 0)
+
+
+def test_concat_takes_the_union_of_its_branches():
+    layers = [
+        {"conv1d": {"filters": 1, "kernel": 3, "padding": 1, "name": "a", "from": "input"}},
+        {"conv1d": {"filters": 1, "kernel": 5, "padding": 2, "name": "b", "from": "input"}},
+        {"concat": {"from": ["a", "b"]}},
+    ]
+    report = netcalc.analyze({"input": [1, 16], "layers": layers})
+    assert report.receptive_field is not None
+    assert figures(report.receptive_field.layers[-1].axes[0]) == (5, 5, 1, 2)
+    assert report.warnings == ()  # both centred on i
+
+
+def test_misaligned_branches_warn():
+    # a: conv k3 p0 reads [i, i + 2], centred on i + 1; b: x[0:14] reads [i, i], centred on i
+    layers = [
+        {"conv1d": {"filters": 1, "kernel": 3, "name": "a", "from": "input"}},
+        {"slice": {"axis": 1, "start": 0, "end": 14, "name": "b", "from": "input"}},
+        {"add": {"from": ["a", "b"], "name": "merge"}},
+    ]
+    report = netcalc.analyze({"input": [1, 16], "layers": layers})
+    assert report.receptive_field is not None
+    assert figures(report.receptive_field.layers[-1].axes[0]) == (3, 3, 1, 0)
+    (warning,) = report.warnings
+    assert "layer 2 'add' (merge)" in warning and "along L" in warning and "shifted by 1" in warning
+
+
+def test_a_crop_keeps_the_branches_aligned():
+    # center_crop 16 -> 14 starts at round(2 / 2) = 1: reads [i + 1], centred like the conv
+    layers = [
+        {"conv1d": {"filters": 1, "kernel": 3, "name": "a", "from": "input"}},
+        {"center_crop": {"size": 14, "name": "b", "from": "input"}},
+        {"add": {"from": ["a", "b"]}},
+    ]
+    assert netcalc.analyze({"input": [1, 16], "layers": layers}).warnings == ()
+
+
+def test_flatten_dense_and_attention():
+    # flatten (2, 16) -> (32,) merges the axis (n/a), dense after it reads everything (global)
+    flat, dense = one_axis([{"flatten": {}}, {"dense": {"units": 4}}], channels=2)
+    assert (flat.status, dense.status) == ("n/a", "global")
+    # flatten (1, 16) -> (16,) keeps every position where it was
+    (kept,) = one_axis([{"flatten": {}}])
+    assert figures(kept) == (1, 1, 1, 0)
+    # tokens: (1, 16) -> permute -> (16, 1) tokens of one feature; attention reads every token
+    permuted, attention = one_axis([{"permute": {"dims": [1, 0]}}, {"attention": {"heads": 1}}])
+    assert permuted.status == "local" and permuted.output_axis == 0
+    assert attention.status == "global"
+
+
+def test_dense_on_the_channel_axis_keeps_the_field():
+    # (16, 1) after permute: dense mixes the last axis (features), each token keeps its position
+    _, dense = one_axis([{"permute": {"dims": [1, 0]}}, {"dense": {"units": 3}}])
+    assert figures(dense) == (1, 1, 1, 0)
+
+
+def test_a_vector_input_has_no_spatial_axes():
+    fields = netcalc.receptive_field({"input": [8], "layers": [{"dense": {"units": 2}}]})
+    assert fields.axes == () and fields.layers[0].axes == ()
+
+
+# --- where it is shown ---------------------------------------------------------------------------
+
+
+def test_count_json_has_the_field_per_layer():
+    out = runner.invoke(app, ["count", "zoo:vgg16", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    layers = json.loads(out.output)["layers"]
+    pool5 = layers[30]
+    assert pool5["type"] == "maxpool2d" and pool5["params"] == 0  # the existing fields are there
+    assert pool5["receptive_field"]["H"] == {
+        "status": "local",
+        "size": 212,
+        "size_min": 212,
+        "size_max": 212,
+        "stride": 32,
+        "padding": 90,
+    }
+    assert layers[-1]["receptive_field"]["W"] == {"status": "global"}
+
+
+def test_rf_command_formats():
+    table = runner.invoke(app, ["rf", "zoo:unet", "--depth", "1"])
+    assert table.exit_code == 0, table.output
+    assert "188-204 / 1 / 0" in table.output
+    data = json.loads(runner.invoke(app, ["rf", "zoo:unet", "--format", "json"]).output)
+    assert data["layers"][-1]["receptive_field"]["H"]["size_min"] == 188
+    assert data["layers"][-1]["receptive_field"]["H"]["size"] is None
+    rows = list(
+        csv.DictReader(io.StringIO(runner.invoke(app, ["rf", "zoo:lenet5", "--format", "csv"]).output))
+    )
+    assert rows[0] == {
+        "spec": "lenet5",
+        "index": "0",
+        "name": "c1.conv",
+        "type": "conv2d",
+        "axis": "H",
+        "status": "local",
+        "size_min": "5",
+        "size_max": "5",
+        "stride": "1",
+        "padding": "0",
+    }
+    markdown = runner.invoke(app, ["rf", "zoo:vgg16", "--format", "markdown"])
+    assert "| 212 / 32 / 90 | 212 / 32 / 90 |" in markdown.output
+
+
+def test_rf_command_errors_keep_the_contract():
+    assert runner.invoke(app, ["rf", "zoo:vgg16", "--format", "svg"]).exit_code == 2
+    missing = runner.invoke(app, ["rf", "no-such.yaml"])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "specs").rglob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_spec_has_a_field_per_layer(path: Path):
+    report = netcalc.analyze(str(path))
+    assert report.receptive_field is not None
+    assert len(report.receptive_field.layers) == len(report.rows)
