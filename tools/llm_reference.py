@@ -3,22 +3,25 @@
 Each model is built from its published configuration (written inline: nothing is downloaded) on
 PyTorch's meta device, so no weight is allocated. Printed per model: total parameters (tied
 tensors once, as `model.parameters()` yields them) and the parameters of each top-level component;
-for the generators, the MACs of one generated token at the model's context length with a KV cache,
-counted by torch.utils.flop_counter.FlopCounterMode (its FLOPs / 2: matrix products only) on a
-forward of one new token over a cache of context - 1 positions (eager attention, so the attention
-products are plain matmuls). The LSTM language model (Zaremba et al. 2014, medium) is written by
-hand in torch.nn (embedding, nn.LSTM, linear decoder), as the paper's code builds it.
+the MACs of one forward pass; for the generators, the MACs of one generated token at the model's
+context length with a KV cache. MACs are counted by torch.utils.flop_counter.FlopCounterMode (its
+FLOPs / 2: matrix products only); one generated token is a forward of one new token over a cache of
+context - 1 positions (eager attention, so the attention products are plain matmuls). The LSTM
+language model (Zaremba et al. 2014, medium) is written by hand in torch.nn (embedding, nn.LSTM,
+linear decoder), as the paper's code builds it.
 
     . .venv/bin/activate && pip install transformers && python tools/llm_reference.py [--quick]
 
---quick skips the per-token MACs (the meta forward passes).
+--quick skips the MACs (the meta forward passes).
 
 Figures printed by transformers 5.24.0 / torch 2.13.0 (recorded in the tests and the zoo specs):
-    gpt2        124,439,808 params;   142,406,400 MACs per token at context 1024
-    bert_base   109,482,240 params
-    t5_small     60,506,624 params;    44,761,088 MACs per token at context 512, input 512
-    llama3_8b 8,030,261,248 params; 9,652,142,080 MACs per token at context 8192
-    lstm_lm      19,780,400 params (PyTorch nn.LSTM: two bias vectors per gate set)
+    model     params         forward MACs (tokens)           MACs per generated token (context)
+    gpt2        124,439,808     145,824,153,600 (1,024)           142,406,400 (1,024)
+    bert_base   109,482,240      11,174,215,680 (128)
+    t5_small     60,506,624      35,802,578,944 (512 + 512)        44,761,088 (512, input 512)
+    llama3_8b 8,030,261,248  79,070,347,919,360 (8,192)         9,652,142,080 (8,192)
+    lstm_lm      19,780,400         464,100,000 (35)
+lstm_lm counts PyTorch's nn.LSTM: two bias vectors per gate set (Keras's LSTM has one: 19,775,200).
 """
 
 from __future__ import annotations
@@ -166,6 +169,31 @@ def macs_per_token(model: nn.Module, context: int, memory: int = 0) -> int:
     return counter.get_total_flops() // 2
 
 
+def forward_macs(model: nn.Module, length: int, memory: int = 0) -> int:
+    """MACs of one forward pass over `length` tokens (and an encoder input of `memory`)."""
+    if isinstance(model, LstmLM):
+        with FlopCounterMode(display=False) as counter:
+            model(ids(length))
+        return counter.get_total_flops() // 2
+    model.config._attn_implementation = "eager"
+    extra = {"input_ids": ids(length)}
+    if memory:
+        extra = {"decoder_input_ids": ids(length), "input_ids": ids(memory)}
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(**extra, use_cache=True)  # use_cache=False takes a path that reads meta values
+    return counter.get_total_flops() // 2
+
+
+# (sequence, encoder input) of the full forward pass of each model
+FORWARD = {
+    "gpt2": (1024, 0),
+    "bert_base": (128, 0),
+    "t5_small": (512, 512),
+    "llama3_8b": (8192, 0),
+    "lstm_lm": (35, 0),
+}
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     for name, build in MODELS.items():
@@ -174,6 +202,9 @@ def main() -> None:
         print(f"{name}: {total(model):,} params")
         for part, n in components(model):
             print(f"    {part:40} {n:>15,}")
+        if not quick:
+            length, memory = FORWARD[name]
+            print(f"    MACs of a forward pass over {length} tokens: {forward_macs(model, length, memory):,}")
         if name in CONTEXT and not quick:
             context, memory = CONTEXT[name]
             macs = macs_per_token(model, context, memory)
