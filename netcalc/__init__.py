@@ -24,6 +24,7 @@ from netcalc.errors import (
 
 if TYPE_CHECKING:
     from netcalc.analysis.receptive_field import AxisField, LayerField, ReceptiveField
+    from netcalc.analysis.training import TrainingMemory
     from netcalc.backend import Result
     from netcalc.explore.diff import Diff
     from netcalc.explore.sweep import Sweep
@@ -84,6 +85,7 @@ __all__ = [
     "run",
     "sweep",
     "to_torch",
+    "training_memory",
     "verify",
 ]
 
@@ -124,6 +126,32 @@ def receptive_field(source: Source, args: dict[str, Any] | None = None, input: A
     fields = _analyze(_load(source, args=args, input=input)).receptive_field
     assert fields is not None  # analyze always computes it
     return fields
+
+
+def training_memory(
+    source: Source,
+    batch: int = 1,
+    optimizer: str = "adam",
+    precision: str = "fp32",
+    checkpoint: str = "none",
+    args: dict[str, Any] | None = None,
+    input: Any = None,
+) -> TrainingMemory:
+    """Bytes one training step holds: weights, gradients, optimizer state, fp32 master weights (mixed
+    precision) and the activations PyTorch autograd saves for the backward pass (pure Python).
+
+    optimizer: sgd, momentum, adam or adamw; precision: fp32, bf16-mixed or fp16-mixed;
+    checkpoint: none or blocks (each top-level block checkpointed). Raises SpecError, ShapeError
+    or UsageError. See netcalc.analysis.training for what is counted.
+    """
+    from netcalc import arguments, engine
+    from netcalc.analysis.training import training_memory as compute
+
+    network = load(source, args=args, input=input)
+    options = {"optimizer": optimizer, "precision": precision, "checkpoint": checkpoint}
+    if not all(isinstance(v, str) for v in options.values()):
+        raise UsageError(f"optimizer, precision and checkpoint are names (got {options})")
+    return compute(network, engine.rows(network), arguments.batch(batch), **options)
 
 
 def run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +27,40 @@ from netcalc.errors import NetcalcError, UsageError
 from netcalc.render import check_format
 
 
+class Optimizer(StrEnum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+
+
+class Precision(StrEnum):
+    fp32 = "fp32"
+    bf16_mixed = "bf16-mixed"
+    fp16_mixed = "fp16-mixed"
+
+
+class Checkpoint(StrEnum):
+    none = "none"
+    blocks = "blocks"
+
+
+TrainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--train",
+        help="training memory instead: weights, gradients, optimizer state, master weights and "
+        "the activations PyTorch autograd saves for the backward pass",
+    ),
+]
+OptimizerOpt = Annotated[Optimizer, typer.Option("--optimizer", help="with --train: the optimizer's state")]
+PrecisionOpt = Annotated[Precision, typer.Option("--precision", help="with --train: fp32 or mixed precision")]
+CheckpointOpt = Annotated[
+    Checkpoint,
+    typer.Option("--checkpoint", help="with --train: 'blocks' checkpoints each top-level block"),
+]
+
+
 @app.command()
 def count(
     specs: SpecsArg,
@@ -39,14 +74,31 @@ def count(
     set: SetOpt = None,
     input: InputOpt = None,
     convention: ConventionOpt = Convention.netcalc,
+    train: TrainOpt = False,
+    optimizer: OptimizerOpt = Optimizer.adam,
+    precision: PrecisionOpt = Precision.fp32,
+    checkpoint: CheckpointOpt = Checkpoint.none,
 ) -> None:
     """Shapes, parameters, neurons, MACs and memory of every layer of each spec.
 
     Example: netcalc count specs/dense-vs-conv/conv.yaml --format json
     Example: netcalc count zoo:resnet18 --convention torchinfo
+    Example: netcalc count zoo:resnet50 --train --batch 64 --optimizer adamw --precision bf16-mixed
     """
     from netcalc.report import analyze
 
+    if train:
+        if convention != Convention.netcalc or verify:
+            raise UsageError("--train shows netcalc's training memory: drop --convention and --verify")
+        check_format("train", format.value)
+        options = {"optimizer": optimizer.value, "precision": precision.value, "checkpoint": checkpoint.value}
+        emit(
+            "train",
+            format,
+            trainings(only_networks(load_all(specs, set, input)), batch, options),
+            many=len(specs) > 1,
+        )
+        return
     check_format("count" if convention == Convention.netcalc else "convention", format.value)
     reports, failures = [], []
     for item in load_all(specs, set, input):  # a wrong spec among several does not hide the others' reports
@@ -93,6 +145,14 @@ def compare(
         emit("convention", format, conventions(convention, reports), many=True)
         return
     emit("compare", format, reports)
+
+
+def trainings(networks: list[Any], batch: int, options: dict[str, str]) -> list[Any]:
+    """Each network's training memory at the batch and options."""
+    from netcalc import engine
+    from netcalc.analysis.training import training_memory
+
+    return [training_memory(n, engine.rows(n), batch, **options) for n in networks]
 
 
 def conventions(name: Convention, reports: list[Any]) -> list[Any]:

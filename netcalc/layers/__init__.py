@@ -14,7 +14,7 @@ from netcalc.layers.activation import (
     Softmax,
     Tanh,
 )
-from netcalc.layers.base import Layer, Shape
+from netcalc.layers.base import Layer, Saved, Shape
 from netcalc.layers.conv import (
     Conv1d,
     Conv2d,
@@ -152,6 +152,7 @@ __all__ = [
     "ReLU",
     "ReLU6",
     "Reshape",
+    "Saved",
     "Select",
     "Shape",
     "SiLU",

@@ -6,18 +6,39 @@ default arguments): the names come from the classes in the layer list, nowhere e
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from math import prod
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, GetJsonSchemaHandler, Strict
 from pydantic_core import CoreSchema
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, Shape, arg
+from netcalc.layers.base import Layer, Saved, Shape, arg
 from netcalc.layers.fields import IDENTITY, Reads, same
 
 
 class Activation(Layer):
-    """An element-wise function: same shape, no parameters, no neurons."""
+    """An element-wise function: same shape, no parameters, no neurons.
+
+    saved: its input or its output (`keeps`), whichever PyTorch's backward formula reads.
+    """
+
+    keeps: ClassVar[Literal["input", "output"]]
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (Saved("input0" if self.keeps == "input" else "output", prod(output)),)
+
+
+def fused_saved(kind: str | None, output: Shape) -> tuple[Saved, ...]:
+    """What a fused `activation: KIND` keeps: its output (the layer's), or its input, a tensor of
+    the layer's own (the weighted sums before the activation)."""
+    if kind is None:
+        return ()
+    from netcalc.layers import BY_KIND
+
+    cls = BY_KIND[kind]
+    assert issubclass(cls, Activation)  # the field's validator allows activation kinds only
+    return (Saved("output" if cls.keeps == "output" else "preactivation", prod(output)),)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (same(len(output)),)
@@ -51,40 +72,64 @@ ActivationName = Annotated[str, Strict(), AfterValidator(_known_activation), _Ac
 
 
 class ReLU(Activation):
-    """max(0, x)."""
+    """max(0, x).
+
+    saved: its output, in place or not (PyTorch's relu and relu_ both save the result).
+    """
 
     kind = "relu"
+    keeps = "output"
 
 
 class ReLU6(Activation):
-    """min(max(0, x), 6)."""
+    """min(max(0, x), 6).
+
+    saved: its input.
+    """
 
     kind = "relu6"
+    keeps = "input"
 
 
 class LeakyReLU(Activation):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x.
+
+    saved: its input.
+    """
 
     kind = "leaky_relu"
+    keeps = "input"
     negative_slope: float = arg(0.01, "negative_slope", "alpha", doc="slope for x < 0")
 
 
 class Sigmoid(Activation):
-    """1 / (1 + exp(-x))."""
+    """1 / (1 + exp(-x)).
+
+    saved: its output (the derivative is a function of it).
+    """
 
     kind = "sigmoid"
+    keeps = "output"
 
 
 class Tanh(Activation):
-    """tanh(x)."""
+    """tanh(x).
+
+    saved: its output (the derivative is a function of it).
+    """
 
     kind = "tanh"
+    keeps = "output"
 
 
 class Softmax(Activation):
-    """exp(x) / sum(exp(x)) along `axis` (default 0: the channel axis, or the only axis)."""
+    """exp(x) / sum(exp(x)) along `axis` (default 0: the channel axis, or the only axis).
+
+    saved: its output (the derivative is a function of it).
+    """
 
     kind = "softmax"
+    keeps = "output"
     axis: int = arg(0, "axis", "dim", doc="sample axis to normalize along; -1 is the last")
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
@@ -100,32 +145,52 @@ class Softmax(Activation):
 
 
 class GELU(Activation):
-    """x * Phi(x), Phi the standard normal CDF (or its tanh approximation)."""
+    """x * Phi(x), Phi the standard normal CDF (or its tanh approximation).
+
+    saved: its input.
+    """
 
     kind = "gelu"
+    keeps = "input"
     approximate: Literal["none", "tanh"] = arg("none", doc="'none' (exact erf) or 'tanh'")
 
 
 class SiLU(Activation):
-    """x * sigmoid(x) (swish)."""
+    """x * sigmoid(x) (swish).
+
+    saved: its input.
+    """
 
     kind = "silu"
+    keeps = "input"
 
 
 class ELU(Activation):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """x if x > 0 else alpha * (exp(x) - 1).
+
+    saved: its input.
+    """
 
     kind = "elu"
+    keeps = "input"
     alpha: float = arg(1.0, doc="value approached for large negative x")
 
 
 class Hardswish(Activation):
-    """x * relu6(x + 3) / 6."""
+    """x * relu6(x + 3) / 6.
+
+    saved: its input.
+    """
 
     kind = "hardswish"
+    keeps = "input"
 
 
 class Hardsigmoid(Activation):
-    """relu6(x + 3) / 6."""
+    """relu6(x + 3) / 6.
+
+    saved: its input.
+    """
 
     kind = "hardsigmoid"
+    keeps = "input"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import prod
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, ValidationError
 
-from netcalc.errors import ShapeError
+from netcalc.errors import NetcalcError, ShapeError
 from netcalc.layers.fields import Reads, everything
 
 Shape = tuple[int, ...]
@@ -15,6 +16,34 @@ PositiveInt = Annotated[int, Strict(), Field(gt=0)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0)]
 Sizes = PositiveInt | tuple[PositiveInt, ...]
 Ref = str | Annotated[int, Strict(), Field(lt=0)]
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """One tensor a layer keeps for the backward pass, as PyTorch autograd saves it in training.
+
+    `tensor`: "input0", "input1", ... or "output" name tensors of the graph (kept once however
+    many layers keep them); any other name is the layer's own (a mask, indices, statistics).
+    `elements`: per sample when `batched`, else in all. `itemsize`: bytes per element, None for
+    the activations' width (the training precision). `buffer`: a running statistic, held by the
+    weights already (autograd keeps a reference to it; PyTorch's figure counts it).
+    """
+
+    tensor: str
+    elements: int
+    batched: bool = True
+    itemsize: int | None = None
+    buffer: bool = False
+
+
+def keep_input(inputs: tuple[Shape, ...], i: int = 0) -> Saved:
+    """The layer keeps its input i (the same tensor its producer gave)."""
+    return Saved(f"input{i}", prod(inputs[i]))
+
+
+def keep_output(output: Shape) -> Saved:
+    """The layer keeps its output."""
+    return Saved("output", prod(output))
 
 
 def arg(default: Any = ..., *names: str, doc: str | None = None) -> Any:
@@ -47,6 +76,7 @@ class Layer(BaseModel):
     kind: ClassVar[str]
     arity: ClassVar[int | None] = 1  # None: two or more inputs (merge layers); 2: exactly two
     weighted: ClassVar[bool] = False  # its outputs are weighted sums, i.e. neurons
+    view: ClassVar[bool] = False  # in PyTorch its output is a view of its input: the same bytes
 
     name: str | None = Field(None, description="unique name, used by `from` and in reports")
     source: Ref | list[Ref] | None = Field(
@@ -101,6 +131,14 @@ class Layer(BaseModel):
         A layer that says nothing reads every input in full: a field it cannot narrow is global.
         """
         return tuple(everything(len(shape), len(output)) for shape in inputs)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        """The tensors PyTorch autograd keeps for this layer's backward pass in training.
+
+        `grads`: which inputs require a gradient. Called only when the output needs one (an input
+        does, or the layer has parameters). Every layer class states its own rule.
+        """
+        raise NetcalcError(f"layer type '{self.kind}' has no rule yet for the tensors training keeps")
 
 
 Layer.__pydantic_custom_init__ = False  # the base too: spec entries are validated against it

@@ -6,15 +6,17 @@ from typing import ClassVar, Literal, Self
 from pydantic import model_validator
 
 from netcalc.errors import ShapeError
-from netcalc.layers.activation import ActivationName
+from netcalc.layers.activation import ActivationName, fused_saved
 from netcalc.layers.base import (
     Layer,
     NonNegativeInt,
     PositiveInt,
+    Saved,
     Shape,
     Sizes,
     arg,
     axis_names,
+    keep_input,
     need_rank,
     per_axis,
 )
@@ -74,6 +76,9 @@ class _ConvForward(_Conv):
 
     params = filters * (in_channels / groups * prod(kernel)) + filters (bias);
     MACs = output elements * in_channels / groups * prod(kernel).
+    saved: its input (for the weight's gradient), or, when the padding differs before and after
+    (padding 'same' with an even span), the padded copy the convolution reads; and what a fused
+    activation keeps.
     """
 
     padding: Padding = arg(0, doc="'valid', 'same', or an int or one int per axis")
@@ -124,6 +129,15 @@ class _ConvForward(_Conv):
         )
         return (channels_and(windows, mix_channels=True),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        pads = self.pads(inputs[0][1:])
+        if all(a == b for a, b in pads):
+            kept = keep_input(inputs)
+        else:  # F.pad first, as PyTorch takes one padding per axis
+            padded = prod(n + a + b for n, (a, b) in zip(inputs[0][1:], pads, strict=True))
+            kept = Saved("padded input", inputs[0][0] * padded)
+        return (kept, *fused_saved(self.activation, output))
+
 
 class Conv1d(_ConvForward):
     __doc__ = _ConvForward.__doc__
@@ -150,6 +164,7 @@ class _ConvTranspose(_Conv):
     params = in_channels * (filters / groups) * prod(kernel) + filters (bias);
     MACs = input elements * filters / groups * prod(kernel) (each input pixel is scattered once;
     torchinfo multiplies by the output size instead and overcounts by about stride^2).
+    saved: its input (for the weight's gradient), and what a fused activation keeps.
     """
 
     padding: NonNegativeInt | tuple[NonNegativeInt, ...] = arg(0, doc="int or one per axis")
@@ -207,6 +222,9 @@ class _ConvTranspose(_Conv):
             )
         )
         return (channels_and(windows, mix_channels=True),)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (keep_input(inputs), *fused_saved(self.activation, output))
 
 
 class ConvTranspose1d(_ConvTranspose):

@@ -3,8 +3,8 @@
 from math import prod
 
 from netcalc.errors import ShapeError
-from netcalc.layers.activation import ActivationName
-from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.activation import ActivationName, fused_saved
+from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import IDENTITY, Reads
 
 
@@ -13,6 +13,7 @@ class Dense(Layer):
 
     out = x[..., in] @ W[in, units] + b;  params = units * in + units (bias);
     MACs = (elements before the last axis) * in * units;  neurons = output elements.
+    saved: its input (for the weight's gradient), and what a fused activation keeps.
     """
 
     kind = "dense"
@@ -45,3 +46,6 @@ class Dense(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         last = len(output) - 1  # every feature of the last axis; the axes before it one to one
         return (Reads(tuple((a, IDENTITY) for a in range(last)) + (None,), frozenset({last})),)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (keep_input(inputs), *fused_saved(self.activation, output))

@@ -3,7 +3,7 @@
 from math import prod
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, Shape, arg
+from netcalc.layers.base import Layer, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import BROADCAST, IDENTITY, Reads, Window, same
 
 
@@ -16,11 +16,24 @@ def _broadcast(shape: Shape, output: Shape) -> Reads:
     return Reads(tuple(axes))
 
 
+def broadcast(a: Shape, b: Shape) -> Shape:
+    """NumPy's broadcast of two shapes that broadcast (aligned on the right)."""
+    rank = max(len(a), len(b))
+    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
+    return tuple(max(m, n) for m, n in zip(a, b, strict=True))
+
+
 class Add(Layer):
-    """Element-wise sum of two or more tensors of the same shape (a skip connection)."""
+    """Element-wise sum of two or more tensors of the same shape (a skip connection).
+
+    saved: nothing (the gradient passes through unchanged).
+    """
 
     kind = "add"
     arity = None
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         for i, shape in enumerate(inputs[1:], start=1):
@@ -36,10 +49,26 @@ class Add(Layer):
 
 
 class Multiply(Layer):
-    """Element-wise product with NumPy broadcasting, e.g. (C, H, W) * (C, 1, 1) for a gate."""
+    """Element-wise product with NumPy broadcasting, e.g. (C, H, W) * (C, 1, 1) for a gate.
+
+    saved: multiplied left to right, each factor is kept when the other side needs a gradient
+    (x0 * x1 keeps x1 for x0's gradient and x0 for x1's); a partial product of three or more
+    inputs is a tensor of its own.
+    """
 
     kind = "multiply"
     arity = None
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        kept: list[Saved] = []
+        shape, grad = inputs[0], grads[0]
+        for i in range(1, len(inputs)):
+            if grad:
+                kept.append(keep_input(inputs, i))
+            if grads[i]:
+                kept.append(keep_input(inputs, 0) if i == 1 else Saved(f"product {i}", prod(shape)))
+            shape, grad = broadcast(shape, inputs[i]), grad or grads[i]
+        return tuple(kept)
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         rank = max(len(s) for s in inputs)
@@ -59,7 +88,10 @@ class Multiply(Layer):
 
 
 class Concat(Layer):
-    """Concatenation along `axis` (default 0, the channel axis); other axes must match."""
+    """Concatenation along `axis` (default 0, the channel axis); other axes must match.
+
+    saved: nothing (the gradient is sliced back).
+    """
 
     kind = "concat"
     arity = None
@@ -88,6 +120,9 @@ class Concat(Layer):
         axes = tuple(None if a == axis else (a, IDENTITY) for a in range(len(output)))
         return tuple(Reads(axes, merged={axis: (axis,)}) for _ in inputs)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class Matmul(Layer):
     """Matrix product of two activations per sample: (..., n, k) @ (..., k, m) -> (..., n, m).
@@ -96,6 +131,8 @@ class Matmul(Layer):
 
     No parameters; MACs = output elements * k; neurons = output elements (weighted sums, the
     weights being activations).
+    saved: each input when the other needs a gradient; an input whose leading axes broadcast is
+    kept as its expanded copy (PyTorch expands it to the output's leading axes first).
     """
 
     kind = "matmul"
@@ -134,3 +171,15 @@ class Matmul(Layer):
             Reads((*a, (last - 1, IDENTITY), None), frozenset({last})),
             Reads((*b, None, (last, IDENTITY)), frozenset({last - 1})),
         )
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        kept = []
+        for i, other_grad in ((1, grads[0]), (0, grads[1])):
+            if not other_grad:
+                continue
+            shape = inputs[i]
+            if shape[:-2] == output[:-2]:
+                kept.append(keep_input(inputs, i))
+            else:
+                kept.append(Saved(f"expanded input{i}", prod(output[:-2]) * shape[-2] * shape[-1]))
+        return tuple(kept)

@@ -6,8 +6,10 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import IDENTITY, Reads, same
+
+STATISTIC = 4  # bytes: PyTorch keeps normalization statistics in float32, for half inputs too
 
 
 def _channels(kind: str, shape: Shape) -> int:
@@ -28,6 +30,8 @@ class BatchNorm(_ElementWise):
 
     params = 2 * C (weight, bias) when affine; state = 2 * C (running_mean, running_var),
     non-trainable: PyTorch keeps it as buffers, Keras counts it as non-trainable params.
+    saved (training): its input, the batch's mean and inverse standard deviation per channel,
+    and references to the running statistics (buffers, held by the weights).
     """
 
     kind = "batchnorm"
@@ -47,12 +51,20 @@ class BatchNorm(_ElementWise):
         c = inputs[0][0]
         return {"running_mean": c, "running_var": c}
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        c = inputs[0][0]
+        stats = [Saved(name, c, batched=False, itemsize=STATISTIC) for name in ("mean", "invstd")]
+        running = [Saved(n, c, False, STATISTIC, buffer=True) for n in ("running_mean", "running_var")]
+        return (keep_input(inputs), *stats, *running)
+
 
 class LayerNorm(Layer):
     """Layer normalization over the last `dims` axes (PyTorch LayerNorm(x.shape[-dims:]); with
     dims 1, Keras's LayerNormalization(axis=-1)).
 
     params = 2 * prod(last dims axes) (weight, bias) when affine.
+    saved: its input, and the mean and inverse standard deviation of each normalized group
+    (float32, one per element of the leading axes).
     """
 
     kind = "layernorm"
@@ -78,10 +90,17 @@ class LayerNorm(Layer):
         axes = tuple(None if a in normalized else (a, IDENTITY) for a in range(rank))
         return (Reads(axes, frozenset(normalized)),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        groups = prod(inputs[0][: -self.dims])
+        return (keep_input(inputs), *(Saved(n, groups, itemsize=STATISTIC) for n in ("mean", "rstd")))
+
 
 class Dropout(_ElementWise):
     """Dropout: zeroes a fraction `rate` of the elements in training (scaling the rest by
     1 / (1 - rate)); identity in inference. No parameters, no neurons added.
+
+    saved: the scaled mask, input-sized at the activations' width (PyTorch's CPU kernel
+    multiplies by it; CUDA's keeps a 1-byte bool mask); nothing at rate 0; a scalar at rate 1.
     """
 
     kind = "dropout"
@@ -100,11 +119,20 @@ class Dropout(_ElementWise):
             raise ValueError(f"input should be less than 1 (got {rate}), or 1 to drop everything")
         return rate
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        if self.rate == 0.0:
+            return ()
+        if self.rate == 1.0:
+            return (Saved("zero", 1, batched=False),)
+        return (Saved("mask", prod(output)),)
+
 
 class StochasticDepth(_ElementWise):
     """Stochastic depth (torchvision StochasticDepth, 'drop path'): in training, zeroes a whole
     sample's residual branch with probability `rate` (mode row) or the whole batch's (mode batch)
     and scales survivors by 1 / (1 - rate); identity in inference. No parameters.
+
+    saved: the keep flag (one element per sample, or one for the batch); nothing at rate 0.
     """
 
     kind = "stochastic_depth"
@@ -117,9 +145,17 @@ class StochasticDepth(_ElementWise):
     )
     mode: Literal["row", "batch"] = arg("row", doc="drop per sample (row) or for the whole batch")
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        if self.rate == 0.0:
+            return ()
+        return (Saved("keep", 1, batched=self.mode == "row"),)
+
 
 class LayerScale(_ElementWise):
-    """Learned per-channel scale (ConvNeXt, CaiT): y = x * scale[c] on axis 0. params = C."""
+    """Learned per-channel scale (ConvNeXt, CaiT): y = x * scale[c] on axis 0. params = C.
+
+    saved: its input (for the scale's gradient).
+    """
 
     kind = "layer_scale"
     init: float = arg(1e-6, doc="initial value of the scale")
@@ -130,3 +166,6 @@ class LayerScale(_ElementWise):
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         return {"scale": inputs[0][0]}
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (keep_input(inputs),)

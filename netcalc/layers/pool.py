@@ -1,5 +1,6 @@
 """Pooling: windowed max and average, adaptive and global pooling."""
 
+from math import prod
 from typing import ClassVar, Literal, Self
 
 from pydantic import model_validator
@@ -8,10 +9,12 @@ from netcalc.errors import ShapeError
 from netcalc.layers.base import (
     Layer,
     NonNegativeInt,
+    Saved,
     Shape,
     Sizes,
     arg,
     axis_names,
+    keep_input,
     need_rank,
     per_axis,
 )
@@ -25,6 +28,10 @@ class _Pool(Layer):
 
     padding 'same' is TF/Keras's SAME: out = ceil(L / stride), the odd pixel of padding after;
     average pooling then divides by the real elements only, as Keras does.
+
+    saved: max pooling its input and the int64 index of each maximum (an output-sized tensor);
+    average pooling its input. With padding 'same', the padded copy instead of the input, and for
+    an average the count of real elements per window (one plane, for the whole batch).
     """
 
     rank: ClassVar[int]
@@ -91,15 +98,30 @@ class _Pool(Layer):
         )
         return (channels_and(windows, mix_channels=False),)
 
+    def _kept(self, inputs: tuple[Shape, ...]) -> Saved:
+        """The input, or with padding 'same' the padded copy pooled (F.pad first)."""
+        if self.padding != "same":
+            return keep_input(inputs)
+        spatial = zip(inputs[0][1:], self.pads(inputs[0][1:]), strict=True)
+        return Saved("padded input", inputs[0][0] * prod(n + a + b for n, (a, b) in spatial))
+
 
 class _MaxPool(_Pool):
     __doc__ = _Pool.__doc__
     dilation: Sizes = arg(1, doc="spacing of window taps")
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (self._kept(inputs), Saved("indices", prod(output), itemsize=8))
+
 
 class _AvgPool(_Pool):
     __doc__ = _Pool.__doc__
     count_include_pad: bool = arg(True, doc="divide by the window size, padding included")
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        if self.padding != "same":
+            return (self._kept(inputs),)
+        return (self._kept(inputs), Saved("window counts", prod(output[1:]), batched=False))
 
 
 class MaxPool1d(_MaxPool):
@@ -139,7 +161,10 @@ class AvgPool3d(_AvgPool):
 
 
 class _AdaptiveAvgPool(Layer):
-    """Adaptive average pooling to a fixed output size (PyTorch AdaptiveAvgPool): (C, *size)."""
+    """Adaptive average pooling to a fixed output size (PyTorch AdaptiveAvgPool): (C, *size).
+
+    saved: its input; nothing for an output of size 1 on every axis (PyTorch takes the mean then).
+    """
 
     rank: ClassVar[int]
     size: Sizes = arg(..., "size", "output_size", doc="output size, int or one per axis")
@@ -157,6 +182,9 @@ class _AdaptiveAvgPool(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         windows = tuple(adaptive(n, m) for n, m in zip(inputs[0][1:], output[1:], strict=True))
         return (channels_and(windows, mix_channels=False),)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return () if set(output[1:]) == {1} else (keep_input(inputs),)
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPool):
@@ -196,14 +224,24 @@ class _GlobalPool(Layer):
 class GlobalAvgPool(_GlobalPool):
     """Global average pooling over every spatial axis: (C, *spatial) -> (C, 1, ..., 1), as PyTorch's
     AdaptiveAvgPool(1); follow it with flatten for a vector (Keras's GlobalAveragePooling).
+
+    saved: nothing (a mean needs only the input's shape).
     """
 
     kind = "global_avgpool"
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
 
 
 class GlobalMaxPool(_GlobalPool):
     """Global max pooling over every spatial axis: (C, *spatial) -> (C, 1, ..., 1), as PyTorch's
     AdaptiveMaxPool(1); follow it with flatten for a vector (Keras's GlobalMaxPooling).
+
+    saved: its input and the int64 index of each maximum.
     """
 
     kind = "global_maxpool"
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (keep_input(inputs), Saved("indices", prod(output), itemsize=8))

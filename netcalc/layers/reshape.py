@@ -11,6 +11,7 @@ from netcalc.layers.base import (
     Layer,
     NonNegativeInt,
     PositiveInt,
+    Saved,
     Shape,
     Sizes,
     arg,
@@ -31,9 +32,13 @@ from netcalc.layers.fields import (
 
 
 class Flatten(Layer):
-    """Flattens every sample axis into one: (C, H, W) -> (C * H * W,)."""
+    """Flattens every sample axis into one: (C, H, W) -> (C * H * W,).
+
+    saved: nothing; its output is a view of its input (the same bytes).
+    """
 
     kind = "flatten"
+    view = True
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         return (prod(inputs[0]),)
@@ -41,11 +46,18 @@ class Flatten(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (regrouped(inputs[0], output),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class Reshape(Layer):
-    """Reshapes the sample to `shape` (one -1 may stand for the rest); the size must match."""
+    """Reshapes the sample to `shape` (one -1 may stand for the rest); the size must match.
+
+    saved: nothing; its output is a view of its input (the same bytes).
+    """
 
     kind = "reshape"
+    view = True
     shape: tuple[int, ...] = arg(..., "shape", "target_shape", doc="new sample shape")
 
     @model_validator(mode="after")
@@ -74,11 +86,18 @@ class Reshape(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (regrouped(inputs[0], output),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class Permute(Layer):
-    """Reorders the sample axes: dims [1, 0] turns (D, N) into (N, D)."""
+    """Reorders the sample axes: dims [1, 0] turns (D, N) into (N, D).
+
+    saved: nothing; its output is a view of its input (the same bytes).
+    """
 
     kind = "permute"
+    view = True
     dims: tuple[NonNegativeInt, ...] = arg(..., "dims", "axes", doc="new order of sample axes")
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
@@ -92,9 +111,15 @@ class Permute(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (Reads(tuple((d, IDENTITY) for d in self.dims)),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class Select(Layer):
-    """Takes one index along a sample axis and drops that axis: x[:, index] for axis 0."""
+    """Takes one index along a sample axis and drops that axis: x[:, index] for axis 0.
+
+    saved: nothing (its output is a smaller view of its input).
+    """
 
     kind = "select"
     axis: NonNegativeInt = arg(0, "axis", "dim", doc="sample axis")
@@ -114,9 +139,15 @@ class Select(Layer):
         kept = [a for a in range(len(inputs[0])) if a != self.axis]  # one position of the axis: no span
         return (Reads(tuple((a, IDENTITY) for a in kept), merged={self.axis: ()}),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class Slice(Layer):
-    """Keeps x[start:end] along a sample axis (Python slice rules): ShuffleNet's channel split."""
+    """Keeps x[start:end] along a sample axis (Python slice rules): ShuffleNet's channel split.
+
+    saved: nothing (its output is a smaller view of its input).
+    """
 
     kind = "slice"
     axis: NonNegativeInt = arg(0, "axis", "dim", doc="sample axis (0: channels)")
@@ -140,9 +171,15 @@ class Slice(Layer):
         axes = same(len(output)).axes
         return (Reads(axes[: self.axis] + ((self.axis, offset(start)),) + axes[self.axis + 1 :]),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class CenterCrop(Layer):
-    """Crops the spatial axes around the centre to `size` (U-Net's skip connections)."""
+    """Crops the spatial axes around the centre to `size` (U-Net's skip connections).
+
+    saved: nothing (its output is a smaller view of its input).
+    """
 
     kind = "center_crop"
     size: Sizes = arg(..., doc="output size, int or one per spatial axis")
@@ -165,9 +202,15 @@ class CenterCrop(Layer):
         starts = tuple(int(round((n - s) / 2.0)) for n, s in zip(inputs[0][1:], output[1:], strict=True))
         return (channels_and(tuple(offset(t) for t in starts), mix_channels=False),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class ChannelShuffle(Layer):
-    """ShuffleNet's channel shuffle: (g, C/g) channels transposed to (C/g, g); shape kept."""
+    """ShuffleNet's channel shuffle: (g, C/g) channels transposed to (C/g, g); shape kept.
+
+    saved: nothing.
+    """
 
     kind = "channel_shuffle"
     groups: PositiveInt = arg(..., doc="number of channel groups")
@@ -185,12 +228,16 @@ class ChannelShuffle(Layer):
         rest = tuple((a, IDENTITY) for a in range(1, len(output)))
         return (Reads((None, *rest), merged={0: (0,)}),)
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
 
 class Upsample(Layer):
     """Resizes the spatial axes: out = floor(L * scale) per axis, or the given size.
 
     mode nearest (PyTorch's 'nearest'), or linear interpolation: linear (1-D), bilinear (2-D),
     trilinear (3-D), with align_corners false by default. No parameters.
+    saved: nothing (the backward pass needs only the sizes).
     """
 
     kind = "upsample"
@@ -264,3 +311,6 @@ class Upsample(Layer):
         else:
             ratio = Fraction(length, size)
         return nearest(ratio) if self.mode == "nearest" else linear(ratio, self.align_corners)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()

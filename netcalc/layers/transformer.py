@@ -1,8 +1,10 @@
 """The transformer's building blocks: class token, position embedding, self-attention."""
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg
 from netcalc.layers.fields import IDENTITY, Reads, same
+
+STATISTIC = 4  # bytes: the attention kernel's log-sum-exp is float32
 
 
 def _tokens(kind: str, shape: Shape) -> tuple[int, int]:
@@ -12,9 +14,15 @@ def _tokens(kind: str, shape: Shape) -> tuple[int, int]:
 
 
 class ClassToken(Layer):
-    """Prepends one learned token: (N, D) -> (N + 1, D). params: token = D."""
+    """Prepends one learned token: (N, D) -> (N + 1, D). params: token = D.
+
+    saved: nothing.
+    """
 
     kind = "class_token"
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         n, d = _tokens(self.kind, inputs[0])
@@ -29,9 +37,15 @@ class ClassToken(Layer):
 
 
 class PosEmbedding(Layer):
-    """Adds a learned position embedding to every token: (N, D). params: embedding = N * D."""
+    """Adds a learned position embedding to every token: (N, D). params: embedding = N * D.
+
+    saved: nothing (a sum).
+    """
 
     kind = "pos_embedding"
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         _tokens(self.kind, inputs[0])
@@ -50,6 +64,12 @@ class Attention(Layer):
 
     params = 3 * D * D + 3 * D (in_proj) + D * D + D (out_proj), biases when `bias`;
     MACs = N * D * 3D (q, k, v) + N * N * D (q . k) + N * N * D (weights . v) + N * D * D (out).
+
+    saved (PyTorch's nn.MultiheadAttention, batch first): the input in (N, batch, D) order (a
+    copy; at batch 1 the input itself), q, k and v, and the heads' output read by out_proj, each
+    N * D; without dropout the fused kernel's log-sum-exp, heads * N (float32); with dropout the
+    math path's softmax weights, dropout mask and dropped weights, 3 * heads * N * N.
+    KV cache (inference, per token): k and v, 2 * D.
     """
 
     kind = "attention"
@@ -79,3 +99,16 @@ class Attention(Layer):
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         n, d = inputs[0]
         return n * d * 3 * d + 2 * n * n * d + n * d * d
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        n, d = inputs[0]
+        kept = [Saved(name, n * d) for name in ("input copy", "q", "k", "v", "heads output")]
+        if self.dropout == 0.0:
+            kept.append(Saved("logsumexp", self.heads * n, itemsize=STATISTIC))
+        else:
+            kept += [Saved(name, self.heads * n * n) for name in ("weights", "dropout mask", "dropped")]
+        return tuple(kept)
+
+    def kv_cache(self, inputs: tuple[Shape, ...]) -> int:
+        """Elements cached per token for generation: its key and its value, 2 * D."""
+        return 2 * inputs[0][1]

@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from netcalc.errors import UsageError
-from netcalc.render import catalog, compare, conventions, diagram, diff, fields, report, runs, sweep, zoo
+from netcalc.render import (
+    catalog,
+    compare,
+    conventions,
+    diagram,
+    diff,
+    fields,
+    report,
+    runs,
+    sweep,
+    training,
+    zoo,
+)
 from netcalc.render.compare import compare_data, compare_table, ratio_text
 from netcalc.render.jsontext import dumps
 from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
@@ -90,6 +102,11 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "json": lambda rs, o: conventions.convention_json(rs, o.many),
         "csv": lambda rs, o: conventions.convention_csv(rs),
         "markdown": lambda rs, o: conventions.convention_markdown(rs),
+    },
+    "train": {
+        "table": lambda ts, o: training.training_text(ts),
+        "json": lambda ts, o: training.training_json(ts, o.many),
+        "markdown": lambda ts, o: training.training_markdown(ts),
     },
     "sweep": {
         "table": lambda s, o: sweep.sweep_table(s),
