@@ -28,6 +28,9 @@ class Activation(Layer):
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return (Saved("input0" if self.keeps == "input" else "output", prod(output)),)
 
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (same(len(output)),)
+
 
 def fused_saved(kind: str | None, output: Shape) -> tuple[Saved, ...]:
     """What a fused `activation: KIND` keeps: its output (the layer's), or its input, a tensor of
@@ -39,9 +42,6 @@ def fused_saved(kind: str | None, output: Shape) -> tuple[Saved, ...]:
     cls = BY_KIND[kind]
     assert issubclass(cls, Activation)  # the field's validator allows activation kinds only
     return (Saved("output" if cls.keeps == "output" else "preactivation", prod(output)),)
-
-    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
-        return (same(len(output)),)
 
 
 def activation_kinds() -> tuple[str, ...]:
