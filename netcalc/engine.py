@@ -21,7 +21,13 @@ class Counts:
     activations: int = 0  # output elements
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+        return Counts(
+            self.params + other.params,
+            self.state + other.state,
+            self.neurons + other.neurons,
+            self.macs + other.macs,
+            self.activations + other.activations,
+        )
 
     def astuple(self) -> tuple[int, ...]:
         """The figures in field order."""

@@ -168,6 +168,7 @@ class _Site:
     i: int
     outputs: list[int]  # output node of each earlier entry of the scope
     local: list[str]  # local names of all the scope's entries
+    position: dict[str, int]  # local name -> its entry's index (names are unique in a scope)
     prefix: str
     scope_input: int
     where: str
@@ -183,6 +184,9 @@ class _Builder:
         self.groups: list[Group] = []
         self.paths: dict[str, int] = {}  # every scoped name -> output node
         self.training_only = 0  # depth of enclosing training-only block uses
+        # layers are frozen: entries with the same type and arguments share one validated layer
+        self.validated: dict[tuple[str, str], Layer] = {}
+        self.wheres: dict[tuple[str | int, ...], list[str]] = {}  # 'file:line' of a list's entries
 
     def scope(
         self,
@@ -196,8 +200,9 @@ class _Builder:
     ) -> int:
         """Expand one list of entries; returns its output node."""
         parsed: list[Parsed] = []
+        wheres = self._wheres(loc, len(entries))
         for i, entry in enumerate(entries):
-            where = self.spec.where((*loc, i))
+            where = wheres[i]
             kind, values = split_entry(entry, where, i)
             if kind.startswith("$"):  # the type itself is an argument: `- $act`, `act: relu`
                 kind = _substitute(kind, args, where, f"'{kind}'")
@@ -210,6 +215,7 @@ class _Builder:
                 values["name"] = _substitute(values["name"], args, where, f"'{kind}'")
             parsed.append((kind, values, where))
         local = self._names(parsed, prefix)
+        position = {name: i for i, name in enumerate(local)}
         outputs: list[int] = []
         for i, (kind, values, where) in enumerate(parsed):
             # the same numbering as the report's rows; a block use is named by its block
@@ -221,7 +227,8 @@ class _Builder:
             if not isinstance(values, Layer):
                 values = _substitute(values, args, where, label)
             source = values.source if isinstance(values, Layer) else values.get("from")
-            inputs = self._resolve(source, _Site(i, outputs, local, prefix, scope_input, where, label))
+            site = _Site(i, outputs, local, position, prefix, scope_input, where, label)
+            inputs = self._resolve(source, site)
             if kind in self.spec.blocks and not isinstance(values, Layer):  # a Layer's kind is no block
                 out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups)
             else:
@@ -229,6 +236,13 @@ class _Builder:
             outputs.append(out)
             self.paths[prefix + local[i]] = out
         return outputs[-1]
+
+    def _wheres(self, loc: tuple[str | int, ...], count: int) -> list[str]:
+        """'file:line' of each entry of the list at `loc`, worked out once for every use of a block."""
+        known = self.wheres.get(loc)
+        if known is None or len(known) != count:
+            known = self.wheres[loc] = [self.spec.where((*loc, i)) for i in range(count)]
+        return known
 
     def _names(self, parsed: list[Parsed], prefix: str) -> list[str]:
         """Local names: given ones, else kind_n for layers and the block's name for blocks."""
@@ -295,10 +309,11 @@ class _Builder:
             return at.scope_input if i + ref == -1 else at.outputs[i + ref]
         if not isinstance(ref, str):
             raise SpecError(f"{where}: {label}: from takes names, negative offsets or 'input', not {ref!r}")
-        if ref in local[:i]:
-            return at.outputs[local.index(ref)]
-        if ref == local[i] or ref in local[i:]:
-            what = "its own output" if ref == local[i] else f"'{ref}', which comes later"
+        j = at.position.get(ref)
+        if j is not None and j < i:
+            return at.outputs[j]
+        if j is not None:
+            what = "its own output" if j == i else f"'{ref}', which comes later"
             raise SpecError(
                 f"{where}: {label}: from takes {what}: that would form a cycle — "
                 "a layer can only take earlier layers' outputs"
@@ -324,7 +339,10 @@ class _Builder:
         if isinstance(values, Layer):
             layer = values
         elif kind in BY_KIND:
-            layer = validate_layer(kind, values, where, label)
+            key = (kind, repr(values))  # equal reprs of plain YAML values are equal values
+            if key not in self.validated:
+                self.validated[key] = validate_layer(kind, values, where, label)
+            layer = self.validated[key]
         else:
             hint = nearest(kind, [*BY_KIND, *self.spec.blocks]) or " — see `netcalc layers`"
             raise SpecError(f"{where}: {label}: unknown layer type '{kind}'{hint}")

@@ -68,8 +68,9 @@ class Report:
     def _dtype_bytes(self) -> int:
         return DTYPE_BYTES[self.dtype]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The documented JSON structure (see README, 'JSON output')."""
+    def to_dict(self, lazy_rows: bool = False) -> dict[str, Any]:
+        """The documented JSON structure (see README, 'JSON output'); `lazy_rows`: its layers as a
+        generator, each made as it is written (render.jsontext.parts), never all held at once."""
         t = self.totals
         return {
             "netcalc_json": SCHEMA_VERSION,
@@ -91,10 +92,7 @@ class Report:
                 "activations": t.activations * self.batch,
                 "memory_bytes": asdict(self.memory),
             },
-            "layers": [
-                _row_dict(r) | ({"receptive_field": f.to_dict()} if f else {})
-                for r, f in zip(self.rows, self._fields(), strict=True)
-            ],
+            "layers": layers if lazy_rows else list(layers),
             "groups": [_group_dict(g) for g in self.groups],
             "warnings": list(self.warnings),
         }

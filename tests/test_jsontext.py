@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import netcalc
-from netcalc.render.jsontext import dumps
+from netcalc.render.jsontext import dumps, parts
 
 DEEP: Any = [1]
 for _ in range(80):  # deeper than the writer indents: json.dumps writes it
@@ -45,3 +45,17 @@ JSON = st.recursive(
 @given(JSON)
 def test_any_json_value_reads_as_json_dumps_writes_it(value: Any) -> None:
     assert dumps(value) == json.dumps(value, indent=2)
+
+
+@pytest.mark.parametrize("value", ODD, ids=range(len(ODD)))
+def test_odd_values_in_parts_read_as_json_dumps_writes_them(value: Any) -> None:
+    assert "".join(parts(value)) == json.dumps(value, indent=2)
+
+
+def test_a_report_with_its_rows_made_as_they_are_written_reads_the_same() -> None:
+    report = netcalc.analyze("zoo:resnet18")
+    expected = json.dumps(report.to_dict(), indent=2)
+    assert "".join(parts(report.to_dict(lazy_rows=True))) == expected
+    two = [report.to_dict(lazy_rows=True), report.to_dict(lazy_rows=True)]
+    assert "".join(parts(two)) == json.dumps([report.to_dict()] * 2, indent=2)
+    assert "".join(parts({"layers": (r for r in [])})) == json.dumps({"layers": []}, indent=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -144,11 +145,29 @@ def emit(command: str, fmt: Format, data: Any, **options: Any) -> None:
     from netcalc.render import Options, render
 
     out = render(command, fmt.value, data, Options(fancy=fancy(), **options))
+    if isinstance(out, Iterator):  # text made as it is written: out in batches, never held whole
+        for batch in batched(out):
+            typer.echo(batch, nl=False)
+        return
     for part in out if isinstance(out, list) else [out]:
         if isinstance(part, str):
             typer.echo(part, nl=False)
         else:
             console().print(part)
+
+
+def batched(parts: Iterator[str], size: int = 1 << 16) -> Iterator[str]:
+    """Text parts joined into pieces of about `size` characters."""
+    pending: list[str] = []
+    length = 0
+    for part in parts:
+        pending.append(part)
+        length += len(part)
+        if length >= size:
+            yield "".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def load_all(

@@ -27,7 +27,7 @@ from netcalc.render import (
 )
 from netcalc.render.compare import compare_data, compare_table, ratio_text
 from netcalc.render.jsontext import dumps
-from netcalc.render.report import json_text, plain_table, rich_table, summary_lines, visible
+from netcalc.render.report import json_parts, json_text, plain_table, rich_table, summary_lines, visible
 from netcalc.render.text import human, shape_text
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "compare_data",
     "compare_table",
     "human",
+    "json_parts",
     "json_text",
     "plain_table",
     "ratio_text",
@@ -81,7 +82,7 @@ def _count_csv(reports: Sequence[Any], o: Options) -> str:
 RENDERERS: dict[str, dict[str, Renderer]] = {
     "count": {
         "table": _count_table,
-        "json": lambda rs, o: json_text(list(rs), as_list=o.many),
+        "json": lambda rs, o: json_parts(list(rs), as_list=o.many),
         "csv": _count_csv,
         "markdown": lambda rs, o: "\n".join(report.markdown(r, o.depth) for r in rs),
     },
@@ -159,6 +160,7 @@ def check_format(command: str, fmt: str) -> None:
 
 
 def render(command: str, fmt: str, data: Any, options: Options | None = None) -> Any:
-    """The output of `command` in format `fmt`: text, a rich renderable, or a list of them."""
+    """The output of `command` in format `fmt`: text, a rich renderable, a list of them, or an
+    iterator of text parts (count's JSON, written as it is made)."""
     check_format(command, fmt)
     return RENDERERS[command][fmt](data, options or Options())

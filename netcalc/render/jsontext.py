@@ -1,22 +1,32 @@
-"""JSON text exactly as `json.dumps(data, indent=2)` writes it, without its generator per value.
+"""JSON text exactly as `json.dumps(data, indent=2)` writes it, faster, and in parts if asked.
 
 With `indent`, Python's json module skips its C encoder and yields every value from a pure-Python
-generator, which was most of `--format json`'s time on a large network. Here the nesting is walked
-by one recursive function that appends to a list; strings are escaped by the C helper the json
-module itself uses, numbers are written by their own repr as json does, and a list of whole numbers
-(a shape) is written by one join. Anything else (a key that is not text, a float subclass, a value
-json would refuse) goes back to json.dumps, so the text is always the json module's.
+generator, which was most of `--format json`'s time on a large network. Here each container is one
+join of its items' texts; strings are escaped by the C helper the json module itself uses and
+numbers are written by their own repr, as json does. Anything else (a key that is not text, NaN, a
+subclass of a plain type) goes to json.dumps, so the text is always the json module's.
+
+`parts` writes the same text piece by piece, an item of the outer lists and mappings at a time, and
+takes a generator where a list belongs (a report's rows, made one by one): a large report is never
+held whole, neither as data nor as text.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import chain
 from json.encoder import encode_basestring_ascii as _text  # the C helper when it is built
+from types import GeneratorType
 from typing import Any
 
 _INDENTS = ["\n" + "  " * depth for depth in range(64)]
+_SEPARATORS = ["," + indent for indent in _INDENTS]
 _MAX_DEPTH = len(_INDENTS) - 2
+_OUTER = 3  # parts yields the items of containers this shallow one by one (rows sit at 2 or 3)
+
+
+_NOTHING = object()
 
 
 class _Other(Exception):
@@ -25,68 +35,86 @@ class _Other(Exception):
 
 def dumps(data: Any) -> str:
     """`json.dumps(data, indent=2)`, byte for byte."""
-    parts: list[str] = []
+    return _at(data, 0)
+
+
+def parts(data: Any) -> Iterator[str]:
+    """The text of `dumps(data)` in pieces; generators in `data` are written as lists."""
+    kind = type(data)
+    yield from _parts(data, 0) if kind in (dict, list, tuple, GeneratorType) else [_at(data, 0)]
+
+
+def _parts(value: Any, depth: int) -> Iterator[str]:
+    is_dict = type(value) is dict
+    items = iter(value.items() if is_dict else value)
+    opening, closing = ("{", "}") if is_dict else ("[", "]")
+    first = next(items, _NOTHING)
+    if first is _NOTHING:
+        yield opening + closing
+        return
+    separator = opening + _INDENTS[depth + 1]
+    for entry in chain([first], items):
+        if is_dict:
+            key, item = entry
+            yield separator + _key(key) + ": "
+        else:
+            item = entry
+            yield separator
+        if depth + 1 < _OUTER and type(item) in (dict, list, tuple, GeneratorType):
+            yield from _parts(item, depth + 1)
+        else:
+            yield _at(list(item) if type(item) is GeneratorType else item, depth + 1)
+        separator = _SEPARATORS[depth + 1]
+    yield _INDENTS[depth] + closing
+
+
+def _key(key: Any) -> str:
+    """A mapping key as json writes it (a number or true, false, null as text)."""
+    return _text(key) if type(key) is str else json.dumps({key: 0})[1:-4]
+
+
+def _at(value: Any, depth: int) -> str:
+    """The text of `value` nested `depth` deep."""
     try:
-        _value(data, 0, parts.append)
-    except _Other:
-        return json.dumps(data, indent=2)
-    return "".join(parts)
+        return _WRITERS[type(value)](value, depth)
+    except (_Other, KeyError, TypeError):  # json.dumps writes it, or raises its own error
+        return json.dumps(value, indent=2).replace("\n", _INDENTS[depth])
 
 
-def _value(value: Any, depth: int, out: Callable[[str], None]) -> None:
-    kind = type(value)
-    if kind is str:
-        out(_text(value))
-    elif kind is int:
-        out(int.__repr__(value))
-    elif kind is list or kind is tuple:
-        _array(value, depth, out)
-    elif kind is dict:
-        _object(value, depth, out)
-    elif value is None:
-        out("null")
-    elif value is True:
-        out("true")
-    elif value is False:
-        out("false")
-    elif kind is float and value == value and value not in (float("inf"), float("-inf")):
-        out(float.__repr__(value))
-    else:
-        raise _Other
-
-
-def _array(items: Any, depth: int, out: Callable[[str], None]) -> None:
+def _array(items: Any, depth: int) -> str:
     if not items:
-        out("[]")
-        return
+        return "[]"
     if depth > _MAX_DEPTH:
         raise _Other
-    inner, outer = _INDENTS[depth + 1], _INDENTS[depth]
-    if all(type(v) is int for v in items):  # a shape or a list of indices: one join
-        out("[" + inner + ("," + inner).join(map(int.__repr__, items)) + outer + "]")
-        return
-    out("[")
-    separator = inner
-    for item in items:
-        out(separator)
-        _value(item, depth + 1, out)
-        separator = "," + inner
-    out(outer + "]")
+    inner = depth + 1
+    texts = [_WRITERS[type(v)](v, inner) for v in items]
+    return "[" + _INDENTS[inner] + _SEPARATORS[inner].join(texts) + _INDENTS[depth] + "]"
 
 
-def _object(items: dict[Any, Any], depth: int, out: Callable[[str], None]) -> None:
+def _object(items: dict[Any, Any], depth: int) -> str:
     if not items:
-        out("{}")
-        return
+        return "{}"
     if depth > _MAX_DEPTH:
         raise _Other
-    inner, outer = _INDENTS[depth + 1], _INDENTS[depth]
-    out("{")
-    separator = inner
-    for key, item in items.items():
-        if type(key) is not str:
-            raise _Other
-        out(separator + _text(key) + ": ")
-        _value(item, depth + 1, out)
-        separator = "," + inner
-    out(outer + "}")
+    inner = depth + 1
+    # a key that is not text raises TypeError here: json.dumps writes it
+    texts = [_text(k) + ": " + _WRITERS[type(v)](v, inner) for k, v in items.items()]
+    return "{" + _INDENTS[inner] + _SEPARATORS[inner].join(texts) + _INDENTS[depth] + "}"
+
+
+def _float(value: float, depth: int) -> str:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _Other  # NaN, Infinity: as json writes them
+    return float.__repr__(value)
+
+
+_WRITERS: dict[type, Callable[[Any, int], str]] = {
+    str: lambda v, d: _text(v),
+    int: lambda v, d: int.__repr__(v),
+    bool: lambda v, d: "true" if v else "false",
+    type(None): lambda v, d: "null",
+    float: _float,
+    list: _array,
+    tuple: _array,
+    dict: _object,
+}

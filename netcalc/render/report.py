@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from netcalc.collector import paused
-from netcalc.render.jsontext import dumps
+from netcalc.render.jsontext import parts
 from netcalc.render.text import human, shape_text, width
 from netcalc.report import GroupRow, Report, Row
 
@@ -204,7 +204,13 @@ def csv_text(report: Report) -> str:
 
 def json_text(reports: list[Report], as_list: bool | None = None) -> str:
     """One report as a JSON object; several (or as_list) as a JSON list of them."""
+    return "".join(json_parts(reports, as_list))
+
+
+def json_parts(reports: list[Report], as_list: bool | None = None) -> Iterator[str]:
+    """The text of json_text in pieces, a row at a time: a large report is never held as text."""
+    data = (r.to_dict(lazy_rows=True) for r in reports)
+    as_list = len(reports) != 1 if as_list is None else as_list
     with paused():
-        data = [r.to_dict() for r in reports]
-        as_list = len(data) != 1 if as_list is None else as_list
-        return dumps(data if as_list else data[0]) + "\n"
+        yield from parts(data if as_list else next(data))
+    yield "\n"
