@@ -72,6 +72,10 @@ class Report:
         """The documented JSON structure (see README, 'JSON output'); `lazy_rows`: its layers as a
         generator, each made as it is written (render.jsontext.parts), never all held at once."""
         t = self.totals
+        layers = (
+            _row_dict(r) | ({"receptive_field": f.to_dict()} if f else {})
+            for r, f in zip(self.rows, self._fields(), strict=True)
+        )
         return {
             "netcalc_json": SCHEMA_VERSION,
             "name": self.name,
