@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netcalc.errors import SpecError
-from netcalc.layers import BY_KIND, Layer
+from netcalc.layers import BY_KIND, Embedding, Layer
 from netcalc.spec import Block, Spec, nearest, validate_layer
 from netcalc.spec.arith import ArithError, substitute
 
@@ -92,6 +92,17 @@ class Network:
         """'file:line' of a location in the raw spec."""
         return self.spec.where(loc)
 
+    @property
+    def token_ids(self) -> dict[int, int]:
+        """The inputs that hold integer token ids (those read by embeddings), each with the
+        smallest vocabulary of the embeddings reading it: ids are drawn from [0, vocab)."""
+        found: dict[int, int] = {}
+        for node in self.nodes:
+            if isinstance(node.layer, Embedding):
+                for i in node.inputs:
+                    found[i] = min(found.get(i, node.layer.vocab), node.layer.vocab)
+        return found
+
 
 def expand(spec: Spec) -> Network:
     """The network of a validated spec: every block use instantiated, every `from` resolved."""
@@ -116,7 +127,26 @@ def expand(spec: Spec) -> Network:
             f"'{last.layer.kind}' ({last.path}), is training_only — the last "
             "layer must run in inference"
         )
+    _check_token_ids(builder.nodes)
     return Network(spec, tuple(builder.nodes), tuple(builder.groups))
+
+
+def _check_token_ids(nodes: list[Node]) -> None:
+    """Embeddings read token ids from an input, and nothing else reads those ids."""
+    ids = {i for node in nodes if isinstance(node.layer, Embedding) for i in node.inputs}
+    for node in nodes:
+        label = f"{node.where}: layer {node.index} '{node.layer.kind}' ({node.path})"
+        if isinstance(node.layer, Embedding) and node.inputs[0] >= 0:
+            source = nodes[node.inputs[0]]
+            raise SpecError(
+                f"{label}: an embedding reads token ids, which only an input holds, but it reads "
+                f"layer '{source.path}' — take the ids from the input (from: input)"
+            )
+        if not isinstance(node.layer, Embedding) and ids & set(node.inputs):
+            raise SpecError(
+                f"{label}: reads the input, which holds token ids (an embedding reads it) — "
+                "take the embedding's output instead (from: NAME)"
+            )
 
 
 def _valid_name(name: object) -> bool:

@@ -414,6 +414,19 @@ CASES: list[Case] = [
     # ViT-B/16: 196 patches + 1 class token
     Case("class_token_vit", "class_token", {}, [(196, 768)], (196 + 1, 768), {"token": 768}),
     Case("pos_embedding_vit", "pos_embedding", {}, [(197, 768)], (197, 768), {"embedding": 197 * 768}),
+    # BERT-base: a table of 512 positions, sequences of 128: 512 * 768 rows x width
+    Case("pos_embedding_bert_length", "pos_embedding", {"length": 512}, [(128, 768)], (128, 768),
+         {"embedding": 512 * 768}),
+    # ---------------------------------------------------------------------------- sequence
+    # nn.Embedding(1000, 16) on 12 ids: (12,) -> (12, 16); weight 1000 * 16; a lookup: no MACs
+    Case("embedding_small", "embedding", {"vocab": 1000, "dim": 16}, [(12,)], (12, 16),
+         {"weight": 1000 * 16}),
+    # PyTorch's names: nn.Embedding(num_embeddings=50, embedding_dim=8)
+    Case("embedding_torch_names", "embedding", {"num_embeddings": 50, "embedding_dim": 8}, [(5,)], (5, 8),
+         {"weight": 50 * 8}),
+    # Keras's names: Embedding(input_dim=7, output_dim=3), one id
+    Case("embedding_keras_names", "embedding", {"input_dim": 7, "output_dim": 3}, [(1,)], (1, 3),
+         {"weight": 7 * 3}),
     # nn.MultiheadAttention(768, 12): 4 * 768^2 + 4 * 768 = 2,362,368 parameters
     Case("attention_vit_b16", "attention", {"heads": 12}, [(197, 768)], (197, 768),
          {"in_proj_weight": 3 * 768 * 768, "in_proj_bias": 3 * 768,

@@ -210,6 +210,23 @@ CASES = [
     ("repeat_not_a_number", "input: [3]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b: {repeat: two}\n",
      SpecError, re.escape("<string>:6: block 'b' (b): repeat must be a whole number from 1 to 200,000 "
                           "(got 'two')")),
+    # token ids: an embedding reads an input of ids (L,), and only embeddings read it
+    ("embedding_on_two_axes", "input: [6, 4]\nlayers:\n  - embedding: {vocab: 10, dim: 8}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'embedding' (embedding_1): embedding reads token ids (L,) but got 2 "
+               "axes [6, 4]: axis 1 (4) is one too many — write the ids' input with its length only "
+               "(input: [L]); an (L, D) input is already embedded (use dense) [input [6, 4]]")),
+    ("embedding_after_a_layer", "input: [6]\nlayers:\n  - dense: {units: 6}\n"
+                                "  - embedding: {vocab: 10, dim: 8}\n", SpecError,
+     re.escape("<string>:4: layer 1 'embedding' (embedding_1): an embedding reads token ids, which only "
+               "an input holds, but it reads layer 'dense_1' — take the ids from the input (from: input)")),
+    ("layer_reading_token_ids", "input: [6]\nlayers:\n  - embedding: {vocab: 10, dim: 8}\n"
+                                "  - dense: {units: 3, from: input}\n", SpecError,
+     re.escape("<string>:4: layer 1 'dense' (dense_1): reads the input, which holds token ids (an "
+               "embedding reads it) — take the embedding's output instead (from: NAME)")),
+    ("pos_embedding_table_too_short", "input: [6, 4]\nlayers:\n  - pos_embedding: {length: 5}\n",
+     ShapeError, re.escape("<string>:3: layer 0 'pos_embedding' (pos_embedding_1): the sequence has N=6 "
+                           "tokens but the position table has length=5 rows — raise length to 6 or more, "
+                           "or shorten the sequence [input [6, 4]]")),
 ]
 # fmt: on
 
@@ -399,3 +416,24 @@ def test_duplicate_key_in_a_json_spec(tmp_path):
 def test_a_negative_seed_is_a_usage_error():
     result = CliRunner().invoke(app, ["run", "specs/dense-vs-conv/tiny.yaml", "--seed", "-1"])
     assert result.exit_code == 2
+
+
+def test_token_ids_given_to_run_must_be_in_the_vocabulary():
+    network = netcalc.load("input: [3]\nlayers:\n  - embedding: {vocab: 5, dim: 2}\n")
+    assert netcalc.run(network, x=[[0, 4, 2]]).output.shape == (1, 3, 2)
+    for bad in ([[0, 5, 1]], [[-1, 0, 0]], [[0.5, 1, 1]]):
+        with pytest.raises(
+            SpecError,
+            match=r"the input holds token ids \(an embedding reads it\): whole "
+            r"numbers from 0 to 4 \(the vocabulary\), but the array has values from",
+        ):
+            netcalc.run(network, x=bad)
+
+
+def test_token_ids_take_eight_bytes_in_the_memory_figures():
+    spec = "input: [128]\nlayers:\n  - embedding: {vocab: 10, dim: 4}\n"
+    ids = netcalc.analyze(netcalc.load(spec), batch=2)
+    assert ids.memory.input == 128 * 2 * 8  # int64
+    assert ids.memory.total == 128 * 2 * 8 + 10 * 4 * 4 + 128 * 4 * 2 * 4
+    floats = netcalc.analyze(netcalc.load("input: [128]\nlayers:\n  - dense: {units: 4}\n"), batch=2)
+    assert floats.memory.input == 128 * 2 * 4  # a 1-axis input of floats keeps its meaning

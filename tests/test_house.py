@@ -259,6 +259,11 @@ def test_global_maxpool_describes_max_pooling():
         ("maxpool", ["maxpool2d"], " — did you mean 'maxpool2d'?"),
         ("kernal", ["kernel", "filters"], " — did you mean 'kernel'?"),
         ("layer_norm", ["layernorm"], " — did you mean 'layernorm'?"),
+        ("word_embedding", ["embedding", "pos_embedding"], ""),  # a token table, not positions
+        ("tok_embedding", ["embedding", "pos_embedding"], ""),
+        ("pos_embeding", ["embedding", "pos_embedding"], " — did you mean 'pos_embedding'?"),
+        ("position_embedding", ["embedding", "pos_embedding"], " — did you mean 'pos_embedding'?"),
+        ("embeding", ["embedding", "pos_embedding"], " — did you mean 'embedding'?"),
     ],
 )
 def test_a_hint_is_a_likely_typo_never_something_else(word, choices, hint):

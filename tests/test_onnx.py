@@ -81,6 +81,8 @@ def check_export(spec, batch: int = 2, opset: int = DEFAULT_OPSET, scale: float 
     """All four checks on one spec; returns the max abs error against the backend."""
     report = netcalc.analyze(spec)
     x = (scale * np.random.default_rng(7).standard_normal((batch, *spec.input))).astype("float32")
+    if spec.token_ids:  # an input an embedding reads holds int64 ids in [0, vocab)
+        x = backend.random_input(spec, batch, seed=7)
     result = backend.run(spec, x=x, seed=0)
     model = to_onnx(spec, weights=result, opset=opset)
     onnx.checker.check_model(model)
@@ -329,6 +331,14 @@ LAYER_CASES = {
           - attention: {heads: 1, bias: false}
           - select: {index: 0}
           - dense: {units: 3}
+    """,
+    "tokens": """
+        input: [6]
+        layers:
+          - embedding: {vocab: 11, dim: 8}               # int64 ids: Gather
+          - pos_embedding: {length: 9}                   # the first 6 of 9 rows: Slice
+          - pos_embedding
+          - attention: {heads: 2}
     """,
 }
 

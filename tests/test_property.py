@@ -148,6 +148,8 @@ def vector_layer(draw, shape) -> dict:
         return {"permute": {"dims": [1, 0]}}
     if kind == "reshape":
         return {"reshape": {"shape": [shape[1], -1]}}
+    if kind == "pos_embedding" and draw(st.booleans()):
+        return {"pos_embedding": {"length": shape[0] + draw(st.integers(0, 3))}}
     if kind in ("layernorm", "class_token", "pos_embedding"):
         return kind
     if kind == "dropout":
@@ -158,10 +160,12 @@ def vector_layer(draw, shape) -> dict:
 @st.composite
 def networks(draw) -> dict:
     """A random valid spec: a chain with merges back to earlier layers of matching shape."""
-    family = draw(st.sampled_from(["1d", "2d", "2d", "3d", "tokens", "vector"]))
+    family = draw(st.sampled_from(["1d", "2d", "2d", "3d", "tokens", "ids", "vector"]))
     channels = draw(st.integers(1, 6))
     if family == "tokens":
         shape = (draw(st.integers(1, 6)), 4 * draw(st.integers(1, 3)))
+    elif family == "ids":  # token ids (L,): an embedding first, then layers on its tokens
+        shape = (draw(st.integers(1, 6)),)
     elif family == "vector":
         shape = (draw(st.integers(1, 12)),)
     else:
@@ -170,9 +174,13 @@ def networks(draw) -> dict:
         shape = (channels, *(draw(size) for _ in range(rank)))
     spec = {"name": "random", "input": list(shape), "layers": []}
     shapes = [tuple(shape)]  # shape after each layer; index 0 is the input
+    if family == "ids":
+        dim = 4 * draw(st.integers(1, 3))
+        spec["layers"].append({"embedding": {"vocab": draw(st.integers(1, 20)), "dim": dim}})
+        shapes.append((shape[0], dim))
     for _ in range(draw(st.integers(1, 10))):
         current = shapes[-1]
-        if family in ("tokens", "vector"):
+        if family in ("tokens", "ids", "vector"):
             entry = vector_layer(draw, current)
         else:
             entry = spatial_layer(draw, len(current) - 1, current[0])

@@ -39,7 +39,7 @@ def structure(network: netcalc.Network, module) -> tuple[int, int, int, tuple[in
     state = sum(b.numel() for n, b in buffers.items() if n not in counters)
     module.eval()
     with torch.device("meta"):
-        out = module(torch.empty(2, *network.input))
+        out = module(torch.empty(2, *network.input, dtype=torch.long if network.token_ids else None))
     return params, state, len(counters), tuple(out.shape[1:])
 
 
@@ -78,6 +78,8 @@ def check_outputs(network: netcalc.Network) -> None:
     assert unexpected == []
     assert all(key.endswith("num_batches_tracked") for key in missing)
     inputs = np.random.default_rng(2).standard_normal((2, *network.input))
+    if network.token_ids:  # int64 ids in [0, vocab) for an input an embedding reads
+        inputs = backend.random_input(network, 2, seed=2)
     expected = backend.run(network, x=inputs, weights=result.flat_weights(), dtype="float64").output
     with torch.no_grad():
         got = module(torch.from_numpy(inputs)).numpy()

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from math import prod
 
 from netcalc.engine import Counts
-from netcalc.graph import Network
+from netcalc.graph import INPUT, Network
+
+ID_BYTES = 8  # token ids are int64, as PyTorch's embedding takes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +22,10 @@ class Memory:
 
 
 def memory(network: Network, totals: Counts, batch: int) -> Memory:
-    """Bytes of the input, the weights and every layer's output (torchinfo's forward pass size)."""
+    """Bytes of the input, the weights and every layer's output (torchinfo's forward pass size);
+    an input of token ids takes 8 bytes (int64) per id whatever the spec's dtype."""
     size = network.dtype_bytes
-    inputs = prod(network.input) * batch
-    weights = totals.params + totals.state
-    activations = totals.activations * batch
-    return Memory(
-        input=inputs * size,
-        params=weights * size,
-        activations=activations * size,
-        total=(inputs + weights + activations) * size,
-    )
+    inputs = prod(network.input) * batch * (ID_BYTES if INPUT in network.token_ids else size)
+    weights = (totals.params + totals.state) * size
+    activations = totals.activations * batch * size
+    return Memory(input=inputs, params=weights, activations=activations, total=inputs + weights + activations)

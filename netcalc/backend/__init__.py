@@ -129,17 +129,12 @@ def run(
         raise NetcalcError(f"dtype must be one of {', '.join(DTYPES)} (got {dtype!r})")
     np_dtype = DTYPES[dtype]
     if x is not None:
-        x = np.asarray(x, dtype=np_dtype)
-        if tuple(x.shape[1:]) != network.input:
-            raise SpecError(
-                f"input array has shape {list(x.shape)} but the spec expects "
-                f"[batch, {', '.join(map(str, network.input))}] — reshape it or fix 'input'"
-            )
+        x = _input_array(network, x, np_dtype)
         batch = x.shape[0]
     if guard is not None:
         guard(batch, np.dtype(np_dtype).itemsize)
     if x is None:
-        x = stream(seed, INPUT_STREAM).standard_normal((batch, *network.input), dtype=np_dtype)
+        x = random_input(network, batch, seed, dtype)
     graph = network
     given = dict(weights or {})
     ctx = Context(training=training, rng=stream(seed, TRAINING_STREAM))
@@ -184,6 +179,36 @@ def run(
         raise SpecError(f"weights file has tensors that match no layer: {', '.join(sorted(given))}")
     result.output = y
     return result
+
+
+def random_input(network: Network, batch: int = 1, seed: int = 0, dtype: str = "float32") -> np.ndarray:
+    """The input a run draws when none is given: standard normal values, or for an input of token
+    ids (one an embedding reads) int64 ids uniform in [0, vocab) of the smallest vocabulary."""
+    rng = stream(seed, INPUT_STREAM)
+    vocab = network.token_ids.get(INPUT)
+    if vocab is not None:
+        return rng.integers(0, vocab, (batch, *network.input), dtype=np.int64)
+    return rng.standard_normal((batch, *network.input), dtype=DTYPES[dtype])
+
+
+def _input_array(network: Network, x: np.ndarray, np_dtype) -> np.ndarray:
+    """A given input at the run's dtype, or as int64 ids in [0, vocab) for an input of token ids."""
+    vocab = network.token_ids.get(INPUT)
+    array = np.asarray(x)
+    if tuple(array.shape[1:]) != network.input:
+        raise SpecError(
+            f"input array has shape {list(array.shape)} but the spec expects "
+            f"[batch, {', '.join(map(str, network.input))}] — reshape it or fix 'input'"
+        )
+    if vocab is None:
+        return array.astype(np_dtype, copy=False)
+    ids = array.astype(np.int64)
+    if array.size and (not np.array_equal(ids, array) or ids.min() < 0 or ids.max() >= vocab):
+        raise SpecError(
+            f"the input holds token ids (an embedding reads it): whole numbers from 0 to {vocab - 1} "
+            f"(the vocabulary), but the array has values from {array.min()} to {array.max()}"
+        )
+    return ids
 
 
 def checked_input(x: object) -> np.ndarray | None:

@@ -359,6 +359,16 @@ def _token(layer, inputs, w, ctx):
     return np.concatenate([token.astype(x.dtype), x], axis=1)
 
 
+def _pos_tensors(layer, inputs):
+    _, t, d = inputs[0].shape
+    return {"embedding": (layer.length or t, d)}
+
+
+def _pos_embedding(layer, inputs, w, ctx):
+    x = inputs[0]
+    return x + w["embedding"][None, : x.shape[1]]  # the first T rows of the table
+
+
 def _attention_tensors(layer, inputs):
     d = inputs[0].shape[-1]
     shapes = {
@@ -386,6 +396,13 @@ def _attention(layer, inputs, w, ctx):
 def _attention_macs(layer, inputs, w, y):
     _, t, d = inputs[0].shape  # projections from the weight arrays, plus q.k and weights.v
     return t * (w["in_proj_weight"].size + w["out_proj.weight"].size) + 2 * t * t * d
+
+
+# --- sequence ----------------------------------------------------------------------------------
+
+
+def _embedding(layer, inputs, w, ctx):
+    return w["weight"][inputs[0]]  # (N, L) int64 ids -> (N, L, dim): one row per id
 
 
 # --- workspaces: what each forward pass above allocates besides its inputs and output -------------
@@ -624,10 +641,8 @@ OPS: dict[type, Op] = {
     ),
     L.Hardswish: _elementwise(K.hardswish, "hardswish"),
     L.Hardsigmoid: _elementwise(K.hardsigmoid, "hardsigmoid"),
+    L.Embedding: Op(lambda layer, inputs: {"weight": (layer.vocab, layer.dim)}, _embedding),
     L.ClassToken: Op(lambda layer, inputs: {"token": (inputs[0].shape[-1],)}, _token, workspace=_token_ws),
-    L.PosEmbedding: Op(
-        lambda layer, inputs: {"embedding": inputs[0].shape[1:]},
-        lambda layer, inputs, w, ctx: inputs[0] + w["embedding"][None],
-    ),
+    L.PosEmbedding: Op(_pos_tensors, _pos_embedding),
     L.Attention: Op(_attention_tensors, _attention, macs=_attention_macs, workspace=_attention_ws),
 }

@@ -82,10 +82,11 @@ def to_onnx(
         b.finish(y, doc=f"{layer.kind} ({node.where})")
         names[node.index] = node.path
     helper, float32 = onnx.helper, onnx.TensorProto.FLOAT
+    input_type = onnx.TensorProto.INT64 if INPUT in spec.token_ids else float32  # token ids
     graph = helper.make_graph(
         b.nodes,
         spec.name,
-        [helper.make_tensor_value_info("input", float32, ["N", *spec.input])],
+        [helper.make_tensor_value_info("input", input_type, ["N", *spec.input])],
         [helper.make_tensor_value_info(names[len(report.rows) - 1], float32, ["N", *report.output_shape])],
         initializer=b.initializers,
         doc_string=spec.description or "",
@@ -467,7 +468,14 @@ def _class_token(b, layer, xs, ins, out, w):
 
 
 def _pos_embedding(b, layer, xs, ins, out, w):
-    return b.op("Add", [xs[0], w["embedding"]])  # (N, T, D) + (T, D)
+    table, t = w["embedding"], ins[0][0]
+    if layer.length is not None and layer.length > t:  # the first T rows of the table
+        table = b.op("Slice", [table, b.const([0]), b.const([t]), b.const([0])])
+    return b.op("Add", [xs[0], table])  # (N, T, D) + (T, D)
+
+
+def _embedding(b, layer, xs, ins, out, w):
+    return b.op("Gather", [w["weight"], xs[0]], axis=0)  # (vocab, dim)[(N, L) ids] -> (N, L, dim)
 
 
 def _attention(b, layer, xs, ins, out, w):
@@ -537,6 +545,7 @@ CONVERTERS = {
     L.Hardswish: _op("HardSwish"),
     # ONNX's default alpha is 0.2; PyTorch's is relu6(x + 3) / 6
     L.Hardsigmoid: lambda b, layer, xs, ins, out, w: b.op("HardSigmoid", xs, alpha=1.0 / 6.0, beta=0.5),
+    L.Embedding: _embedding,
     L.ClassToken: _class_token,
     L.PosEmbedding: _pos_embedding,
     L.Attention: _attention,

@@ -171,12 +171,12 @@ HELPERS = {
     "PosEmbedding": '''class PosEmbedding(nn.Module):
     """Adds a learned embedding to every position."""
 
-    def __init__(self, tokens, dim):
+    def __init__(self, length, dim):
         super().__init__()
-        self.embedding = nn.Parameter(torch.zeros(tokens, dim))
+        self.embedding = nn.Parameter(torch.zeros(length, dim))
 
     def forward(self, x):
-        return x + self.embedding
+        return x + self.embedding[: x.shape[1]]
 ''',
     "LayerScale": '''class LayerScale(nn.Module):
     """A learned scale per channel (axis 1)."""
@@ -245,9 +245,10 @@ def torch_source(network: Network) -> str:
     imports = "from collections import OrderedDict\n\n" if "OrderedDict(" in body else ""
     imports += "import torch\n" if "torch." in body else ""
     imports += "import torch.nn.functional as F\n" if "F." in body else ""
+    what = "token ids (int64)" if INPUT in network.token_ids else "samples"
     head = (
         f'"""{network.name}: written by `netcalc torch` from {network.source}.\n\n'
-        f"Input: a batch of {list(network.input)} samples. Parameter names are the spec's layer paths.\n"
+        f"Input: a batch of {list(network.input)} {what}. Parameter names are the spec's layer paths.\n"
         f'"""\n\n{imports}from torch import nn\n'
     )
     return head + "\n\n" + body
@@ -588,6 +589,7 @@ def _simple(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple
         L.GlobalMaxPool: lambda: _global(rank, "Max"),
         L.Upsample: lambda: _upsample(layer),
         L.ChannelShuffle: lambda: f"nn.ChannelShuffle({layer.groups})",
+        L.Embedding: lambda: f"nn.Embedding({layer.vocab}, {layer.dim})",
         L.Attention: lambda: (
             f"nn.MultiheadAttention({shape[-1]}, {layer.heads}"
             + _kw(dropout=(layer.dropout, 0.0), bias=(layer.bias, True))
@@ -605,7 +607,7 @@ def _simple(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple
         ),
         L.StochasticDepth: lambda: f'StochasticDepth({layer.rate!r}, "{layer.mode}")',
         L.ClassToken: lambda: f"ClassToken({shape[-1]})",
-        L.PosEmbedding: lambda: f"PosEmbedding({shape[0]}, {shape[1]})",
+        L.PosEmbedding: lambda: f"PosEmbedding({layer.length or shape[0]}, {shape[1]})",
         L.LayerScale: lambda: f"LayerScale({shape[0]}, {layer.init!r})",
     }
     if type(layer) in modules:

@@ -49,6 +49,7 @@ from netcalc.layers.reshape import (
     Slice,
     Upsample,
 )
+from netcalc.layers.sequence import Embedding
 from netcalc.layers.transformer import Attention, ClassToken, PosEmbedding
 
 LAYERS: tuple[type[Layer], ...] = (
@@ -98,6 +99,7 @@ LAYERS: tuple[type[Layer], ...] = (
     ELU,
     Hardswish,
     Hardsigmoid,
+    Embedding,
     ClassToken,
     PosEmbedding,
     Attention,
@@ -131,6 +133,7 @@ __all__ = [
     "Dense",
     "Dropout",
     "ELU",
+    "Embedding",
     "Flatten",
     "GELU",
     "GlobalAvgPool",

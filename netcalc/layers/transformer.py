@@ -37,23 +37,37 @@ class ClassToken(Layer):
 
 
 class PosEmbedding(Layer):
-    """Adds a learned position embedding to every token: (N, D). params: embedding = N * D.
+    """Adds a learned position embedding to every token: (N, D). params: embedding = length * D.
 
+    Row i of the table is added to token i. The table has `length` rows, by default N, the
+    sequence length (BERT: 512 rows for sequences of 128); a longer sequence is an error.
     saved: nothing (a sum).
     """
 
     kind = "pos_embedding"
+    length: PositiveInt | None = arg(
+        None,
+        "length",
+        "sequence_length",
+        "max_position_embeddings",
+        doc="rows of the table (default: the sequence length N)",
+    )
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
-        _tokens(self.kind, inputs[0])
+        n, _d = _tokens(self.kind, inputs[0])
+        if self.length is not None and n > self.length:
+            raise ShapeError(
+                f"the sequence has N={n} tokens but the position table has length={self.length} "
+                f"rows — raise length to {n} or more, or shorten the sequence"
+            )
         return inputs[0]
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         n, d = inputs[0]
-        return {"embedding": n * d}
+        return {"embedding": (self.length or n) * d}
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (same(2),)

@@ -27,9 +27,23 @@ def nearest(word: str, choices: Iterable[str]) -> str:
     """
     text = str(word)
     for match in difflib.get_close_matches(text, [str(c) for c in choices], n=5, cutoff=0.6):
+        if not _parts_alike(text.lower(), match.lower()):
+            continue
         if match.startswith(text) or _edits(text.lower(), match.lower()) <= max(1, len(text) // 4):
             return f" — did you mean '{match}'?"
     return ""
+
+
+def _parts_alike(word: str, match: str) -> bool:
+    """Names of as many '_' parts agree part by part: a typo or a shortening (pos, position) of
+    each, never a part replaced (`word_embedding` and `tok_embedding` are not `pos_embedding`)."""
+    a, b = word.split("_"), match.split("_")
+    if len(a) != len(b) or len(a) == 1:
+        return True
+    return all(
+        x.startswith(y) or y.startswith(x) or _edits(x, y) <= max(1, len(y) // 3)
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def _edits(a: str, b: str) -> int:

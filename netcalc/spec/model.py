@@ -40,7 +40,9 @@ class Spec(BaseModel):
     name: str = Field("network", description="the network's name")
     description: str | None = Field(None, description="one line on what it is")
     input: tuple[PositiveInt, ...] = Field(
-        min_length=1, description="sample shape, channels first, batch implicit: [3, 224, 224]"
+        min_length=1,
+        description="sample shape, channels first, batch implicit: [3, 224, 224]; an input of "
+        "token ids (one an embedding reads) is written with its length only: [128]",
     )
     args: dict[str, Any] = Field(
         default_factory=dict,

@@ -1,0 +1,30 @@
+"""Sequence layers: the token embedding (recurrent layers follow)."""
+
+from netcalc.errors import ShapeError
+from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+
+
+class Embedding(Layer):
+    """Token embedding (PyTorch Embedding, Keras Embedding): (L,) integer ids -> (L, dim).
+
+    Each id picks its row of a learned table. params: weight = vocab * dim. No MACs and no
+    neurons: a lookup is not a weighted sum. The input it reads holds int64 token ids, written
+    with its length only (`input: [128]`).
+    """
+
+    kind = "embedding"
+    vocab: PositiveInt = arg(..., "vocab", "num_embeddings", "input_dim", doc="number of token ids")
+    dim: PositiveInt = arg(..., "dim", "embedding_dim", "output_dim", doc="width of each row")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if len(shape) != 1:
+            raise ShapeError(
+                f"embedding reads token ids (L,) but got {len(shape)} axes {list(shape)}: axis 1 "
+                f"({shape[1] if len(shape) > 1 else 0}) is one too many — write the ids' input with "
+                "its length only (input: [L]); an (L, D) input is already embedded (use dense)"
+            )
+        return (shape[0], self.dim)
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        return {"weight": self.vocab * self.dim}
