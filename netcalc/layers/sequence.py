@@ -2,6 +2,7 @@
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.fields import IDENTITY, Reads
 
 
 class Embedding(Layer):
@@ -28,3 +29,6 @@ class Embedding(Layer):
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         return {"weight": self.vocab * self.dim}
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (Reads(((0, IDENTITY), None)),)  # position i reads id i; its row is made anew
