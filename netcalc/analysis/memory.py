@@ -7,8 +7,7 @@ from math import prod
 
 from netcalc.engine import Counts
 from netcalc.graph import INPUT, Network
-
-ID_BYTES = 8  # token ids are int64, as PyTorch's embedding takes them
+from netcalc.layers.sequence import ID_BYTES
 
 
 @dataclass(frozen=True, slots=True)

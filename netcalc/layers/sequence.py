@@ -1,8 +1,10 @@
 """Sequence layers: the token embedding (recurrent layers follow)."""
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, PositiveInt, Shape, arg
+from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg
 from netcalc.layers.fields import IDENTITY, Reads
+
+ID_BYTES = 8  # token ids are int64, as PyTorch's embedding takes them
 
 
 class Embedding(Layer):
@@ -10,7 +12,7 @@ class Embedding(Layer):
 
     Each id picks its row of a learned table. params: weight = vocab * dim. No MACs and no
     neurons: a lookup is not a weighted sum. The input it reads holds int64 token ids, written
-    with its length only (`input: [128]`).
+    with its length only (`input: [128]`). saved: the ids (int64), to scatter the table's gradient.
     """
 
     kind = "embedding"
@@ -29,6 +31,9 @@ class Embedding(Layer):
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         return {"weight": self.vocab * self.dim}
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (Saved("input0", inputs[0][0], itemsize=ID_BYTES),)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (Reads(((0, IDENTITY), None)),)  # position i reads id i; its row is made anew
