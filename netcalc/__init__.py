@@ -23,6 +23,7 @@ from netcalc.errors import (
 )
 
 if TYPE_CHECKING:
+    from netcalc.analysis.budget import BudgetCheck
     from netcalc.analysis.receptive_field import AxisField, LayerField, ReceptiveField
     from netcalc.analysis.training import TrainingMemory
     from netcalc.backend import Result
@@ -76,6 +77,7 @@ __all__ = [
     "VerifyError",
     "__version__",
     "analyze",
+    "check_budget",
     "diagram",
     "diff",
     "export",
@@ -152,6 +154,57 @@ def training_memory(
     if not all(isinstance(v, str) for v in options.values()):
         raise UsageError(f"optimizer, precision and checkpoint are names (got {options})")
     return compute(network, engine.rows(network), arguments.batch(batch), **options)
+
+
+def check_budget(
+    source: Source,
+    limits: dict[str, int | str] | None = None,
+    batch: int = 1,
+    optimizer: str = "adam",
+    precision: str = "fp32",
+) -> BudgetCheck:
+    """The spec's figures against its budget: section and `limits` (which override it), as
+    `netcalc check` gives them: {"max_params": "5M", "max_memory": "2GiB", "min_rf": 200}; keys
+    max_params, max_macs, max_memory, max_train_memory, min_rf. `.ok` is True when all hold.
+    Raises SpecError, ShapeError or UsageError (a bad limit, or no limit at all).
+    """
+    from netcalc import arguments, engine
+    from netcalc.analysis.budget import LIMITS, check
+    from netcalc.analysis.training import training_memory as compute
+
+    network = load(source)
+    size = arguments.batch(batch)
+    given = {name: _limit(name, value) for name, value in (limits or {}).items()}
+    written = network.spec.budget.limits() if network.spec.budget else {}
+    both = {**written, **given}
+    merged = {name: both[name] for name in LIMITS if name in both}
+    if not merged:
+        raise UsageError(
+            f"{network.name}: no budget to check: give --max-params, --max-macs, --max-memory, "
+            "--max-train-memory or --min-rf, or a budget: section in the spec"
+        )
+    sources = {name: "option" if name in given else "spec" for name in merged}
+    train = None
+    if "max_train_memory" in merged:
+        train = compute(network, engine.rows(network), size, optimizer, precision).total
+    return check(
+        _analyze(network, batch=size), {k: v for k, v in merged.items() if v is not None}, sources, train
+    )
+
+
+def _limit(name: str, value: object) -> int:
+    """One budget limit: a positive whole number, or a size text ('5M', '2GiB')."""
+    from netcalc import arguments
+    from netcalc.analysis.budget import LIMITS
+
+    option = "--" + name.replace("_", "-")
+    if name not in LIMITS:
+        raise UsageError(f"unknown budget limit '{name}': use {', '.join(LIMITS)}")
+    if isinstance(value, str) and name != "min_rf":
+        return (arguments.parse_bytes if "memory" in name else arguments.parse_count)(value, option)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return arguments.whole(option, value, 1, arguments.MAX_BYTES)
 
 
 def run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+from fractions import Fraction
 from typing import Any
 
 from netcalc.errors import UsageError
@@ -19,6 +20,8 @@ MAX_SEED = 2**63 - 1
 MAX_BYTES = 2**60  # an exbibyte: any larger memory limit is a typo
 UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50}
 SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE)
+COUNT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kKMGT]?)\s*")
+COUNT_UNITS = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 DTYPES = ("float32", "float64")
 
 
@@ -50,18 +53,31 @@ def dtype(value: object) -> str:
     return value
 
 
-def parse_bytes(text: str) -> int:
-    """'2G', '512M', '1.5GiB' or a plain number of bytes: positive, finite, at most an exbibyte."""
+def parse_bytes(text: str, option: str = "--max-memory") -> int:
+    """'2G', '512M', '1.5GiB' or a plain number of bytes: positive, finite, at most an exbibyte.
+    K, M, G, T and P are powers of 1024, with or without B or iB (2G = 2GB = 2GiB)."""
     match = SIZE.fullmatch(text)
     if not match:
         raise UsageError(
-            f"--max-memory takes a size like 2G, 512M or 1000000 (got {_shown(text)}): "
+            f"{option} takes a size like 2G, 512M or 1000000 (got {_shown(text)}): "
             "digits, then K, M, G, T or P"
         )
     value = float(match.group(1)) * UNITS[match.group(2).upper()]
     if not 0 < value <= MAX_BYTES or not math.isfinite(value):
-        raise UsageError(f"--max-memory must be more than 0 and at most 1P (got {_shown(text)})")
+        raise UsageError(f"{option} must be more than 0 and at most 1P (got {_shown(text)})")
     return max(int(value), 1)
+
+
+def parse_count(text: str, option: str) -> int:
+    """'5M', '1.5G', '250k' or a plain whole number: k, M, G and T are powers of 1000."""
+    match = COUNT.fullmatch(text)
+    value = Fraction(match.group(1)) * COUNT_UNITS[match.group(2)] if match else None
+    if value is None or value.denominator != 1 or not 0 < value <= MAX_BYTES:
+        raise UsageError(
+            f"{option} takes a whole count like 5M, 1G, 250k or 5000000 (got {_shown(text)}): "
+            "digits, then k, M, G or T (powers of 1000)"
+        )
+    return int(value)
 
 
 def max_memory(value: object) -> int | None:

@@ -47,6 +47,12 @@ class UsageError(NetcalcError):
     exit_code = 2
 
 
+class BudgetError(NetcalcError):
+    """A figure is over its limit (`netcalc check`, for CI)."""
+
+    exit_code = 4
+
+
 class ChangedError(NetcalcError):
     """Two designs differ where the caller asked for none (`diff --fail-on-change`, for CI)."""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from netcalc.layers import LAYERS, Layer
 from netcalc.spec import Block, Spec
+from netcalc.spec.model import Budget
 
 EXPRESSION = {"type": "string", "pattern": "\\$", "description": "a $argument expression"}
 
@@ -69,5 +70,8 @@ def spec_schema() -> dict[str, Any]:
         "additionalProperties": block,
         "description": "reusable blocks",
     }
+    budget = Budget.model_json_schema()
+    budget.pop("title", None)
+    top["properties"]["budget"] = {"anyOf": [budget, {"type": "null"}], "description": budget["description"]}
     top.pop("$defs", None)
     return top

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from netcalc.cli import backend, count, draw, explore, info, interop  # noqa: F401  (each registers its commands)
+from netcalc.cli import backend, check, count, draw, explore, info, interop  # noqa: F401  (each registers its commands)
 from netcalc.cli.app import app
 
 OPTIONAL_PACKAGES = {

@@ -38,7 +38,8 @@ class Boundary(TyperGroup):
     """The one place where a NetcalcError becomes 'error: ...' lines on stderr and an exit code.
 
     It wraps every command, so the console script and typer's CliRunner behave alike; the exit
-    code is the error class's (1 spec or shape, 2 usage, 3 verification mismatch).
+    code is the error class's (1 spec or shape, 2 usage, 3 verification mismatch, 4 over budget,
+    5 changed).
     """
 
     def invoke(self, ctx: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from netcalc.errors import UsageError
 from netcalc.render import (
+    budget,
     catalog,
     compare,
     conventions,
@@ -103,6 +104,11 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "json": lambda rs, o: conventions.convention_json(rs, o.many),
         "csv": lambda rs, o: conventions.convention_csv(rs),
         "markdown": lambda rs, o: conventions.convention_markdown(rs),
+    },
+    "check": {
+        "table": lambda cs, o: budget.budget_text(cs),
+        "json": lambda cs, o: budget.budget_json(cs, o.many),
+        "markdown": lambda cs, o: budget.budget_markdown(cs),
     },
     "train": {
         "table": lambda ts, o: training.training_text(ts),

@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, Layer
 from netcalc.spec.arith import ArithError, evaluate
-from netcalc.spec.model import Block, Spec
+from netcalc.spec.model import Block, Budget, Spec
 from netcalc.spec.yamlio import line_of
 
 Loc = tuple[str | int, ...]
@@ -151,7 +151,8 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
         where = f"{origin}:{line}" if line else origin
         path = ".".join(map(str, loc))
         if item["type"] == "extra_forbidden":
-            known = Block.model_fields if "blocks" in loc[:1] else Spec.model_fields
+            sections: dict[str, type[BaseModel]] = {"blocks": Block, "budget": Budget}
+            known = sections.get(str(loc[0]), Spec).model_fields if len(loc) > 1 else Spec.model_fields
             lines.append(f"{where}: unknown key '{loc[-1]}'{nearest(str(loc[-1]), known)}")
         elif item["type"] == "missing":
             lines.append(f"{where}: missing '{path}'")
@@ -167,6 +168,8 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
                 f"{where}: {path}: a block's args are a mapping of defaults like "
                 "'{filters: 16}' or a list of required names like '[filters]'"
             )
+        elif loc[:1] == ("budget",) and len(loc) == 2:
+            lines.append(f"{where}: {path}: {_budget_hint(item)}")
         elif loc[:1] == ("args",) and item["type"] == "value_error":
             lines.append(f"{where}: args: {item['msg'].removeprefix('Value error, ')}")
         elif path == "input":
@@ -177,6 +180,17 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
         else:
             lines.append(f"{where}: {path}: {item['msg']} (got {item.get('input')!r})")
     return "\n".join(dict.fromkeys(lines))
+
+
+def _budget_hint(item: ErrorDetails) -> str:
+    """What a budget limit takes: the parser's own words, or the forms it accepts."""
+    if item["type"] == "value_error":
+        return item["msg"].removeprefix("Value error, ")
+    field = str(item["loc"][1])
+    if field == "min_rf":
+        return f"takes a positive whole number of input positions like 200 (got {item.get('input')!r})"
+    example = "16GiB" if "memory" in field else "5M"
+    return f"takes a positive whole number or a size like {example} (got {item.get('input')!r})"
 
 
 def _data_path(raw: Any, loc: Loc) -> Loc:

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
+from netcalc.arguments import parse_bytes, parse_count
+from netcalc.errors import UsageError
 from netcalc.layers import Layer
 from netcalc.layers.base import PositiveInt
 from netcalc.spec.yamlio import line_of
@@ -33,6 +44,45 @@ class Block(BaseModel):
         return dict(self.args)
 
 
+LimitValue = Annotated[int, Strict(), Field(gt=0)] | str
+
+
+class Budget(BaseModel):
+    """Limits `netcalc check` holds the network to (for CI); each optional, each also a check option.
+
+    Counts take k, M, G, T (powers of 1000): 5M; memory takes K, M, G, T with or without B or iB
+    (powers of 1024, as run's --max-memory): 2GiB.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_params: LimitValue | None = Field(None, description="most trainable parameters: 5M")
+    max_macs: LimitValue | None = Field(None, description="most MACs at the checked batch: 1G")
+    max_memory: LimitValue | None = Field(
+        None, description="most inference peak memory (weights + live activations): 2GiB"
+    )
+    max_train_memory: LimitValue | None = Field(
+        None, description="most training memory (weights, gradients, optimizer, saved activations): 16GiB"
+    )
+    min_rf: Annotated[int, Strict(), Field(gt=0)] | None = Field(
+        None, description="least receptive field, in input positions, of the last layer with a local field"
+    )
+
+    @field_validator("max_params", "max_macs", "max_memory", "max_train_memory")
+    @classmethod
+    def _parse(cls, value: int | str | None, info: ValidationInfo) -> int | None:
+        if not isinstance(value, str):
+            return value
+        parse = parse_bytes if "memory" in (info.field_name or "") else parse_count
+        try:
+            return parse(value, "it")
+        except UsageError as error:  # worded by the spec's message: "budget.max_params: takes ..."
+            raise ValueError(str(error).removeprefix("it ")) from None
+
+    def limits(self) -> dict[str, int]:
+        """The limits given, by name."""
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
 class Spec(BaseModel):
     """A network: its input shape, reusable blocks and layers."""
 
@@ -54,6 +104,7 @@ class Spec(BaseModel):
     )
     blocks: dict[str, Block] = Field(default_factory=dict, description="reusable blocks")
     layers: list[Entry] = Field(min_length=1, description="the network, in order")
+    budget: Budget | None = Field(None, description="limits for `netcalc check` (CI)")
     _source: str = PrivateAttr("<spec>")
     _raw: Any = PrivateAttr(None)
     _input: Any = PrivateAttr(None)  # the input as written, `[1, $size, $size]`, before arguments
