@@ -107,15 +107,15 @@ def estimate_peak_bytes(
     from netcalc.backend.ops import OPS
 
     report = report or analyze(network)
-    ops = [OPS[type(row.layer)] for row in report.rows]
+    ops = [OPS[type(node.layer)] for node in network.nodes]
     views = frozenset(
-        row.index for row, op in zip(report.rows, ops, strict=True) if op.view(row.layer, training)
+        node.index for node, op in zip(network.nodes, ops, strict=True) if op.view(node.layer, training)
     )
     live = liveness(network, report.rows, training_only=True, views=views, keep_input=True).live
     weights = peak = 0
-    for row, op, alive in zip(report.rows, ops, live, strict=True):
+    for row, node, op, alive in zip(report.rows, network.nodes, ops, live, strict=True):
         weights += sum(row.tensors.values()) + sum(row.state_tensors.values())
-        workspace = op.workspace(row.layer, row.input_shapes, row.output_shape, itemsize, training)
+        workspace = op.workspace(node.layer, row.input_shapes, row.output_shape, itemsize, training)
         # a draw makes one temporary, except where NumPy reuses it in place (arrays over 256 KiB)
         draw = min(max(row.tensors.values(), default=0), ELIDED_BYTES // itemsize)
         output = 0 if row.index in views else prod(row.output_shape)

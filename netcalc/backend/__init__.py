@@ -10,16 +10,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
+from netcalc.backend.kernels import Array
 from netcalc.backend.ops import OPS, Context
 from netcalc.errors import NetcalcError, ResourceError, SpecError, UsageError
-from netcalc.graph import INPUT, Network
-from netcalc.layers import BY_KIND, BatchNorm, Dropout, LeakyReLU, ReLU, ReLU6
+from netcalc.graph import INPUT, Network, Node
+from netcalc.layers import BY_KIND, BatchNorm, Dropout, Layer, LayerScale, LeakyReLU, ReLU, ReLU6
 
-DTYPES = {"float32": np.float32, "float64": np.float64}
+Float = type[np.float32] | type[np.float64]  # the run's element type
+FloatT = TypeVar("FloatT", bound=np.floating[Any])
+DTYPES: dict[str, Float] = {"float32": np.float32, "float64": np.float64}
 RELUS = (ReLU, ReLU6, LeakyReLU)
 
 
@@ -49,13 +53,13 @@ class Result:
         return {f"{layer}/{name}": a for layer, ts in self.weights.items() for name, a in ts.items()}
 
 
-def relu_fed(graph) -> set[int]:
+def relu_fed(graph: Network) -> set[int]:
     """Layers whose output reaches a ReLU through batchnorm/dropout only (He init for them)."""
-    consumers: dict[int, list] = {}
+    consumers: dict[int, list[Node]] = {}
     for node in graph.nodes:
         for i in node.inputs:
             consumers.setdefault(i, []).append(node)
-    found = set()
+    found: set[int] = set()
     for node in graph.nodes:
         if BY_KIND.get(getattr(node.layer, "activation", None) or "") in RELUS:
             found.add(node.index)
@@ -85,16 +89,24 @@ INPUT_STREAM = "<input>"  # no layer path has angle brackets: a layer name is an
 TRAINING_STREAM = "<training>"
 
 
-def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) -> np.ndarray:
+def init_tensor(
+    name: str, shape: tuple[int, ...], he: bool, layer: Layer, rng: np.random.Generator, dtype: Float
+) -> Array:
     """Seeded initial values (documented in the README, 'Backend'), drawn at the run's dtype."""
     fan_in = shape[1] * prod(shape[2:]) if len(shape) > 1 else shape[0]
     fan_out = shape[0] * prod(shape[2:]) if len(shape) > 1 else shape[0]
 
-    def normal(std: float) -> np.ndarray:
-        return rng.standard_normal(shape, dtype=dtype) * dtype(std)
+    # scaled in place: one array per draw, as NumPy's elided temporaries gave before
+    def normal(std: float) -> Array:
+        drawn: Array = rng.standard_normal(shape, dtype=dtype)
+        drawn *= dtype(std)
+        return drawn
 
-    def uniform(low: float, high: float) -> np.ndarray:
-        return rng.random(shape, dtype=dtype) * dtype(high - low) + dtype(low)
+    def uniform(low: float, high: float) -> Array:
+        drawn: Array = rng.random(shape, dtype=dtype)
+        drawn *= dtype(high - low)
+        drawn += dtype(low)
+        return drawn
 
     if name in ("weight", "in_proj_weight", "out_proj.weight") and len(shape) > 1:
         if he:
@@ -103,7 +115,7 @@ def init_tensor(name: str, shape: tuple[int, ...], he: bool, layer, rng, dtype) 
         return uniform(-limit, limit)
     if name in ("running_var", "weight"):  # batchnorm and layernorm scales, running variances
         return uniform(0.5, 1.5)
-    if name == "scale":
+    if name == "scale" and isinstance(layer, LayerScale):
         return np.full(shape, layer.init, dtype=dtype)
     if name in ("token", "embedding"):
         return normal(0.02)
@@ -172,7 +184,7 @@ def run(
                 del values[i]
         if node.index not in last_use and node.index != len(graph.nodes) - 1:
             del values[node.index]  # nothing reads it: free it now, as the liveness pass assumes
-            y = None  # (this name held it too)
+            del y  # (this name held it too)
         if progress:
             progress(node.index + 1, len(graph.nodes))
     if given:
@@ -191,7 +203,7 @@ def random_input(network: Network, batch: int = 1, seed: int = 0, dtype: str = "
     return rng.standard_normal((batch, *network.input), dtype=DTYPES[dtype])
 
 
-def _input_array(network: Network, x: np.ndarray, np_dtype) -> np.ndarray:
+def _input_array(network: Network, x: np.ndarray, np_dtype: Float) -> np.ndarray:
     """A given input at the run's dtype, or as int64 ids in [0, vocab) for an input of token ids."""
     vocab = network.token_ids.get(INPUT)
     array = np.asarray(x)
@@ -265,7 +277,17 @@ def tensor_shapes(network: Network, inputs: list[tuple[tuple[int, ...], ...]]) -
     return shapes
 
 
-def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, spec_layer, seed: int, dtype):
+def _weight(
+    layer: str,
+    name: str,
+    shape: tuple[int, ...],
+    given: dict[str, np.ndarray],
+    strict: bool,
+    he: bool,
+    spec_layer: Layer,
+    seed: int,
+    dtype: Float,
+) -> Array:
     key = f"{layer}/{name}"
     if key not in given:
         # strict: weights were given, so every tensor must be there (also after the others
@@ -273,12 +295,17 @@ def _weight(layer: str, name: str, shape, given: dict, strict: bool, he: bool, s
         if strict:
             raise SpecError(f"weights file has no tensor '{key}' (shape {list(shape)})")
         return init_tensor(name, tuple(shape), he, spec_layer, stream(seed, key), dtype)
-    array = np.asarray(given.pop(key), dtype=dtype)
+    array = _as_float(given.pop(key), dtype)
     if tuple(array.shape) != tuple(shape):
         raise SpecError(
             f"weights '{key}' has shape {list(array.shape)} but layer {layer} needs {list(shape)}"
         )
     return array
+
+
+def _as_float(values: np.ndarray, dtype: type[FloatT]) -> npt.NDArray[FloatT]:
+    """The values at the run's element type (no copy when they have it)."""
+    return np.asarray(values, dtype=dtype)
 
 
 READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
@@ -301,7 +328,7 @@ def _numeric(array: np.ndarray, what: str) -> np.ndarray:
     return array
 
 
-def _header(stream: BinaryIO, what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _header(stream: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     """The shape, order and dtype of a .npy stream, read from its header alone (nothing else)."""
     from numpy.lib import format as npy
 
@@ -317,7 +344,7 @@ def _header(stream: BinaryIO, what: str) -> tuple[tuple[int, ...], bool, np.dtyp
     return tuple(shape), fortran, dtype
 
 
-def _data(stream: BinaryIO, shape: tuple[int, ...], fortran: bool, dtype: np.dtype, what: str) -> np.ndarray:
+def _data(stream: IO[bytes], shape: tuple[int, ...], fortran: bool, dtype: np.dtype, what: str) -> np.ndarray:
     """The array after a header: exactly its declared bytes (a short file is an error, not a hang)."""
     size = prod(shape) * dtype.itemsize
     data = stream.read(size)
@@ -377,7 +404,7 @@ def _members(
     for key, info in keys.items():
         what = f"{path}: '{key}'"
         with archive.open(info) as stream:
-            shape, fortran, dtype = _header(stream, what)  # type: ignore[arg-type]
+            shape, fortran, dtype = _header(stream, what)
             size = prod(shape) * dtype.itemsize
             if expected is not None and shape != expected[key]:
                 layer = key.rsplit("/", 1)[0]
@@ -388,7 +415,7 @@ def _members(
                 raise SpecError(
                     f"{what}: its header claims {size:,} bytes, more than the {info.file_size:,} stored"
                 )
-            arrays[key] = _data(stream, shape, fortran, dtype, what)  # type: ignore[arg-type]
+            arrays[key] = _data(stream, shape, fortran, dtype, what)
     return arrays
 
 
@@ -438,7 +465,7 @@ def save(path: str, arrays: np.ndarray | dict[str, np.ndarray]) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             if isinstance(arrays, dict):
-                np.savez(stream, **arrays)
+                np.savez(stream, allow_pickle=False, **arrays)  # numbers only: nothing to pickle
             else:
                 np.save(stream, arrays)
         os.replace(temporary, target)

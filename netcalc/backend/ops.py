@@ -6,41 +6,33 @@ again on purpose: the engine's formulas are not called, so agreement between the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import floor, prod
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from netcalc import layers as L
 from netcalc.backend import kernels as K
+from netcalc.backend.kernels import Array
 
 Shape = tuple[int, ...]
-# (layer, per-sample input shapes, per-sample output shape, itemsize, training) -> elements per sample
-Workspace = Callable[[Any, tuple[Shape, ...], Shape, int, bool], int]
+Ins = tuple[Shape, ...]  # per-sample input shapes
+Arrays = Sequence[Array]  # a layer's input arrays, batch first (an embedding's: int64 token ids)
+Weights = Mapping[str, Array]  # a layer's tensors by name
+LayerT = TypeVar("LayerT", bound=L.Layer)
+N = TypeVar("N", int, float)
 
-
-def no_workspace(layer: Any, ins: tuple[Shape, ...], out: Shape, itemsize: int, training: bool) -> int:
-    """A view or one output array: nothing beyond the inputs and the output."""
-    return 0
-
-
-@dataclass(frozen=True)
-class Op:
-    """How the backend executes one layer type.
-
-    `workspace` states, next to the kernel, the most elements per sample its forward pass holds at
-    once besides its inputs and its output (im2col columns, padded copies, temporaries of an
-    expression): the memory guard adds it to the live activations, so keep it an upper bound.
-    """
-
-    tensors: Callable  # (layer, inputs) -> {name: shape}, trainable then state
-    forward: Callable  # (layer, inputs, weights, ctx) -> output array
-    state: tuple[str, ...] = ()  # which tensors are non-trainable state
-    macs: Callable | None = None  # (layer, inputs, weights, output) -> MACs per sample
-    workspace: Workspace = no_workspace
-    view: Callable[[Any, bool], bool] = lambda layer, training: False  # output is a view of input 0
+# layer classes that share an op
+Conv = L.Conv1d | L.Conv2d | L.Conv3d
+ConvTranspose = L.ConvTranspose1d | L.ConvTranspose2d | L.ConvTranspose3d
+MaxPool = L.MaxPool1d | L.MaxPool2d | L.MaxPool3d
+AvgPool = L.AvgPool1d | L.AvgPool2d | L.AvgPool3d
+Pool = MaxPool | AvgPool
+Adaptive = L.AdaptiveAvgPool1d | L.AdaptiveAvgPool2d | L.AdaptiveAvgPool3d
+Rated = L.Dropout | L.StochasticDepth
+PoolT = TypeVar("PoolT", bound=Pool)
 
 
 @dataclass
@@ -51,12 +43,47 @@ class Context:
     rng: np.random.Generator | None = None
 
 
-def axes(value, rank: int) -> tuple[int, ...]:
+Tensors = Callable[[LayerT, Arrays], dict[str, Shape]]  # {name: shape}, trainable then state
+Forward = Callable[[LayerT, Arrays, Weights, Context], Array]  # the output array
+Macs = Callable[[LayerT, Arrays, Weights, Array], int]  # MACs per sample, from the arrays
+# (layer, per-sample input shapes, per-sample output shape, itemsize, training) -> elements per sample
+Workspace = Callable[[LayerT, Ins, Shape, int, bool], int]
+View = Callable[[LayerT, bool], bool]  # (layer, training) -> the output is a view of input 0
+
+
+def no_workspace(layer: L.Layer, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    """A view or one output array: nothing beyond the inputs and the output."""
+    return 0
+
+
+def never(layer: L.Layer, training: bool) -> bool:
+    """The output is a new array."""
+    return False
+
+
+@dataclass(frozen=True)
+class Op(Generic[LayerT]):
+    """How the backend executes one layer type.
+
+    `workspace` states, next to the kernel, the most elements per sample its forward pass holds at
+    once besides its inputs and its output (im2col columns, padded copies, temporaries of an
+    expression): the memory guard adds it to the live activations, so keep it an upper bound.
+    """
+
+    tensors: Tensors[LayerT]
+    forward: Forward[LayerT]
+    state: tuple[str, ...] = ()  # which tensors are non-trainable state
+    macs: Macs[LayerT] | None = None
+    workspace: Workspace[LayerT] = no_workspace
+    view: View[LayerT] = never
+
+
+def axes(value: N | Sequence[N], rank: int) -> tuple[N, ...]:
     """An int or a list as one value per spatial axis."""
     return (value,) * rank if isinstance(value, int | float) else tuple(value)
 
 
-def activate(x: np.ndarray, name: str | None) -> np.ndarray:
+def activate(x: Array, name: str | None) -> Array:
     """Apply a fused activation by name: the activation layer's own op, with default arguments."""
     if name is None:
         return x
@@ -108,37 +135,37 @@ def fused(name: str | None, kernel: int, out: Shape, itemsize: int) -> int:
     return max(kernel, prod(out) + own)
 
 
-def _activation_ws(name: str) -> Workspace:
-    def workspace(layer: Any, ins: tuple[Shape, ...], out: Shape, itemsize: int, training: bool) -> int:
+def _activation_ws(name: str) -> Workspace[L.Layer]:
+    def workspace(layer: L.Layer, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
         return activation_workspace(name, prod(out), itemsize)
 
     return workspace
 
 
-def _no_tensors(layer, inputs):
+def _no_tensors(layer: L.Layer, inputs: Arrays) -> dict[str, Shape]:
     return {}
 
 
 # --- dense and convolution ---------------------------------------------------------------------
 
 
-def _dense_tensors(layer, inputs):
-    shapes = {"weight": (layer.units, inputs[0].shape[-1])}
+def _dense_tensors(layer: L.Dense, inputs: Arrays) -> dict[str, Shape]:
+    shapes: dict[str, Shape] = {"weight": (layer.units, inputs[0].shape[-1])}
     if layer.bias:
         shapes["bias"] = (layer.units,)
     return shapes
 
 
-def _dense(layer, inputs, w, ctx):
+def _dense(layer: L.Dense, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     return activate(K.dense(inputs[0], w["weight"], w.get("bias")), layer.activation)
 
 
-def _dense_macs(layer, inputs, w, y):
+def _dense_macs(layer: L.Dense, inputs: Arrays, w: Weights, y: Array) -> int:
     x = inputs[0]
-    return x.size // x.shape[0] // x.shape[-1] * w["weight"].size
+    return int(x.size // x.shape[0] // x.shape[-1] * w["weight"].size)
 
 
-def _conv_tensors(layer, inputs):
+def _conv_tensors(layer: Conv, inputs: Arrays) -> dict[str, Shape]:
     c, rank = inputs[0].shape[1], inputs[0].ndim - 2
     shapes = {"weight": (layer.filters, c // layer.groups, *axes(layer.kernel, rank))}
     if layer.bias:
@@ -146,7 +173,9 @@ def _conv_tensors(layer, inputs):
     return shapes
 
 
-def same_pads(spatial, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
+def same_pads(
+    spatial: Sequence[int], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> tuple[tuple[int, int], ...]:
     """'same': keep ceil(L / stride) windows, the odd pixel of padding after (TF, PyTorch)."""
     pads = []
     for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True):
@@ -155,7 +184,7 @@ def same_pads(spatial, kernel, stride, dilation) -> tuple[tuple[int, int], ...]:
     return tuple(pads)
 
 
-def conv_padding(layer, spatial) -> tuple[tuple[int, int], ...]:
+def conv_padding(layer: Conv, spatial: Sequence[int]) -> tuple[tuple[int, int], ...]:
     """(lo, hi) per axis of a convolution, resolving 'valid' and 'same'."""
     rank = len(spatial)
     if layer.padding == "valid":
@@ -167,7 +196,7 @@ def conv_padding(layer, spatial) -> tuple[tuple[int, int], ...]:
     return tuple((p, p) for p in axes(layer.padding, rank))
 
 
-def _conv(layer, inputs, w, ctx):
+def _conv(layer: Conv, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     rank = x.ndim - 2
     y = K.conv(
@@ -182,12 +211,12 @@ def _conv(layer, inputs, w, ctx):
     return activate(y, layer.activation)
 
 
-def _conv_macs(layer, inputs, w, y):
+def _conv_macs(layer: Conv, inputs: Arrays, w: Weights, y: Array) -> int:
     weight = w["weight"]  # (F, C/g, *k): every output element takes C/g * prod(k) products
-    return y.size // y.shape[0] * (weight.size // weight.shape[0])
+    return int(y.size // y.shape[0] * (weight.size // weight.shape[0]))
 
 
-def _convt_tensors(layer, inputs):
+def _convt_tensors(layer: ConvTranspose, inputs: Arrays) -> dict[str, Shape]:
     c, rank = inputs[0].shape[1], inputs[0].ndim - 2
     shapes = {"weight": (c, layer.filters // layer.groups, *axes(layer.kernel, rank))}
     if layer.bias:
@@ -195,7 +224,7 @@ def _convt_tensors(layer, inputs):
     return shapes
 
 
-def _convt(layer, inputs, w, ctx):
+def _convt(layer: ConvTranspose, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     rank = x.ndim - 2
     y = K.conv_transpose(
@@ -211,15 +240,15 @@ def _convt(layer, inputs, w, ctx):
     return activate(y, layer.activation)
 
 
-def _convt_macs(layer, inputs, w, y):
+def _convt_macs(layer: ConvTranspose, inputs: Arrays, w: Weights, y: Array) -> int:
     x, weight = inputs[0], w["weight"]  # (C, F/g, *k): each input element is scattered F/g*prod(k) times
-    return x.size // x.shape[0] * (weight.size // weight.shape[0])
+    return int(x.size // x.shape[0] * (weight.size // weight.shape[0]))
 
 
 # --- pooling and resampling --------------------------------------------------------------------
 
 
-def _pool_args(layer, x):
+def _pool_args(layer: Pool, x: Array) -> tuple[Shape, Shape, Array, Shape]:
     """(size, stride, x padded for 'valid'/'same', symmetric padding left to the kernel)."""
     rank = x.ndim - 2
     size, stride = axes(layer.size, rank), axes(layer.stride or layer.size, rank)
@@ -233,14 +262,14 @@ def _pool_args(layer, x):
     return size, stride, np.pad(x, pads, constant_values=fill), (0,) * rank
 
 
-def _maxpool(layer, inputs, w, ctx):
+def _maxpool(layer: MaxPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     size, stride, x, padding = _pool_args(layer, x)
     ceil = layer.ceil_mode and layer.padding != "same"
     return K.max_pool(x, size, stride, padding, axes(layer.dilation, x.ndim - 2), ceil)
 
 
-def _avgpool(layer, inputs, w, ctx):
+def _avgpool(layer: AvgPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     size, stride, padded, padding = _pool_args(layer, x)
     if layer.padding != "same":
@@ -252,16 +281,17 @@ def _avgpool(layer, inputs, w, ctx):
     return (total / count).astype(x.dtype, copy=False)
 
 
-def _adaptive(layer, inputs, w, ctx):
+def _adaptive(layer: Adaptive, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     return K.adaptive_avg_pool(inputs[0], axes(layer.size, inputs[0].ndim - 2))
 
 
-def _upsample(layer, inputs, w, ctx):
+def _upsample(layer: L.Upsample, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     rank = x.ndim - 2
     if layer.size is not None:
         size, scales = axes(layer.size, rank), None
     else:
+        assert layer.scale is not None  # the validator requires exactly one of scale and size
         scales = axes(layer.scale, rank)
         size = tuple(floor(n * s) for n, s in zip(x.shape[2:], scales, strict=True))
     if layer.mode == "nearest":
@@ -269,7 +299,7 @@ def _upsample(layer, inputs, w, ctx):
     return K.upsample_linear(x, size, layer.align_corners, scales)
 
 
-def _center_crop(layer, inputs, w, ctx):
+def _center_crop(layer: L.CenterCrop, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     size = axes(layer.size, x.ndim - 2)
     crop = [slice(None), slice(None)]
@@ -279,43 +309,44 @@ def _center_crop(layer, inputs, w, ctx):
     return x[tuple(crop)].copy()  # a view would keep the whole input alive
 
 
-def _stochastic_depth(layer, inputs, w, ctx):
+def _stochastic_depth(layer: L.StochasticDepth, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     if not ctx.training or layer.rate == 0:
         return x
     shape = (x.shape[0],) + (1,) * (x.ndim - 1) if layer.mode == "row" else (1,) * x.ndim
-    keep = (ctx.rng.random(shape) >= layer.rate).astype(x.dtype)  # torchvision: bernoulli(1 - p)
+    rng = np.random.default_rng() if ctx.rng is None else ctx.rng
+    keep = (rng.random(shape) >= layer.rate).astype(x.dtype)  # torchvision: bernoulli(1 - p)
     return x * keep / x.dtype.type(1 - layer.rate)
 
 
 # --- normalization and scaling -----------------------------------------------------------------
 
 
-def _bn_tensors(layer, inputs):
+def _bn_tensors(layer: L.BatchNorm, inputs: Arrays) -> dict[str, Shape]:
     c = inputs[0].shape[1]
     shapes = {"weight": (c,), "bias": (c,)} if layer.affine else {}
     return {**shapes, "running_mean": (c,), "running_var": (c,)}
 
 
-def _bn(layer, inputs, w, ctx):
+def _bn(layer: L.BatchNorm, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     return K.batchnorm(
         inputs[0], w["running_mean"], w["running_var"], w.get("weight"), w.get("bias"), layer.eps
     )
 
 
-def _ln_tensors(layer, inputs):
+def _ln_tensors(layer: L.LayerNorm, inputs: Arrays) -> dict[str, Shape]:
     trailing = inputs[0].shape[-layer.dims :]  # PyTorch's normalized_shape
     return {"weight": trailing, "bias": trailing} if layer.affine else {}
 
 
-def _ln(layer, inputs, w, ctx):
+def _ln(layer: L.LayerNorm, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     lead = x.shape[: -layer.dims]
-    flat = [w[n].reshape(-1) if n in w else None for n in ("weight", "bias")]
-    return K.layernorm(x.reshape(*lead, -1), *flat, layer.eps).reshape(x.shape)
+    weight, bias = (w[n].reshape(-1) if n in w else None for n in ("weight", "bias"))
+    return K.layernorm(x.reshape(*lead, -1), weight, bias, layer.eps).reshape(x.shape)
 
 
-def _scale(layer, inputs, w, ctx):
+def _scale(layer: L.LayerScale, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     return x * w["scale"].reshape((1, -1) + (1,) * (x.ndim - 2))
 
@@ -323,7 +354,7 @@ def _scale(layer, inputs, w, ctx):
 # --- merging and moving ------------------------------------------------------------------------
 
 
-def _multiply(layer, inputs, w, ctx):
+def _multiply(layer: L.Multiply, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     rank = max(x.ndim for x in inputs)
     result = inputs[0].reshape(inputs[0].shape[:1] + (1,) * (rank - inputs[0].ndim) + inputs[0].shape[1:])
     for x in inputs[1:]:
@@ -331,45 +362,46 @@ def _multiply(layer, inputs, w, ctx):
     return result
 
 
-def _concat(layer, inputs, w, ctx):
+def _concat(layer: L.Concat, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     axis = layer.axis + 1 if layer.axis >= 0 else layer.axis
     return np.concatenate(inputs, axis=axis)
 
 
-def _slice(layer, inputs, w, ctx):
+def _slice(layer: L.Slice, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     index = [slice(None)] * inputs[0].ndim
     index[layer.axis + 1] = slice(layer.start, layer.end)
     return inputs[0][tuple(index)].copy()  # a view would keep the whole input alive
 
 
-def _matmul_macs(layer, inputs, w, y):
-    return y.size // y.shape[0] * inputs[0].shape[-1]  # each output element sums k products
+def _matmul_macs(layer: L.Matmul, inputs: Arrays, w: Weights, y: Array) -> int:
+    return int(y.size // y.shape[0] * inputs[0].shape[-1])  # each output element sums k products
 
 
-def _select(layer, inputs, w, ctx):
-    return np.take(inputs[0], layer.index, axis=layer.axis + 1)
+def _select(layer: L.Select, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    y: Array = np.take(inputs[0], layer.index, axis=layer.axis + 1)
+    return y
 
 
 # --- transformer -------------------------------------------------------------------------------
 
 
-def _token(layer, inputs, w, ctx):
+def _token(layer: L.ClassToken, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     token = np.broadcast_to(w["token"].reshape(1, 1, -1), (x.shape[0], 1, x.shape[2]))
     return np.concatenate([token.astype(x.dtype), x], axis=1)
 
 
-def _pos_tensors(layer, inputs):
+def _pos_tensors(layer: L.PosEmbedding, inputs: Arrays) -> dict[str, Shape]:
     _, t, d = inputs[0].shape
     return {"embedding": (layer.length or t, d)}
 
 
-def _pos_embedding(layer, inputs, w, ctx):
+def _pos_embedding(layer: L.PosEmbedding, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     return x + w["embedding"][None, : x.shape[1]]  # the first T rows of the table
 
 
-def _attention_tensors(layer, inputs):
+def _attention_tensors(layer: L.Attention, inputs: Arrays) -> dict[str, Shape]:
     d = inputs[0].shape[-1]
     shapes = {
         "in_proj_weight": (3 * d, d),
@@ -382,7 +414,7 @@ def _attention_tensors(layer, inputs):
     return shapes
 
 
-def _attention(layer, inputs, w, ctx):
+def _attention(layer: L.Attention, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     return K.attention(
         inputs[0],
         w["in_proj_weight"],
@@ -393,23 +425,22 @@ def _attention(layer, inputs, w, ctx):
     )
 
 
-def _attention_macs(layer, inputs, w, y):
+def _attention_macs(layer: L.Attention, inputs: Arrays, w: Weights, y: Array) -> int:
     _, t, d = inputs[0].shape  # projections from the weight arrays, plus q.k and weights.v
-    return t * (w["in_proj_weight"].size + w["out_proj.weight"].size) + 2 * t * t * d
+    return int(t * (w["in_proj_weight"].size + w["out_proj.weight"].size) + 2 * t * t * d)
 
 
 # --- sequence ----------------------------------------------------------------------------------
 
 
-def _embedding(layer, inputs, w, ctx):
-    return w["weight"][inputs[0]]  # (N, L) int64 ids -> (N, L, dim): one row per id
+def _embedding(layer: L.Embedding, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    rows: Array = w["weight"][inputs[0]]  # (N, L) int64 ids -> (N, L, dim): one row per id
+    return rows
 
 
 # --- workspaces: what each forward pass above allocates besides its inputs and output -------------
 # Written from the kernels' code (which arrays each line makes) and checked against tracemalloc's
 # peak over the case table, the zoo and random networks (tests/test_memory_guard.py).
-
-Ins = tuple[Shape, ...]
 
 
 def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
@@ -419,12 +450,12 @@ def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
     return shape[0] * prod(n + max(lo, 0) + max(hi, 0) for n, (lo, hi) in zip(shape[1:], pads, strict=True))
 
 
-def _dense_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _dense_ws(layer: L.Dense, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     n = prod(out)  # x @ w.T, then + bias: both alive for a moment
     return fused(layer.activation, n if layer.bias else 0, out, itemsize)
 
 
-def _conv_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _conv_ws(layer: Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     c, *spatial = ins[0]
     rank = len(spatial)
     padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
@@ -433,7 +464,7 @@ def _conv_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) ->
     return fused(layer.activation, padded + cols + n + (n if layer.bias else 0), out, itemsize)
 
 
-def _convt_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _convt_ws(layer: ConvTranspose, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     c, *spatial = ins[0]
     rank = len(spatial)
     kernel, stride = axes(layer.kernel, rank), axes(layer.stride, rank)
@@ -448,7 +479,7 @@ def _convt_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -
     return fused(layer.activation, cols + canvas + (n if layer.bias else 0), out, itemsize)
 
 
-def _pool_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _pool_ws(layer: Pool, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     c, *spatial = ins[0]
     rank = len(spatial)
     size, stride = axes(layer.size, rank), axes(layer.stride or layer.size, rank)
@@ -461,17 +492,17 @@ def _pool_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) ->
     else:
         first, padding = 0, (0,) * rank if layer.padding == "valid" else axes(layer.padding, rank)
     # the kernel pads again: p on the left, on the right what the last window needs (ceil_mode)
-    pads = [
+    kernel_pads = tuple(
         (p, max((o - 1) * s + d * (k - 1) + 1 - p - n, 0))
         for n, o, k, s, p, d in zip(spatial, out[1:], size, stride, padding, dilation, strict=True)
-    ]
-    second = _padded((c, *spatial), tuple(pads))
+    )
+    second = _padded((c, *spatial), kernel_pads)
     if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d):
         return first + second
     return first + second + 2 * prod(out)  # average: the sums and the quotient, before the zeros
 
 
-def _adaptive_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _adaptive_ws(layer: Adaptive, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     shape, steps = list(ins[0]), []  # one matmul per axis: each result feeds the next
     for axis, o in enumerate(axes(layer.size, len(ins[0]) - 1), start=1):
         shape[axis] = o
@@ -479,7 +510,7 @@ def _adaptive_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool
     return sum(steps[:-1]) + prod(out) // 50
 
 
-def _upsample_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _upsample_ws(layer: L.Upsample, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     shape, most, before = list(ins[0]), 0, 0  # one pass per axis: take (nearest), or two takes blended
     for axis, o in enumerate(out[1:], start=1):
         shape[axis] = o
@@ -489,77 +520,80 @@ def _upsample_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool
     return most
 
 
-def _always(layer: Any, training: bool) -> bool:
+def _always(layer: L.Layer, training: bool) -> bool:
     """A reshape of a C-contiguous array (backend.run keeps every array so) is a view."""
     return True
 
 
-def _identity_in_inference(layer: Any, training: bool) -> bool:
+def _identity_in_inference(layer: Rated, training: bool) -> bool:
     """Dropout and stochastic depth give their input itself in inference or at rate 0."""
     return not training or layer.rate == 0
 
 
-def _layernorm_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _layernorm_ws(layer: L.LayerNorm, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     n = prod(out)  # a copy of a strided input, two temporaries, the means of each row
     return 3 * n + 4 * n // prod(out[-layer.dims :])
 
 
-def _batchnorm_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _batchnorm_ws(layer: L.BatchNorm, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     return prod(out) + prod(out) // 50
 
 
-def _dropout_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _dropout_ws(layer: L.Dropout, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     if not training or layer.rate == 0:
         return 0  # the input itself is the output
     return temporaries(prod(out), itemsize, 1, 1, 1)  # float64 draws, the mask, x / (1 - rate)
 
 
-def _merge_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _merge_ws(layer: L.Add | L.Multiply, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     return prod(out) if len(ins) > 2 else 0  # a running sum or product: the last and the next
 
 
-def _softmax_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _softmax_ws(layer: L.Softmax, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     n = prod(out)
     axis = layer.axis + 1 if layer.axis >= 0 else len(out) + 1 + layer.axis
     return 2 * n + 2 * n // out[axis - 1]  # x - max, exp; the max and the sums
 
 
-def _gelu_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _gelu_ws(layer: L.GELU, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     name = "gelu" if layer.approximate == "none" else "gelu_tanh"
     return activation_workspace(name, prod(out), itemsize)
 
 
-def _attention_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _attention_ws(layer: L.Attention, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     t, d = ins[0]
     scores = layer.heads * t * t  # q k^T and its scaled copy, then softmax's two
     return 3 * t * d + 2 * scores + 2 * t * d + 2 * layer.heads * t  # qkv; the context and its copy
 
 
-def _token_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _token_ws(layer: L.ClassToken, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     return ins[0][-1]  # the token broadcast over the batch, cast
 
 
-def _elementwise(kernel: Callable, name: str) -> Op:
+def _elementwise(kernel: Callable[[Array], Array], name: str) -> Op[L.Layer]:
     return Op(_no_tensors, lambda layer, inputs, w, ctx: kernel(inputs[0]), workspace=_activation_ws(name))
 
 
-def _conv_op() -> Op:
+def _conv_op() -> Op[Conv]:
     return Op(_conv_tensors, _conv, macs=_conv_macs, workspace=_conv_ws)
 
 
-def _convt_op() -> Op:
+def _convt_op() -> Op[ConvTranspose]:
     return Op(_convt_tensors, _convt, macs=_convt_macs, workspace=_convt_ws)
 
 
-def _pool_op(forward: Callable) -> Op:
+def _pool_op(forward: Forward[PoolT]) -> Op[PoolT]:
     return Op(_no_tensors, forward, workspace=_pool_ws)
 
 
-def _stochastic_depth_ws(layer: Any, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _stochastic_depth_ws(
+    layer: L.StochasticDepth, ins: Ins, out: Shape, itemsize: int, training: bool
+) -> int:
     return prod(out) if training else 0  # x * keep, then / (1 - rate); else x itself
 
 
-OPS: dict[type, Op] = {
+# Op[X](...) where a lambda reads the layer, so that mypy checks the lambda against class X
+OPS: dict[type[L.Layer], Op[Any]] = {
     L.Dense: Op(_dense_tensors, _dense, macs=_dense_macs, workspace=_dense_ws),
     L.Conv1d: _conv_op(),
     L.Conv2d: _conv_op(),
@@ -582,21 +616,21 @@ OPS: dict[type, Op] = {
     L.Flatten: Op(
         _no_tensors, lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), -1), view=_always
     ),
-    L.Reshape: Op(
+    L.Reshape: Op[L.Reshape](
         _no_tensors,
         lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), *layer.shape),
         view=_always,
     ),
-    L.Permute: Op(  # a copy: backend.run keeps every array C-contiguous, so reshapes are views
+    L.Permute: Op[L.Permute](  # a copy: backend.run keeps every array C-contiguous, so reshapes are views
         _no_tensors, lambda layer, inputs, w, ctx: inputs[0].transpose(0, *(d + 1 for d in layer.dims))
     ),
     L.Select: Op(_no_tensors, _select),
     L.Slice: Op(_no_tensors, _slice),
     L.CenterCrop: Op(_no_tensors, _center_crop),
-    L.ChannelShuffle: Op(
+    L.ChannelShuffle: Op[L.ChannelShuffle](
         _no_tensors, lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)
     ),
-    L.Dropout: Op(
+    L.Dropout: Op[L.Dropout](
         _no_tensors,
         lambda layer, inputs, w, ctx: K.dropout(inputs[0], layer.rate, ctx.training, ctx.rng),
         workspace=_dropout_ws,
@@ -618,23 +652,23 @@ OPS: dict[type, Op] = {
     ),
     L.ReLU: _elementwise(K.relu, "relu"),
     L.ReLU6: _elementwise(K.relu6, "relu6"),
-    L.LeakyReLU: Op(
+    L.LeakyReLU: Op[L.LeakyReLU](
         _no_tensors,
         lambda layer, inputs, w, ctx: K.leaky_relu(inputs[0], layer.negative_slope),
         workspace=_activation_ws("leaky_relu"),
     ),
     L.Sigmoid: _elementwise(K.sigmoid, "sigmoid"),
     L.Tanh: _elementwise(K.tanh, "tanh"),
-    L.Softmax: Op(
+    L.Softmax: Op[L.Softmax](
         _no_tensors,
         lambda layer, inputs, w, ctx: K.softmax(inputs[0], layer.axis + 1 if layer.axis >= 0 else layer.axis),
         workspace=_softmax_ws,
     ),
-    L.GELU: Op(
+    L.GELU: Op[L.GELU](
         _no_tensors, lambda layer, inputs, w, ctx: K.gelu(inputs[0], layer.approximate), workspace=_gelu_ws
     ),
     L.SiLU: _elementwise(K.silu, "silu"),
-    L.ELU: Op(
+    L.ELU: Op[L.ELU](
         _no_tensors,
         lambda layer, inputs, w, ctx: K.elu(inputs[0], layer.alpha),
         workspace=_activation_ws("elu"),
