@@ -64,9 +64,10 @@ def rows(network: Network) -> tuple[Row, ...]:
     """One row per layer, in order: its input and output shapes, tensors and counts."""
     shapes: dict[int, Shape] = {INPUT: network.input}
     names = {INPUT: "input"}
+    known: dict[tuple[int, tuple[Shape, ...]], _Figures] = {}
     result = []
     for node in network.nodes:
-        row = _row(node, tuple(shapes[i] for i in node.inputs), names)
+        row = _row(node, tuple(shapes[i] for i in node.inputs), names, known)
         shapes[node.index] = row.output_shape
         names[node.index] = node.path
         result.append(row)
@@ -97,7 +98,40 @@ def _shapes(inputs: tuple[Shape, ...]) -> str:
     return " + ".join(str(list(s)) if all(n.bit_length() < 128 for n in s) else "[...]" for s in inputs)
 
 
-def _row(node: Node, inputs: tuple[Shape, ...], names: dict[int, str]) -> Row:
+# A layer's output shape, tensors, state, MACs and counts at some input shapes
+_Figures = tuple[Shape, dict[str, int], dict[str, int], int, Counts]
+
+
+def _row(
+    node: Node,
+    inputs: tuple[Shape, ...],
+    names: dict[int, str],
+    known: dict[tuple[int, tuple[Shape, ...]], _Figures],
+) -> Row:
+    """The node's row; its figures worked out once per layer object and input shapes (the layers
+    of a repeated block are shared, so a repeat costs one rule evaluation)."""
+    key = (id(node.layer), inputs)  # the network holds its layers: an id is not reused meanwhile
+    if key not in known:
+        known[key] = _figures(node, inputs)
+    out, tensors, state, macs, counts = known[key]
+    return Row(
+        node.index,
+        node.path,
+        node.layer.kind,
+        len(node.groups),
+        node.groups,
+        tuple(names[i] for i in node.inputs),
+        inputs,
+        out,
+        tensors,
+        state,
+        counts,
+        node.training_only,
+        node.layer,
+    )
+
+
+def _figures(node: Node, inputs: tuple[Shape, ...]) -> _Figures:
     layer = node.layer
     try:
         out = layer.output_shape(inputs)
@@ -114,18 +148,4 @@ def _row(node: Node, inputs: tuple[Shape, ...], names: dict[int, str]) -> Row:
                 f"{_where(node)}: about 10^{magnitude(n)} {what}, more than netcalc counts "
                 f"(10^{len(str(MAX_COUNT)) - 1}) — use sizes of a real network [input {_shapes(inputs)}]"
             )
-    return Row(
-        node.index,
-        node.path,
-        layer.kind,
-        len(node.groups),
-        node.groups,
-        tuple(names[i] for i in node.inputs),
-        inputs,
-        out,
-        tensors,
-        state,
-        counts,
-        node.training_only,
-        layer,
-    )
+    return out, tensors, state, macs, counts

@@ -205,6 +205,17 @@ class _Site:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A list of entries at some argument values: what every use of it shares."""
+
+    parsed: list[Parsed]  # (kind, arguments as written, file:line) of each entry
+    local: list[str]  # each entry's local name
+    position: dict[str, int]  # local name -> entry index
+    substituted: dict[int, dict[str, Any]]  # entry index -> its arguments with $names replaced
+    layers: dict[int, Layer]  # entry index -> its validated layer
+
+
 class _Builder:
     """Walks the spec's entries, instantiating blocks depth first."""
 
@@ -217,6 +228,7 @@ class _Builder:
         # layers are frozen: entries with the same type and arguments share one validated layer
         self.validated: dict[tuple[str, str], Layer] = {}
         self.wheres: dict[tuple[str | int, ...], list[str]] = {}  # 'file:line' of a list's entries
+        self.plans: dict[tuple[Any, ...], _Plan] = {}  # a block's entries at some argument values
 
     def scope(
         self,
@@ -229,6 +241,42 @@ class _Builder:
         groups: tuple[str, ...],
     ) -> int:
         """Expand one list of entries; returns its output node."""
+        plan = self._plan(entries, loc, prefix, args)
+        local, substituted, layers = plan.local, plan.substituted, plan.layers
+        outputs: list[int] = []
+        for i, (kind, values, where) in enumerate(plan.parsed):
+            # the same numbering as the report's rows; a block use is named by its block
+            label = (
+                f"block '{kind}' ({prefix}{local[i]})"
+                if kind in self.spec.blocks
+                else f"layer {len(self.nodes)} '{kind}' ({prefix}{local[i]})"
+            )
+            if i in layers:
+                values = layers[i]
+            elif not isinstance(values, Layer):
+                if i not in substituted:  # once per argument values: every repeat shares it
+                    substituted[i] = _substitute(values, args, where, label)
+                values = substituted[i]
+            source = values.source if isinstance(values, Layer) else values.get("from")
+            site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, label)
+            inputs = self._resolve(source, site)
+            if kind in self.spec.blocks and not isinstance(values, Layer):  # a Layer's kind is no block
+                out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups)
+            else:
+                out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
+                layers[i] = self.nodes[out].layer
+            outputs.append(out)
+            self.paths[prefix + local[i]] = out
+        return outputs[-1]
+
+    def _plan(
+        self, entries: Sequence[object], loc: tuple[str | int, ...], prefix: str, args: dict[str, Any]
+    ) -> _Plan:
+        """The entries' types, arguments and local names at these argument values, worked out once
+        for all uses of a block with them (a repeat uses it once per instance)."""
+        key = (loc, len(entries), *((k, type(v), repr(v)) for k, v in args.items()))
+        if key in self.plans:
+            return self.plans[key]
         parsed: list[Parsed] = []
         wheres = self._wheres(loc, len(entries))
         for i, entry in enumerate(entries):
@@ -246,26 +294,8 @@ class _Builder:
             parsed.append((kind, values, where))
         local = self._names(parsed, prefix)
         position = {name: i for i, name in enumerate(local)}
-        outputs: list[int] = []
-        for i, (kind, values, where) in enumerate(parsed):
-            # the same numbering as the report's rows; a block use is named by its block
-            label = (
-                f"block '{kind}' ({prefix}{local[i]})"
-                if kind in self.spec.blocks
-                else f"layer {len(self.nodes)} '{kind}' ({prefix}{local[i]})"
-            )
-            if not isinstance(values, Layer):
-                values = _substitute(values, args, where, label)
-            source = values.source if isinstance(values, Layer) else values.get("from")
-            site = _Site(i, outputs, local, position, prefix, scope_input, where, label)
-            inputs = self._resolve(source, site)
-            if kind in self.spec.blocks and not isinstance(values, Layer):  # a Layer's kind is no block
-                out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups)
-            else:
-                out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
-            outputs.append(out)
-            self.paths[prefix + local[i]] = out
-        return outputs[-1]
+        plan = self.plans[key] = _Plan(parsed, local, position, {}, {})
+        return plan
 
     def _wheres(self, loc: tuple[str | int, ...], count: int) -> list[str]:
         """'file:line' of each entry of the list at `loc`, worked out once for every use of a block."""

@@ -6,6 +6,7 @@ import ast
 import operator
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 _NAME = re.compile(r"\$([A-Za-z_]\w*)")
@@ -53,14 +54,19 @@ def _lookup(name: str, args: dict[str, Any]) -> Any:
 
 def evaluate(text: str, args: dict[str, Any]) -> Number:
     """Evaluate arithmetic with + - * / // % ** and parentheses over $arguments and numbers."""
-    try:
-        tree = ast.parse(_NAME.sub(r"\1", text.strip()), mode="eval")
-    except SyntaxError:
-        raise ArithError(f"'{text}' is not arithmetic over $arguments") from None
-    result = _eval(tree.body, args, text)
+    result = _eval(_parsed(text), args, text)
     if isinstance(result, float) and result.is_integer():
         return int(result)
     return result
+
+
+@lru_cache(maxsize=4096)  # a sweep evaluates the same few expressions at every point
+def _parsed(text: str) -> ast.expr:
+    """The expression's tree (never changed by _eval), the `$` of its names dropped."""
+    try:
+        return ast.parse(_NAME.sub(r"\1", text.strip()), mode="eval").body
+    except SyntaxError:
+        raise ArithError(f"'{text}' is not arithmetic over $arguments") from None
 
 
 def _eval(node: ast.AST, args: dict[str, Any], text: str) -> Number:
