@@ -8,6 +8,7 @@ from pydantic_core import PydanticUndefined
 
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, LAYERS, Layer
+from netcalc.layers.base import input_range
 from netcalc.spec import nearest
 
 COMMON = ("name", "source", "training_only")
@@ -35,9 +36,17 @@ def describe(cls: type[Layer]) -> dict[str, Any]:
         "type": cls.kind,
         "summary": doc.splitlines()[0] if doc else "",
         "doc": doc,
-        "inputs": {None: "two or more", 1: "one", 2: "two"}[cls.arity],
+        "inputs": _inputs(cls),
         "arguments": args,
     }
+
+
+def _inputs(cls: type[Layer]) -> str:
+    words = {1: "one", 2: "two"}
+    fewest, most = input_range(cls)
+    if most is None:
+        return f"{words[fewest]} or more"
+    return words[fewest] if fewest == most else f"{words[fewest]} or {words[most]}"
 
 
 def catalog(kinds: list[str]) -> list[dict[str, Any]]:

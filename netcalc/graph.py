@@ -8,6 +8,7 @@ from typing import Any
 
 from netcalc.errors import SpecError
 from netcalc.layers import BY_KIND, Embedding, Layer
+from netcalc.layers.base import input_range
 from netcalc.spec import Block, Spec, nearest, validate_layer
 from netcalc.spec.arith import ArithError, substitute
 
@@ -216,6 +217,26 @@ class _Plan:
     layers: dict[int, Layer]  # entry index -> its validated layer
 
 
+def _check_inputs(cls: type[Layer], count: int, where: str, label: str) -> None:
+    """Raise SpecError unless `from` names as many inputs as the layer type takes."""
+    fewest, most = input_range(cls)
+    if fewest <= count and (most is None or count <= most):
+        return
+    if most is None:
+        raise SpecError(f"{where}: {label}: merges two or more inputs — give a list, e.g. from: [-1, input]")
+    if (fewest, most) == (1, 1):
+        raise SpecError(f"{where}: {label}: takes one input but from names {count}")
+    if (fewest, most) == (2, 2):
+        raise SpecError(
+            f"{where}: {label}: takes exactly two inputs but from names {count} — "
+            "give a list of two, e.g. from: [q, k]"
+        )
+    raise SpecError(
+        f"{where}: {label}: takes {fewest} to {most} inputs but from names {count} — "
+        "e.g. from: [queries, memory] for cross-attention"
+    )
+
+
 class _Builder:
     """Walks the spec's entries, instantiating blocks depth first."""
 
@@ -410,18 +431,7 @@ class _Builder:
             raise SpecError(
                 f"{where}: the spec expands to more than {MAX_LAYERS:,} layers — reduce the repeats"
             )
-        arity = type(layer).arity
-        if arity == 1 and len(inputs) != 1:
-            raise SpecError(f"{where}: {label}: takes one input but from names {len(inputs)}")
-        if arity == 2 and len(inputs) != 2:
-            raise SpecError(
-                f"{where}: {label}: takes exactly two inputs but from names {len(inputs)} — "
-                "give a list of two, e.g. from: [q, k]"
-            )
-        if arity is None and len(inputs) < 2:
-            raise SpecError(
-                f"{where}: {label}: merges two or more inputs — give a list, e.g. from: [-1, input]"
-            )
+        _check_inputs(type(layer), len(inputs), where, label)
         training = bool(self.training_only) or layer.training_only
         for i in inputs:
             if i != INPUT and self.nodes[i].training_only and not training:

@@ -440,5 +440,68 @@ CASES: list[Case] = [
          {"in_proj_weight": 3 * 16 * 16, "in_proj_bias": 3 * 16,
           "out_proj.weight": 16 * 16, "out_proj.bias": 16},
          neurons=5 * 16, macs=5 * 16 * (3 * 16) + 5 * 5 * 16 + 5 * 5 * 16 + 5 * 16 * 16),
+    # Attention in general, h heads of width d (default D / h), g key/value heads (default h), N queries
+    # of width D, M keys of width Dm: MACs = N*D*h*d (q) + 2*M*Dm*g*d (k, v) + 2*N*M*h*d (q.k, weights.v)
+    # + N*h*d*D (out), once per leading index. A causal mask changes no count: PyTorch computes every
+    # product of q.k, then adds -inf above the diagonal.
+    Case("attention_causal", "attention", {"heads": 4, "causal": True}, [(16, 64)], (16, 64),
+         {"in_proj_weight": 3 * 64 * 64, "in_proj_bias": 3 * 64,
+          "out_proj.weight": 64 * 64, "out_proj.bias": 64},
+         neurons=16 * 64, macs=16 * 64 * (3 * 64) + 2 * 16 * 16 * 64 + 16 * 64 * 64),
+    # grouped-query (Llama): h = 8, g = 2, d = 32 / 8 = 4; k and v project to g * d = 8
+    Case("attention_gqa", "attention", {"heads": 8, "kv_heads": 2, "bias": False}, [(10, 32)], (10, 32),
+         {"q_proj.weight": 32 * 32, "k_proj.weight": 8 * 32, "v_proj.weight": 8 * 32,
+          "out_proj.weight": 32 * 32},
+         neurons=10 * 32, macs=10 * 32 * 32 + 2 * 10 * 32 * 8 + 2 * 10 * 10 * 32 + 10 * 32 * 32),
+    # multi-query: one key/value head of width d = 24 / 4 = 6, biases on all four projections
+    Case("attention_mqa", "attention", {"num_heads": 4, "num_key_value_heads": 1}, [(12, 24)], (12, 24),
+         {"q_proj.weight": 24 * 24, "q_proj.bias": 24, "k_proj.weight": 6 * 24, "k_proj.bias": 6,
+          "v_proj.weight": 6 * 24, "v_proj.bias": 6, "out_proj.weight": 24 * 24, "out_proj.bias": 24},
+         neurons=12 * 24, macs=12 * 24 * 24 + 2 * 12 * 24 * 6 + 2 * 12 * 12 * 24 + 12 * 24 * 24),
+    # head_dim 12 with 2 heads on D = 16: every projection is 16 <-> 2 * 12 = 24 wide
+    Case("attention_head_dim", "attention", {"heads": 2, "head_dim": 12}, [(6, 16)], (6, 16),
+         {"q_proj.weight": 24 * 16, "q_proj.bias": 24, "k_proj.weight": 24 * 16, "k_proj.bias": 24,
+          "v_proj.weight": 24 * 16, "v_proj.bias": 24, "out_proj.weight": 16 * 24, "out_proj.bias": 16},
+         neurons=6 * 16, macs=6 * 16 * 24 + 2 * 6 * 16 * 24 + 2 * 6 * 6 * 24 + 6 * 24 * 16),
+    # Qwen2: biases on q, k, v only; under GQA (g = 2, d = 4) the k and v biases have g * d = 8 entries
+    Case("attention_bias_qkv_gqa", "attention", {"heads": 4, "kv_heads": 2, "bias": ["q", "k", "v"]},
+         [(8, 16)], (8, 16),
+         {"q_proj.weight": 16 * 16, "q_proj.bias": 16, "k_proj.weight": 8 * 16, "k_proj.bias": 8,
+          "v_proj.weight": 8 * 16, "v_proj.bias": 8, "out_proj.weight": 16 * 16},
+         neurons=8 * 16, macs=8 * 16 * 16 + 2 * 8 * 16 * 8 + 2 * 8 * 8 * 16 + 8 * 16 * 16),
+    # Whisper: no bias on k
+    Case("attention_bias_qv_out", "attention", {"heads": 4, "bias": ["q", "v", "out"]}, [(8, 16)], (8, 16),
+         {"q_proj.weight": 16 * 16, "q_proj.bias": 16, "k_proj.weight": 16 * 16,
+          "v_proj.weight": 16 * 16, "v_proj.bias": 16, "out_proj.weight": 16 * 16, "out_proj.bias": 16},
+         neurons=8 * 16, macs=8 * 16 * 16 + 2 * 8 * 16 * 16 + 2 * 8 * 8 * 16 + 8 * 16 * 16),
+    # cross-attention: 6 queries attend to a memory of 9 tokens of the same width: PyTorch's packed in_proj
+    Case("attention_cross", "attention", {"heads": 2}, [(6, 16), (9, 16)], (6, 16),
+         {"in_proj_weight": 3 * 16 * 16, "in_proj_bias": 3 * 16,
+          "out_proj.weight": 16 * 16, "out_proj.bias": 16},
+         neurons=6 * 16, macs=6 * 16 * 16 + 2 * 9 * 16 * 16 + 2 * 6 * 9 * 16 + 6 * 16 * 16),
+    # a memory of width 12: nn.MultiheadAttention(16, 4, kdim=12, vdim=12); k and v map 12 -> 16
+    Case("attention_cross_kdim", "attention", {"heads": 4}, [(6, 16), (9, 12)], (6, 16),
+         {"q_proj_weight": 16 * 16, "k_proj_weight": 16 * 12, "v_proj_weight": 16 * 12,
+          "in_proj_bias": 3 * 16, "out_proj.weight": 16 * 16, "out_proj.bias": 16},
+         neurons=6 * 16, macs=6 * 16 * 16 + 2 * 9 * 12 * 16 + 2 * 6 * 9 * 16 + 6 * 16 * 16),
+    # Swin-T's first stage, 4 of its 64 windows of 7 x 7 = 49 tokens, 3 heads: each window attends on
+    # its own; relative position table (2 * 7 - 1)^2 = 169 entries x 3 heads; the gather adds no MACs
+    Case("attention_windows_relative_bias", "attention", {"heads": 3, "relative_bias": 169}, [(4, 49, 96)],
+         (4, 49, 96),
+         {"in_proj_weight": 3 * 96 * 96, "in_proj_bias": 3 * 96,
+          "out_proj.weight": 96 * 96, "out_proj.bias": 96, "relative_bias_table": 169 * 3},
+         neurons=4 * 49 * 96, macs=4 * (49 * 96 * 3 * 96 + 2 * 49 * 49 * 96 + 49 * 96 * 96)),
+    # T5: 32 buckets x 4 heads, no biases
+    Case("attention_relative_bias_t5", "attention", {"heads": 4, "relative_bias": 32, "bias": False},
+         [(10, 32)], (10, 32),
+         {"in_proj_weight": 3 * 32 * 32, "out_proj.weight": 32 * 32, "relative_bias_table": 32 * 4},
+         neurons=10 * 32, macs=10 * 32 * 3 * 32 + 2 * 10 * 10 * 32 + 10 * 32 * 32),
+    # everything at once, on 2 leading indices: 5 queries (D = 16) attend causally to 7 memory tokens
+    # (Dm = 8); h = 4 heads of d = 2 (h * d = 8), g = 2 (g * d = 4)
+    Case("attention_cross_gqa_causal_windows", "attention",
+         {"heads": 4, "kv_heads": 2, "head_dim": 2, "causal": True}, [(2, 5, 16), (2, 7, 8)], (2, 5, 16),
+         {"q_proj.weight": 8 * 16, "q_proj.bias": 8, "k_proj.weight": 4 * 8, "k_proj.bias": 4,
+          "v_proj.weight": 4 * 8, "v_proj.bias": 4, "out_proj.weight": 16 * 8, "out_proj.bias": 16},
+         neurons=2 * 5 * 16, macs=2 * (5 * 16 * 8 + 2 * 7 * 8 * 4 + 2 * 5 * 7 * 8 + 5 * 8 * 16)),
 ]
 # fmt: on

@@ -169,6 +169,33 @@ CASES = [
     ("attention_heads", "input: [10, 8]\nlayers:\n  - attention: {heads: 3}\n", ShapeError,
      re.escape("<string>:3: layer 0 'attention' (attention_1): embedding size D=8 is not divisible by "
                "heads=3")),
+    ("attention_kv_heads", "input: [10, 16]\nlayers:\n  - attention: {heads: 8, kv_heads: 3}\n", SpecError,
+     re.escape("<string>:3: layer 0 'attention' (attention_1): kv_heads=3 does not divide heads=8: each "
+               "key/value head serves heads / kv_heads query heads — use one of [1, 2, 4, 8]")),
+    ("attention_one_axis", "input: [16]\nlayers:\n  - attention: {heads: 2}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'attention' (attention_1): attention needs queries of tokens "
+               "(..., N, D), at least 2 axes, but got [16] — one token is [1, D] "
+               "(reshape: {shape: [1, -1]})")),
+    ("attention_memory_leading_axes",
+     "input: [4, 16]\nlayers:\n  - reshape: {shape: [2, 2, 16]}\n"
+     "  - attention: {heads: 2, from: [input, -1]}\n",
+     ShapeError,
+     re.escape("<string>:4: layer 1 'attention' (attention_1): cross-attention needs the memory's leading "
+               "axes equal to the queries' but the queries are [4, 16] and the memory [2, 2, 16] — give "
+               "both the same leading axes")),
+    ("attention_three_inputs",
+     "input: [4, 16]\nlayers:\n  - attention: {heads: 2, from: [input, input, input]}\n",
+     SpecError,
+     re.escape("<string>:3: layer 0 'attention' (attention_1): takes 1 to 2 inputs but from names 3 — e.g. "
+               "from: [queries, memory] for cross-attention")),
+    ("attention_bias_unknown_projection",
+     "input: [4, 16]\nlayers:\n  - attention: {heads: 2, bias: [q, o]}\n",
+     SpecError,
+     re.escape("<string>:3: layer 0 'attention' (attention_1): bias: ['o'] names no projection: list some "
+               "of q, k, v, out")),
+    ("attention_bias_twice", "input: [4, 16]\nlayers:\n  - attention: {heads: 2, bias: [q, q]}\n", SpecError,
+     re.escape("<string>:3: layer 0 'attention' (attention_1): bias lists a projection twice: ['q', 'q'] — "
+               "name each of q, k, v, out once")),
     ("pool_padding_over_half", H + "  - maxpool2d: {size: 2, padding: 2}\n", SpecError,
      re.escape("<string>:3: layer 0 'maxpool2d' (maxpool2d_1): padding 2 is more than half the window 2")),
     ("kernel_list_length", H + "  - conv2d: {filters: 2, kernel: [3, 3, 3]}\n", SpecError,

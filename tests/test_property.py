@@ -128,6 +128,8 @@ def vector_layer(draw, shape) -> dict:
     options = ["dense", "dense", "layernorm", "act", "dropout"]
     if len(shape) == 2:
         options += ["attention", "class_token", "pos_embedding", "select", "permute", "reshape"]
+    if len(shape) == 3:
+        options += ["attention", "attention"]
     kind = draw(st.sampled_from(options))
     if kind == "dense":
         args = {"units": draw(st.integers(1, 8)), "bias": draw(st.booleans())}
@@ -136,12 +138,20 @@ def vector_layer(draw, shape) -> dict:
         return {"dense": args}
     if kind == "attention":
         d = shape[-1]
-        return {
-            "attention": {
-                "heads": draw(st.sampled_from([h for h in (1, 2, 4) if d % h == 0])),
-                "bias": draw(st.booleans()),
-            }
-        }
+        heads = draw(st.sampled_from([h for h in (1, 2, 4) if d % h == 0]))
+        args: dict = {"heads": heads, "bias": draw(st.booleans())}
+        if draw(st.booleans()):  # the forms beyond nn.MultiheadAttention's self-attention
+            args["causal"] = draw(st.booleans())
+            args["kv_heads"] = draw(st.sampled_from([g for g in (1, 2, 4) if heads % g == 0]))
+            if draw(st.booleans()):
+                args["head_dim"] = draw(st.integers(1, 5))
+            if draw(st.booleans()):
+                args["bias"] = draw(st.lists(st.sampled_from(["q", "k", "v", "out"]), unique=True))
+            if draw(st.booleans()):
+                args["relative_bias"] = draw(st.integers(1, 9))
+            if draw(st.booleans()):  # cross-attention to the network's input, its width may differ
+                args["from"] = [-1, "input"]
+        return {"attention": args}
     if kind == "select":
         return {"select": {"axis": 0, "index": draw(st.integers(-shape[0], shape[0] - 1))}}
     if kind == "permute":
@@ -164,6 +174,8 @@ def networks(draw) -> dict:
     channels = draw(st.integers(1, 6))
     if family == "tokens":
         shape = (draw(st.integers(1, 6)), 4 * draw(st.integers(1, 3)))
+        if draw(st.integers(0, 3)) == 0:  # windows of tokens (Swin): attention per leading index
+            shape = (draw(st.integers(1, 3)), *shape)
     elif family == "ids":  # token ids (L,): an embedding first, then layers on its tokens
         shape = (draw(st.integers(1, 6)),)
     elif family == "vector":

@@ -215,8 +215,10 @@ def _fv_matmul(row: Row) -> int:
 
 
 def _fv_attention(row: Row) -> int:
-    t, d = row.input_shapes[0]
-    return t * d * 3 * d + t * d * d  # the two projections (aten::linear); SDPA is not counted
+    (*lead, n, _), m = row.input_shapes[0], row.input_shapes[-1][-2]
+    inner: int = _layer(row).widths(row.input_shapes)[0]
+    # the projections (aten::linear): everything but q.k and weights.v (SDPA is not counted)
+    return row.counts.macs - prod(lead) * 2 * n * m * inner
 
 
 def _fv_norm(affine: int, plain: int) -> Callable[[Row], int]:
@@ -275,12 +277,13 @@ def _pt_dense(row: Row) -> int:
 
 
 def _pt_attention(row: Row) -> int:
+    """ptflops' nn.MultiheadAttention hook, once per leading index (keys from a memory of m tokens)."""
     layer = _layer(row)
-    t, d = row.input_shapes[0]
+    (*lead, t, d), (m, dm) = row.input_shapes[0], row.input_shapes[-1][-2:]
     hd = d // layer.heads
-    flops = t * d + 3 * t * d * d + (3 * t * d if layer.bias else 0)
-    flops += layer.heads * (t * t * hd + t * t + t * t * hd)
-    return int(flops + t * d * (d + 1))  # the output projection, bias term always
+    flops = t * d + t * d * d + 2 * m * dm * d + (t * d + 2 * m * d if layer.bias else 0)
+    flops += layer.heads * (t * m * hd + t * m + t * m * hd)
+    return int(prod(lead) * (flops + t * d * (d + 1)))  # the output projection, bias term always
 
 
 def _pt_interpolate(row: Row) -> int | float:

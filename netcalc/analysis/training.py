@@ -250,5 +250,5 @@ def kv_cache(network: Network, rows: tuple[Row, ...], batch: int) -> KVCache | N
     if not found:
         return None
     per_token = sum(layer.kv_cache(row.input_shapes) for layer, row in found) * network.dtype_bytes
-    context = max(row.input_shapes[0][0] for _, row in found)
+    context = max(row.input_shapes[0][-2] for _, row in found)  # tokens: (..., N, D)
     return KVCache(len(found), per_token, context, batch, per_token * context * batch)

@@ -108,7 +108,8 @@ def init_tensor(
         drawn += dtype(low)
         return drawn
 
-    if name in ("weight", "in_proj_weight", "out_proj.weight") and len(shape) > 1:
+    projection = name.endswith(("proj_weight", "proj.weight"))  # attention's q, k, v, out
+    if (name == "weight" or projection) and len(shape) > 1:
         if he:
             return normal(np.sqrt(2.0 / fan_in))
         limit = np.sqrt(6.0 / (fan_in + fan_out))
@@ -117,7 +118,7 @@ def init_tensor(
         return uniform(0.5, 1.5)
     if name == "scale" and isinstance(layer, LayerScale):
         return np.full(shape, layer.init, dtype=dtype)
-    if name in ("token", "embedding"):
+    if name in ("token", "embedding", "relative_bias_table"):
         return normal(0.02)
     return uniform(-0.1, 0.1)  # biases and running means: small, non-zero, so each one shows
 

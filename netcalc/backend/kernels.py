@@ -504,13 +504,34 @@ def attention(
     heads: int,
 ) -> Array:
     """torch.nn.MultiheadAttention self-attention (q = k = v = x), batch_first, eval, no mask."""
-    n, t, d = x.shape
-    hd = d // heads
-    qkv = dense(x, in_proj_weight, in_proj_bias)  # (N, T, 3D)
-    q, k, v = (
-        qkv[..., i * d : (i + 1) * d].reshape(n, t, heads, hd).transpose(0, 2, 1, 3) for i in range(3)
-    )  # (N, h, T, hd) each
-    scores = (q @ k.transpose(0, 1, 3, 2)) / x.dtype.type(math.sqrt(hd))  # (N, h, T, T)
-    ctx = softmax(scores, axis=-1) @ v  # (N, h, T, hd)
-    ctx = ctx.transpose(0, 2, 1, 3).reshape(n, t, d)  # (N, T, D)
-    return dense(ctx, out_proj_weight, out_proj_bias)
+    weights = np.split(in_proj_weight, 3)
+    biases = np.split(in_proj_bias, 3) if in_proj_bias is not None else [None] * 3
+    q, k, v = zip(weights, biases, strict=True)
+    return multihead_attention(x, x, q, k, v, (out_proj_weight, out_proj_bias), heads, heads)
+
+
+def multihead_attention(x, memory, q, k, v, out, heads, kv_heads, causal=False, logit_bias=None):
+    """Queries x (B, ..., N, D) attend to memory (B, ..., M, Dm), per leading index; eval mode.
+
+    q, k, v, out: (weight, bias or None) of each projection, torch Linear layouts. Query head i reads
+    key/value head i // (heads / kv_heads) (grouped-query attention, as Llama's repeat_kv). Scores
+    are scaled by 1/sqrt(head width); logit_bias (heads, N, M) is added to them (a relative position
+    bias); causal sets key j > query i to -inf before the softmax (torch's tril mask).
+    """
+    width = q[0].shape[0] // heads
+
+    def split(t, n):  # (B, ..., T, n * width) -> (B, ..., n, T, width)
+        return np.swapaxes(t.reshape(*t.shape[:-1], n, width), -2, -3)
+
+    group = heads // kv_heads
+    qh = split(dense(x, *q), heads)
+    kh = np.repeat(split(dense(memory, *k), kv_heads), group, axis=-3)
+    vh = np.repeat(split(dense(memory, *v), kv_heads), group, axis=-3)
+    scores = (qh @ np.swapaxes(kh, -1, -2)) / x.dtype.type(math.sqrt(width))  # (B, ..., h, N, M)
+    if logit_bias is not None:
+        scores = scores + np.asarray(logit_bias, x.dtype)
+    if causal:
+        n, m = scores.shape[-2:]
+        scores = np.where(np.triu(np.ones((n, m), bool), 1), x.dtype.type(-np.inf), scores)
+    ctx = np.swapaxes(softmax(scores, axis=-1) @ vh, -2, -3)  # (B, ..., N, h, width)
+    return dense(ctx.reshape(*ctx.shape[:-2], heads * width), *out)

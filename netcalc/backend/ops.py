@@ -12,6 +12,7 @@ from math import floor, prod
 from typing import Any, Generic, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from netcalc import layers as L
 from netcalc.backend import kernels as K
@@ -402,32 +403,79 @@ def _pos_embedding(layer: L.PosEmbedding, inputs: Arrays, w: Weights, ctx: Conte
 
 
 def _attention_tensors(layer: L.Attention, inputs: Arrays) -> dict[str, Shape]:
-    d = inputs[0].shape[-1]
-    shapes = {
-        "in_proj_weight": (3 * d, d),
-        "in_proj_bias": (3 * d,),
-        "out_proj.weight": (d, d),
-        "out_proj.bias": (d,),
-    }
-    if not layer.bias:
-        del shapes["in_proj_bias"], shapes["out_proj.bias"]
+    d, dm = inputs[0].shape[-1], inputs[-1].shape[-1]
+    width = layer.head_dim or d // layer.heads
+    inner, kv_inner = layer.heads * width, (layer.kv_heads or layer.heads) * width
+    shapes: dict[str, Shape]
+    if not isinstance(layer.bias, bool) or inner != d or kv_inner != inner:  # one Linear each
+        shapes = {
+            "q_proj.weight": (inner, d),
+            "q_proj.bias": (inner,),
+            "k_proj.weight": (kv_inner, dm),
+            "k_proj.bias": (kv_inner,),
+            "v_proj.weight": (kv_inner, dm),
+            "v_proj.bias": (kv_inner,),
+        }
+        shapes = {n: s for n, s in shapes.items() if not n.endswith("bias") or _biased(layer, n[0])}
+    elif dm == d:  # nn.MultiheadAttention's packed in_proj
+        shapes = {"in_proj_weight": (3 * d, d), "in_proj_bias": (3 * d,)}
+    else:  # nn.MultiheadAttention(kdim=Dm, vdim=Dm)
+        shapes = {
+            "q_proj_weight": (d, d),
+            "k_proj_weight": (d, dm),
+            "v_proj_weight": (d, dm),
+            "in_proj_bias": (3 * d,),
+        }
+    if isinstance(layer.bias, bool) and not layer.bias:
+        shapes.pop("in_proj_bias", None)
+    shapes["out_proj.weight"] = (d, inner)
+    if _biased(layer, "out"):
+        shapes["out_proj.bias"] = (d,)
+    if layer.relative_bias:
+        shapes["relative_bias_table"] = (layer.relative_bias, layer.heads)
     return shapes
 
 
+def _biased(layer: L.Attention, projection: str) -> bool:
+    return layer.bias if isinstance(layer.bias, bool) else projection in layer.bias
+
+
+def _projections(w: Weights) -> list[K.Projection]:
+    """(weight, bias or None) of the q, k and v projections, whichever way they are held."""
+    if "q_proj.weight" in w:
+        return [(w[f"{p}_proj.weight"], w.get(f"{p}_proj.bias")) for p in "qkv"]
+    if "in_proj_weight" in w:
+        weights = list(np.split(w["in_proj_weight"], 3))
+    else:
+        weights = [w[f"{p}_proj_weight"] for p in "qkv"]
+    biases: list[Array | None] = list(np.split(w["in_proj_bias"], 3)) if "in_proj_bias" in w else [None] * 3
+    return list(zip(weights, biases, strict=True))
+
+
+def relative_index(n: int, m: int, entries: int) -> npt.NDArray[np.int64]:
+    """The table row each (query i, key j) pair reads: (j - i) mod entries (a witness's choice:
+    Swin and T5 map 2-D offsets and log buckets, which change values, not counts)."""
+    return (np.arange(m)[None, :] - np.arange(n)[:, None]) % entries
+
+
 def _attention(layer: L.Attention, inputs: Arrays, w: Weights, ctx: Context) -> Array:
-    return K.attention(
-        inputs[0],
-        w["in_proj_weight"],
-        w.get("in_proj_bias"),
-        w["out_proj.weight"],
-        w.get("out_proj.bias"),
-        layer.heads,
-    )
+    x, memory = inputs[0], inputs[-1]
+    bias = None
+    if layer.relative_bias:
+        index = relative_index(x.shape[-2], memory.shape[-2], layer.relative_bias)
+        bias = np.moveaxis(w["relative_bias_table"][index], -1, 0)  # (heads, N, M)
+    q, k, v = _projections(w)
+    out = (w["out_proj.weight"], w.get("out_proj.bias"))
+    kv_heads = layer.kv_heads or layer.heads
+    return K.multihead_attention(x, memory, q, k, v, out, layer.heads, kv_heads, layer.causal, bias)
 
 
 def _attention_macs(layer: L.Attention, inputs: Arrays, w: Weights, y: Array) -> int:
-    _, t, d = inputs[0].shape  # projections from the weight arrays, plus q.k and weights.v
-    return int(t * (w["in_proj_weight"].size + w["out_proj.weight"].size) + 2 * t * t * d)
+    x, memory = inputs[0], inputs[-1]  # projections from the weight arrays, plus q.k and weights.v
+    windows, n, m = prod(x.shape[1:-2]), x.shape[-2], memory.shape[-2]
+    q, k, v = (weight for weight, _ in _projections(w))
+    inner = q.shape[0]
+    return windows * (n * (q.size + w["out_proj.weight"].size) + m * (k.size + v.size) + 2 * n * m * inner)
 
 
 # --- sequence ----------------------------------------------------------------------------------
@@ -561,9 +609,13 @@ def _gelu_ws(layer: L.GELU, ins: Ins, out: Shape, itemsize: int, training: bool)
 
 
 def _attention_ws(layer: L.Attention, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
-    t, d = ins[0]
-    scores = layer.heads * t * t  # q k^T and its scaled copy, then softmax's two
-    return 3 * t * d + 2 * scores + 2 * t * d + 2 * layer.heads * t  # qkv; the context and its copy
+    (*lead, n, d), m = ins[0], ins[-1][-2]
+    heads = layer.heads
+    inner = heads * (layer.head_dim or d // heads)
+    # q, k and v per query head stay alive to the end; the scores, softmax's two temporaries;
+    # the context and its reshaped copy; the softmax sums
+    scores = heads * n * m
+    return prod(lead) * (n * inner + 2 * m * inner + 3 * scores + 2 * n * inner + 2 * heads * n)
 
 
 def _token_ws(layer: L.ClassToken, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:

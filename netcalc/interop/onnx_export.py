@@ -479,7 +479,10 @@ def _embedding(b, layer, xs, ins, out, w):
 
 
 def _attention(b, layer, xs, ins, out, w):
-    """PyTorch MultiheadAttention self-attention, as MatMul / Reshape / Transpose / Softmax."""
+    """PyTorch MultiheadAttention self-attention on (N, T, D) as MatMul / Reshape / Transpose /
+    Softmax (the packed in_proj kept in one MatMul); every other form by _general_attention."""
+    if len(ins) > 1 or len(ins[0]) > 2 or layer.causal or layer.relative_bias or "in_proj_weight" not in w:
+        return _general_attention(b, layer, xs, ins, w)
     d, heads = ins[0][1], layer.heads
     qkv = _linear(b, xs[0], w["in_proj_weight"], w.get("in_proj_bias"))  # (N, T, 3D)
     qkv = b.op("Reshape", [qkv, b.const([0, 0, 3, heads, d // heads])])
@@ -491,6 +494,57 @@ def _attention(b, layer, xs, ins, out, w):
     context = b.op("Transpose", [context], perm=[0, 2, 1, 3])  # (N, T, h, hd)
     context = b.op("Reshape", [context, b.const([0, 0, d])])
     return _linear(b, context, w["out_proj.weight"], w.get("out_proj.bias"))
+
+
+def _general_attention(b, layer, xs, ins, w):
+    """Queries (N, ..., n, D) attend to a memory (N, ..., m, Dm): grouped heads by broadcasting
+    (g key/value heads, each read by heads / g query heads), a causal mask by Trilu, the relative
+    bias by Gather on the table (row (j - i) mod ENTRIES, the NumPy backend's index map)."""
+    (*lead, n, d), m = ins[0], ins[-1][-2]
+    heads, kv = layer.heads, layer.kv_heads or layer.heads
+    width = layer.head_dim or d // heads
+    t = len(lead) + 1  # the token axis; the ones before it (batch, leading) are kept by Reshape's 0
+    keep, before = [0] * (t + 1), list(range(t))
+    (wq, bq), (wk, bk), (wv, bv) = _projections(b, w, d)
+    q = b.op("Reshape", [_linear(b, xs[0], wq, bq), b.const([*keep, kv, heads // kv, width])])
+    q = b.op("Transpose", [q], perm=[*before, t + 1, t + 2, t, t + 3])  # (N, ..., g, h/g, n, d)
+    k = b.op("Reshape", [_linear(b, xs[-1], wk, bk), b.const([*keep, kv, 1, width])])
+    k = b.op("Transpose", [k], perm=[*before, t + 1, t + 2, t + 3, t])  # (N, ..., g, 1, d, m)
+    v = b.op("Reshape", [_linear(b, xs[-1], wv, bv), b.const([*keep, kv, 1, width])])
+    v = b.op("Transpose", [v], perm=[*before, t + 1, t + 2, t, t + 3])  # (N, ..., g, 1, m, d)
+    scores = b.op("Div", [b.op("MatMul", [q, k]), b.const(sqrt(width), "float32")])  # (.., g, h/g, n, m)
+    if layer.relative_bias:
+        index = (b.np.arange(m)[None, :] - b.np.arange(n)[:, None]) % layer.relative_bias
+        table = b.op("Gather", [w["relative_bias_table"], b.const(index)], axis=0)  # (n, m, h)
+        table = b.op(
+            "Reshape", [b.op("Transpose", [table], perm=[2, 0, 1]), b.const([kv, heads // kv, n, m])]
+        )
+        scores = b.op("Add", [scores, table])
+    if layer.causal:  # -inf where key j > query i
+        full = b.op(
+            "ConstantOfShape",
+            [b.const([n, m])],
+            value=b.arrays.from_array(b.np.array([-b.np.inf], "float32")),
+        )
+        scores = b.op("Add", [scores, b.op("Trilu", [full, b.const(1)], upper=1)])
+    context = b.op("MatMul", [b.op("Softmax", [scores], axis=-1), v])  # (N, ..., g, h/g, n, d)
+    context = b.op("Transpose", [context], perm=[*before, t + 2, t, t + 1, t + 3])  # (N, ..., n, g, h/g, d)
+    context = b.op("Reshape", [context, b.const([*keep, heads * width])])
+    return _linear(b, context, w["out_proj.weight"], w.get("out_proj.bias"))
+
+
+def _projections(b, w, d: int) -> list[tuple[str, str | None]]:
+    """(weight, bias or None) of q, k and v: slices of the packed in_proj, or their own tensors."""
+    if "q_proj.weight" in w:
+        return [(w[f"{p}_proj.weight"], w.get(f"{p}_proj.bias")) for p in "qkv"]
+
+    def part(name: str, i: int) -> str:
+        return b.op("Slice", [w[name], b.const([i * d]), b.const([(i + 1) * d]), b.const([0])])
+
+    packed = "in_proj_weight" in w
+    weights = [part("in_proj_weight", i) if packed else w[f"{p}_proj_weight"] for i, p in enumerate("qkv")]
+    biases = [part("in_proj_bias", i) if "in_proj_bias" in w else None for i in range(3)]
+    return list(zip(weights, biases, strict=True))
 
 
 def _op(op_type: str):

@@ -28,6 +28,12 @@ MAX_STDIN_BYTES = 2**28  # a model piped in is held in memory: 256 MiB; larger o
 MIN_OPSET, MAX_OPSET = 7, 23
 INSTALL_HINT = "pip install 'netcalc[onnx]'"
 PASS_THROUGH = ("Identity", "Dropout")
+# attention's tensors by role, at the end of an initializer's name (netcalc's '<layer>/<tensor>',
+# PyTorch's '<module>.<tensor>')
+ROLE = re.compile(
+    r"(in_proj_weight|in_proj_bias|[qkv]_proj_weight|[qkv]_proj\.weight|[qkv]_proj\.bias|"
+    r"out_proj\.weight|out_proj\.bias|relative_bias_table)$"
+)
 FOLDABLE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish", "Elu": "elu"}
 
 
@@ -222,7 +228,7 @@ class Importer:
         if index in self.rewrite:  # a decomposed activation (SiLU, GELU) as one layer
             kind, source, args = self.rewrite[index]
             if not self._fold_activation((kind, args), node, index, nodes, consumers, source):
-                self._add(node, kind, {**args, "_inputs": [source]}, [source])
+                self._add(node, kind, {"_inputs": [source], **args}, [source])
                 self.values[node.output[0]].shape = self.shape_of(source)  # these keep the shape
             return
         data = [n for n in node.input if n and n in self.values]
@@ -300,6 +306,7 @@ class Importer:
             or matrices[1][0] != matrices[1][1]
             or matrices[0] != (3 * matrices[1][0], matrices[1][0])
         ):
+            self._general_attention(inside, made)
             return
         d = matrices[1][0]
         biases = {self.weights[w] for w in weights if len(self.weights[w]) == 1}
@@ -316,10 +323,61 @@ class Importer:
         ]
         heads = self._heads(inside, d)
         if len(outside) != 1 or len(products) != 2 or heads is None:
+            self._general_attention(inside, made)
             return
         *inner, (last, _) = inside
         self.skip.update(i for i, _ in inner)
         self.rewrite[last] = ("attention", outside.pop(), {"heads": heads, "bias": bool(biases)})
+
+    def _general_attention(self, inside: list[tuple[int, Any]], made: set[str]) -> None:
+        """netcalc's export of every other attention form: weights named by role (PyTorch's names
+        or one Linear per projection), the key Reshape to (..., kv_heads, 1, head_dim), a Trilu
+        mask (causal), a Gather on an (ENTRIES, heads) table (relative bias); one input, or queries
+        then memory (cross-attention), in order of first use."""
+        roles = {
+            match.group(1): self.weights[w]
+            for _, n in inside
+            for w in n.input
+            if w in self.initializers and (match := ROLE.search(w))
+        }
+        key = roles.get("k_proj.weight") or roles.get("k_proj_weight") or roles.get("in_proj_weight")
+        out = roles.get("out_proj.weight")
+        if key is None or out is None or len(out) != 2:
+            return
+        d, inner = out
+        kv_inner = key[0] // 3 if "in_proj_weight" in roles else key[0]
+        targets = [
+            _listed(self.consts.get(n.input[1], []))
+            for _, n in inside
+            if n.op_type == "Reshape" and len(n.input) > 1
+        ]
+        grouped = [t[-3:] for t in targets if len(t) >= 5 and t[-2] == 1 and t[-3] * t[-1] == kv_inner]
+        outside = [
+            name
+            for _, node in inside
+            for name in node.input
+            if name and name not in made and name not in self.initializers and name not in self.consts
+        ]
+        sources = list(dict.fromkeys(outside))
+        if not grouped or not 1 <= len(sources) <= 2:
+            return
+        kv_heads, _, width = grouped[0]
+        heads = inner // width
+        args: dict[str, Any] = {"heads": heads}
+        if kv_heads != heads:
+            args["kv_heads"] = kv_heads
+        if inner != d:
+            args["head_dim"] = width
+        biased = [p for p in ("q", "k", "v", "out") if f"{p}_proj.bias" in roles]
+        biased = ["q", "k", "v", *biased] if "in_proj_bias" in roles else biased
+        args["bias"] = True if len(biased) == 4 else biased or False
+        if any(n.op_type == "Trilu" for _, n in inside):
+            args["causal"] = True
+        if "relative_bias_table" in roles:
+            args["relative_bias"] = roles["relative_bias_table"][0]
+        *inner_nodes, (last, _) = inside
+        self.skip.update(i for i, _ in inner_nodes)
+        self.rewrite[last] = ("attention", sources[0], {**args, "_inputs": sources})
 
     def _projected(self, inside: list[tuple[int, Any]]) -> set[str]:
         """Weights and the values made from them by Transpose: a MatMul by one is a projection."""

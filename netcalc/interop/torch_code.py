@@ -188,6 +188,69 @@ HELPERS = {
     def forward(self, x):
         return x * self.scale.reshape(-1, *([1] * (x.dim() - 2)))
 ''',
+    "logit_bias": '''def logit_bias(table, n, m, causal, like):
+    """What attention adds to its scores (heads, n, m): the relative position bias, row (j - i) mod
+    entries of the table for query i and key j (netcalc's witness index map), and -inf for key j > i."""
+    bias = torch.zeros((1, n, m), dtype=like.dtype, device=like.device)
+    if table is not None:
+        index = (torch.arange(m, device=like.device)[None, :] - torch.arange(n, device=like.device)[:, None])
+        bias = bias + table[index % table.shape[0]].permute(2, 0, 1)
+    if causal:
+        bias = bias + torch.full((n, m), float("-inf"), dtype=like.dtype, device=like.device).triu(1)
+    return bias
+''',
+    "Attention": '''class Attention(nn.MultiheadAttention):
+    """nn.MultiheadAttention on (N, ..., n, D), each leading index on its own, keys and values from
+    a memory (N, ..., m, Dm) when given; a causal mask and a relative position bias table."""
+
+    def __init__(self, dim, heads, memory_dim, causal=False, entries=None, **kwargs):
+        other = memory_dim if memory_dim != dim else None
+        super().__init__(dim, heads, kdim=other, vdim=other, batch_first=True, **kwargs)
+        self.causal = causal
+        if entries:
+            self.relative_bias_table = nn.Parameter(torch.zeros(entries, heads))
+
+    def forward(self, x, memory=None):
+        memory = x if memory is None else memory
+        q, kv = x.reshape(-1, *x.shape[-2:]), memory.reshape(-1, *memory.shape[-2:])
+        mask = None
+        if self.causal or hasattr(self, "relative_bias_table"):
+            table = getattr(self, "relative_bias_table", None)
+            bias = logit_bias(table, q.shape[1], kv.shape[1], self.causal, q)
+            mask = bias.expand(q.shape[0], self.num_heads, -1, -1).reshape(-1, *bias.shape[1:])
+        y = super().forward(q, kv, kv, need_weights=False, attn_mask=mask)[0]
+        return y.reshape(x.shape)
+''',
+    "GroupedAttention": '''class GroupedAttention(nn.Module):
+    """Attention with one Linear per projection on (N, ..., n, D), keys and values from a memory
+    (N, ..., m, Dm) when given: kv_heads key/value heads, query head i reading key/value head
+    i // (heads / kv_heads) (grouped-query attention), heads of any width, a bias on any projection."""
+
+    def __init__(
+        self, dim, heads, kv_heads, head_dim, memory_dim, biases, causal=False, entries=None, dropout=0.0
+    ):
+        super().__init__()
+        self.heads, self.kv_heads, self.causal, self.dropout = heads, kv_heads, causal, dropout
+        self.q_proj = nn.Linear(dim, heads * head_dim, bias="q" in biases)
+        self.k_proj = nn.Linear(memory_dim, kv_heads * head_dim, bias="k" in biases)
+        self.v_proj = nn.Linear(memory_dim, kv_heads * head_dim, bias="v" in biases)
+        self.out_proj = nn.Linear(heads * head_dim, dim, bias="out" in biases)
+        if entries:
+            self.relative_bias_table = nn.Parameter(torch.zeros(entries, heads))
+
+    def forward(self, x, memory=None):
+        memory = x if memory is None else memory
+        group = self.heads // self.kv_heads
+        q = self.q_proj(x).unflatten(-1, (self.heads, -1)).transpose(-2, -3)  # (N, ..., h, n, d)
+        k = self.k_proj(memory).unflatten(-1, (self.kv_heads, -1)).transpose(-2, -3)
+        v = self.v_proj(memory).unflatten(-1, (self.kv_heads, -1)).transpose(-2, -3)
+        k, v = k.repeat_interleave(group, dim=-3), v.repeat_interleave(group, dim=-3)
+        scores = q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5
+        table = getattr(self, "relative_bias_table", None)
+        scores = scores + logit_bias(table, q.shape[-2], k.shape[-2], self.causal, q)
+        weights = F.dropout(scores.softmax(-1), self.dropout, self.training)
+        return self.out_proj((weights @ v).transpose(-2, -3).flatten(-2))
+''',
     "SamePool": '''class SamePool(nn.Module):
     """TF/Keras SAME pooling: the odd pixel of padding after, averages over the real elements."""
 
@@ -482,7 +545,7 @@ def _layer(layer: L.Layer, row: Row, code: _Code) -> tuple[str, str]:
         return _conv_transpose(layer, shape, rank)
     if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d | L.AvgPool1d | L.AvgPool2d | L.AvgPool3d):
         return _pool(layer, shape, rank, code)
-    simple = _simple(layer, shape, rank, code)
+    simple = _simple(layer, shape, rank, code, shapes)
     if simple is not None:
         return simple
     raise NetcalcError(f"PyTorch code for layer type '{layer.kind}' is not written yet")
@@ -562,7 +625,9 @@ ACTIVATION_MODULES = {
 }
 
 
-def _simple(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple[str, str] | None:
+def _simple(
+    layer: Any, shape: tuple[int, ...], rank: int, code: _Code, shapes: tuple[tuple[int, ...], ...] = ()
+) -> tuple[str, str] | None:
     """Layers whose module needs no more than its own arguments and the input shape."""
     one = "{0}({1})"
     if type(layer) in ACTIVATION_MODULES:
@@ -590,11 +655,6 @@ def _simple(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple
         L.Upsample: lambda: _upsample(layer),
         L.ChannelShuffle: lambda: f"nn.ChannelShuffle({layer.groups})",
         L.Embedding: lambda: f"nn.Embedding({layer.vocab}, {layer.dim})",
-        L.Attention: lambda: (
-            f"nn.MultiheadAttention({shape[-1]}, {layer.heads}"
-            + _kw(dropout=(layer.dropout, 0.0), bias=(layer.bias, True))
-            + ", batch_first=True)"
-        ),
     }
     helpers: dict[type, Any] = {
         L.Concat: lambda: f"Concat(dim={_dim(layer.axis)})",
@@ -610,15 +670,38 @@ def _simple(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple
         L.PosEmbedding: lambda: f"PosEmbedding({layer.length or shape[0]}, {shape[1]})",
         L.LayerScale: lambda: f"LayerScale({shape[0]}, {layer.init!r})",
     }
+    if isinstance(layer, L.Attention):
+        return _attention(layer, shapes, code)
     if type(layer) in modules:
-        if isinstance(layer, L.Attention):  # self-attention: query = key = value
-            return modules[type(layer)](), "{0}({1}, {1}, {1}, need_weights=False)[0]"
         return modules[type(layer)](), one
     if type(layer) in helpers:
         module = helpers[type(layer)]()
         code.helpers.add(module.split("(")[0])
         return module, one
     return None
+
+
+def _attention(layer: Any, shapes: tuple[tuple[int, ...], ...], code: _Code) -> tuple[str, str]:
+    """nn.MultiheadAttention as is for self-attention on (N, T, D); its subclass Attention for
+    memories, leading axes, masks and relative bias; GroupedAttention for one Linear per projection."""
+    d, memory = shapes[0][-1], shapes[-1][-1]
+    rest = _kw(dropout=(layer.dropout, 0.0))
+    extra = _kw(causal=(layer.causal, False), entries=(layer.relative_bias, None))
+    form = layer.form(shapes)
+    if form == "separate":
+        inner, kv_inner = layer.widths(shapes)
+        width = inner // layer.heads
+        biases = [p for p in ("q", "k", "v", "out") if layer.biased(p)]
+        code.helpers.update(("GroupedAttention", "logit_bias"))
+        sizes = f"{d}, {layer.heads}, {kv_inner // width}, {width}, {memory}"
+        module = f"GroupedAttention({sizes}, {biases!r}{extra}{rest})"
+        return module, "{0}({1})"
+    bias = _kw(bias=(layer.bias, True))
+    if len(shapes) == 1 and len(shapes[0]) == 2 and not extra:  # self-attention: query = key = value
+        module = f"nn.MultiheadAttention({d}, {layer.heads}{rest}{bias}, batch_first=True)"
+        return module, "{0}({1}, {1}, {1}, need_weights=False)[0]"
+    code.helpers.update(("Attention", "logit_bias"))
+    return f"Attention({d}, {layer.heads}, {memory}{extra}{rest}{bias})", "{0}({1})"
 
 
 def _batchnorm(layer: Any, shape: tuple[int, ...]) -> str:

@@ -74,7 +74,8 @@ class Layer(BaseModel):
         frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True, defer_build=True
     )
     kind: ClassVar[str]
-    arity: ClassVar[int | None] = 1  # None: two or more inputs (merge layers); 2: exactly two
+    # inputs it takes: 1 or 2 exactly, None: two or more (merge layers), (min, max): a range
+    arity: ClassVar[int | tuple[int, int] | None] = 1
     weighted: ClassVar[bool] = False  # its outputs are weighted sums, i.e. neurons
     view: ClassVar[bool] = False  # in PyTorch its output is a view of its input: the same bytes
 
@@ -139,6 +140,15 @@ class Layer(BaseModel):
         does, or the layer has parameters). Every layer class states its own rule.
         """
         raise NetcalcError(f"layer type '{self.kind}' has no rule yet for the tensors training keeps")
+
+
+def input_range(cls: type[Layer]) -> tuple[int, int | None]:
+    """(fewest, most) inputs a layer type takes; most is None for a merge of any number."""
+    if cls.arity is None:
+        return (2, None)
+    if isinstance(cls.arity, int):
+        return (cls.arity, cls.arity)
+    return cls.arity
 
 
 Layer.__pydantic_custom_init__ = False  # the base too: spec entries are validated against it

@@ -1,4 +1,9 @@
-"""The transformer's building blocks: class token, position embedding, self-attention."""
+"""The transformer's building blocks: class token, position embedding, attention."""
+
+from math import prod
+from typing import Any, Literal, Self
+
+from pydantic import field_validator, model_validator
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg
@@ -73,56 +78,168 @@ class PosEmbedding(Layer):
         return (same(2),)
 
 
+Projection = Literal["q", "k", "v", "out"]
+PROJECTIONS: tuple[Projection, ...] = ("q", "k", "v", "out")
+
+
 class Attention(Layer):
-    """Multi-head self-attention on tokens (N, D) (PyTorch MultiheadAttention, q = k = v = x).
+    """Multi-head attention on tokens (..., N, D): self-attention, or cross-attention to a memory.
 
-    params = 3 * D * D + 3 * D (in_proj) + D * D + D (out_proj), biases when `bias`;
-    MACs = N * D * 3D (q, k, v) + N * N * D (q . k) + N * N * D (weights . v) + N * D * D (out).
+    PyTorch MultiheadAttention (q = k = v = x) by default. With `from: [queries, memory]` keys and
+    values come from the memory (..., M, Dm); leading axes attend independently (windows). With
+    h = heads, g = kv_heads (default h), d = head_dim (default D / h):
+    params = D*h*d (q) + 2 * Dm*g*d (k, v) + h*d*D (out) + biases h*d, g*d, g*d, D
+             + ENTRIES * h (relative_bias);
+    MACs per leading index = N*D*h*d + 2 * M*Dm*g*d + 2 * N*M*h*d (q . k, weights . v) + N*h*d*D.
+    `causal` masks q . k above the diagonal: its products still count (PyTorch computes them, then
+    adds -inf); the relative bias is a gather and an add, no MACs.
+    Tensor names: PyTorch's in_proj_weight, in_proj_bias, out_proj.* when nn.MultiheadAttention holds
+    the configuration (q_proj_weight, k_proj_weight, v_proj_weight when Dm != D); otherwise one
+    projection each: q_proj.weight, k_proj.weight, v_proj.weight, out_proj.weight and their .bias.
 
-    saved (PyTorch's nn.MultiheadAttention, batch first): the input in (N, batch, D) order (a
-    copy; at batch 1 the input itself), q, k and v, and the heads' output read by out_proj, each
-    N * D; without dropout the fused kernel's log-sum-exp, heads * N (float32); with dropout the
-    math path's softmax weights, dropout mask and dropped weights, 3 * heads * N * N.
-    KV cache (inference, per token): k and v, 2 * D.
+    saved (PyTorch's nn.MultiheadAttention, batch first), per leading index: the input in (N, batch,
+    D) order (a copy; at batch 1 the input itself), N * D, and the memory's, M * Dm, in
+    cross-attention; q and the heads' output read by out_proj, N * h*d each; k and v, M * g*d each;
+    without dropout the fused kernel's log-sum-exp, heads * N (float32); with dropout the math
+    path's softmax weights, dropout mask and dropped weights, 3 * heads * N * M.
+    KV cache (inference, per token): k and v, 2 * g*d.
     """
 
     kind = "attention"
+    arity = (1, 2)
     weighted = True
-    heads: PositiveInt = arg(..., "heads", "num_heads", doc="number of attention heads")
+    heads: PositiveInt = arg(
+        ..., "heads", "num_heads", "num_attention_heads", doc="number of attention (query) heads"
+    )
     dropout: float = arg(0.0, doc="dropout on the attention weights in training")
-    bias: bool = arg(True, "bias", "use_bias", doc="biases in the projections")
+    bias: bool | tuple[Projection, ...] = arg(
+        True, "bias", "use_bias", doc="biases in the projections: true, false, or a list of q, k, v, out"
+    )
+    causal: bool = arg(False, "causal", "is_causal", doc="mask each query from later tokens (decoders)")
+    kv_heads: PositiveInt | None = arg(
+        None,
+        "kv_heads",
+        "num_key_value_heads",
+        "num_kv_heads",
+        doc="key/value heads, dividing heads (grouped-query; 1: multi-query); default heads",
+    )
+    head_dim: PositiveInt | None = arg(None, doc="width of one head; default D / heads")
+    relative_bias: PositiveInt | None = arg(
+        None, doc="entries of a learned relative position bias table (ENTRIES x heads) added to q . k"
+    )
+
+    @field_validator("bias", mode="before")
+    @classmethod
+    def _check_bias(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            unknown = [p for p in value if p not in PROJECTIONS]
+            if unknown:
+                raise ValueError(f"{unknown} names no projection: list some of q, k, v, out")
+        return value
+
+    @model_validator(mode="after")
+    def _check_heads(self) -> Self:
+        if self.kv_heads is not None and self.heads % self.kv_heads:
+            divisors = [g for g in range(1, self.heads + 1) if self.heads % g == 0][:12]
+            raise ValueError(
+                f"kv_heads={self.kv_heads} does not divide heads={self.heads}: each key/value head "
+                f"serves heads / kv_heads query heads — use one of {divisors}"
+            )
+        if isinstance(self.bias, tuple) and len(set(self.bias)) != len(self.bias):
+            raise ValueError(
+                f"bias lists a projection twice: {list(self.bias)} — name each of q, k, v, out once"
+            )
+        return self
+
+    def biased(self, projection: Projection) -> bool:
+        """Whether this projection (q, k, v or out) has a bias."""
+        return self.bias if isinstance(self.bias, bool) else projection in self.bias
+
+    def form(self, inputs: tuple[Shape, ...]) -> str:
+        """How the weights are held: 'packed' (in_proj_weight), 'kdim' (q/k/v_proj_weight) or 'separate'."""
+        d, dm = inputs[0][-1], inputs[-1][-1]
+        grouped = self.kv_heads not in (None, self.heads)
+        narrow = self.head_dim is not None and self.head_dim * self.heads != d
+        if grouped or narrow or not isinstance(self.bias, bool):
+            return "separate"
+        return "packed" if dm == d else "kdim"
+
+    def widths(self, inputs: tuple[Shape, ...]) -> tuple[int, int]:
+        """(h * d, g * d): the widths of the queries and of the keys (and values) over all heads."""
+        head_dim = self.head_dim or inputs[0][-1] // self.heads
+        return self.heads * head_dim, (self.kv_heads or self.heads) * head_dim
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
-        _n, d = _tokens(self.kind, inputs[0])
-        if d % self.heads:
-            raise ShapeError(f"embedding size D={d} is not divisible by heads={self.heads}")
-        return inputs[0]
+        queries, memory = inputs[0], inputs[-1]
+        for what, shape in (("queries", queries), ("memory", memory))[: len(inputs)]:
+            if len(shape) < 2:
+                raise ShapeError(
+                    f"attention needs {what} of tokens (..., N, D), at least 2 axes, but got {list(shape)} "
+                    "— one token is [1, D] (reshape: {shape: [1, -1]})"
+                )
+        if memory[:-2] != queries[:-2]:
+            raise ShapeError(
+                f"cross-attention needs the memory's leading axes equal to the queries' but the queries "
+                f"are {list(queries)} and the memory {list(memory)} — give both the same leading axes"
+            )
+        d = queries[-1]
+        if self.head_dim is None and d % self.heads:
+            raise ShapeError(
+                f"embedding size D={d} is not divisible by heads={self.heads} — change heads or give head_dim"
+            )
+        return queries
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
-        d = inputs[0][1]
-        counts = {
-            "in_proj_weight": 3 * d * d,
-            "in_proj_bias": 3 * d,
-            "out_proj.weight": d * d,
-            "out_proj.bias": d,
-        }
-        if not self.bias:
-            del counts["in_proj_bias"], counts["out_proj.bias"]
-        return counts
+        d, dm = inputs[0][-1], inputs[-1][-1]
+        inner, kv_inner = self.widths(inputs)
+        form = self.form(inputs)
+        if form == "packed":
+            counts = {"in_proj_weight": 3 * d * d, "in_proj_bias": 3 * d}
+        elif form == "kdim":
+            counts = {
+                "q_proj_weight": d * d,
+                "k_proj_weight": d * dm,
+                "v_proj_weight": d * dm,
+                "in_proj_bias": 3 * d,
+            }
+        else:
+            counts = {
+                "q_proj.weight": inner * d,
+                "q_proj.bias": inner,
+                "k_proj.weight": kv_inner * dm,
+                "k_proj.bias": kv_inner,
+                "v_proj.weight": kv_inner * dm,
+                "v_proj.bias": kv_inner,
+            }
+        counts |= {"out_proj.weight": d * inner, "out_proj.bias": d}
+        if self.relative_bias is not None:
+            counts["relative_bias_table"] = self.relative_bias * self.heads
+        unbiased = [p for p in PROJECTIONS if not self.biased(p)]
+        drop = {f"{p}_proj.bias" for p in unbiased} | ({"in_proj_bias"} if unbiased else set())
+        return {name: n for name, n in counts.items() if name not in drop}
 
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
-        n, d = inputs[0]
-        return n * d * 3 * d + 2 * n * n * d + n * d * d
+        (*lead, n, d), (m, dm) = inputs[0], inputs[-1][-2:]
+        inner, kv_inner = self.widths(inputs)
+        per_index = n * d * inner + 2 * m * dm * kv_inner + 2 * n * m * inner + n * inner * d
+        return prod(lead) * per_index
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
-        n, d = inputs[0]
-        kept = [Saved(name, n * d) for name in ("input copy", "q", "k", "v", "heads output")]
+        (*lead, n, d), (m, dm) = inputs[0], inputs[-1][-2:]
+        inner, kv_inner = self.widths(inputs)
+        windows = prod(lead)
+        kept = [Saved("input copy", windows * n * d)]
+        if len(inputs) > 1:
+            kept.append(Saved("memory copy", windows * m * dm))
+        kept += [Saved("q", windows * n * inner), Saved("k", windows * m * kv_inner)]
+        kept += [Saved("v", windows * m * kv_inner), Saved("heads output", windows * n * inner)]
         if self.dropout == 0.0:
-            kept.append(Saved("logsumexp", self.heads * n, itemsize=STATISTIC))
+            kept.append(Saved("logsumexp", windows * self.heads * n, itemsize=STATISTIC))
         else:
-            kept += [Saved(name, self.heads * n * n) for name in ("weights", "dropout mask", "dropped")]
+            scores = windows * self.heads * n * m
+            kept += [Saved(name, scores) for name in ("weights", "dropout mask", "dropped")]
         return tuple(kept)
 
     def kv_cache(self, inputs: tuple[Shape, ...]) -> int:
-        """Elements cached per token for generation: its key and its value, 2 * D."""
-        return 2 * inputs[0][1]
+        """Elements cached per token for generation: its key and its value, 2 * kv_heads * head_dim."""
+        return 2 * self.widths(inputs)[1]
