@@ -505,12 +505,26 @@ def attention(
 ) -> Array:
     """torch.nn.MultiheadAttention self-attention (q = k = v = x), batch_first, eval, no mask."""
     weights = np.split(in_proj_weight, 3)
-    biases = np.split(in_proj_bias, 3) if in_proj_bias is not None else [None] * 3
-    q, k, v = zip(weights, biases, strict=True)
+    biases: list[Array | None] = list(np.split(in_proj_bias, 3)) if in_proj_bias is not None else [None] * 3
+    q, k, v = ((w, b) for w, b in zip(weights, biases, strict=True))
     return multihead_attention(x, x, q, k, v, (out_proj_weight, out_proj_bias), heads, heads)
 
 
-def multihead_attention(x, memory, q, k, v, out, heads, kv_heads, causal=False, logit_bias=None):
+Projection = tuple[Array, Array | None]  # a torch Linear's (weight, bias or None)
+
+
+def multihead_attention(
+    x: Array,
+    memory: Array,
+    q: Projection,
+    k: Projection,
+    v: Projection,
+    out: Projection,
+    heads: int,
+    kv_heads: int,
+    causal: bool = False,
+    logit_bias: Array | None = None,
+) -> Array:
     """Queries x (B, ..., N, D) attend to memory (B, ..., M, Dm), per leading index; eval mode.
 
     q, k, v, out: (weight, bias or None) of each projection, torch Linear layouts. Query head i reads
@@ -520,7 +534,7 @@ def multihead_attention(x, memory, q, k, v, out, heads, kv_heads, causal=False, 
     """
     width = q[0].shape[0] // heads
 
-    def split(t, n):  # (B, ..., T, n * width) -> (B, ..., n, T, width)
+    def split(t: Array, n: int) -> Array:  # (B, ..., T, n * width) -> (B, ..., n, T, width)
         return np.swapaxes(t.reshape(*t.shape[:-1], n, width), -2, -3)
 
     group = heads // kv_heads
