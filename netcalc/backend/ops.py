@@ -474,8 +474,10 @@ def _attention_macs(layer: L.Attention, inputs: Arrays, w: Weights, y: Array) ->
     x, memory = inputs[0], inputs[-1]  # projections from the weight arrays, plus q.k and weights.v
     windows, n, m = prod(x.shape[1:-2]), x.shape[-2], memory.shape[-2]
     q, k, v = (weight for weight, _ in _projections(w))
-    inner = q.shape[0]
-    return windows * (n * (q.size + w["out_proj.weight"].size) + m * (k.size + v.size) + 2 * n * m * inner)
+    inner = int(q.shape[0])
+    return int(
+        windows * (n * (q.size + w["out_proj.weight"].size) + m * (k.size + v.size) + 2 * n * m * inner)
+    )
 
 
 # --- sequence ----------------------------------------------------------------------------------
