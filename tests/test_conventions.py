@@ -39,13 +39,26 @@ ZOO = [f"zoo:{name}" for name in zoo_names()]
 ONE_PER_KIND = list({c.kind: c for c in reversed(CASES)}.values())  # the first case of each kind
 
 
+def ids(network: netcalc.Network, batch: int, device: str):
+    """A batch of int64 token ids (zeros: a valid id) for a network whose input an embedding reads."""
+    return torch.zeros((batch, *network.input), dtype=torch.long, device=device)
+
+
 def meta_module(network: netcalc.Network):
     with torch.device("meta"):
         return to_torch(network).eval()
 
 
+def torchinfo_summary(network: netcalc.Network, batch: int):
+    if network.token_ids:
+        return torchinfo.summary(meta_module(network), input_data=[ids(network, batch, "meta")], verbose=0)
+    return torchinfo.summary(
+        meta_module(network), input_size=(batch, *network.input), device="meta", verbose=0
+    )
+
+
 def torchinfo_layers(network: netcalc.Network) -> list[dict]:
-    stats = torchinfo.summary(meta_module(network), input_size=(1, *network.input), device="meta", verbose=0)
+    stats = torchinfo_summary(network, 1)
     return [
         {"output_shape": list(info.output_size), "params": info.num_params, "mult_adds": info.macs}
         for info in stats.summary_list
@@ -54,9 +67,7 @@ def torchinfo_layers(network: netcalc.Network) -> list[dict]:
 
 
 def torchinfo_figures(network: netcalc.Network, batch: int = 1) -> tuple[dict, str]:
-    stats = torchinfo.summary(
-        meta_module(network), input_size=(batch, *network.input), device="meta", verbose=0
-    )
+    stats = torchinfo_summary(network, batch)
     figures = {
         "total_params": stats.total_params,
         "trainable_params": stats.trainable_params,
@@ -77,7 +88,8 @@ def cpu_module(network: netcalc.Network):
 
 def fvcore_figures(network: netcalc.Network, batch: int = 1) -> dict:
     torch.manual_seed(0)
-    analysis = fvcore_nn.FlopCountAnalysis(cpu_module(network), torch.randn(batch, *network.input))
+    x = ids(network, batch, "cpu") if network.token_ids else torch.randn(batch, *network.input)
+    analysis = fvcore_nn.FlopCountAnalysis(cpu_module(network), x)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
     analysis.tracer_warnings("none")
@@ -89,6 +101,7 @@ def ptflops_figures(network: netcalc.Network) -> dict:
         macs, params = ptflops.get_model_complexity_info(
             cpu_module(network),
             tuple(network.input),
+            input_constructor=(lambda shape: ids(network, 1, "cpu")) if network.token_ids else None,
             as_strings=False,
             print_per_layer_stat=False,
             verbose=False,
@@ -102,7 +115,11 @@ def thop_figures(network: netcalc.Network, batch: int = 1) -> dict:
         with contextlib.redirect_stdout(io.StringIO()):
             macs, params = thop.profile(
                 meta_module(network),
-                inputs=(torch.empty(batch, *network.input, device="meta"),),
+                inputs=(
+                    ids(network, batch, "meta")
+                    if network.token_ids
+                    else torch.empty(batch, *network.input, device="meta"),
+                ),
                 verbose=False,
             )
     finally:

@@ -44,6 +44,7 @@ from typing import Any
 from netcalc import layers as L
 from netcalc.engine import Row
 from netcalc.errors import UsageError
+from netcalc.layers.sequence import ID_BYTES
 
 NAMES = ("netcalc", "torchinfo", "fvcore", "ptflops", "thop", "keras")
 FLOAT_BYTES = 4  # torchinfo, like the module, runs in float32
@@ -157,7 +158,7 @@ def _torchinfo(
     leaves = [r for r in _ran(rows) if not isinstance(_layer(r), L.Attention)]
     params = sum(r.counts.params for r in rows)  # the root's leftover adds what did not run
     macs = sum(_torchinfo_macs(r, batch) for r in leaves)
-    input_bytes = FLOAT_BYTES * batch * prod(report.input_shape) + STORAGE_HEADER
+    input_bytes = _element_bytes(rows) * batch * prod(report.input_shape) + STORAGE_HEADER
     pass_bytes = sum(2 * FLOAT_BYTES * batch * prod(r.output_shape) for r in leaves if r.counts.params)
     param_bytes = sum(FLOAT_BYTES * r.counts.params for r in leaves)
     total = input_bytes + pass_bytes + param_bytes
@@ -183,6 +184,12 @@ def _torchinfo(
         "Estimated Total Size (MB)": f"{total / 1e6:0.2f}",
     }
     return figures, printed
+
+
+def _element_bytes(rows: tuple[Row, ...]) -> int:
+    """Bytes of one input element as PyTorch holds it: int64 when an embedding reads token ids."""
+    ids = any(isinstance(_layer(r), L.Embedding) and "input" in r.inputs for r in rows)
+    return ID_BYTES if ids else FLOAT_BYTES
 
 
 def _torchinfo_layers(rows: tuple[Row, ...], batch: int) -> tuple[dict[str, Any], ...]:
