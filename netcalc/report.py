@@ -9,6 +9,7 @@ from typing import Any
 
 from netcalc import engine
 from netcalc.analysis.blocks import GroupRow, groups, totals
+from netcalc.analysis.generation import Generation, generation
 from netcalc.analysis.lint import warnings
 from netcalc.analysis.liveness import Liveness, liveness
 from netcalc.analysis.memory import Memory, memory
@@ -19,7 +20,17 @@ from netcalc.errors import NetcalcError
 from netcalc.graph import Network
 from netcalc.spec import DTYPE_BYTES
 
-__all__ = ["Counts", "GroupRow", "Liveness", "Memory", "ReceptiveField", "Report", "Row", "analyze"]
+__all__ = [
+    "Counts",
+    "Generation",
+    "GroupRow",
+    "Liveness",
+    "Memory",
+    "ReceptiveField",
+    "Report",
+    "Row",
+    "analyze",
+]
 
 SCHEMA_VERSION = 1
 
@@ -42,6 +53,7 @@ class Report:
     warnings: tuple[str, ...] = field(default=())
     liveness: Liveness | None = None  # None only for a Report built by hand
     receptive_field: ReceptiveField | None = None  # None in a sweep's totals-only report
+    generation: Generation | None = None  # MACs per generated token, for a network that generates
 
     @property
     def params(self) -> int:
@@ -99,6 +111,7 @@ class Report:
             "layers": layers if lazy_rows else list(layers),
             "groups": [_group_dict(g) for g in self.groups],
             "warnings": list(self.warnings),
+            **_generation_dict(self.generation),
         }
 
 
@@ -129,6 +142,7 @@ def analyze(network: Network, batch: int = 1) -> Report:
             warnings=warnings(network, rows) + fields.warnings,
             liveness=liveness(network, rows),
             receptive_field=fields,
+            generation=generation(network, rows),
         )
 
 
@@ -165,6 +179,13 @@ def _counts_dict(c: Counts) -> dict[str, int]:
         "macs": c.macs,
         "activations": c.activations,
     }
+
+
+def _generation_dict(g: Generation | None) -> dict[str, Any]:
+    """The `generation` key, only for a network that generates (older readers see no change)."""
+    if g is None:
+        return {}
+    return {"generation": {"input": g.input, "context": g.context, "macs_per_token": g.macs_per_token}}
 
 
 def _row_dict(r: Row) -> dict[str, Any]:

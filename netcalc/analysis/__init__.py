@@ -2,4 +2,5 @@
 
 blocks    block subtotals (GroupRow)          memory    memory figures at a dtype and batch
 liveness  activations alive at once           lint      warnings about the design
+generation  MACs per generated token of a decoder at its context length
 """

@@ -71,6 +71,12 @@ def summary_lines(report: Report, depth: int | None = None) -> list[str]:
             f"Peak memory: {human(report.peak_bytes, 'B')} (params + the activations alive at once; "
             f"highest at {peak_layer})"
         )
+    g = report.generation
+    if g is not None:
+        lines.append(
+            f"Per generated token: {g.macs_per_token:,} MACs ({human(g.macs_per_token)}) at context "
+            f"{g.context:,} with a KV cache (the last position of {g.input}; layers not fed by it run once)"
+        )
     training = [r for r in report.rows if r.training_only]
     if training:
         macs = sum(r.counts.macs for r in training)

@@ -1,0 +1,72 @@
+"""MACs per generated token (netcalc/analysis/generation.py), derived by hand on tiny networks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import netcalc
+from netcalc.cli import app
+
+
+def test_decoder_only_is_its_forward_pass_over_the_context():
+    # with the masked products counted, a forward pass over L positions costs L new tokens each
+    # attending to all L keys: per token = forward / L exactly (L^2 products / L = L per query)
+    spec = {
+        "input": [8],
+        "layers": [
+            {"embedding": {"vocab": 10, "dim": 4}},
+            {"attention": {"heads": 2, "causal": True}},
+            {"dense": {"units": 10}},
+        ],
+    }
+    report = netcalc.analyze(netcalc.load(spec))
+    assert report.generation is not None
+    assert report.generation.macs_per_token == (4 * 12 + 2 * 8 * 4 + 4 * 4) + 4 * 10 == 168
+    assert report.generation.macs_per_token * 8 == report.totals.macs
+    assert report.generation.layers == ((0, 0), (1, 128), (2, 40))  # the lookup is no MAC
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"attention": {"heads": 2}},  # bidirectional: every position sees later ones
+        {"flatten": {}},  # (8, 4) -> (32,): the positions are gone
+    ],
+)
+def test_no_figure_without_causal_mixing(layer):
+    causal = {"attention": {"heads": 2, "causal": True}}
+    spec = {"input": [8], "layers": [{"embedding": {"vocab": 10, "dim": 4}}, causal, layer]}
+    assert netcalc.analyze(netcalc.load(spec)).generation is None
+
+
+def test_no_figure_for_convolutional_networks():
+    assert netcalc.analyze(netcalc.load("zoo:lenet5")).generation is None
+    assert netcalc.analyze(netcalc.load("zoo:vit_b_16")).generation is None
+
+
+GQA_DECODER = """\
+input: [8]
+layers:
+  - embedding: {vocab: 10, dim: 8}
+  - attention: {heads: 4, kv_heads: 2, head_dim: 3, causal: true}
+  - dense: {units: 10}
+"""
+
+
+def test_grouped_query_attention_by_hand(tmp_path):
+    # D = 8, h = 4 heads of d = 3 (inner 12), g = 2 kv heads (kv inner 6), L = 8
+    attention = 8 * 12 + 2 * 8 * 6 + 2 * 8 * 12 + 12 * 8  # q; k, v of the new token; 8 keys; out
+    spec = tmp_path / "gqa.yaml"
+    spec.write_text(GQA_DECODER)
+    runner = CliRunner()
+    table = runner.invoke(app, ["count", str(spec)])
+    assert table.exit_code == 0, table.output
+    assert attention == 480
+    assert f"Per generated token: {attention + 8 * 10:,} MACs" in table.output  # and the head, 8 x 10
+    data = json.loads(runner.invoke(app, ["count", str(spec), "--format", "json"]).output)
+    assert data["generation"] == {"input": "input", "context": 8, "macs_per_token": 560}
+    lenet = json.loads(runner.invoke(app, ["count", "zoo:lenet5", "--format", "json"]).output)
+    assert "generation" not in lenet
