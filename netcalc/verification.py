@@ -6,7 +6,7 @@ The only module that imports both: the backend stays an independent witness of t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,9 @@ from netcalc.graph import Network
 from netcalc.report import Report, analyze
 
 if TYPE_CHECKING:
+    from netcalc.analysis.receptive_field import AxisField, LayerField
     from netcalc.backend import Result
+    from netcalc.layers import Layer
 
 DEFAULT_MAX_MEMORY = 2 * 1024**3
 Progress = Callable[[int, int], None]
@@ -49,11 +51,12 @@ class Verification:
     name: str
     source: str
     checks: tuple[Check, ...]
+    fields: tuple[FieldCheck, ...] = ()  # the receptive fields witnessed
 
     @property
     def ok(self) -> bool:
-        """True when every layer agrees."""
-        return all(c.ok for c in self.checks)
+        """True when every layer agrees, and every receptive field witnessed holds."""
+        return all(c.ok for c in self.checks) and not any(f.mismatches for f in self.fields)
 
     def failures(self) -> list[str]:
         """One line per disagreement, naming the layer and both figures."""
@@ -61,7 +64,7 @@ class Verification:
             f"{self.source}: layer {c.index} '{c.kind}' ({c.name}): {m}"
             for c in self.checks
             for m in c.mismatches
-        ]
+        ] + [f"{self.source}: layer {f.index} ({f.name}): {m}" for f in self.fields for m in f.mismatches]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -83,6 +86,7 @@ class Verification:
                 }
                 for c in self.checks
             ],
+            "receptive_field": [f.to_dict() for f in self.fields],
         }
 
 
@@ -229,6 +233,7 @@ def verify(
     """
     checked_options({"seed": seed, "batch": batch, "dtype": dtype, "progress": progress})
     report = analyze(network)
+    fields = check_fields(network, report, seed, max_memory)  # its own runs, before the one compared
     result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)
     checks = []
     for row, trace in zip(report.rows, result.traces, strict=True):
@@ -257,7 +262,7 @@ def verify(
                 tuple(problems),
             )
         )
-    return Verification(report.name, report.source, tuple(checks))
+    return Verification(report.name, report.source, tuple(checks), fields)
 
 
 def _tensors(what: str, counted: dict[str, int], actual: dict[str, int]) -> list[str]:
@@ -270,3 +275,235 @@ def _tensors(what: str, counted: dict[str, int], actual: dict[str, int]) -> list
                 f"backend {b if b is None else f'{b:,}'}"
             )
     return problems
+
+
+# --- the receptive field witness -----------------------------------------------------------------
+# The receptive field is a property of the windows, not of the non-linearities, so the witness runs
+# the network's linear skeleton: activations removed (a ReLU could hide a change), max pooling as
+# average pooling (a max could too), every additive tensor (biases, running means, tokens,
+# embeddings) zero and the input zero but for one element. An output then moves exactly when a
+# path of windows joins it to that element, by a product of weights: float64 holds it, however
+# small. Perturbing an element outside the claimed field must leave the output bit for bit; one at
+# a corner of the field (every axis at its first or last position) must change it.
+
+ADDITIVE = frozenset({"bias", "running_mean", "in_proj_bias", "out_proj.bias", "token", "embedding"})
+CHUNK = 4  # perturbed inputs per run: the memory guard sees a small batch
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """The receptive field of one layer against perturbed inputs."""
+
+    index: int
+    name: str
+    positions: tuple[tuple[int, ...], ...]  # output positions sampled, along the input's axes
+    unchanged: int  # (position, input element outside its field) pairs: the output stayed as it was
+    changed: int  # (position, corner of its field) pairs: the output moved
+    mismatches: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "index": self.index,
+            "name": self.name,
+            "positions": [list(p) for p in self.positions],
+            "outside_unchanged": self.unchanged,
+            "corners_changed": self.changed,
+            "mismatches": list(self.mismatches),
+        }
+
+
+def check_fields(
+    network: Network, report: Report, seed: int = 0, max_memory: int | str | None = None
+) -> tuple[FieldCheck, ...]:
+    """Perturb input elements around the claimed field of a few output positions of one layer: of
+    those whose field has both input elements outside it and corners on input elements (else
+    either), the one with the largest field (the deepest of equals)."""
+    fields = report.receptive_field
+    if fields is None or not fields.axes:
+        return ()
+    spatial = network.input[1:]
+    candidates = []
+    for f in fields.layers:
+        if f.axes and all(a.status == "local" for a in f.axes):
+            corners, outside = _samples(f, _positions(f), spatial)
+            if corners or outside:
+                candidates.append(((bool(corners and outside), max(map(_largest, f.axes)), f.index), f))
+    if not candidates:
+        return ()
+    best = max(candidates, key=lambda c: c[0])
+    return (_witness(network, report, best[1], seed, max_memory),)
+
+
+def _positions(field: LayerField) -> list[tuple[int, ...]]:
+    """The first, middle and last output position along every axis at once."""
+    lengths = [field.output_shape[a.output_axis] for a in field.axes if a.output_axis is not None]
+    picks = (lambda n: 0, lambda n: n // 2, lambda n: n - 1)
+    return sorted({tuple(pick(n) for n in lengths) for pick in picks})
+
+
+def _largest(field: AxisField) -> int:
+    assert field.sizes is not None
+    return field.sizes[1]
+
+
+def _witness(
+    network: Network, report: Report, field: LayerField, seed: int, max_memory: int | str | None
+) -> FieldCheck:
+    import numpy as np
+
+    positions = _positions(field)
+    corners, outside = _samples(field, positions, network.input[1:])
+    samples = corners + outside
+    outputs = _perturbed(network, report, field.index, samples, seed, max_memory)
+    problems: list[str] = []
+    unchanged = changed = 0
+    for points, y in zip(samples, outputs[1:], strict=True):
+        for q in positions:
+            at = _index(field, q)
+            moved = bool(np.any(y[at] != outputs[0][at]))
+            inside = [p for p in points if not _outside(field, q, p)]
+            if not inside:
+                unchanged += len(points) * (not moved)
+                if moved:
+                    problems.append(
+                        f"receptive field: inputs {[list(p) for p in points]} are outside the field "
+                        f"of output {list(q)} but change it"
+                    )
+            elif len(inside) == 1 and inside[0] in _corners(field, q, network.input[1:]):
+                changed += moved
+                if not moved:
+                    problems.append(
+                        f"receptive field: input {list(inside[0])} is a corner of the field of "
+                        f"output {list(q)} but leaves it unchanged"
+                    )
+    return FieldCheck(field.index, field.name, tuple(positions), unchanged, changed, tuple(problems))
+
+
+Point = tuple[int, ...]
+Samples = list[tuple[Point, ...]]
+Item = tuple[Point, tuple[Point, ...]]  # an output position, and the input elements that check it
+
+
+def _samples(
+    field: LayerField, positions: list[tuple[int, ...]], spatial: tuple[int, ...]
+) -> tuple[Samples, Samples]:
+    """Perturbed inputs (corners, then elements outside), as few as the checks allow: the effects
+    of a linear network add up, so one input can hold corners of several positions' fields, each
+    outside the other positions' fields, and the elements just outside several fields."""
+    corners: list[Item] = [(q, (c,)) for q in positions for c in _corners(field, q, spatial)]
+    outside = [(q, _beyond(field, q, spatial)) for q in positions]
+    return _packed(field, corners), _packed(field, [(q, o) for q, o in outside if o])
+
+
+def _packed(field: LayerField, items: list[Item]) -> Samples:
+    """Items (a position, the elements that check it) packed greedily into inputs where every
+    element of one item is outside the fields of the other items' positions."""
+    packs: list[list[Item]] = []
+    for q, points in items:
+        for pack in packs:
+            if all(_outside(field, r, p) for r, _ in pack for p in points) and all(
+                _outside(field, q, p) for _, others in pack for p in others
+            ):
+                pack.append((q, points))
+                break
+        else:
+            packs.append([(q, points)])
+    return [tuple(sorted({p for _, points in pack for p in points})) for pack in packs]
+
+
+def _corners(field: LayerField, q: tuple[int, ...], spatial: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The first and the last corner of output q's field, where they are input elements (not padding)."""
+    spans = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
+    corners = {tuple(s[end] for s in spans) for end in (0, 1)}
+    return sorted(c for c in corners if all(0 <= x < n for x, n in zip(c, spatial, strict=True)))
+
+
+def _beyond(field: LayerField, q: tuple[int, ...], spatial: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """The input elements just before and after output q's field along each axis, at its centre."""
+    spans = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
+    centre = [min(max((s[0] + s[1]) // 2, 0), n - 1) for s, n in zip(spans, spatial, strict=True)]
+    points = []
+    for axis, (s, n) in enumerate(zip(spans, spatial, strict=True)):
+        points += [
+            tuple(centre[:axis] + [x] + centre[axis + 1 :]) for x in (s[0] - 1, s[1] + 1) if 0 <= x < n
+        ]
+    return tuple(points)
+
+
+def _outside(field: LayerField, q: tuple[int, ...], point: tuple[int, ...]) -> bool:
+    spans = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
+    return any(not s[0] <= p <= s[1] for s, p in zip(spans, point, strict=True))
+
+
+def _index(field: LayerField, q: tuple[int, ...]) -> tuple[Any, ...]:
+    """The output elements at spatial position q (every channel)."""
+    at: list[Any] = [slice(None)] * len(field.output_shape)
+    for a, i in zip(field.axes, q, strict=True):
+        assert a.output_axis is not None
+        at[a.output_axis] = i
+    return tuple(at)
+
+
+def _perturbed(
+    network: Network,
+    report: Report,
+    index: int,
+    samples: Samples,
+    seed: int,
+    max_memory: int | str | None,
+) -> list[Any]:
+    """The layer's output (one sample each) for the zero input, then for each sample's points set to 1."""
+    import numpy as np
+
+    from netcalc.backend import init_tensor, stream, tensor_shapes
+
+    skeleton = _skeleton(network, index)
+    checked = analyze(skeleton)
+    inputs: Samples = [(), *samples]  # the zero input first
+    limit = arguments.max_memory(max_memory)
+    check_memory(
+        skeleton, checked, min(CHUNK, len(inputs)), 8, DEFAULT_MAX_MEMORY if limit is None else limit
+    )
+    shapes = tensor_shapes(skeleton, [r.input_shapes for r in checked.rows])
+    layers = {node.path: node.layer for node in skeleton.nodes}
+    weights = {}
+    for key, shape in shapes.items():
+        path, name = key.rsplit("/", 1)
+        rng = stream(seed, key)
+        drawn = init_tensor(name, shape, False, layers[path], rng, np.float64)
+        weights[key] = np.zeros(shape) if name in ADDITIVE else drawn
+    outputs: list[Any] = []
+    for start in range(0, len(inputs), CHUNK):
+        chunk = inputs[start : start + CHUNK]
+        x = np.zeros((len(chunk), *network.input))
+        for k, points in enumerate(chunk):
+            for point in points:
+                element: tuple[Any, ...] = (k, slice(None), *point)
+                x[element] = 1.0
+        result = run(skeleton, checked, max_memory, x=x, weights=dict(weights), dtype="float64")
+        outputs.extend(result.output)
+    return outputs
+
+
+def _skeleton(network: Network, index: int) -> Network:
+    """The network up to layer `index`, without activations, max pooling made average pooling."""
+    nodes = tuple(replace(node, layer=_linear(node.layer)) for node in network.nodes[: index + 1])
+    kept = {path for node in nodes for path in node.groups}
+    return replace(network, nodes=nodes, groups=tuple(g for g in network.groups if g.path in kept))
+
+
+def _linear(layer: Layer) -> Layer:
+    from netcalc import layers as L
+
+    if isinstance(layer, L.Activation):
+        return L.Dropout(rate=0.0, name=layer.name)  # the identity in inference
+    if isinstance(layer, L.GlobalMaxPool):
+        return L.GlobalAvgPool(name=layer.name)
+    average = {L.MaxPool1d: L.AvgPool1d, L.MaxPool2d: L.AvgPool2d, L.MaxPool3d: L.AvgPool3d}
+    if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d) and set(layer.axes("dilation")) == {1}:
+        fields = {"size": layer.size, "stride": layer.stride, "padding": layer.padding}
+        return average[type(layer)](**fields, ceil_mode=layer.ceil_mode, name=layer.name)
+    if getattr(layer, "activation", None) is not None:
+        return layer.model_copy(update={"activation": None})
+    return layer

@@ -249,3 +249,61 @@ def test_every_shipped_spec_has_a_field_per_layer(path: Path):
     report = netcalc.analyze(str(path))
     assert report.receptive_field is not None
     assert len(report.receptive_field.layers) == len(report.rows)
+
+
+# --- the witness: verify perturbs inputs around the claimed field --------------------------------
+
+SMALL_CNN = {
+    "input": [2, 12, 12],
+    "layers": [
+        {"conv2d": {"filters": 3, "kernel": 3, "padding": 1, "activation": "relu"}},
+        {"maxpool2d": {"size": 2}},
+        {"conv2d": {"filters": 2, "kernel": 3}},
+    ],
+}
+
+
+def test_verify_witnesses_the_field():
+    # 12 -> 12 -> 6 -> 4; r = 3 + 1 + 2 * 2 = 8, S = 2, P = 1: outputs 0, 2, 3 (first, middle,
+    # last) see [-1, 6], [3, 10], [5, 12] (-1 and 12 are padding)
+    assert figures(netcalc.receptive_field(SMALL_CNN).layers[2].axes[0]) == (8, 8, 2, 1)
+    result = netcalc.verify(SMALL_CNN)
+    assert result.ok, result.failures()
+    (check,) = result.fields
+    assert check.index == 2 and check.positions == ((0, 0), (2, 2), (3, 3))
+    assert check.changed > 0 and check.unchanged > 0 and check.mismatches == ()
+    assert result.to_dict()["receptive_field"][0]["corners_changed"] == check.changed
+
+
+@pytest.mark.parametrize(("change", "phrase"), [(-1, "outside the field"), (+1, "leaves it unchanged")])
+def test_verify_catches_a_wrong_field(monkeypatch, change, phrase):
+    # a convolution that claims one tap less (its field too small) or one more (too large)
+    from netcalc.layers import conv, fields
+
+    def wrong(kernel: int, stride: int, pad: int, dilation: int = 1) -> fields.Window:
+        return fields.sliding(kernel + change, stride, pad, dilation)
+
+    monkeypatch.setattr(conv, "sliding", wrong)
+    result = netcalc.verify(SMALL_CNN)
+    assert not result.ok
+    assert any(phrase in line for line in result.failures())
+
+
+def test_verify_witnesses_position_dependent_fields():
+    spec = {
+        "input": [1, 9, 9],
+        "layers": [
+            {"conv_transpose2d": {"filters": 2, "kernel": 3, "stride": 2, "padding": 1}},
+            {"upsample": {"scale": 2, "mode": "bilinear"}},
+            {"conv2d": {"filters": 1, "kernel": 3, "stride": 2}},
+        ],
+    }
+    result = netcalc.verify(spec)
+    assert result.ok, result.failures()
+    assert result.fields and result.fields[0].changed > 0 and result.fields[0].unchanged > 0
+
+
+def test_verify_command_shows_the_witness():
+    out = runner.invoke(app, ["verify", str(ROOT / "specs" / "examples" / "tiny-resnet.yaml")])
+    assert out.exit_code == 0, out.output
+    assert "receptive field of layer" in out.output and "verified" in out.output

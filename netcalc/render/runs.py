@@ -30,6 +30,14 @@ def verification_text(result: Verification) -> str:
     agree = sum(c.ok for c in checks)
     verdict = "every figure verified" if result.ok else "MISMATCH"
     lines.append(f"  {agree}/{len(checks)} layers agree (shapes, tensors, neurons, MACs): {verdict}")
+    for f in result.fields:
+        positions = ", ".join("(" + ", ".join(map(str, q)) + ")" for q in f.positions)
+        lines.append(
+            f"  receptive field of layer {f.index} ({f.name}) at outputs {positions}: "
+            f"{f.unchanged} inputs outside a field left its output unchanged, "
+            f"{f.changed} corners of a field changed it: " + ("verified" if not f.mismatches else "MISMATCH")
+        )
+        lines.extend(f"           {m}" for m in f.mismatches)
     return "\n".join(lines) + "\n"
 
 
