@@ -10,6 +10,7 @@ Importing netcalc never imports NumPy; `run`, `verify` and `export` do, when cal
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from netcalc.errors import (
 
 if TYPE_CHECKING:
     from netcalc.analysis.budget import BudgetCheck
+    from netcalc.analysis.explain import Explained
     from netcalc.analysis.receptive_field import AxisField, LayerField, ReceptiveField
     from netcalc.analysis.training import TrainingMemory
     from netcalc.backend import Result
@@ -80,6 +82,7 @@ __all__ = [
     "check_budget",
     "diagram",
     "diff",
+    "explain",
     "export",
     "html_report",
     "load",
@@ -205,6 +208,53 @@ def _limit(name: str, value: object) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     return arguments.whole(option, value, 1, arguments.MAX_BYTES)
+
+
+def explain(
+    source: Source,
+    layers: Sequence[str | int] = (),
+    depth: int | None = None,
+    batch: int = 1,
+    args: dict[str, Any] | None = None,
+    input: Any = None,
+) -> Explained:
+    """Every figure of each layer as its formula with the layer's numbers (`netcalc explain`).
+
+    `layers`: names, indices or block names (default: every layer, with the totals as their sums);
+    `depth`: blocks nested deeper are explained as the sums of their layers. Raises UsageError for a
+    layer the network does not have.
+    """
+    from netcalc import arguments
+    from netcalc.analysis.explain import explain as build
+    from netcalc.render.report import visible
+
+    network = _load(source, args=args, input=input)
+    report = _analyze(network, batch=arguments.batch(batch))
+    lines: list[Any]
+    if layers:
+        lines = [_pick(report, name) for name in layers]
+    elif depth is not None:
+        lines = visible(report, depth)
+    else:
+        lines = list(report.rows)
+    return build(network, report.rows, report.receptive_field, lines, report.batch, whole=not layers)
+
+
+def _pick(report: Report, name: str | int) -> Any:
+    """A layer by name or index, or a block by name; a UsageError naming the nearest otherwise."""
+    from netcalc.spec import nearest
+
+    text = str(name)
+    for row in report.rows:
+        if text in (row.name, str(row.index)):
+            return row
+    for group in report.groups:
+        if text == group.name:
+            return group
+    hint = nearest(text, [r.name for r in report.rows] + [g.name for g in report.groups])
+    raise UsageError(
+        f"{report.source} has no layer or block '{text}'{hint or ''} — name one, or give its index"
+    )
 
 
 def run(

@@ -4,6 +4,7 @@ app.py    the app, its error boundary (NetcalcError -> message and exit code), s
 count.py  count, compare, rf                info.py     layers, schema, zoo
 backend.py  run, verify, export (NumPy)     interop.py  torch, import
 explore.py  sweep, diff                    draw.py     diagram, report
+explain.py  explain                         check.py    check
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import typer
 
-from netcalc.cli import backend, check, count, draw, explore, info, interop  # noqa: F401  (each registers its commands)
+from netcalc.cli import backend, check, count, draw, explain, explore, info, interop  # noqa: F401  (each registers its commands)
 from netcalc.cli.app import app
 
 OPTIONAL_PACKAGES = {

@@ -15,6 +15,7 @@ from pydantic_core import CoreSchema
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, Saved, Shape, arg
 from netcalc.layers.fields import IDENTITY, Reads, same
+from netcalc.layers.formula import Explained, same_shape
 
 
 class Activation(Layer):
@@ -30,6 +31,9 @@ class Activation(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (same(len(output)),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output, "element-wise: as its input")
 
 
 def fused_saved(kind: str | None, output: Shape) -> tuple[Saved, ...]:

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, Validat
 
 from netcalc.errors import NetcalcError, ShapeError
 from netcalc.layers.fields import Reads, everything
+from netcalc.layers.formula import Explained
 
 Shape = tuple[int, ...]
 PositiveInt = Annotated[int, Strict(), Field(gt=0)]
@@ -132,6 +133,11 @@ class Layer(BaseModel):
         A layer that says nothing reads every input in full: a field it cannot narrow is global.
         """
         return tuple(everything(len(shape), len(output)) for shape in inputs)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        """The output shape, tensors and MACs as formulas with this layer's numbers (`netcalc
+        explain`); every layer type states its own (a guard test checks they give its figures)."""
+        return None
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         """The tensors PyTorch autograd keeps for this layer's backward pass in training.

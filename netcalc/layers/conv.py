@@ -21,7 +21,8 @@ from netcalc.layers.base import (
     per_axis,
 )
 from netcalc.layers.fields import Reads, channels_and, sliding, transposed
-from netcalc.layers.window import resolve_padding, span, window_count
+from netcalc.layers.formula import Explained, Expr, elements, grouped, minus, num, over, plus, times
+from netcalc.layers.window import resolve_padding, span, window_count, window_formula
 
 Padding = Literal["valid", "same"] | NonNegativeInt | tuple[NonNegativeInt, ...]
 
@@ -53,6 +54,13 @@ class _Conv(Layer):
     def axes(self, field: str) -> tuple[int, ...]:
         """A size field as one value per spatial axis."""
         return per_axis(getattr(self, field), self.rank, field)
+
+    def _per_group(self, channels: int) -> Expr:
+        """Channels per group: C, or C / groups."""
+        return num(channels) if self.groups == 1 else over(channels, self.groups)
+
+    def _tensors(self, weight: Expr) -> dict[str, Expr]:
+        return {"weight": weight, "bias": num(self.filters)} if self.bias else {"weight": weight}
 
     def _channels(self, shape: Shape) -> int:
         layout = "(C, " + ", ".join(axis_names(self.rank)) + ")"
@@ -128,6 +136,22 @@ class _ConvForward(_Conv):
             )
         )
         return (channels_and(windows, mix_channels=True),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        c, spatial = inputs[0][0], inputs[0][1:]
+        axes = zip(
+            spatial,
+            self.axes("kernel"),
+            self.axes("stride"),
+            self.pads(spatial),
+            self.axes("dilation"),
+            strict=True,
+        )
+        shape = (num(self.filters), *(window_formula(n, k, s, p, d) for n, k, s, p, d in axes))
+        fan_in = grouped(times(self._per_group(c), *self.axes("kernel")))
+        weight = times(self.filters, fan_in)
+        macs = times(elements(output), fan_in)
+        return Explained(shape, self._tensors(weight), macs)
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         pads = self.pads(inputs[0][1:])
@@ -222,6 +246,24 @@ class _ConvTranspose(_Conv):
             )
         )
         return (channels_and(windows, mix_channels=True),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        sizes = []
+        for n, k, s, p, d, o in zip(
+            inputs[0][1:],
+            self.axes("kernel"),
+            self.axes("stride"),
+            self.axes("padding"),
+            self.axes("dilation"),
+            self.axes("output_padding"),
+            strict=True,
+        ):  # (L − 1)·s − 2·p + d·(k − 1) + output_padding + 1
+            grown = times(minus(n, 1), s, dot=True)
+            sizes.append(plus(minus(grown, times(2, p, dot=True)), times(d, minus(k, 1), dot=True), o, 1))
+        per_group = grouped(times(self._per_group(self.filters), *self.axes("kernel")))
+        weight = times(inputs[0][0], per_group)
+        macs = times(elements(inputs[0]), per_group)
+        return Explained((num(self.filters), *sizes), self._tensors(weight), macs)
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return (keep_input(inputs), *fused_saved(self.activation, output))

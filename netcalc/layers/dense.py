@@ -6,6 +6,7 @@ from netcalc.errors import ShapeError
 from netcalc.layers.activation import ActivationName, fused_saved
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import IDENTITY, Reads
+from netcalc.layers.formula import Explained, num, times
 
 
 class Dense(Layer):
@@ -46,6 +47,14 @@ class Dense(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         last = len(output) - 1  # every feature of the last axis; the axes before it one to one
         return (Reads(tuple((a, IDENTITY) for a in range(last)) + (None,), frozenset({last})),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        features = inputs[0][-1]
+        tensors = {"weight": times(self.units, features)}
+        if self.bias:
+            tensors["bias"] = num(self.units)
+        macs = times(*inputs[0][:-1], features, self.units)
+        return Explained(tuple(num(n) for n in output), tensors, macs, "the last axis becomes units")
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return (keep_input(inputs), *fused_saved(self.activation, output))

@@ -5,6 +5,7 @@ from math import prod
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import BROADCAST, IDENTITY, Reads, Window, same
+from netcalc.layers.formula import Explained, biggest, elements, num, plus, same_shape, times
 
 
 def _broadcast(shape: Shape, output: Shape) -> Reads:
@@ -47,6 +48,9 @@ class Add(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return tuple(same(len(output)) for _ in inputs)
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output, "as its inputs")
+
 
 class Multiply(Layer):
     """Element-wise product with NumPy broadcasting, e.g. (C, H, W) * (C, 1, 1) for a gate.
@@ -86,6 +90,11 @@ class Multiply(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return tuple(_broadcast(shape, output) for shape in inputs)
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        rank = len(output)  # each axis: the largest size, broadcast from 1
+        padded = [(1,) * (rank - len(s)) + s for s in inputs]
+        return Explained(tuple(biggest(*sizes) for sizes in zip(*padded, strict=True)))
+
 
 class Concat(Layer):
     """Concatenation along `axis` (default 0, the channel axis); other axes must match.
@@ -119,6 +128,12 @@ class Concat(Layer):
         axis = self.axis % len(output)
         axes = tuple(None if a == axis else (a, IDENTITY) for a in range(len(output)))
         return tuple(Reads(axes, merged={axis: (axis,)}) for _ in inputs)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        axis = self.axis % len(output)
+        sizes = [num(n) for n in output]
+        sizes[axis] = plus(*(s[axis] for s in inputs))
+        return Explained(tuple(sizes), note=f"the inputs joined along axis {axis}")
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
@@ -171,6 +186,11 @@ class Matmul(Layer):
             Reads((*a, (last - 1, IDENTITY), None), frozenset({last})),
             Reads((*b, None, (last, IDENTITY)), frozenset({last - 1})),
         )
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        a, b = inputs
+        lead = tuple(biggest(n, m) if n != m else num(n) for n, m in zip(a[:-2], b[:-2], strict=True))
+        return Explained((*lead, num(a[-2]), num(b[-1])), macs=times(elements(output), a[-1]))
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         kept = []

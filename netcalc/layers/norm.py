@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field, field_validator
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import IDENTITY, Reads, same
+from netcalc.layers.formula import Explained, elements, num, same_shape
 
 STATISTIC = 4  # bytes: PyTorch keeps normalization statistics in float32, for half inputs too
 
@@ -23,6 +24,11 @@ class _ElementWise(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (same(len(output)),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        shape = same_shape(output)
+        tensors = {name: num(n) for name, n in {**self.params(inputs), **self.state(inputs)}.items()}
+        return Explained(shape.shape, tensors, note=shape.note + (" (one per channel C)" if tensors else ""))
 
 
 class BatchNorm(_ElementWise):
@@ -89,6 +95,11 @@ class LayerNorm(Layer):
         normalized = range(rank - self.dims, rank)
         axes = tuple(None if a in normalized else (a, IDENTITY) for a in range(rank))
         return (Reads(axes, frozenset(normalized)),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        last = elements(inputs[0][-self.dims :])  # one weight and bias per normalized element
+        tensors = {"weight": last, "bias": last} if self.affine else {}
+        return Explained(same_shape(output).shape, tensors, note="as its input")
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         groups = prod(inputs[0][: -self.dims])

@@ -19,7 +19,8 @@ from netcalc.layers.base import (
     per_axis,
 )
 from netcalc.layers.fields import IDENTITY, Reads, adaptive, channels_and, sliding
-from netcalc.layers.window import resolve_padding, window_count
+from netcalc.layers.formula import Explained, num, same_shape
+from netcalc.layers.window import resolve_padding, window_count, window_formula
 
 
 class _Pool(Layer):
@@ -97,6 +98,21 @@ class _Pool(Layer):
             )
         )
         return (channels_and(windows, mix_channels=False),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        spatial = inputs[0][1:]
+        ceil = self.ceil_mode and self.padding != "same"
+        axes = zip(
+            spatial,
+            self.axes("size"),
+            self.axes("stride"),
+            self.pads(spatial),
+            self.axes("dilation"),
+            strict=True,
+        )
+        return Explained(
+            (num(inputs[0][0]), *(window_formula(n, k, s, p, d, ceil) for n, k, s, p, d in axes))
+        )
 
     def _kept(self, inputs: tuple[Shape, ...]) -> Saved:
         """The input, or with padding 'same' the padded copy pooled (F.pad first)."""
@@ -183,6 +199,9 @@ class _AdaptiveAvgPool(Layer):
         windows = tuple(adaptive(n, m) for n, m in zip(inputs[0][1:], output[1:], strict=True))
         return (channels_and(windows, mix_channels=False),)
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output, "C as its input, then the size asked for")
+
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return () if set(output[1:]) == {1} else (keep_input(inputs),)
 
@@ -219,6 +238,9 @@ class _GlobalPool(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         spatial = frozenset(range(1, len(output)))  # every spatial position, read in full
         return (Reads(((0, IDENTITY),) + (None,) * len(spatial), spatial),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output, "C as its input, 1 per spatial axis")
 
 
 class GlobalAvgPool(_GlobalPool):

@@ -29,6 +29,7 @@ from netcalc.layers.fields import (
     regrouped,
     same,
 )
+from netcalc.layers.formula import Explained, elements, floor_times, minus, num, over, same_shape
 
 
 class Flatten(Layer):
@@ -45,6 +46,9 @@ class Flatten(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (regrouped(inputs[0], output),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return Explained((elements(inputs[0]),), note="every axis into one")
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
@@ -86,6 +90,11 @@ class Reshape(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (regrouped(inputs[0], output),)
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        known = [n for n in self.shape if n != -1]  # -1 is the elements left over
+        rest = over(elements(inputs[0]), elements(tuple(known))) if known else elements(inputs[0])
+        return Explained(tuple(rest if n == -1 else num(n) for n in self.shape), note="the shape asked for")
+
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
 
@@ -110,6 +119,9 @@ class Permute(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (Reads(tuple((d, IDENTITY) for d in self.dims)),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output, f"the input's axes in the order {list(self.dims)}")
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
@@ -138,6 +150,9 @@ class Select(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         kept = [a for a in range(len(inputs[0])) if a != self.axis]  # one position of the axis: no span
         return (Reads(tuple((a, IDENTITY) for a in kept), merged={self.axis: ()}),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output, f"the input without axis {self.axis}")
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
@@ -171,6 +186,12 @@ class Slice(Layer):
         axes = same(len(output)).axes
         return (Reads(axes[: self.axis] + ((self.axis, offset(start)),) + axes[self.axis + 1 :]),)
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        kept = range(inputs[0][self.axis])[self.start : self.end]  # end - start, Python's rules
+        sizes = [num(n) for n in output]
+        sizes[self.axis] = minus(kept.stop, kept.start)
+        return Explained(tuple(sizes), note=f"axis {self.axis} from {kept.start} to {kept.stop}")
+
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
 
@@ -202,6 +223,9 @@ class CenterCrop(Layer):
         starts = tuple(int(round((n - s) / 2.0)) for n, s in zip(inputs[0][1:], output[1:], strict=True))
         return (channels_and(tuple(offset(t) for t in starts), mix_channels=False),)
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output, "C as its input, then the size asked for")
+
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
 
@@ -227,6 +251,9 @@ class ChannelShuffle(Layer):
         # output channel c is input channel (c % g) * (C / g) + c // g: spread over the channels
         rest = tuple((a, IDENTITY) for a in range(1, len(output)))
         return (Reads((None, *rest), merged={0: (0,)}),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return same_shape(output)
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
@@ -294,6 +321,14 @@ class Upsample(Layer):
                 mix_channels=False,
             ),
         )
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        if self.size is not None:
+            return same_shape(output, "C as its input, then the size asked for")
+        rank = len(output) - 1
+        scales = self.scale if isinstance(self.scale, tuple) else (self.scale,) * rank
+        sizes = (floor_times(n, s) for n, s in zip(inputs[0][1:], scales, strict=True) if s is not None)
+        return Explained((num(output[0]), *sizes))
 
     def _window(self, length: int, size: int, scale: float | None) -> Window | None:
         """PyTorch's source index ratio: input / output, or 1 / scale when a scale is given;

@@ -3,6 +3,7 @@
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg
 from netcalc.layers.fields import IDENTITY, Reads
+from netcalc.layers.formula import Explained, num, times
 
 ID_BYTES = 8  # token ids are int64, as PyTorch's embedding takes them
 
@@ -37,3 +38,7 @@ class Embedding(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (Reads(((0, IDENTITY), None)),)  # position i reads id i; its row is made anew
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        tensors = {"weight": times(self.vocab, self.dim)}
+        return Explained((num(output[0]), num(self.dim)), tensors, note="one row of dim per id")

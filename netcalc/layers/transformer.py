@@ -8,6 +8,7 @@ from pydantic import field_validator, model_validator
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg
 from netcalc.layers.fields import IDENTITY, Reads, same
+from netcalc.layers.formula import Explained, num, plus, same_shape, times
 
 STATISTIC = 4  # bytes: the attention kernel's log-sum-exp is float32
 
@@ -39,6 +40,10 @@ class ClassToken(Layer):
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         # token i + 1 is input token i, token 0 reads nothing: not one window, the tokens are spread
         return (Reads((None, (1, IDENTITY)), merged={0: (0,)}),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        n, d = inputs[0]
+        return Explained((plus(n, 1), num(d)), {"token": num(d)}, note="one token more")
 
 
 class PosEmbedding(Layer):
@@ -76,6 +81,11 @@ class PosEmbedding(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (same(2),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        n, d = inputs[0]
+        rows = self.length or n  # the table's rows: length, by default the sequence length
+        return Explained(same_shape(output).shape, {"embedding": times(rows, d)}, note="as its input")
 
 
 Projection = Literal["q", "k", "v", "out"]
@@ -239,6 +249,32 @@ class Attention(Layer):
             scores = windows * self.heads * n * m
             kept += [Saved(name, scores) for name in ("weights", "dropout mask", "dropped")]
         return tuple(kept)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        (*lead, n, d), (m, dm) = inputs[0], inputs[-1][-2:]
+        head_dim = self.head_dim or d // self.heads
+        inner, kv_inner = times(self.heads, head_dim), times(self.kv_heads or self.heads, head_dim)
+        formulas = {
+            "in_proj_weight": times(3, d, d),
+            "in_proj_bias": times(3, d),
+            "q_proj_weight": times(d, d),
+            "k_proj_weight": times(d, dm),
+            "v_proj_weight": times(d, dm),
+            "q_proj.weight": times(inner, d),
+            "q_proj.bias": inner,
+            "k_proj.weight": times(kv_inner, dm),
+            "k_proj.bias": kv_inner,
+            "v_proj.weight": times(kv_inner, dm),
+            "v_proj.bias": kv_inner,
+            "out_proj.weight": times(d, inner),
+            "out_proj.bias": num(d),
+            "relative_bias_table": times(self.relative_bias or 0, self.heads),
+        }
+        tensors = {name: formulas[name] for name in self.params(inputs)}
+        # per leading index: q, then k and v, then q . k and weights . v, then out
+        each = plus(times(n, d, inner), times(2, m, dm, kv_inner), times(2, n, m, inner), times(n, inner, d))
+        macs = times(*lead, each) if lead else each
+        return Explained(tuple(num(x) for x in output), tensors, macs, "as its queries")
 
     def kv_cache(self, inputs: tuple[Shape, ...]) -> int:
         """Elements cached per token for generation: its key and its value, 2 * kv_heads * head_dim."""

@@ -1,6 +1,7 @@
 """The sliding-window arithmetic shared by convolution and pooling (as ONNX does)."""
 
 from netcalc.errors import ShapeError
+from netcalc.layers.formula import Expr, ceil_of, floor_of, minus, plus, times
 
 
 def span(kernel: int, dilation: int) -> int:
@@ -62,3 +63,26 @@ def window_count(
     if (count - 1) * stride >= length + pads[0]:
         count -= 1
     return count
+
+
+def window_formula(
+    length: int,
+    kernel: int,
+    stride: int,
+    pads: tuple[int, int],
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> Expr:
+    """window_count as a formula with its numbers: ⌊(L + 2·p − d·(k − 1) − 1) / s⌋ + 1."""
+    padding = times(2, pads[0], dot=True) if pads[0] == pads[1] else plus(pads[0], pads[1])
+    inner = minus(plus(length, padding), times(dilation, minus(kernel, 1), dot=True), 1)
+    if not ceil_mode:
+        return plus(floor_of(inner, stride), 1)
+    count = window_count(length, kernel, stride, pads, dilation, ceil_mode)
+    rounded = plus(ceil_of(inner, stride), 1)
+    # PyTorch drops a last window that would start in the right padding
+    return (
+        rounded
+        if -(-(length + sum(pads) - span(kernel, dilation)) // stride) + 1 == count
+        else minus(rounded, 1)
+    )

@@ -19,6 +19,7 @@ from netcalc.render import (
     conventions,
     diagram,
     diff,
+    explain,
     fields,
     report,
     runs,
@@ -86,6 +87,10 @@ RENDERERS: dict[str, dict[str, Renderer]] = {
         "json": lambda rs, o: json_parts(list(rs), as_list=o.many),
         "csv": _count_csv,
         "markdown": lambda rs, o: "\n".join(report.markdown(r, o.depth) for r in rs),
+    },
+    "explain": {
+        "table": lambda es, o: explain.explain_text(es),
+        "json": lambda es, o: explain.explain_json(es, o.many),
     },
     "rf": {
         "table": lambda rs, o: fields.rf_table(rs, o.depth),
