@@ -354,6 +354,12 @@ CASES: list[Case] = [
     Case("select_class_token", "select", {"axis": 0, "index": 0}, [(197, 768)], (768,)),
     Case("select_negative_index", "select", {"dim": 1, "index": -1}, [(3, 4, 5)], (3, 5)),
     # U-Net: the 136x136 skip is cropped to the decoder's 104x104
+    # pad: an int pads every spatial axis on both sides: (3, 5 + 2 + 2, 6 + 2 + 2)
+    Case("pad_spatial_int", "pad", {"padding": 2}, [(3, 5, 6)], (3, 2 + 5 + 2, 2 + 6 + 2)),
+    # one [before, after] pair per sample axis, channels first: (4, 1 + 6 + 2)
+    Case("pad_pairs_value", "pad", {"padding": [[0, 0], [1, 2]], "value": -1.5}, [(4, 6)], (4, 1 + 6 + 2)),
+    Case("pad_channels_3d", "pad", {"padding": [[1, 0], [0, 1], [2, 2], [0, 0]]}, [(2, 3, 4, 5)],
+         (1 + 2, 3 + 1, 2 + 4 + 2, 5)),
     Case("center_crop_unet", "center_crop", {"size": 104}, [(64, 136, 136)], (64, 104, 104)),
     Case("center_crop_list", "center_crop", {"size": [3, 4]}, [(2, 5, 6)], (2, 3, 4)),
     Case("channel_shuffle", "channel_shuffle", {"groups": 3}, [(24, 28, 28)], (24, 28, 28)),
@@ -382,6 +388,21 @@ CASES: list[Case] = [
          {"weight": 4 * 5 * 6, "bias": 4 * 5 * 6}),
     Case("layernorm_two_axes_no_affine", "layernorm", {"dims": 2, "affine": False}, [(3, 4, 5)],
          (3, 4, 5)),
+    # Llama 3 8B: RMSNorm(4096, eps=1e-5): weight = 4096, no bias
+    Case("rmsnorm_llama3", "rmsnorm", {"eps": 1e-5}, [(16, 4096)], (16, 4096), {"weight": 4096}),
+    Case("rmsnorm_no_weight", "rmsnorm", {"affine": False}, [(3, 4, 8)], (3, 4, 8)),
+    Case("rmsnorm_torch_name", "rmsnorm", {"elementwise_affine": True}, [(10,)], (10,), {"weight": 10}),
+    # Stable Diffusion's U-Net: GroupNorm(32, 128): weight and bias = 128 each
+    Case("groupnorm_unet", "groupnorm", {"groups": 32}, [(128, 16, 16)], (128, 16, 16),
+         {"weight": 128, "bias": 128}),
+    Case("groupnorm_no_affine", "groupnorm", {"num_groups": 2, "affine": False, "eps": 1e-6}, [(6, 5)],
+         (6, 5)),
+    Case("groupnorm_one_group_3d", "groupnorm", {"groups": 1}, [(4, 3, 2, 5)], (4, 3, 2, 5),
+         {"weight": 4, "bias": 4}),
+    # PyTorch's InstanceNorm2d(3): affine false, no running statistics: nothing to count
+    Case("instancenorm_default", "instancenorm", {}, [(3, 8, 8)], (3, 8, 8)),
+    Case("instancenorm_affine_1d", "instancenorm", {"affine": True, "eps": 1e-3}, [(4, 10)], (4, 10),
+         {"weight": 4, "bias": 4}),
     Case("layer_scale_convnext", "layer_scale", {"init": 1e-6}, [(96, 56, 56)], (96, 56, 56), {"scale": 96}),
     # ---------------------------------------------------------------------------- merges
     Case("add_residual", "add", {}, [(64, 56, 56), (64, 56, 56)], (64, 56, 56)),
@@ -408,6 +429,8 @@ CASES: list[Case] = [
     Case("leaky_relu_keras_alpha", "leaky_relu", {"alpha": 0.3}, [(2, 3)], (2, 3)),
     Case("softmax_last_axis", "softmax", {"axis": -1}, [(4, 6)], (4, 6)),
     Case("softmax_dim_alias", "softmax", {"dim": 1}, [(4, 6)], (4, 6)),
+    Case("log_softmax_last_axis", "log_softmax", {"axis": -1}, [(4, 6)], (4, 6)),
+    Case("log_softmax_dim_alias", "log_softmax", {"dim": 1}, [(2, 3, 5)], (2, 3, 5)),
     Case("gelu_tanh", "gelu", {"approximate": "tanh"}, [(197, 3072)], (197, 3072)),
     Case("elu_alpha", "elu", {"alpha": 0.5}, [(3, 3)], (3, 3)),
     # ---------------------------------------------------------------------------- transformer

@@ -254,6 +254,22 @@ CASES = [
      ShapeError, re.escape("<string>:3: layer 0 'pos_embedding' (pos_embedding_1): the sequence has N=6 "
                            "tokens but the position table has length=5 rows — raise length to 6 or more, "
                            "or shorten the sequence [input [6, 4]]")),
+    ("groupnorm_groups_not_dividing", H + "  - groupnorm: {groups: 2}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'groupnorm' (groupnorm_1): groupnorm groups=2 does not divide the C=3 "
+               "channels of [3, 8, 8] — use a divisor of 3 for groups [input [3, 8, 8]]")),
+    ("instancenorm_on_a_vector", "input: [5]\nlayers:\n  - instancenorm\n", ShapeError,
+     re.escape("<string>:3: layer 0 'instancenorm' (instancenorm_1): instancenorm normalizes each channel "
+               "over its spatial axes: it needs (C, *spatial) but got [5] with no spatial axis — use "
+               "layernorm for a vector [input [5]]")),
+    ("pad_pairs_per_axis", H + "  - pad: {padding: [[1, 1], [1, 1]]}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'pad' (pad_1): padding has 2 [before, after] pairs but the input "
+               "[3, 8, 8] has 3 axes — give one pair per axis, channels first ([0, 0] leaves one) "
+               "[input [3, 8, 8]]")),
+    ("pad_int_on_a_vector", "input: [5]\nlayers:\n  - pad: {padding: 1}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'pad' (pad_1): pad: 1 pads the spatial axes, but [5] has none — give "
+               "one [before, after] pair per axis: padding: [[1, 1]] [input [5]]")),
+    ("pad_negative", H + "  - pad: {padding: -1}\n", SpecError,
+     r"<string>:3: layer 0 'pad' \(pad_1\): padding: .*greater than or equal to 0"),
 ]
 # fmt: on
 

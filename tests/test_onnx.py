@@ -286,6 +286,23 @@ LAYER_CASES = {
           - batchnorm
           - layer_scale: {init: 2.0}
     """,
+    "modern-norms": """
+        input: [6, 5, 4]
+        layers:
+          - groupnorm: {groups: 3}
+          - groupnorm: {groups: 2, affine: false, eps: 1.0e-3}
+          - instancenorm
+          - instancenorm: {affine: true}
+          - pad: {padding: 1, value: 0.5}
+          - pad: {padding: [[1, 0], [0, 2], [3, 0]]}
+          - rmsnorm
+          - rmsnorm: {affine: false, eps: 1.0e-5}
+          - log_softmax
+          - log_softmax: {axis: -1}
+          - reshape: {shape: [-1]}
+          - groupnorm: {groups: 7}                        # (C,): groups of channels only
+          - pad: {padding: [[2, 1]], value: -1.0}
+    """,
     "merges": """
         input: [4, 5, 6]
         layers:

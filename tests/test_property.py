@@ -43,6 +43,7 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
                 "layer_scale",
                 "dropout",
                 "slice",
+                "pad",
                 "act",
             ]
         )
@@ -103,9 +104,18 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
     if kind == "crop":
         return {"center_crop": {"size": draw(st.integers(1, 4))}}
     if kind == "batchnorm":
-        if draw(st.booleans()):
+        norm = draw(st.sampled_from(["layernorm", "batchnorm", "groupnorm", "instancenorm", "rmsnorm"]))
+        if norm == "layernorm":
             return {"layernorm": {"dims": draw(st.integers(1, rank + 1)), "affine": draw(st.booleans())}}
-        return {"batchnorm": {"affine": draw(st.booleans())}}
+        if norm == "groupnorm":
+            groups = draw(st.sampled_from([g for g in (1, 2, 3, channels) if channels % g == 0]))
+            return {"groupnorm": {"groups": groups, "affine": draw(st.booleans())}}
+        return {norm: {"affine": draw(st.booleans())}}
+    if kind == "pad":
+        if draw(st.booleans()):
+            return {"pad": {"padding": draw(st.integers(0, 2))}}
+        pairs = [[draw(st.integers(0, 2)), draw(st.integers(0, 2))] for _ in range(rank + 1)]
+        return {"pad": {"padding": pairs, "value": draw(st.sampled_from([0.0, 1.5]))}}
     if kind == "dropout":
         if draw(st.booleans()):
             return {"stochastic_depth": {"rate": 0.2, "mode": draw(st.sampled_from(["row", "batch"]))}}
@@ -125,7 +135,7 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
 
 def vector_layer(draw, shape) -> dict:
     """A random layer for a (N, D) token or (F,) vector input."""
-    options = ["dense", "dense", "layernorm", "act", "dropout"]
+    options = ["dense", "dense", "layernorm", "rmsnorm", "pad", "act", "dropout"]
     if len(shape) == 2:
         options += ["attention", "class_token", "pos_embedding", "select", "permute", "reshape"]
     if len(shape) == 3:
@@ -152,6 +162,11 @@ def vector_layer(draw, shape) -> dict:
             if draw(st.booleans()):  # cross-attention to the network's input, its width may differ
                 args["from"] = [-1, "input"]
         return {"attention": args}
+    if kind == "rmsnorm":
+        return {"rmsnorm": {"affine": draw(st.booleans())}}
+    if kind == "pad":
+        pairs = [[draw(st.integers(0, 2)), draw(st.integers(0, 2))] for _ in shape]
+        return {"pad": {"padding": pairs}}
     if kind == "select":
         return {"select": {"axis": 0, "index": draw(st.integers(-shape[0], shape[0] - 1))}}
     if kind == "permute":

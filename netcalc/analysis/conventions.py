@@ -12,24 +12,27 @@ torchinfo  summary(model, input_size=(batch, *input)), eval mode, float32. Only 
            (weight + bias) * batch * output positions (bias included); any other leaf with tensors
            named weight/bias: batch * (weight + bias) (a Linear on tokens counts one token).
            Total params: every parameter; Non-trainable: 0 (buffers are not counted).
-           Input size: the input's bytes + 64 (Python's object header of the storage);
+           Input size: the input's bytes (int64 token ids: 8 each) + 64 (the storage's header);
            Forward/backward pass size: 2 * output bytes of each leaf layer with parameters;
            Params size: parameter bytes of the leaf layers that ran. Sizes in MB of 10^6 bytes.
 fvcore     FlopCountAnalysis(model, x).total(), eval mode: per aten op: convolution (no bias),
            linear and matmul (no bias; matmul as prod(first input) * last axis of the second),
-           batch_norm (2 * elements with affine, else 1), layer_norm (5 * elements with affine,
-           else 4), 2-D adaptive average pooling (input elements), 2-D nearest upsampling (output
-           elements), 2-D bilinear (4 * output elements); every other op 0. Attention: its
-           projections (linear), not its two products (scaled_dot_product_attention).
+           batch_norm (2 * elements with affine, else 1), layer_norm, group_norm and
+           instance_norm (5 * elements with affine, else 4), 2-D adaptive average pooling (input
+           elements), 2-D nearest upsampling (output elements), 2-D bilinear (4 * output
+           elements); every other op 0. Attention: its projections (linear), not its two products
+           (scaled_dot_product_attention).
 ptflops    get_model_complexity_info(model, input): batch 1; module hooks (conv with bias terms,
-           linear with bias, pools and relu-likes on elements, batch norm 2 * elements, layer norm
-           1 * elements, its own attention formula) plus patched functionals: F.relu, F.gelu,
-           F.elu, F.silu, F.softmax, the pooling and interpolate functionals and torch.matmul count
-           again when a module calls them (nn.ReLU counts twice). Params: every trainable one.
+           linear with bias, pools and relu-likes on elements, batch, group and instance norm
+           2 * elements (1 * without affine), layer norm 1 * elements, its own attention formula)
+           plus patched functionals: F.relu, F.gelu, F.elu, F.silu, F.softmax, the pooling and
+           interpolate functionals and torch.matmul count again when a module calls them (nn.ReLU
+           counts twice). Params: every trainable one.
 thop       profile(model, (x,)): module hooks by exact type only: conv (no bias), linear
-           (in_features * output elements), norms (2 * elements, 4 * with affine), average pools
-           (output elements), adaptive average pool ((window + 1) * output elements), softmax,
-           upsample; params only of hooked modules that ran (not attention, tokens or scales).
+           (in_features * output elements), batch, layer and instance norms (2 * elements, 4 *
+           with affine; group norm is not hooked), average pools (output elements), adaptive
+           average pool ((window + 1) * output elements), softmax, upsample; params only of hooked
+           modules that ran (not attention, tokens or scales).
 keras      model.summary(): Total = trainable + non-trainable params; batch-norm moving statistics
            are non-trainable params. Keras reports no MACs.
 """
@@ -249,6 +252,8 @@ FVCORE: dict[type, Callable[[Row], int]] = {
     L.Attention: _fv_attention,
     L.BatchNorm: _fv_norm(2, 1),  # eval mode
     L.LayerNorm: _fv_norm(5, 4),
+    L.GroupNorm: _fv_norm(5, 4),
+    L.InstanceNorm: _fv_norm(5, 4),
     L.Upsample: _fv_upsample,
     L.AdaptiveAvgPool2d: _fv_pool2d,
     L.GlobalAvgPool: _fv_pool2d,  # nn.AdaptiveAvgPool2d(1) for a 2-D input
@@ -332,7 +337,10 @@ PTFLOPS: dict[type, Callable[[Row], int | float]] = {
     L.Softmax: _in,  # F.softmax only
     **{cls: _pt_pool for cls in (*MAX_POOLS, *AVG_POOLS)},
     **{cls: lambda row: 2 * _in(row) for cls in (*ADAPTIVE, L.GlobalAvgPool, L.GlobalMaxPool)},
-    L.BatchNorm: lambda row: _in(row) * (2 if _layer(row).affine else 1),
+    **{
+        cls: lambda row: _in(row) * (2 if _layer(row).affine else 1)
+        for cls in (L.BatchNorm, L.GroupNorm, L.InstanceNorm)
+    },
     L.LayerNorm: _in,  # nn.LayerNorm has no `affine` attribute: always 1 * elements
     L.Upsample: lambda row: _out(row) + _pt_interpolate(row),
     L.Matmul: lambda row: prod(row.input_shapes[0]) * row.input_shapes[1][-1],  # torch.matmul
@@ -402,6 +410,7 @@ _THOP: dict[type, Callable[[Row], int]] = {
     **{cls: _th_conv for cls in (*CONVS, *TRANSPOSED)},
     L.BatchNorm: _th_norm,
     L.LayerNorm: _th_norm,
+    L.InstanceNorm: _th_norm,
     L.Softmax: _th_softmax,
     L.ReLU: lambda row: 0,
     L.ReLU6: lambda row: 0,

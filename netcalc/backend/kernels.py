@@ -309,6 +309,37 @@ def layernorm(x: Array, weight: Array | None, bias: Array | None, eps: float) ->
     return y.astype(dt, copy=False)
 
 
+def rmsnorm(x: Array, weight: Array | None, eps: float) -> Array:
+    """RMS norm over the last axis (Llama, torch RMSNorm): x / sqrt(mean(x^2) + eps) * weight."""
+    dt = x.dtype
+    square: Array = (x * x).mean(axis=-1, keepdims=True)
+    y = x / np.sqrt(square + dt.type(eps))
+    if weight is not None:
+        y = y * np.asarray(weight, dt)
+    return y.astype(dt, copy=False)
+
+
+def groupnorm(x: Array, groups: int, weight: Array | None, bias: Array | None, eps: float) -> Array:
+    """Group norm (torch GroupNorm) of (N, C, *spatial): each sample's C / groups channels and all
+    their positions share one mean and one biased variance; weight/bias per channel."""
+    dt, n = x.dtype, x.shape[0]
+    g = x.reshape(n, groups, -1)  # (N, G, C/G * S)
+    mu: Array = g.mean(axis=-1, keepdims=True)
+    var: Array = ((g - mu) ** 2).mean(axis=-1, keepdims=True)
+    y = ((g - mu) / np.sqrt(var + dt.type(eps))).reshape(x.shape)
+    if weight is not None:
+        y = y * _channel_shape(np.asarray(weight, dt), x.ndim)
+    if bias is not None:
+        y = y + _channel_shape(np.asarray(bias, dt), x.ndim)
+    return y.astype(dt, copy=False)
+
+
+def pad(x: Array, pairs: Pairs, value: float) -> Array:
+    """Constant padding of the trailing len(pairs) axes by (before, after) pairs (torch F.pad)."""
+    widths = ((0, 0),) * (x.ndim - len(pairs)) + tuple(pairs)
+    return np.pad(x, widths, constant_values=x.dtype.type(value))
+
+
 def dense(x: Array, weight: Array, bias: Array | None) -> Array:
     """Affine map on the last axis like torch Linear: x @ weight.T + bias, weight (units, in)."""
     y = x @ np.asarray(weight, x.dtype).T
@@ -429,6 +460,14 @@ def sigmoid(x: Array) -> Array:
 def tanh(x: Array) -> Array:
     """Hyperbolic tangent."""
     return np.tanh(x)
+
+
+def log_softmax(x: Array, axis: int) -> Array:
+    """x - log(sum(exp(x))) along axis, shifted by the max for stability (torch log_softmax)."""
+    peak: Array = x.max(axis=axis, keepdims=True)
+    shifted = x - peak
+    total: Array = np.exp(shifted).sum(axis=axis, keepdims=True)
+    return (shifted - np.log(total)).astype(x.dtype, copy=False)
 
 
 def softmax(x: Array, axis: int) -> Array:

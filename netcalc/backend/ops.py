@@ -102,6 +102,7 @@ ACTIVATION_TEMPORARIES: dict[str, tuple[float, float, float]] = {
     "sigmoid": (3, 0, 1),
     "tanh": (0, 0, 0),
     "softmax": (1, 0, 0),
+    "log_softmax": (1, 0, 0),
     "gelu": (-1, 12, 1),
     "gelu_tanh": (2, 0, 0),
     "silu": (3, 0, 1),
@@ -141,6 +142,11 @@ def _activation_ws(name: str) -> Workspace[L.Layer]:
         return activation_workspace(name, prod(out), itemsize)
 
     return workspace
+
+
+def _dim(axis: int) -> int:
+    """A sample axis as an array axis: the batch is axis 0."""
+    return axis + 1 if axis >= 0 else axis
 
 
 def _no_tensors(layer: L.Layer, inputs: Arrays) -> dict[str, Shape]:
@@ -310,6 +316,11 @@ def _center_crop(layer: L.CenterCrop, inputs: Arrays, w: Weights, ctx: Context) 
     return x[tuple(crop)].copy()  # a view would keep the whole input alive
 
 
+def _pad(layer: L.Pad, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    x = inputs[0]
+    return K.pad(x, layer.pairs(tuple(x.shape[1:])), layer.value)
+
+
 def _stochastic_depth(layer: L.StochasticDepth, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     if not ctx.training or layer.rate == 0:
@@ -345,6 +356,28 @@ def _ln(layer: L.LayerNorm, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     lead = x.shape[: -layer.dims]
     weight, bias = (w[n].reshape(-1) if n in w else None for n in ("weight", "bias"))
     return K.layernorm(x.reshape(*lead, -1), weight, bias, layer.eps).reshape(x.shape)
+
+
+def _rms_tensors(layer: L.RMSNorm, inputs: Arrays) -> dict[str, Shape]:
+    return {"weight": (inputs[0].shape[-1],)} if layer.affine else {}
+
+
+def _rmsnorm(layer: L.RMSNorm, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    return K.rmsnorm(inputs[0], w.get("weight"), layer.eps)
+
+
+def _affine_tensors(layer: L.GroupNorm | L.InstanceNorm, inputs: Arrays) -> dict[str, Shape]:
+    c = inputs[0].shape[1]
+    return {"weight": (c,), "bias": (c,)} if layer.affine else {}
+
+
+def _groupnorm(layer: L.GroupNorm, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    return K.groupnorm(inputs[0], layer.groups, w.get("weight"), w.get("bias"), layer.eps)
+
+
+def _instancenorm(layer: L.InstanceNorm, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    x = inputs[0]  # group norm with one channel per group
+    return K.groupnorm(x, x.shape[1], w.get("weight"), w.get("bias"), layer.eps)
 
 
 def _scale(layer: L.LayerScale, inputs: Arrays, w: Weights, ctx: Context) -> Array:
@@ -509,9 +542,12 @@ def _conv_ws(layer: Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -
     c, *spatial = ins[0]
     rank = len(spatial)
     padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
-    cols = c * prod(axes(layer.kernel, rank)) * prod(out[1:])  # im2col: (G, P, C/G * K) per sample
-    n = prod(out)  # cols @ w, its transposed copy, then + bias
-    return fused(layer.activation, padded + cols + n + (n if layer.bias else 0), out, itemsize)
+    kernel = axes(layer.kernel, rank)
+    pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in axes(layer.stride, rank))
+    cols = 0 if pointwise else c * prod(kernel) * prod(out[1:])  # im2col (G, P, C/G * K); a view for 1x1
+    n = prod(out)  # cols @ w, its transposed copy (a view for one filter per group), then + bias
+    product = 0 if layer.filters == layer.groups or prod(out[1:]) == 1 else n
+    return fused(layer.activation, padded + cols + product + (n if layer.bias else 0), out, itemsize)
 
 
 def _convt_ws(layer: ConvTranspose, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
@@ -599,6 +635,19 @@ def _merge_ws(layer: L.Add | L.Multiply, ins: Ins, out: Shape, itemsize: int, tr
     return prod(out) if len(ins) > 2 else 0  # a running sum or product: the last and the next
 
 
+def _rmsnorm_ws(layer: L.RMSNorm, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    n = prod(out)  # x * x; then x / rms and its product with the weight; the rows' means
+    return n + 4 * n // out[-1]
+
+
+def _groupnorm_ws(
+    layer: L.GroupNorm | L.InstanceNorm, ins: Ins, out: Shape, itemsize: int, training: bool
+) -> int:
+    n = prod(out)  # x - mean and its square; then the normalized x, times the weight, plus the bias
+    groups = layer.groups if isinstance(layer, L.GroupNorm) else out[0]  # instance: one per channel
+    return 2 * n + 4 * groups
+
+
 def _softmax_ws(layer: L.Softmax, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     n = prod(out)
     axis = layer.axis + 1 if layer.axis >= 0 else len(out) + 1 + layer.axis
@@ -681,6 +730,7 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     L.Select: Op(_no_tensors, _select),
     L.Slice: Op(_no_tensors, _slice),
     L.CenterCrop: Op(_no_tensors, _center_crop),
+    L.Pad: Op(_no_tensors, _pad),
     L.ChannelShuffle: Op[L.ChannelShuffle](
         _no_tensors, lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)
     ),
@@ -695,6 +745,9 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     ),
     L.BatchNorm: Op(_bn_tensors, _bn, state=("running_mean", "running_var"), workspace=_batchnorm_ws),
     L.LayerNorm: Op(_ln_tensors, _ln, workspace=_layernorm_ws),
+    L.RMSNorm: Op(_rms_tensors, _rmsnorm, workspace=_rmsnorm_ws),
+    L.GroupNorm: Op(_affine_tensors, _groupnorm, workspace=_groupnorm_ws),
+    L.InstanceNorm: Op(_affine_tensors, _instancenorm, workspace=_groupnorm_ws),
     L.LayerScale: Op(lambda layer, inputs: {"scale": (inputs[0].shape[1],)}, _scale),
     L.Add: Op(
         _no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0]), workspace=_merge_ws
@@ -714,8 +767,11 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     L.Sigmoid: _elementwise(K.sigmoid, "sigmoid"),
     L.Tanh: _elementwise(K.tanh, "tanh"),
     L.Softmax: Op[L.Softmax](
+        _no_tensors, lambda layer, inputs, w, ctx: K.softmax(inputs[0], _dim(layer.axis)), workspace=_softmax_ws
+    ),
+    L.LogSoftmax: Op[L.LogSoftmax](
         _no_tensors,
-        lambda layer, inputs, w, ctx: K.softmax(inputs[0], layer.axis + 1 if layer.axis >= 0 else layer.axis),
+        lambda layer, inputs, w, ctx: K.log_softmax(inputs[0], _dim(layer.axis)),
         workspace=_softmax_ws,
     ),
     L.GELU: Op[L.GELU](

@@ -386,6 +386,63 @@ def _layernorm(b, layer, xs, ins, out, w):
     return b.op("LayerNormalization", [xs[0], scale, *_given(w, "bias")], axis=-layer.dims, epsilon=layer.eps)
 
 
+def _rmsnorm(b, layer, xs, ins, out, w):
+    x = xs[0]  # x / sqrt(mean(x^2) + eps) * weight (RMSNormalization is an op from opset 23 only)
+    mean_square = _reduce_mean(b, b.op("Mul", [x, x]), -1)
+    y = b.op("Div", [x, b.op("Sqrt", [b.op("Add", [mean_square, b.const(layer.eps, "float32")])])])
+    return b.op("Mul", [y, w["weight"]]) if "weight" in w else y
+
+
+def _reduce_mean(b, x: str, axis: int) -> str:
+    """ReduceMean over one axis, kept: its axes are an attribute before opset 18, an input after."""
+    if b.opset >= 18:
+        return b.op("ReduceMean", [x, b.const([axis])], keepdims=1)
+    return b.op("ReduceMean", [x], axes=[axis], keepdims=1)
+
+
+def _per_channel(b, value: str, shape) -> str:
+    """A (C,) tensor as (C, 1, ...) to broadcast over (N, C, *rest)."""
+    if len(shape) == 1:
+        return value
+    return b.op("Reshape", [value, b.const([shape[0]] + [1] * (len(shape) - 1))])
+
+
+def _instance_norm(b, x: str, channels: int, eps: float) -> str:
+    """InstanceNormalization without scale and shift: ones and zeros."""
+    ones, zeros = b.const(b.np.ones(channels), "float32"), b.const(b.np.zeros(channels), "float32")
+    return b.op("InstanceNormalization", [x, ones, zeros], epsilon=eps)
+
+
+def _affine(b, y: str, shape, w: dict) -> str:
+    if "weight" in w:
+        y = b.op("Mul", [y, _per_channel(b, w["weight"], shape)])
+    if "bias" in w:
+        y = b.op("Add", [y, _per_channel(b, w["bias"], shape)])
+    return y
+
+
+def _groupnorm(b, layer, xs, ins, out, w):
+    # (N, C, *S) as (N, G, C/G * S): instance norm of each group, then the per-channel affine
+    # (GroupNormalization's scale is per group before opset 21, per channel after)
+    grouped = b.op("Reshape", [xs[0], b.const([0, layer.groups, -1])])
+    y = _instance_norm(b, grouped, layer.groups, layer.eps)
+    y = b.op("Reshape", [y, b.const([0, *ins[0]])])
+    return _affine(b, y, ins[0], w)
+
+
+def _instancenorm(b, layer, xs, ins, out, w):
+    c = ins[0][0]
+    scale = w.get("weight") or b.const(b.np.ones(c), "float32")
+    bias = w.get("bias") or b.const(b.np.zeros(c), "float32")
+    return b.op("InstanceNormalization", [xs[0], scale, bias], epsilon=layer.eps)
+
+
+def _pad(b, layer, xs, ins, out, w):
+    pairs = layer.pairs(ins[0])  # ONNX's pads: every axis's start, then every axis's end
+    pads = [0, *(lo for lo, _ in pairs), 0, *(hi for _, hi in pairs)]
+    return b.op("Pad", [xs[0], b.const(pads), b.const(layer.value, "float32")], mode="constant")
+
+
 def _layer_scale(b, layer, xs, ins, out, w):
     scale = w["scale"]
     if len(ins[0]) > 1:  # (C,) -> (C, 1, ...) to broadcast over (N, C, *rest)
@@ -431,8 +488,13 @@ def fused_activation(b, kind: str, x: str) -> str:
     return CONVERTERS[cls](b, cls(), [x], (), (), {})
 
 
-def _softmax(b, layer, xs, ins, out, w):  # the layer's axis counts sample axes; ONNX's has the batch
-    return b.op("Softmax", xs, axis=layer.axis + 1 if layer.axis >= 0 else layer.axis)
+def _axis(axis: int) -> int:
+    """A sample axis as an ONNX axis: the batch is axis 0."""
+    return axis + 1 if axis >= 0 else axis
+
+
+def _softmax(b, layer, xs, ins, out, w):
+    return b.op("Softmax", xs, axis=_axis(layer.axis))
 
 
 def _relu6(b, layer, xs, ins, out, w):
@@ -577,11 +639,15 @@ CONVERTERS = {
     L.Select: _select,
     L.Slice: _slice,
     L.CenterCrop: _center_crop,
+    L.Pad: _pad,
     L.ChannelShuffle: _channel_shuffle,
     L.Dropout: _dropout,
     L.StochasticDepth: _dropout,
     L.BatchNorm: _batchnorm,
     L.LayerNorm: _layernorm,
+    L.RMSNorm: _rmsnorm,
+    L.GroupNorm: _groupnorm,
+    L.InstanceNorm: _instancenorm,
     L.LayerScale: _layer_scale,
     L.Add: _add,
     L.Multiply: _multiply,
@@ -593,6 +659,7 @@ CONVERTERS = {
     L.Sigmoid: _op("Sigmoid"),
     L.Tanh: _op("Tanh"),
     L.Softmax: _softmax,
+    L.LogSoftmax: lambda b, layer, xs, ins, out, w: b.op("LogSoftmax", xs, axis=_axis(layer.axis)),
     L.GELU: lambda b, layer, xs, ins, out, w: _gelu(b, xs[0], layer.approximate),
     L.SiLU: _silu,
     L.ELU: lambda b, layer, xs, ins, out, w: b.op("Elu", xs, alpha=layer.alpha),

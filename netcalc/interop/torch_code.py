@@ -46,6 +46,7 @@ FUSED = {  # a layer's `activation:` argument, applied in forward
     "sigmoid": "torch.sigmoid({})",
     "tanh": "torch.tanh({})",
     "softmax": "F.softmax({}, dim=1)",
+    "log_softmax": "F.log_softmax({}, dim=1)",
     "gelu": "F.gelu({})",
     "silu": "F.silu({})",
     "elu": "F.elu({})",
@@ -129,6 +130,16 @@ HELPERS = {
 
     def forward(self, x):
         return x[(slice(None),) * self.dim + (slice(self.start, self.end),)]
+''',
+    "Pad": '''class Pad(nn.Module):
+    """Constant padding; pads as F.pad takes them: the last axis's (before, after) first."""
+
+    def __init__(self, pads, value):
+        super().__init__()
+        self.pads, self.value = pads, value
+
+    def forward(self, x):
+        return F.pad(x, self.pads, value=self.value)
 ''',
     "CenterCrop": '''class CenterCrop(nn.Module):
     """Crops the spatial axes around the centre (torchvision's rounding)."""
@@ -638,6 +649,16 @@ def _simple(
     modules: dict[type, Any] = {
         L.LeakyReLU: lambda: f"nn.LeakyReLU({layer.negative_slope!r})",
         L.Softmax: lambda: f"nn.Softmax(dim={_dim(layer.axis)})",
+        L.LogSoftmax: lambda: f"nn.LogSoftmax(dim={_dim(layer.axis)})",
+        L.RMSNorm: lambda: (
+            f"nn.RMSNorm({shape[-1]}, eps={layer.eps!r}" + _kw(elementwise_affine=(layer.affine, True)) + ")"
+        ),
+        L.GroupNorm: lambda: (
+            f"nn.GroupNorm({layer.groups}, {shape[0]}"
+            + _kw(eps=(layer.eps, 1e-5), affine=(layer.affine, True))
+            + ")"
+        ),
+        L.InstanceNorm: lambda: _instancenorm(layer, shape),
         L.GELU: lambda: f'nn.GELU(approximate="{layer.approximate}")',
         L.ELU: lambda: f"nn.ELU(alpha={layer.alpha!r})",
         L.Dropout: lambda: f"nn.Dropout({layer.rate!r})",
@@ -666,6 +687,7 @@ def _simple(
             f"CenterCrop({_fmt(layer.size if isinstance(layer.size, tuple) else (layer.size,) * rank)})"
         ),
         L.StochasticDepth: lambda: f'StochasticDepth({layer.rate!r}, "{layer.mode}")',
+        L.Pad: lambda: f"Pad({_pad_arg(layer.pairs(shape))}, {layer.value!r})",
         L.ClassToken: lambda: f"ClassToken({shape[-1]})",
         L.PosEmbedding: lambda: f"PosEmbedding({layer.length or shape[0]}, {shape[1]})",
         L.LayerScale: lambda: f"LayerScale({shape[0]}, {layer.init!r})",
@@ -710,6 +732,14 @@ def _batchnorm(layer: Any, shape: tuple[int, ...]) -> str:
         raise NetcalcError(f"PyTorch has no batch norm over {rank} spatial axes (input {list(shape)})")
     rest = _kw(eps=(layer.eps, 1e-5), momentum=(layer.momentum, 0.1), affine=(layer.affine, True))
     return f"nn.BatchNorm{rank}d({shape[0]}{rest})"
+
+
+def _instancenorm(layer: Any, shape: tuple[int, ...]) -> str:
+    rank = len(shape) - 1
+    if not 1 <= rank <= 3:
+        raise NetcalcError(f"PyTorch has no instance norm over {rank} spatial axes (input {list(shape)})")
+    rest = _kw(eps=(layer.eps, 1e-5), affine=(layer.affine, False))
+    return f"nn.InstanceNorm{rank}d({shape[0]}{rest})"
 
 
 def _global(rank: int, op: str) -> str:

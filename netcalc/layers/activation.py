@@ -139,13 +139,22 @@ class Softmax(Activation):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         if not -len(shape) <= self.axis < len(shape):
-            raise ShapeError(f"softmax axis {self.axis} does not exist in input {list(shape)}")
+            raise ShapeError(f"{self.kind} axis {self.axis} does not exist in input {list(shape)}")
         return shape
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         axis = self.axis % len(output)  # each output reads its whole line along the axis
         axes = tuple(None if a == axis else (a, IDENTITY) for a in range(len(output)))
         return (Reads(axes, frozenset({axis})),)
+
+
+class LogSoftmax(Softmax):
+    """x - log(sum(exp(x))) along `axis`: the log of softmax, computed stably (PyTorch LogSoftmax).
+
+    saved: its output (the derivative is a function of it).
+    """
+
+    kind = "log_softmax"
 
 
 class GELU(Activation):

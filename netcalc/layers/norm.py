@@ -180,3 +180,102 @@ class LayerScale(_ElementWise):
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return (keep_input(inputs),)
+
+
+class RMSNorm(Layer):
+    """Root-mean-square normalization over the last axis (PyTorch RMSNorm, Llama, T5).
+
+    y = x / sqrt(mean(x^2) + eps) * weight; params = D (weight) when affine, no bias.
+    saved: its input and 1 / rms per row (float32); with the weight, the normalized input too.
+    """
+
+    kind = "rmsnorm"
+    eps: float = arg(1e-6, "eps", "epsilon", "rms_norm_eps", doc="added to the mean square")
+    affine: bool = arg(True, "affine", "elementwise_affine", doc="learn a weight per feature")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        if not inputs[0]:
+            raise ShapeError("rmsnorm needs an input with features on its last axis but got a scalar")
+        return inputs[0]
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        return {"weight": inputs[0][-1]} if self.affine else {}
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        last = len(output) - 1  # the whole last axis: its mean square
+        return (Reads(tuple((a, IDENTITY) for a in range(last)) + (None,), frozenset({last})),)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        rows = prod(inputs[0][:-1])
+        kept = [keep_input(inputs), Saved("rstd", rows, itemsize=STATISTIC)]
+        return (*kept, Saved("normalized", prod(output))) if self.affine else tuple(kept)
+
+
+def _spatial_channels(kind: str, shape: Shape, groups: int) -> int:
+    c = _channels(kind, shape)
+    if c % groups:
+        raise ShapeError(
+            f"{kind} groups={groups} does not divide the C={c} channels of {list(shape)} "
+            f"— use a divisor of {c} for groups"
+        )
+    return c
+
+
+class GroupNorm(Layer):
+    """Group normalization (PyTorch GroupNorm): channels (axis 0) split into `groups`, each group
+    normalized over its channels and every spatial axis; diffusion U-Nets use 32 groups.
+
+    params = 2 * C (weight, bias per channel) when affine.
+    saved: its input, and the mean and 1 / std of each group.
+    """
+
+    kind = "groupnorm"
+    groups: PositiveInt = arg(..., "groups", "num_groups", doc="channel groups (must divide C)")
+    eps: float = arg(1e-5, "eps", "epsilon", doc="added to the variance")
+    affine: bool = arg(True, "affine", doc="learn a weight and a bias per channel")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        _spatial_channels(self.kind, inputs[0], self.groups)
+        return inputs[0]
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        c = inputs[0][0]
+        return {"weight": c, "bias": c} if self.affine else {}
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (keep_input(inputs), *(Saved(n, self.groups, itemsize=STATISTIC) for n in ("mean", "rstd")))
+
+
+class InstanceNorm(Layer):
+    """Instance normalization (PyTorch InstanceNorm1d/2d/3d): each channel of each sample
+    normalized over its spatial axes, with the sample's own statistics (no running statistics).
+
+    params = 2 * C (weight, bias) when affine (PyTorch's default: affine false, no parameters).
+    saved: its input, the mean and 1 / std of each channel, and the weight repeated per sample.
+    """
+
+    kind = "instancenorm"
+    eps: float = arg(1e-5, "eps", "epsilon", doc="added to the variance")
+    affine: bool = arg(False, "affine", "scale", doc="learn a weight and a bias per channel")
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if len(shape) < 2:
+            raise ShapeError(
+                f"instancenorm normalizes each channel over its spatial axes: it needs (C, *spatial) "
+                f"but got {list(shape)} with no spatial axis — use layernorm for a vector"
+            )
+        return shape
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        c = inputs[0][0]
+        return {"weight": c, "bias": c} if self.affine else {}
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        spatial = range(1, len(output))  # each channel's whole map: its mean and variance
+        return (Reads(((0, IDENTITY), *(None for _ in spatial)), frozenset(spatial)),)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        c = inputs[0][0]
+        stats = [Saved(n, c, itemsize=STATISTIC) for n in ("mean", "invstd")]
+        return (keep_input(inputs), *stats, *([Saved("weight repeated", c)] if self.affine else []))

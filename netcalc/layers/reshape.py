@@ -230,6 +230,47 @@ class CenterCrop(Layer):
         return ()
 
 
+class Pad(Layer):
+    """Constant padding: `before` and `after` values added along each sample axis.
+
+    `padding: 2` pads every spatial axis (not the channels) by 2 on both sides;
+    `padding: [[0, 0], [1, 2]]` gives one [before, after] pair per sample axis, channels first.
+    out = before + n + after per axis. No parameters. saved: nothing (the gradient is a slice).
+    """
+
+    kind = "pad"
+    padding: NonNegativeInt | tuple[tuple[NonNegativeInt, NonNegativeInt], ...] = arg(
+        ..., doc="int: both sides of every spatial axis; or [before, after] per sample axis"
+    )
+    value: float = arg(0.0, doc="the constant padded in")
+
+    def pairs(self, shape: Shape) -> tuple[tuple[int, int], ...]:
+        """(before, after) for every sample axis, channels first."""
+        if isinstance(self.padding, int):
+            if len(shape) < 2:
+                raise ShapeError(
+                    f"pad: {self.padding} pads the spatial axes, but {list(shape)} has none — "
+                    "give one [before, after] pair per axis: padding: [[1, 1]]"
+                )
+            return ((0, 0),) + ((self.padding, self.padding),) * (len(shape) - 1)
+        if len(self.padding) != len(shape):
+            raise ShapeError(
+                f"padding has {len(self.padding)} [before, after] pairs but the input {list(shape)} "
+                f"has {len(shape)} axes — give one pair per axis, channels first ([0, 0] leaves one)"
+            )
+        return self.padding
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        return tuple(lo + n + hi for n, (lo, hi) in zip(shape, self.pairs(shape), strict=True))
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (Reads(tuple((a, offset(-lo)) for a, (lo, _) in enumerate(self.pairs(inputs[0])))),)
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return ()
+
+
 class ChannelShuffle(Layer):
     """ShuffleNet's channel shuffle: (g, C/g) channels transposed to (C/g, g); shape kept.
 
