@@ -767,7 +767,9 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     L.Sigmoid: _elementwise(K.sigmoid, "sigmoid"),
     L.Tanh: _elementwise(K.tanh, "tanh"),
     L.Softmax: Op[L.Softmax](
-        _no_tensors, lambda layer, inputs, w, ctx: K.softmax(inputs[0], _dim(layer.axis)), workspace=_softmax_ws
+        _no_tensors,
+        lambda layer, inputs, w, ctx: K.softmax(inputs[0], _dim(layer.axis)),
+        workspace=_softmax_ws,
     ),
     L.LogSoftmax: Op[L.LogSoftmax](
         _no_tensors,
