@@ -201,6 +201,10 @@ class RMSNorm(Layer):
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         return {"weight": inputs[0][-1]} if self.affine else {}
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        tensors = {"weight": num(inputs[0][-1])} if self.affine else {}
+        return Explained(same_shape(output).shape, tensors, note="as its input (a weight per feature D)")
+
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         last = len(output) - 1  # the whole last axis: its mean square
         return (Reads(tuple((a, IDENTITY) for a in range(last)) + (None,), frozenset({last})),)
@@ -209,6 +213,13 @@ class RMSNorm(Layer):
         rows = prod(inputs[0][:-1])
         kept = [keep_input(inputs), Saved("rstd", rows, itemsize=STATISTIC)]
         return (*kept, Saved("normalized", prod(output))) if self.affine else tuple(kept)
+
+
+def _per_channel(params: dict[str, int], output: Shape) -> Explained:
+    tensors = {name: num(n) for name, n in params.items()}
+    return Explained(
+        same_shape(output).shape, tensors, note="as its input" + (" (one per channel C)" if tensors else "")
+    )
 
 
 def _spatial_channels(kind: str, shape: Shape, groups: int) -> int:
@@ -242,6 +253,9 @@ class GroupNorm(Layer):
         c = inputs[0][0]
         return {"weight": c, "bias": c} if self.affine else {}
 
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return _per_channel(self.params(inputs), output)
+
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return (keep_input(inputs), *(Saved(n, self.groups, itemsize=STATISTIC) for n in ("mean", "rstd")))
 
@@ -270,6 +284,9 @@ class InstanceNorm(Layer):
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         c = inputs[0][0]
         return {"weight": c, "bias": c} if self.affine else {}
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        return _per_channel(self.params(inputs), output)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         spatial = range(1, len(output))  # each channel's whole map: its mean and variance

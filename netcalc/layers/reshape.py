@@ -29,7 +29,7 @@ from netcalc.layers.fields import (
     regrouped,
     same,
 )
-from netcalc.layers.formula import Explained, elements, floor_times, minus, num, over, same_shape
+from netcalc.layers.formula import Explained, elements, floor_times, minus, num, over, plus, same_shape
 
 
 class Flatten(Layer):
@@ -263,6 +263,13 @@ class Pad(Layer):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         return tuple(lo + n + hi for n, (lo, hi) in zip(shape, self.pairs(shape), strict=True))
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        pairs = self.pairs(inputs[0])  # before + n + after on each axis
+        shape = tuple(
+            plus(lo, n, hi) if lo or hi else num(n) for n, (lo, hi) in zip(inputs[0], pairs, strict=True)
+        )
+        return Explained(shape)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         return (Reads(tuple((a, offset(-lo)) for a, (lo, _) in enumerate(self.pairs(inputs[0])))),)
