@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from netcalc import arguments
 from netcalc.analysis.liveness import liveness
 from netcalc.errors import ResourceError, UsageError
-from netcalc.graph import Network
+from netcalc.graph import INPUT, Network
 from netcalc.report import Report, analyze
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ class Check:
     neurons: int
     macs: int
     mismatches: tuple[str, ...]
+    live_estimate: int = 0  # bytes of activations alive while it ran: by the liveness pass
+    live_recorded: int = 0  # the same, as the backend's arrays held them
 
     @property
     def ok(self) -> bool:
@@ -112,10 +114,8 @@ def estimate_peak_bytes(
 
     report = report or analyze(network)
     ops = [OPS[type(node.layer)] for node in network.nodes]
-    views = frozenset(
-        node.index for node, op in zip(network.nodes, ops, strict=True) if op.view(node.layer, training)
-    )
-    live = liveness(network, report.rows, training_only=True, views=views, keep_input=True).live
+    views = backend_views(network, training)
+    live = backend_liveness(network, report, training)
     weights = peak = 0
     for row, node, op, alive in zip(report.rows, network.nodes, ops, live, strict=True):
         weights += sum(row.tensors.values()) + sum(row.state_tensors.values())
@@ -125,6 +125,27 @@ def estimate_peak_bytes(
         output = 0 if row.index in views else prod(row.output_shape)
         peak = max(peak, weights + draw + batch * (alive - output), weights + batch * (alive + workspace))
     return peak * itemsize + OVERHEAD_BYTES + OVERHEAD_PER_LAYER * len(report.rows)
+
+
+def backend_views(network: Network, training: bool = False) -> frozenset[int]:
+    """The layers whose output the backend makes a view of their input (as backend.ops declares)."""
+    from netcalc.backend.ops import OPS
+
+    return frozenset(node.index for node in network.nodes if OPS[type(node.layer)].view(node.layer, training))
+
+
+def backend_liveness(network: Network, report: Report, training: bool = False) -> tuple[int, ...]:
+    """Elements alive per sample at each layer as the backend holds them: every layer runs (the
+    training-only branches too), the input stays to the end, and a view takes no memory of its own."""
+    views = backend_views(network, training)
+    return liveness(network, report.rows, training_only=True, views=views, keep_input=True).live
+
+
+def live_bytes_estimate(network: Network, report: Report, batch: int, itemsize: int) -> tuple[int, ...]:
+    """The bytes of activations alive at each layer of a backend run, from the liveness pass: the
+    figure `verify` checks the backend's recording against (token ids are int64: 8 bytes)."""
+    ids = prod(network.input) * batch * (8 - itemsize) if INPUT in network.token_ids else 0
+    return tuple(n * batch * itemsize + ids for n in backend_liveness(network, report))
 
 
 def expected_tensors(network: Network) -> dict[str, tuple[int, ...]]:
@@ -235,9 +256,13 @@ def verify(
     report = analyze(network)
     fields = check_fields(network, report, seed, max_memory)  # its own runs, before the one compared
     result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)
+    itemsize = {"float32": 4, "float64": 8}[dtype]
+    estimates = live_bytes_estimate(network, report, batch, itemsize)
     checks = []
-    for row, trace in zip(report.rows, result.traces, strict=True):
+    for row, trace, estimate in zip(report.rows, result.traces, estimates, strict=True):
         problems = []
+        if trace.live_bytes != estimate:  # exact: both count the same arrays, see live_bytes_estimate
+            problems.append(f"live memory: liveness {estimate:,} bytes, backend {trace.live_bytes:,}")
         if row.output_shape != trace.output_shape:
             problems.append(
                 f"output shape: engine {list(row.output_shape)}, backend {list(trace.output_shape)}"
@@ -260,6 +285,8 @@ def verify(
                 row.counts.neurons,
                 row.counts.macs,
                 tuple(problems),
+                estimate,
+                trace.live_bytes,
             )
         )
     return Verification(report.name, report.source, tuple(checks), fields)

@@ -38,6 +38,18 @@ class Trace:
     state: dict[str, int]  # element counts of non-trainable arrays
     neurons: int
     macs: int
+    live_bytes: int = 0  # bytes of the activation arrays alive while it ran (inputs, output, kept)
+
+
+def live_bytes(arrays: list[np.ndarray]) -> int:
+    """Bytes of the distinct memory these arrays hold: a view counts its base's buffer, once."""
+    buffers: dict[int, int] = {}
+    for array in arrays:
+        base = array
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        buffers[id(base)] = base.nbytes
+    return sum(buffers.values())
 
 
 @dataclass
@@ -167,6 +179,8 @@ def run(
         if not y.flags.c_contiguous:  # a permute: copied once here, so every reshape after is a view
             y = np.ascontiguousarray(y)
         macs = op.macs(node.layer, inputs, tensors, y) if op.macs else 0
+        values[node.index] = y
+        live = live_bytes(list(values.values()))  # measured before this layer's frees below
         result.traces.append(
             Trace(
                 node.path,
@@ -176,10 +190,10 @@ def run(
                 {n: a.size for n, a in tensors.items() if n in op.state},
                 y[0].size if op.macs else 0,
                 macs,
+                live,
             )
         )
         result.weights[node.path] = tensors
-        values[node.index] = y
         for i in set(node.inputs):
             if last_use.get(i) == node.index and i != INPUT:
                 del values[i]

@@ -724,8 +724,8 @@ OPS: dict[type[L.Layer], Op[Any]] = {
         lambda layer, inputs, w, ctx: inputs[0].reshape(len(inputs[0]), *layer.shape),
         view=_always,
     ),
-    L.Permute: Op[L.Permute](  # a copy: backend.run keeps every array C-contiguous, so reshapes are views
-        _no_tensors, lambda layer, inputs, w, ctx: inputs[0].transpose(0, *(d + 1 for d in layer.dims))
+    L.Permute: Op[L.Permute](  # a copy, always (moving only size-1 axes would give a contiguous view)
+        _no_tensors, lambda layer, inputs, w, ctx: inputs[0].transpose(0, *(d + 1 for d in layer.dims)).copy()
     ),
     L.Select: Op(_no_tensors, _select),
     L.Slice: Op(_no_tensors, _slice),
