@@ -84,6 +84,8 @@ class Verification:
                     "params": c.params,
                     "neurons": c.neurons,
                     "macs": c.macs,
+                    "live_bytes": c.live_recorded,
+                    "live_bytes_estimate": c.live_estimate,
                     "mismatches": list(c.mismatches),
                 }
                 for c in self.checks

@@ -29,7 +29,11 @@ def verification_text(result: Verification) -> str:
         lines.extend(f"           {m}" for m in c.mismatches)
     agree = sum(c.ok for c in checks)
     verdict = "every figure verified" if result.ok else "MISMATCH"
-    lines.append(f"  {agree}/{len(checks)} layers agree (shapes, tensors, neurons, MACs): {verdict}")
+    lines.append(
+        f"  {agree}/{len(checks)} layers agree (shapes, tensors, neurons, MACs, live memory): {verdict}"
+    )
+    estimate, recorded = (max(getattr(c, f) for c in checks) for f in ("live_estimate", "live_recorded"))
+    lines.append(f"  peak live activations: {estimate:,} bytes by liveness, {recorded:,} held by the backend")
     for f in result.fields:
         positions = ", ".join("(" + ", ".join(map(str, q)) + ")" for q in f.positions)
         lines.append(
