@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from netcalc.engine import Row
 from netcalc.graph import INPUT, Network
-from netcalc.layers.base import axis_names
-from netcalc.layers.fields import MAX_PERIOD, Reads, Window
+from netcalc.layers.base import Shape, axis_names
+from netcalc.layers.fields import IDENTITY, MAX_PERIOD, Reads, Window
 
 Status = Literal["local", "global", "n/a"]
 
@@ -149,24 +149,55 @@ def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
     tracks: dict[int, tuple[Track, ...]] = {
         INPUT: tuple(Track("local", (a,), _START) for a in range(1, rank + 1))
     }
-    layers, warnings = [], []
+    rules: dict[tuple[int, tuple[Shape, ...]], tuple[_Rule, ...]] = {}  # per layer object and inputs
+    shown: dict[int, tuple[AxisField, ...]] = {INPUT: ()}  # each node's fields, shared while unchanged
+    layers: list[LayerField] = []
+    warnings: list[str] = []
     for node, row in zip(network.nodes, rows, strict=True):
-        rules = row.layer.reads(row.input_shapes, row.output_shape) if row.layer else ()
-        merged = []
-        for a, name in enumerate(names):
-            branches = [_step(tracks[i][a], rule) for i, rule in zip(node.inputs, rules, strict=True)]
-            track, misaligned = _union(branches)
-            if misaligned is not None:
-                warnings.append(_warning(row, name, misaligned))
-            merged.append(track)
-        tracks[node.index] = tuple(merged)
-        layers.append(
-            LayerField(row.index, row.name, row.kind, row.output_shape, tuple(map(_field, names, merged)))
-        )
+        key = (id(row.layer), row.input_shapes)
+        if key not in rules:
+            reads = row.layer.reads(row.input_shapes, row.output_shape) if row.layer else ()
+            rules[key] = tuple(_Rule(r) for r in reads)
+        before: tuple[Track, ...] = ()
+        if len(node.inputs) == 1:  # most layers: no union to take
+            before, rule = tracks[node.inputs[0]], rules[key][0]
+            merged = tuple(_step(t, rule) for t in before)
+        else:
+            merged = tuple(
+                _merge(row, name, [tracks[i][a] for i in node.inputs], rules[key], warnings)
+                for a, name in enumerate(names)
+            )
+        tracks[node.index] = merged
+        if before and all(m is b for m, b in zip(merged, before, strict=True)):
+            fields = shown[node.inputs[0]]  # element-wise: the same fields as its input
+        else:
+            fields = tuple(_field(name, track) for name, track in zip(names, merged, strict=True))
+        shown[node.index] = fields
+        layers.append(LayerField(row.index, row.name, row.kind, row.output_shape, fields))
     return ReceptiveField(names, tuple(layers), tuple(warnings))
 
 
 _START = Window(1, 1, (0,), (0,))  # the input: position i is itself
+
+
+def _merge(row: Row, name: str, before: list[Track], rules: tuple[_Rule, ...], warnings: list[str]) -> Track:
+    """The track of a merge's output along one input axis: the union of its branches."""
+    track, misaligned = _union([_step(t, rule) for t, rule in zip(before, rules, strict=True)])
+    if misaligned is not None:
+        warnings.append(_warning(row, name, misaligned))
+    return track
+
+
+class _Rule:
+    """A layer's Reads of one input, indexed by input axis."""
+
+    __slots__ = ("into", "merged", "mixed", "reads")
+
+    def __init__(self, reads: Reads) -> None:
+        self.mixed = reads.mixed
+        self.merged = reads.merged
+        self.into = {read[0]: (j, read[1]) for j, read in enumerate(reads.axes) if read is not None}
+        self.reads = reads
 
 
 def _field(name: str, track: Track) -> AxisField:
@@ -175,25 +206,32 @@ def _field(name: str, track: Track) -> AxisField:
     return AxisField(name, track.status)
 
 
-def _step(track: Track, rule: Reads) -> Track:
+def _step(track: Track, rule: _Rule) -> Track:
     """The track of an input axis after one layer reads the tensor holding it."""
     if track.status == "global" or any(a in rule.mixed for a in track.axes):
         return GLOBAL
     if track.local:
         (axis,) = track.axes
-        for j, read in enumerate(rule.axes):
-            if read is not None and read[0] == axis:
-                assert track.window is not None
-                window = _compose(track.window, read[1])
-                return Track("local", (j,), window) if window else Track("n/a", (j,))
+        if axis in rule.into:
+            j, read = rule.into[axis]
+            if read is IDENTITY and j == axis:
+                return track  # element-wise: the same field
+            assert track.window is not None
+            window = _compose(track.window, read)
+            return Track("local", (j,), window) if window else Track("n/a", (j,))
         return Track("n/a", rule.merged.get(axis, ()))
-    into = {j for j, read in enumerate(rule.axes) if read is not None and read[0] in track.axes}
+    into = {j for a in track.axes if a in rule.into for j in (rule.into[a][0],)}
     into.update(j for a in track.axes for j in rule.merged.get(a, ()))
     return Track("n/a", tuple(sorted(into)))
 
 
 def _compose(field: Window, layer: Window) -> Window | None:
     """The field of a layer's output: output i reads positions a..b, each with its own field."""
+    if field.period == layer.period == 1 and field.lo[0] <= field.hi[0] and layer.lo[0] <= layer.hi[0]:
+        a, b = layer.lo[0], layer.hi[0]  # one window per position, as in convolution chains
+        return Window(
+            1, layer.shift * field.shift, (field.lo[0] + a * field.shift,), (field.hi[0] + b * field.shift,)
+        )
     # layer periods until a..b has moved by a whole number of field periods
     turns = field.period // gcd(field.period, layer.shift)
     period = layer.period * turns
@@ -241,7 +279,11 @@ def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | No
         spans = [s for s in (w.at(i) for w in windows) if s[0] <= s[1]]
         lo.append(min((s[0] for s in spans), default=1))
         hi.append(max((s[1] for s in spans), default=0))
-    centres = sorted({c for w in windows if (c := _centre_line(w, period)) is not None})
+    if period == 1:  # centre lines lo + hi (twice the centre) compare without fractions
+        doubled = sorted({w.lo[0] + w.hi[0] for w in windows if w.lo[0] <= w.hi[0]})
+        centres = [Fraction(doubled[0], 2), Fraction(doubled[-1], 2)] if len(doubled) > 1 else []
+    else:
+        centres = sorted({c for w in windows if (c := _centre_line(w, period)) is not None})
     window = Window(period, int(windows[0].stride * period), tuple(lo), tuple(hi))
     return Track("local", branches[0].axes, window), (centres[0], centres[-1]) if len(centres) > 1 else None
 
