@@ -153,6 +153,23 @@ def test_case_networks(case):
     check_all(network)
 
 
+# attention held as GroupedAttention (one nn.Linear per projection): grouped-query, narrow heads,
+# bias lists, a memory of another width, windows (leading axes) with a relative bias
+GROUPED_ATTENTION = [
+    "input: [6, 16]\nlayers:\n  - attention: {heads: 4, kv_heads: 2, causal: true, bias: false}\n"
+    "  - dense: {units: 16, bias: false}\n",
+    "input: [6, 16]\nlayers:\n  - attention: {heads: 4, head_dim: 8, bias: [q, v]}\n",
+    "input: [5, 12]\nlayers:\n  - dense: {units: 8, name: memory}\n"
+    "  - attention: {heads: 4, kv_heads: 2, from: [input, memory]}\n",
+    "input: [2, 5, 12]\nlayers:\n  - attention: {heads: 4, kv_heads: 1, relative_bias: 9, bias: [k, out]}\n",
+]
+
+
+@pytest.mark.parametrize("text", GROUPED_ATTENTION)
+def test_grouped_attention(text):
+    check_all(netcalc.load(text))
+
+
 @pytest.mark.parametrize("source", ZOO)
 def test_count_json_equals_torchinfo_summary(source):
     """Acceptance: `count zoo:NAME --convention torchinfo --format json` equals torchinfo's summary."""

@@ -8,9 +8,10 @@ Read from torchinfo 1.8.0, fvcore 0.1.5.post20221221, ptflops 0.7.5 and thop 0.1
 
 torchinfo  summary(model, input_size=(batch, *input)), eval mode, float32. Only modules that run
            count MACs and activation bytes, and only leaf modules (nn.MultiheadAttention has an
-           out_proj child, so attention adds no MACs). A module class named *Conv*:
-           (weight + bias) * batch * output positions (bias included); any other leaf with tensors
-           named weight/bias: batch * (weight + bias) (a Linear on tokens counts one token).
+           out_proj child, so attention adds no MACs; GroupedAttention's four nn.Linear are
+           leaves). A module class named *Conv*: (weight + bias) * batch * output positions (bias
+           included); any other leaf with tensors named weight/bias: batch * (weight + bias) (a
+           Linear on tokens counts one token).
            Total params: every parameter; Non-trainable: 0 (buffers are not counted).
            Input size: the input's bytes (int64 token ids: 8 each) + 64 (the storage's header);
            Forward/backward pass size: 2 * output bytes of each leaf layer with parameters;
@@ -21,18 +22,19 @@ fvcore     FlopCountAnalysis(model, x).total(), eval mode: per aten op: convolut
            instance_norm (5 * elements with affine, else 4), 2-D adaptive average pooling (input
            elements), 2-D nearest upsampling (output elements), 2-D bilinear (4 * output
            elements); every other op 0. Attention: its projections (linear), not its two products
-           (scaled_dot_product_attention).
+           (scaled_dot_product_attention); GroupedAttention: both (two matmuls).
 ptflops    get_model_complexity_info(model, input): batch 1; module hooks (conv with bias terms,
            linear with bias, pools and relu-likes on elements, batch, group and instance norm
-           2 * elements (1 * without affine), layer norm 1 * elements, its own attention formula)
-           plus patched functionals: F.relu, F.gelu, F.elu, F.silu, F.softmax, the pooling and
-           interpolate functionals and torch.matmul count again when a module calls them (nn.ReLU
-           counts twice). Params: every trainable one.
+           2 * elements (1 * without affine), layer norm 1 * elements, its own attention formula;
+           GroupedAttention: its four linear hooks) plus patched functionals: F.relu, F.gelu,
+           F.elu, F.silu, F.softmax, the pooling and interpolate functionals and torch.matmul count
+           again when a module calls them (nn.ReLU counts twice). Params: every trainable one.
 thop       profile(model, (x,)): module hooks by exact type only: conv (no bias), linear
-           (in_features * output elements), batch, layer and instance norms (2 * elements, 4 *
-           with affine; group norm is not hooked), average pools (output elements), adaptive
-           average pool ((window + 1) * output elements), softmax, upsample; params only of hooked
-           modules that ran (not attention, tokens or scales).
+           (in_features * output elements; GroupedAttention's four too), batch, layer and
+           instance norms (2 * elements, 4 * with affine; group norm is not hooked), average
+           pools (output elements), adaptive average pool ((window + 1) * output elements),
+           softmax, upsample; params only of hooked modules that ran (not attention, tokens or
+           scales).
 keras      model.summary(): Total = trainable + non-trainable params; batch-norm moving statistics
            are non-trainable params. Keras reports no MACs.
 """
@@ -114,6 +116,29 @@ def _zero(row: Row) -> int:
     return 0
 
 
+def _grouped(row: Row) -> bool:
+    """Attention written as GroupedAttention: one nn.Linear child per projection (not MHA)."""
+    layer = _layer(row)
+    return isinstance(layer, L.Attention) and layer.form(row.input_shapes) == "separate"
+
+
+def _projections(row: Row) -> tuple[tuple[str, tuple[int, ...], int, bool], ...]:
+    """GroupedAttention's nn.Linear children: (name, output shape, in_features, bias), per sample."""
+    layer = _layer(row)
+    (*lead, n, d), (m, dm) = row.input_shapes[0], row.input_shapes[-1][-2:]
+    inner, kv_inner = layer.widths(row.input_shapes)
+    return (
+        ("q_proj", (*lead, n, inner), d, layer.biased("q")),
+        ("k_proj", (*lead, m, kv_inner), dm, layer.biased("k")),
+        ("v_proj", (*lead, m, kv_inner), dm, layer.biased("v")),
+        ("out_proj", (*lead, n, d), inner, layer.biased("out")),
+    )
+
+
+def _linear_params(shape: tuple[int, ...], features: int, bias: bool) -> int:
+    return features * shape[-1] + (shape[-1] if bias else 0)
+
+
 # --- netcalc and keras ---------------------------------------------------------------------------
 
 
@@ -157,13 +182,12 @@ def _torchinfo_macs(row: Row, batch: int) -> int:
 def _torchinfo(
     rows: tuple[Row, ...], batch: int, report: Any
 ) -> tuple[dict[str, int | float], dict[str, str]]:
-    # leaf modules that ran; nn.MultiheadAttention is not a leaf (its out_proj is a child module)
-    leaves = [r for r in _ran(rows) if not isinstance(_layer(r), L.Attention)]
+    leaves = _torchinfo_layers(rows, batch)
     params = sum(r.counts.params for r in rows)  # the root's leftover adds what did not run
-    macs = sum(_torchinfo_macs(r, batch) for r in leaves)
+    macs = sum(leaf["mult_adds"] for leaf in leaves)
     input_bytes = _element_bytes(rows) * batch * prod(report.input_shape) + STORAGE_HEADER
-    pass_bytes = sum(2 * FLOAT_BYTES * batch * prod(r.output_shape) for r in leaves if r.counts.params)
-    param_bytes = sum(FLOAT_BYTES * r.counts.params for r in leaves)
+    pass_bytes = sum(2 * FLOAT_BYTES * prod(leaf["output_shape"]) for leaf in leaves if leaf["params"])
+    param_bytes = sum(FLOAT_BYTES * leaf["params"] for leaf in leaves)
     total = input_bytes + pass_bytes + param_bytes
     figures: dict[str, int | float] = {
         "total_params": params,
@@ -196,17 +220,33 @@ def _element_bytes(rows: tuple[Row, ...]) -> int:
 
 
 def _torchinfo_layers(rows: tuple[Row, ...], batch: int) -> tuple[dict[str, Any], ...]:
-    """torchinfo's rows for the leaf modules that ran: output shape, Param #, Mult-Adds."""
-    return tuple(
-        {
-            "layer": r.name,
-            "output_shape": [batch, *r.output_shape],
-            "params": r.counts.params,
-            "mult_adds": _torchinfo_macs(r, batch),
-        }
-        for r in _ran(rows)
-        if not isinstance(_layer(r), L.Attention)
-    )
+    """torchinfo's rows for the leaf modules that ran: output shape, Param #, Mult-Adds.
+
+    nn.MultiheadAttention is not a leaf (its out_proj is a child module that it does not call);
+    GroupedAttention's four nn.Linear children are leaves, each a Linear on tokens."""
+    leaves: list[dict[str, Any]] = []
+    for r in _ran(rows):
+        if _grouped(r):
+            for name, shape, features, bias in _projections(r):
+                params = _linear_params(shape, features, bias)
+                leaves.append(
+                    {
+                        "layer": f"{r.name}.{name}",
+                        "output_shape": [batch, *shape],
+                        "params": params,
+                        "mult_adds": batch * params,
+                    }
+                )
+        elif not isinstance(_layer(r), L.Attention):
+            leaves.append(
+                {
+                    "layer": r.name,
+                    "output_shape": [batch, *r.output_shape],
+                    "params": r.counts.params,
+                    "mult_adds": _torchinfo_macs(r, batch),
+                }
+            )
+    return tuple(leaves)
 
 
 def _torchinfo_units(macs: int) -> tuple[str, str]:
@@ -225,6 +265,8 @@ def _fv_matmul(row: Row) -> int:
 
 
 def _fv_attention(row: Row) -> int:
+    if _grouped(row):  # its linears and its two matmuls (q @ k^T, weights @ v): all of its MACs
+        return row.counts.macs
     (*lead, n, _), m = row.input_shapes[0], row.input_shapes[-1][-2]
     inner: int = _layer(row).widths(row.input_shapes)[0]
     # the projections (aten::linear): everything but q.k and weights.v (SDPA is not counted)
@@ -289,7 +331,10 @@ def _pt_dense(row: Row) -> int:
 
 
 def _pt_attention(row: Row) -> int:
-    """ptflops' nn.MultiheadAttention hook, once per leading index (keys from a memory of m tokens)."""
+    """ptflops' nn.MultiheadAttention hook, once per leading index (keys from a memory of m tokens);
+    GroupedAttention: its nn.Linear hooks (bias terms included), its `@` and softmax unpatched."""
+    if _grouped(row):
+        return sum(prod(shape[:-1]) * _linear_params(shape, f, b) for _, shape, f, b in _projections(row))
     layer = _layer(row)
     (*lead, t, d), (m, dm) = row.input_shapes[0], row.input_shapes[-1][-2:]
     hd = d // layer.heads
@@ -426,6 +471,11 @@ THOP: dict[type, Callable[[Row, int], int]] = {
 }
 
 
+def _th_grouped(row: Row, batch: int) -> int:
+    """GroupedAttention's nn.Linear children: in_features * output elements each."""
+    return batch * sum(f * prod(shape) for _, shape, f, _ in _projections(row))
+
+
 def _thop_hooked(row: Row) -> bool:
     layer = _layer(row)
     same = isinstance(layer, MAX_POOLS + AVG_POOLS) and layer.padding == "same"  # SamePool: a custom module
@@ -434,8 +484,11 @@ def _thop_hooked(row: Row) -> bool:
 
 def _thop(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, int | float], dict[str, str]]:
     hooked = [r for r in _ran(rows) if _thop_hooked(r)]
-    macs = sum(THOP[type(_layer(r))](r, batch) for r in hooked)
-    params = sum(r.counts.params for r in hooked)
+    grouped = [r for r in _ran(rows) if _grouped(r)]
+    macs = sum(THOP[type(_layer(r))](r, batch) for r in hooked) + sum(_th_grouped(r, batch) for r in grouped)
+    params = sum(r.counts.params for r in hooked) + sum(
+        _linear_params(shape, f, b) for r in grouped for _, shape, f, b in _projections(r)
+    )
     return {"macs": macs, "params": params}, {"macs": f"{macs:,}", "params": f"{params:,}"}
 
 
