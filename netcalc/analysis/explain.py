@@ -91,7 +91,8 @@ def explain_row(network: Network, row: Row, fields: ReceptiveField | None, batch
             "" if weighted else "its outputs are not weighted sums",
         )
     )
-    figures.append(Figure("MACs", said.macs, row.counts.macs))
+    training = "training only: not in the inference totals" if row.training_only else ""
+    figures.append(Figure("MACs", said.macs, row.counts.macs, training))
     figures += _field(network, row, fields)
     figures += _memory(network, row, batch)
     return Explanation(
