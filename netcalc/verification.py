@@ -14,7 +14,7 @@ from netcalc import arguments
 from netcalc.analysis.liveness import liveness
 from netcalc.errors import ResourceError, UsageError
 from netcalc.graph import INPUT, Network
-from netcalc.report import Report, analyze
+from netcalc.report import Report, analyze, totals_report
 
 if TYPE_CHECKING:
     from netcalc.analysis.receptive_field import AxisField, LayerField
@@ -232,7 +232,7 @@ def run(
 
     limit = arguments.max_memory(max_memory)
     options = checked_options(options)
-    checked = report or analyze(network)
+    checked = report or totals_report(network, 1, with_liveness=False)  # the guard reads its rows
     limit = DEFAULT_MAX_MEMORY if limit is None else limit
     training = bool(options.get("training", False))
 

@@ -28,10 +28,16 @@ def _pad(x: Array, pairs: Pairs, value: float = 0.0) -> Array:
         slice(max(-lo, 0), x.shape[lead + i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pairs)
     )
     x = x[crop]
-    widths = ((0, 0),) * lead + tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
-    if any(lo or hi for lo, hi in widths):
-        x = np.pad(x, widths, constant_values=value)
-    return x
+    if not any(lo > 0 or hi > 0 for lo, hi in pairs):
+        return x
+    # a filled array and one copy into it: np.pad's general machinery costs more than the copy
+    shape = x.shape[:lead] + tuple(
+        n + max(lo, 0) + max(hi, 0) for n, (lo, hi) in zip(x.shape[lead:], pairs, strict=True)
+    )
+    out = np.zeros(shape, dtype=x.dtype) if value == 0 else np.full(shape, value, dtype=x.dtype)
+    inner = tuple(slice(max(lo, 0), max(lo, 0) + n) for n, (lo, _) in zip(x.shape[lead:], pairs, strict=True))
+    out[(slice(None),) * lead + inner] = x
+    return out
 
 
 def _windows(x: Array, kernel: Ints, stride: Ints, dilation: Ints, out: Ints | None = None) -> Array:
@@ -68,22 +74,37 @@ def _channel_shape(v: Array, ndim: int) -> Array:
 def conv(
     x: Array, weight: Array, bias: Array | None, stride: Ints, padding: Pairs, dilation: Ints, groups: int
 ) -> Array:
-    """N-d grouped convolution (PyTorch ConvNd); padding is a (lo, hi) pair per spatial axis."""
+    """N-d grouped convolution (PyTorch ConvNd); padding is a (lo, hi) pair per spatial axis.
+
+    The columns are built (N, C, *K, *O): each of the prod(kernel) window offsets copies one
+    strided (N, C, *O) slice of the padded input (a few large copies instead of a gather per
+    window), so that weight (G, F/G, C/G * K) @ columns (N, G, C/G * K, P) gives (N, F, P), channels
+    first, with no transpose of the input, the weights or the output.
+    """
     weight = np.asarray(weight, dtype=x.dtype)
-    n = x.shape[0]
+    n, c = x.shape[:2]
     f, cg, *kernel = weight.shape
-    nd = len(kernel)
     xp = _pad(x, padding)  # (N, C, *padded)
-    win = _windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
-    out_sp = win.shape[2 : 2 + nd]
-    win = win.reshape(n, groups, cg, *out_sp, *kernel)  # (N, G, Cg, *O, *K)
-    win = np.moveaxis(win, 2, 2 + nd)  # (N, G, *O, Cg, *K)
-    cols = win.reshape(n, groups, math.prod(out_sp), cg * math.prod(kernel))  # (N, G, P, Cg*K)
-    wmat = weight.reshape(groups, f // groups, -1).transpose(0, 2, 1)  # (G, Cg*K, Fg)
-    y = cols @ wmat  # (N, G, P, Fg)
-    y = y.transpose(0, 1, 3, 2).reshape(n, f, *out_sp)  # (N, F, *O)
+    out_sp = tuple(
+        (length - d * (k - 1) - 1) // s + 1
+        for length, k, s, d in zip(xp.shape[2:], kernel, stride, dilation, strict=True)
+    )
+    if all(k == 1 for k in kernel) and all(s == 1 for s in stride):
+        cols = xp  # 1x1 at stride 1: the input is its own columns
+    else:
+        cols = np.empty((n, c, *kernel, *out_sp), dtype=x.dtype)  # (N, C, *K, *O)
+        for offs in itertools.product(*(range(k) for k in kernel)):
+            window = tuple(
+                slice(o * d, o * d + (length - 1) * s + 1, s)
+                for o, d, length, s in zip(offs, dilation, out_sp, stride, strict=True)
+            )
+            at: tuple[slice | int, ...] = (slice(None), slice(None), *offs)
+            cols[at] = xp[(slice(None), slice(None), *window)]  # (N, C, *O)
+    p, k = math.prod(out_sp), math.prod(kernel)
+    wmat = weight.reshape(groups, f // groups, cg * k)  # (G, Fg, Cg * K), the columns' order
+    y: Array = np.matmul(wmat, cols.reshape(n, groups, cg * k, p)).reshape(n, f, *out_sp)  # (N, F, *O)
     if bias is not None:
-        y = y + _channel_shape(np.asarray(bias, dtype=x.dtype), y.ndim)
+        y += _channel_shape(np.asarray(bias, dtype=x.dtype), y.ndim)
     return y.astype(x.dtype, copy=False)
 
 
@@ -146,8 +167,23 @@ def max_pool(x: Array, size: Ints, stride: Ints, padding: Ints, dilation: Ints, 
         for length, k, s, p, d, o in zip(in_sp, size, stride, padding, dilation, out_sp, strict=True)
     ]
     xp = _pad(x, pads, value=-np.inf)
-    win = _windows(xp, size, stride, dilation, out_sp)  # (N, C, *O, *K)
-    y: Array = win.max(axis=tuple(range(-nd, 0)))
+    # the maximum over the window offsets, one strided (N, C, *O) slice per offset: the same
+    # values as a max over every window (max is exact), without a reduction per window
+    lead = (slice(None),) * (x.ndim - nd)
+    y: Array | None = None
+    for offs in itertools.product(*(range(k) for k in size)):
+        part = xp[
+            lead
+            + tuple(
+                slice(o * d, o * d + (length - 1) * s + 1, s)
+                for o, d, length, s in zip(offs, dilation, out_sp, stride, strict=True)
+            )
+        ]
+        if y is None:
+            y = part.copy()
+        else:
+            np.maximum(y, part, out=y)
+    assert y is not None
     return y.astype(x.dtype, copy=False)
 
 
@@ -286,13 +322,15 @@ def batchnorm(
 ) -> Array:
     """Inference batch norm over channel axis 1 with running statistics; weight/bias may be None."""
     dt = x.dtype
-    y = (x - _channel_shape(np.asarray(mean, dt), x.ndim)) / np.sqrt(
-        _channel_shape(np.asarray(var, dt), x.ndim) + dt.type(eps)
-    )
+    # one scale and one shift per channel, folded from the four vectors: two passes over x
+    scale = 1 / np.sqrt(np.asarray(var, dt) + dt.type(eps))
     if weight is not None:
-        y = y * _channel_shape(np.asarray(weight, dt), x.ndim)
+        scale = scale * np.asarray(weight, dt)
+    shift = -np.asarray(mean, dt) * scale
     if bias is not None:
-        y = y + _channel_shape(np.asarray(bias, dt), x.ndim)
+        shift = shift + np.asarray(bias, dt)
+    y = x * _channel_shape(scale.astype(dt, copy=False), x.ndim)
+    y += _channel_shape(shift.astype(dt, copy=False), x.ndim)
     return y.astype(dt, copy=False)
 
 

@@ -544,10 +544,9 @@ def _conv_ws(layer: Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -
     padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
     kernel = axes(layer.kernel, rank)
     pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in axes(layer.stride, rank))
-    cols = 0 if pointwise else c * prod(kernel) * prod(out[1:])  # im2col (G, P, C/G * K); a view for 1x1
-    n = prod(out)  # cols @ w, its transposed copy (a view for one filter per group), then + bias
-    product = 0 if layer.filters == layer.groups or prod(out[1:]) == 1 else n
-    return fused(layer.activation, padded + cols + product + (n if layer.bias else 0), out, itemsize)
+    cols = 0 if pointwise else c * prod(kernel) * prod(out[1:])  # im2col (C, *K, *O); a view for 1x1
+    # w @ cols writes the output (counted as the layer's), channels first; the bias is added in place
+    return fused(layer.activation, padded + cols, out, itemsize)
 
 
 def _convt_ws(layer: ConvTranspose, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
