@@ -352,8 +352,11 @@ def check_fields(
     if fields is None or not fields.axes:
         return ()
     spatial = network.input[1:]
+    # the skeleton is linear up to the first layer that stays non-linear in it (a product of two
+    # branches, a dilated max): past it, a zero input could hide a dependency
+    linear = next((n.index for n in network.nodes if _nonlinear(n.layer)), len(network.nodes))
     candidates = []
-    for f in fields.layers:
+    for f in fields.layers[:linear]:
         if f.axes and all(a.status == "local" for a in f.axes):
             corners, outside = _samples(f, _positions(f), spatial)
             if corners or outside:
@@ -362,6 +365,18 @@ def check_fields(
         return ()
     best = max(candidates, key=lambda c: c[0])
     return (_witness(network, report, best[1], seed, max_memory),)
+
+
+def _nonlinear(layer: Layer) -> bool:
+    """A layer the linear skeleton keeps non-linear: a product of activations, a max it cannot
+    turn into an average (dilated)."""
+    from netcalc import layers as L
+
+    if isinstance(layer, L.Multiply | L.Matmul):
+        return True
+    if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d):
+        return set(layer.axes("dilation")) != {1}
+    return False
 
 
 def _positions(field: LayerField) -> list[tuple[int, ...]]:

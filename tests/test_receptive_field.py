@@ -307,3 +307,19 @@ def test_verify_command_shows_the_witness():
     out = runner.invoke(app, ["verify", str(ROOT / "specs" / "examples" / "tiny-resnet.yaml")])
     assert out.exit_code == 0, out.output
     assert "receptive field of layer" in out.output and "verified" in out.output
+
+
+def test_the_witness_stops_before_a_product_of_branches():
+    # x * conv(x): with a zero input the product of two perturbations' effects vanishes, so the
+    # witness checks a layer before it (the conv), never the product
+    spec = {
+        "input": [1, 12, 12],
+        "layers": [
+            {"conv2d": {"filters": 1, "kernel": 3, "name": "a"}},
+            {"center_crop": {"size": 10, "from": "input", "name": "b"}},
+            {"multiply": {"from": ["a", "b"]}},
+        ],
+    }
+    result = netcalc.verify(spec)
+    assert result.ok, result.failures()
+    assert [f.index for f in result.fields] == [0]
