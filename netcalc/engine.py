@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import prod
 
 from netcalc.errors import ShapeError
-from netcalc.graph import INPUT, Network, Node
+from netcalc.graph import Network, Node
 from netcalc.layers import Layer, Shape
 
 
@@ -14,11 +14,22 @@ from netcalc.layers import Layer, Shape
 class Counts:
     """Additive figures of a layer, a group or the whole network (per sample)."""
 
-    params: int = 0  # trainable parameters (PyTorch's count)
+    params: int = 0  # parameters, frozen ones included (PyTorch's count)
     state: int = 0  # non-trainable state: batchnorm running statistics
     neurons: int = 0
     macs: int = 0
     activations: int = 0  # output elements
+    frozen: int = 0  # the parameters (of `params`) that are frozen: `trainable: false`
+
+    @property
+    def trainable(self) -> int:
+        """Parameters that train: all but the frozen ones."""
+        return self.params - self.frozen
+
+    @property
+    def non_trainable(self) -> int:
+        """Keras's 'Non-trainable params': frozen parameters and batchnorm running statistics."""
+        return self.frozen + self.state
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
@@ -27,11 +38,12 @@ class Counts:
             self.neurons + other.neurons,
             self.macs + other.macs,
             self.activations + other.activations,
+            self.frozen + other.frozen,
         )
 
     def astuple(self) -> tuple[int, ...]:
         """The figures in field order."""
-        return (self.params, self.state, self.neurons, self.macs, self.activations)
+        return (self.params, self.state, self.neurons, self.macs, self.activations, self.frozen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,24 +58,25 @@ class Row:
     inputs: tuple[str, ...]
     input_shapes: tuple[tuple[int, ...], ...]
     output_shape: tuple[int, ...]
-    tensors: dict[str, int]  # trainable tensors by name
+    tensors: dict[str, int]  # parameters by name (frozen ones too: see `trainable`)
     state_tensors: dict[str, int]  # non-trainable tensors by name
     counts: Counts
     training_only: bool = False  # not run in inference: out of the MACs/neurons/activations totals
     layer: Layer | None = field(default=None, compare=False, repr=False)  # its hyper-parameters
+    trainable: bool = True  # false: its parameters are frozen
 
     @property
     def inference(self) -> Counts:
         """What this layer adds to the inference totals: all of it, or only its parameters."""
         if not self.training_only:
             return self.counts
-        return Counts(self.counts.params, self.counts.state)
+        return Counts(self.counts.params, self.counts.state, frozen=self.counts.frozen)
 
 
 def rows(network: Network) -> tuple[Row, ...]:
     """One row per layer, in order: its input and output shapes, tensors and counts."""
-    shapes: dict[int, Shape] = {INPUT: network.input}
-    names = {INPUT: "input"}
+    shapes: dict[int, Shape] = {i: shape for i, (_, shape) in network.input_nodes.items()}
+    names = {i: name for i, (name, _) in network.input_nodes.items()}
     known: dict[tuple[int, tuple[Shape, ...]], _Figures] = {}
     result = []
     for node in network.nodes:
@@ -114,6 +127,8 @@ def _row(
     if key not in known:
         known[key] = _figures(node, inputs)
     out, tensors, state, macs, counts = known[key]
+    if not node.trainable:  # a property of the node (its block use may freeze it), not of the layer
+        counts = replace(counts, frozen=counts.params)
     return Row(
         node.index,
         node.path,
@@ -128,6 +143,7 @@ def _row(
         counts,
         node.training_only,
         node.layer,
+        node.trainable,
     )
 
 

@@ -14,8 +14,14 @@ from netcalc.spec.arith import ArithError, substitute
 
 MAX_LAYERS = 200_000
 MAX_NESTING = 64  # blocks inside blocks; deeper would exhaust Python's recursion
-INPUT = -1  # node index of the network's input
-RESERVED = ("repeat", "name", "from", "training_only")
+INPUT = -1  # node index of the network's (first) input; its k-th input is -1 - k
+RESERVED = ("repeat", "name", "from", "training_only", "trainable")
+
+
+def input_node(k: int) -> int:
+    """The node index of the network's k-th input (0-based): -1, -2, ..."""
+    return -1 - k
+
 
 Values = dict[str, Any] | Layer  # an entry's arguments as written, or a layer built in Python
 Parsed = tuple[str, Values, str]  # (kind, values, where) of one entry
@@ -32,6 +38,7 @@ class Node:
     groups: tuple[str, ...]  # enclosing block instances, outermost first
     where: str  # file:line of its entry
     training_only: bool = False  # e.g. an auxiliary classifier: not run in inference
+    trainable: bool = True  # false: its parameters are frozen (`trainable: false` on it or a block)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,7 @@ class Network:
     spec: Spec
     nodes: tuple[Node, ...]
     groups: tuple[Group, ...]
+    declared: tuple[int, ...] = ()  # the nodes `outputs:` names; () when the last layer is the output
 
     @property
     def name(self) -> str:
@@ -66,8 +74,23 @@ class Network:
 
     @property
     def input(self) -> tuple[int, ...]:
-        """The sample shape of the input, channels first."""
-        return tuple(self.spec.input)
+        """The sample shape of the (first) input, channels first."""
+        return next(iter(self.spec.input_shapes.values()))
+
+    @property
+    def inputs(self) -> dict[str, tuple[int, ...]]:
+        """Every input's sample shape by name, in order ({'input': shape} for one input)."""
+        return self.spec.input_shapes
+
+    @property
+    def input_nodes(self) -> dict[int, tuple[str, tuple[int, ...]]]:
+        """Each input's node index (-1, -2, ...) with its name and sample shape."""
+        return {input_node(k): item for k, item in enumerate(self.inputs.items())}
+
+    @property
+    def outputs(self) -> tuple[int, ...]:
+        """The node indices of the network's outputs: those `outputs:` names, else the last layer."""
+        return self.declared or (len(self.nodes) - 1,)
 
     @property
     def dtype(self) -> str:
@@ -121,15 +144,18 @@ def expand(spec: Spec) -> Network:
             )
     builder = _Builder(spec)
     builder.scope(spec.layers, ("layers",), "", INPUT, dict(spec.args), (), ())
-    last = builder.nodes[-1]
-    if last.training_only:
-        raise SpecError(
-            f"{last.where}: the network's output, layer {last.index} "
-            f"'{last.layer.kind}' ({last.path}), is training_only — the last "
-            "layer must run in inference"
-        )
+    declared = builder.outputs()
+    for index in declared or (len(builder.nodes) - 1,):
+        node = builder.nodes[index]
+        if node.training_only:
+            what = "an output" if declared else "the last layer"
+            raise SpecError(
+                f"{node.where}: the network's output, layer {node.index} "
+                f"'{node.layer.kind}' ({node.path}), is training_only — {what} "
+                "must run in inference"
+            )
     _check_token_ids(builder.nodes)
-    return Network(spec, tuple(builder.nodes), tuple(builder.groups))
+    return Network(spec, tuple(builder.nodes), tuple(builder.groups), declared)
 
 
 def _check_token_ids(nodes: list[Node]) -> None:
@@ -250,6 +276,26 @@ class _Builder:
         self.validated: dict[tuple[str, str], Layer] = {}
         self.wheres: dict[tuple[str | int, ...], list[str]] = {}  # 'file:line' of a list's entries
         self.plans: dict[tuple[Any, ...], _Plan] = {}  # a block's entries at some argument values
+        self.frozen = 0  # depth of enclosing block uses with trainable: false
+        self.input_names = {name: input_node(k) for k, name in enumerate(spec.input_shapes)}
+
+    def outputs(self) -> tuple[int, ...]:
+        """The nodes `outputs:` names (full layer paths), each once; () without outputs:."""
+        found: dict[int, str] = {}
+        for i, name in enumerate(self.spec.outputs or ()):
+            where = self.spec.where(("outputs", i))
+            if not isinstance(name, str) or name not in self.paths:
+                known = [*self.paths]
+                hint = nearest(str(name), known) or " — give a layer name (a block's layers as block.layer)"
+                what = "an input, not a layer" if name in self.input_names else "no layer"
+                raise SpecError(f"{where}: outputs: '{name}' names {what}{hint}")
+            index = self.paths[name]
+            if index in found:
+                raise SpecError(
+                    f"{where}: outputs: '{name}' is the same layer as '{found[index]}' — list it once"
+                )
+            found[index] = name
+        return tuple(found)
 
     def scope(
         self,
@@ -337,6 +383,10 @@ class _Builder:
                     f"{where}: '{kind}': name {name!r} must be a word without dots, "
                     "slashes or spaces, not a number, and not 'input'"
                 )
+            if not prefix and name in self.input_names:
+                raise SpecError(
+                    f"{where}: '{kind}': name '{name}' is the name of an input — rename the layer"
+                )
             if name in given:
                 raise SpecError(
                     f"{where}: '{kind}': name '{name}' is already used at "
@@ -348,7 +398,7 @@ class _Builder:
             if (values.name if isinstance(values, Layer) else values.get("name")) is None:
                 counts[kind] = counts.get(kind, 0) + 1
         names: list[str] = []
-        seen = dict.fromkeys(given, 0)
+        seen = dict.fromkeys([*given, *([] if prefix else self.input_names)], 0)  # inputs' names too
         for kind, values, _ in parsed:
             name = values.name if isinstance(values, Layer) else values.get("name")
             if name is None:
@@ -373,9 +423,9 @@ class _Builder:
         return tuple(self._ref(r, at) for r in refs)
 
     def _ref(self, ref: object, at: _Site) -> int:
-        where, label, i, local = at.where, at.label, at.i, at.local
-        if ref == "input":
-            return at.scope_input
+        where, label, i = at.where, at.label, at.i
+        if ref == "input" and (at.prefix or self.spec.inputs is None):
+            return at.scope_input  # a block's own input, or the network's one input
         if isinstance(ref, int) and not isinstance(ref, bool):
             if ref >= 0:
                 raise SpecError(
@@ -393,6 +443,13 @@ class _Builder:
         j = at.position.get(ref)
         if j is not None and j < i:
             return at.outputs[j]
+        if ref in self.input_names:
+            return self.input_names[ref]
+        if ref == "input":
+            raise SpecError(
+                f"{where}: {label}: from input: this network has named inputs "
+                f"({', '.join(self.input_names)}) — take one of them by name"
+            )
         if j is not None:
             what = "its own output" if j == i else f"'{ref}', which comes later"
             raise SpecError(
@@ -404,7 +461,7 @@ class _Builder:
                 return self.paths[name]
         raise SpecError(
             f"{where}: {label}: from names unknown layer '{ref}'"
-            f"{nearest(ref, [*local[:i], *self.paths, 'input'])}"
+            f"{nearest(ref, [*at.local[:i], *self.paths, *self.input_names, 'input'])}"
         )
 
     def _layer(
@@ -434,13 +491,14 @@ class _Builder:
         _check_inputs(type(layer), len(inputs), where, label)
         training = bool(self.training_only) or layer.training_only
         for i in inputs:
-            if i != INPUT and self.nodes[i].training_only and not training:
+            if i >= 0 and self.nodes[i].training_only and not training:
                 raise SpecError(
                     f"{where}: {label}: takes the output of training-only layer "
                     f"'{self.nodes[i].path}', so inference would need it — take another layer "
                     "(from: NAME) or mark this one training_only too"
                 )
-        self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where, training))
+        trainable = not self.frozen and layer.trainable
+        self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where, training, trainable))
         return len(self.nodes) - 1
 
     def _block(
@@ -475,7 +533,7 @@ class _Builder:
         for key in given:
             if key not in defaults:
                 hint = nearest(key, [*defaults, *RESERVED]) or (
-                    f" — its arguments: {', '.join(defaults) or 'none'}, repeat, name, from, training_only"
+                    f" — its arguments: {', '.join(defaults) or 'none'}, {', '.join(RESERVED)}"
                 )
                 raise SpecError(f"{where}: {label}: unknown argument '{key}'{hint}")
         missing = [k for k, v in defaults.items() if v is None and k not in given]
@@ -488,13 +546,17 @@ class _Builder:
             )
         args = {**self.spec.args, **defaults, **given}  # the block's own arguments hide the spec's
         training = values.get("training_only", False)
-        if type(training) is not bool:
-            raise SpecError(f"{where}: {label}: training_only is true or false (got {training!r})")
+        frozen = not values.get("trainable", True)
+        for key in ("training_only", "trainable"):
+            if type(values.get(key, False)) is not bool:
+                raise SpecError(f"{where}: {label}: {key} is true or false (got {values[key]!r})")
         self.training_only += training
+        self.frozen += frozen
         try:
             return self._instances(block, kind, where, path, inputs[0], args, repeat, stack, groups)
         finally:
             self.training_only -= training
+            self.frozen -= frozen
 
     def _instances(
         self,

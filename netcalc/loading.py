@@ -35,7 +35,7 @@ def _load(source: Source, args: Mapping[str, Any] | None, input: Any) -> Network
         spec = bind(source.spec, args, input)
         changed = {k for k, v in spec.args.items() if source.spec.args.get(k) != v}
         if not changed & layer_arguments(spec):  # only the input moved: the same layers, new shapes
-            return Network(spec, source.nodes, source.groups)
+            return Network(spec, source.nodes, source.groups, source.declared)
         return expand(spec)
     if not isinstance(source, Spec):
         raw, origin = read(source)

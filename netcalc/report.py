@@ -54,11 +54,19 @@ class Report:
     liveness: Liveness | None = None  # None only for a Report built by hand
     receptive_field: ReceptiveField | None = None  # None in a sweep's totals-only report
     generation: Generation | None = None  # MACs per generated token, for a network that generates
+    inputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  # every input: (name, shape), in order
+    outputs: tuple[tuple[str, tuple[int, ...]], ...] = ()  # every output: (layer name, shape)
+    declared_outputs: bool = False  # the spec lists its outputs (`outputs:`)
 
     @property
     def params(self) -> int:
-        """Trainable parameters: the number PyTorch and torchvision report."""
+        """Parameters, frozen ones too: the number PyTorch and torchvision report."""
         return self.totals.params
+
+    @property
+    def trainable_params(self) -> int:
+        """Parameters that train (all but those under `trainable: false`)."""
+        return self.totals.trainable
 
     @property
     def params_with_state(self) -> int:
@@ -95,12 +103,13 @@ class Report:
             "source": self.source,
             "input_shape": list(self.input_shape),
             "output_shape": list(self.output_shape),
+            **self._named_shapes(),
             "dtype": self.dtype,
             "batch": self.batch,
             "totals": {
                 "params": t.params,
-                "trainable_params": t.params,
-                "non_trainable_params": t.state,
+                "trainable_params": t.trainable,
+                "non_trainable_params": t.non_trainable,
                 "params_with_state": t.params + t.state,
                 "neurons": t.neurons,
                 "macs": t.macs * self.batch,
@@ -113,6 +122,21 @@ class Report:
             "warnings": list(self.warnings),
             **_generation_dict(self.generation),
         }
+
+    @property
+    def named_inputs(self) -> bool:
+        """Whether the spec names its inputs (`inputs:`), rather than one `input:`."""
+        return len(self.inputs) > 1 or any(n != "input" for n, _ in self.inputs)
+
+    def _named_shapes(self) -> dict[str, Any]:
+        """'inputs' and 'outputs' by name, for a spec that names them (its `inputs:` or
+        `outputs:`): a one-input, one-output spec keeps 0.1's keys."""
+        named: dict[str, Any] = {}
+        if self.named_inputs:
+            named["inputs"] = [{"name": n, "shape": list(s)} for n, s in self.inputs]
+        if self.declared_outputs:
+            named["outputs"] = [{"name": n, "shape": list(s)} for n, s in self.outputs]
+        return named
 
 
 # The headline totals of a report, as compare and diff show them: (key, label, getter).
@@ -156,12 +180,16 @@ def totals_report(network: Network, batch: int, with_liveness: bool) -> Report:
 
 def _assemble(network: Network, batch: int, rows: tuple[Row, ...], **passes: Any) -> Report:
     sums = totals(rows)
+    outputs = tuple((rows[i].name, rows[i].output_shape) for i in network.outputs)
     return Report(
         name=network.name,
         description=network.description,
         source=network.source,
         input_shape=network.input,
-        output_shape=rows[-1].output_shape,
+        output_shape=outputs[0][1],
+        inputs=tuple(network.inputs.items()),
+        outputs=outputs,
+        declared_outputs=bool(network.declared),
         dtype=network.dtype,
         batch=batch,
         rows=rows,
@@ -174,7 +202,7 @@ def _assemble(network: Network, batch: int, rows: tuple[Row, ...], **passes: Any
 def _counts_dict(c: Counts) -> dict[str, int]:
     return {
         "params": c.params,
-        "non_trainable_params": c.state,
+        "non_trainable_params": c.non_trainable,
         "neurons": c.neurons,
         "macs": c.macs,
         "activations": c.activations,

@@ -58,10 +58,24 @@ def spec_schema() -> dict[str, Any]:
         "items": entry,
         "description": "the network, in order",
     }
-    size = top["properties"]["input"]["items"]
-    top["properties"]["input"]["items"] = {  # `input: [1, $size, $size]` once args: declares size
-        "anyOf": [size, {"type": "string", "pattern": "\\$", "description": "an expression over args"}]
+    # sizes may be expressions: `input: [1, $size, $size]` once args: declares size
+    size = {"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, EXPRESSION]}
+    shape = {"type": "array", "minItems": 1, "items": size}
+    top["properties"]["input"] = {**shape, "description": top["properties"]["input"]["description"]}
+    top["properties"]["inputs"] = {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"pattern": "^[A-Za-z_]\\w*$"},
+        "additionalProperties": shape,
+        "description": top["properties"]["inputs"]["description"],
     }
+    top["properties"]["outputs"] = {
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string"},
+        "description": top["properties"]["outputs"]["description"],
+    }
+    top["oneOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]  # one form, never both
     top["properties"]["args"]["additionalProperties"] = {"type": ["integer", "number", "string", "boolean"]}
     block = Block.model_json_schema()
     block["properties"]["layers"] = {"type": "array", "minItems": 1, "items": entry}

@@ -12,8 +12,9 @@ torchinfo  summary(model, input_size=(batch, *input)), eval mode, float32. Only 
            leaves). A module class named *Conv*: (weight + bias) * batch * output positions (bias
            included); any other leaf with tensors named weight/bias: batch * (weight + bias) (a
            Linear on tokens counts one token).
-           Total params: every parameter; Non-trainable: 0 (buffers are not counted).
-           Input size: the input's bytes (int64 token ids: 8 each) + 64 (the storage's header);
+           Total params: every parameter; Non-trainable: those with requires_grad False (frozen:
+           `trainable: false`; buffers are not counted).
+           Input size: each input's bytes (int64 token ids: 8 each) + 64 (the storage's header);
            Forward/backward pass size: 2 * output bytes of each leaf layer with parameters;
            Params size: parameter bytes of the leaf layers that ran. Sizes in MB of 10^6 bytes.
 fvcore     FlopCountAnalysis(model, x).total(), eval mode: per aten op: convolution (no bias),
@@ -28,7 +29,8 @@ ptflops    get_model_complexity_info(model, input): batch 1; module hooks (conv 
            2 * elements (1 * without affine), layer norm 1 * elements, its own attention formula;
            GroupedAttention: its four linear hooks) plus patched functionals: F.relu, F.gelu,
            F.elu, F.silu, F.softmax, the pooling and interpolate functionals and torch.matmul count
-           again when a module calls them (nn.ReLU counts twice). Params: every trainable one.
+           again when a module calls them (nn.ReLU counts twice). Params: every trainable one
+           (requires_grad: frozen ones are left out).
 thop       profile(model, (x,)): module hooks by exact type only: conv (no bias), linear
            (in_features * output elements; GroupedAttention's four too), batch, layer and
            instance norms (2 * elements, 4 * with affine; group norm is not hooked), average
@@ -36,7 +38,7 @@ thop       profile(model, (x,)): module hooks by exact type only: conv (no bias)
            softmax, upsample; params only of hooked modules that ran (not attention, tokens or
            scales).
 keras      model.summary(): Total = trainable + non-trainable params; batch-norm moving statistics
-           are non-trainable params. Keras reports no MACs.
+           and frozen weights (layer.trainable = False) are non-trainable params. No MACs.
 """
 
 from __future__ import annotations
@@ -156,11 +158,11 @@ def _netcalc(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, 
 
 
 def _keras(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, int | float], dict[str, str]]:
-    params, state = report.totals.params, report.totals.state
+    t = report.totals
     figures: dict[str, int | float] = {
-        "total_params": params + state,
-        "trainable_params": params,
-        "non_trainable_params": state,
+        "total_params": t.params + t.state,
+        "trainable_params": t.trainable,
+        "non_trainable_params": t.non_trainable,  # frozen weights and batch-norm statistics
     }
     names = {"total_params": "Total params", "trainable_params": "Trainable params"}
     names["non_trainable_params"] = "Non-trainable params"
@@ -184,15 +186,19 @@ def _torchinfo(
 ) -> tuple[dict[str, int | float], dict[str, str]]:
     leaves = _torchinfo_layers(rows, batch)
     params = sum(r.counts.params for r in rows)  # the root's leftover adds what did not run
+    frozen = sum(r.counts.frozen for r in rows)  # requires_grad False
     macs = sum(leaf["mult_adds"] for leaf in leaves)
-    input_bytes = _element_bytes(rows) * batch * prod(report.input_shape) + STORAGE_HEADER
+    shapes = report.inputs or (("input", report.input_shape),)
+    input_bytes = sum(
+        _element_bytes(rows, name) * batch * prod(shape) + STORAGE_HEADER for name, shape in shapes
+    )
     pass_bytes = sum(2 * FLOAT_BYTES * prod(leaf["output_shape"]) for leaf in leaves if leaf["params"])
     param_bytes = sum(FLOAT_BYTES * leaf["params"] for leaf in leaves)
     total = input_bytes + pass_bytes + param_bytes
     figures: dict[str, int | float] = {
         "total_params": params,
-        "trainable_params": params,
-        "non_trainable_params": 0,
+        "trainable_params": params - frozen,
+        "non_trainable_params": frozen,
         "total_mult_adds": macs,
         "input_size_bytes": input_bytes,
         "forward_backward_pass_size_bytes": pass_bytes,
@@ -202,8 +208,8 @@ def _torchinfo(
     unit, value = _torchinfo_units(macs)
     printed = {
         "Total params": f"{params:,}",
-        "Trainable params": f"{params:,}",
-        "Non-trainable params": "0",
+        "Trainable params": f"{params - frozen:,}",
+        "Non-trainable params": f"{frozen:,}",
         f"Total mult-adds ({unit})": value,
         "Input size (MB)": f"{input_bytes / 1e6:0.2f}",
         "Forward/backward pass size (MB)": f"{pass_bytes / 1e6:0.2f}",
@@ -213,9 +219,9 @@ def _torchinfo(
     return figures, printed
 
 
-def _element_bytes(rows: tuple[Row, ...]) -> int:
-    """Bytes of one input element as PyTorch holds it: int64 when an embedding reads token ids."""
-    ids = any(isinstance(_layer(r), L.Embedding) and "input" in r.inputs for r in rows)
+def _element_bytes(rows: tuple[Row, ...], name: str = "input") -> int:
+    """Bytes of one element of an input as PyTorch holds it: int64 when an embedding reads token ids."""
+    ids = any(isinstance(_layer(r), L.Embedding) and name in r.inputs for r in rows)
     return ID_BYTES if ids else FLOAT_BYTES
 
 
@@ -400,7 +406,7 @@ def _ptflops(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, 
         if getattr(_layer(r), "activation", None) in PT_FUSED:  # F.relu(...) in forward
             macs += _out(r)
     macs = int(macs)  # ptflops returns int(total)
-    params = sum(r.counts.params for r in rows)
+    params = sum(r.counts.trainable for r in rows)  # requires_grad ones only
     return {"macs": macs, "params": params}, {
         "macs": _ptflops_text(macs, "Mac"),
         "params": _ptflops_text(params, ""),

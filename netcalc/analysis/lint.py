@@ -12,13 +12,25 @@ def warnings(network: Network, rows: tuple[Row, ...]) -> tuple[str, ...]:
 
 
 def _unused(network: Network) -> tuple[str, ...]:
-    """Layers whose output nothing takes (the last layer is the network's output)."""
+    """Inputs and layers whose output nothing takes (the network's outputs: `outputs:`, else the
+    last layer)."""
     used = {i for node in network.nodes for i in node.inputs}
-    return tuple(
+    outputs = set(network.outputs)
+    fix = (
+        "list it under outputs: or connect it with from:"
+        if network.declared
+        else "connect it with from: or remove it"
+    )
+    inputs = tuple(
+        f"input '{name}' is never used — take it with from: {name} or remove it"
+        for i, (name, _) in network.input_nodes.items()
+        if i not in used
+    )
+    return inputs + tuple(
         f"layer {n.index} '{n.layer.kind}' ({n.path}): its output is never used; its parameters "
-        "and MACs are still counted — connect it with from: or remove it"
-        for n in network.nodes[:-1]
-        if n.index not in used and not n.training_only
+        f"and MACs are still counted — {fix}"
+        for n in network.nodes
+        if n.index not in used and n.index not in outputs and not n.training_only
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from math import prod
 
 from netcalc.engine import Row
-from netcalc.graph import INPUT, Network
+from netcalc.graph import Network
 
 NEVER = 1 << 62  # the last use of the network's output: it stays alive
 
@@ -43,22 +43,24 @@ def liveness(
     of layers whose output shares its first input's memory. `keep_input`: the input stays alive.
     """
     runs = [training_only or not node.training_only for node in network.nodes]
-    last = len(network.nodes) - 1
-    last_use = {INPUT: -1}
+    outputs = set(network.outputs)
+    inputs = network.input_nodes
+    last_use = dict.fromkeys(inputs, -1)
     for node in network.nodes:
         for i in node.inputs if runs[node.index] else ():
             last_use[i] = node.index
     if keep_input:
-        last_use[INPUT] = NEVER
-    owner = {INPUT: INPUT}  # the tensor whose memory each tensor uses
-    sizes = {INPUT: prod(network.input)}
-    ends = {INPUT: last_use[INPUT]}  # after which layer each piece of memory is freed
-    alive, live = sizes[INPUT], []
+        last_use.update(dict.fromkeys(inputs, NEVER))
+    owner = {i: i for i in inputs}  # the tensor whose memory each tensor uses
+    sizes = {i: prod(shape) for i, (_, shape) in inputs.items()}
+    ends = {i: last_use[i] for i in inputs}  # after which layer each piece of memory is freed
+    alive, live = sum(sizes.values()), []
     for node, row in zip(network.nodes, rows, strict=True):
         if not runs[node.index]:
             live.append(0)
             continue
-        end = last_use.get(node.index, NEVER if node.index == last else node.index)
+        # the network's outputs stay alive; any other tensor lives until its last reader
+        end = NEVER if node.index in outputs else last_use.get(node.index, node.index)
         if node.index in views:
             owner[node.index] = base = owner[node.inputs[0]]
             ends[base] = max(ends[base], end)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from math import prod
 
 from netcalc.engine import Counts
-from netcalc.graph import INPUT, Network
+from netcalc.graph import Network
 from netcalc.layers.sequence import ID_BYTES
 
 
@@ -24,7 +24,11 @@ def memory(network: Network, totals: Counts, batch: int) -> Memory:
     """Bytes of the input, the weights and every layer's output (torchinfo's forward pass size);
     an input of token ids takes 8 bytes (int64) per id whatever the spec's dtype."""
     size = network.dtype_bytes
-    inputs = prod(network.input) * batch * (ID_BYTES if INPUT in network.token_ids else size)
+    ids = network.token_ids
+    inputs = sum(
+        prod(shape) * batch * (ID_BYTES if i in ids else size)
+        for i, (_, shape) in network.input_nodes.items()
+    )
     weights = (totals.params + totals.state) * size
     activations = totals.activations * batch * size
     return Memory(input=inputs, params=weights, activations=activations, total=inputs + weights + activations)

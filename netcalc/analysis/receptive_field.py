@@ -143,14 +143,18 @@ class ReceptiveField:
 
 
 def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
-    """Every layer's field along each spatial axis of the input (axes 1.. of a (C, *spatial) input)."""
+    """Every layer's field along each spatial axis of the input (axes 1.. of a (C, *spatial) input);
+    with named inputs, of the first one (what reads only the others has no field on it: n/a)."""
     rank = len(network.input) - 1
     names = axis_names(rank) if rank > 0 else ()
-    tracks: dict[int, tuple[Track, ...]] = {
-        INPUT: tuple(Track("local", (a,), _START) for a in range(1, rank + 1))
-    }
+    tracks: dict[int, tuple[Track, ...]] = {i: (Track("n/a"),) * rank for i in network.input_nodes}
+    tracks[INPUT] = tuple(Track("local", (a,), _START) for a in range(1, rank + 1))
     rules: dict[tuple[int, tuple[Shape, ...]], tuple[_Rule, ...]] = {}  # per layer object and inputs
-    shown: dict[int, tuple[AxisField, ...]] = {INPUT: ()}  # each node's fields, shared while unchanged
+    shown: dict[int, tuple[AxisField, ...]] = {  # each node's fields, shared while unchanged
+        i: tuple(_field(name, track) for name, track in zip(names, tracks[i], strict=True))
+        for i in network.input_nodes
+    }
+    shown[INPUT] = ()
     layers: list[LayerField] = []
     warnings: list[str] = []
     for node, row in zip(network.nodes, rows, strict=True):

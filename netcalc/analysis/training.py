@@ -5,7 +5,8 @@ Saved activations are what PyTorch autograd keeps in one training-mode forward p
 states its rule (`Layer.saved`, in its docstring); a tensor kept by several layers (a block input
 read by a convolution and a shortcut, a ReLU's output read by the next convolution) is counted
 once, and a view (flatten, reshape, permute) is the tensor it views. A layer keeps nothing when
-no gradient flows through it (nothing before it has parameters, and it has none). The figure
+no gradient flows through it (nothing before it has trainable parameters, and it has none: a frozen
+layer, `trainable: false`, has no gradient and no optimizer state either). The figure
 `saved` is PyTorch's own (tools/saved_tensors.py measures it): unique tensors seen by
 `torch.autograd.graph.saved_tensors_hooks`, parameters excluded, batch-norm running statistics
 included (autograd keeps a reference to them); `activations` leaves those out, as the weights
@@ -29,7 +30,7 @@ from typing import Any
 
 from netcalc.engine import Row
 from netcalc.errors import UsageError
-from netcalc.graph import INPUT, Network
+from netcalc.graph import Network
 from netcalc.layers import Attention, Saved
 
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # fp32 buffers per parameter
@@ -131,6 +132,7 @@ def training_memory(
     width = PRECISIONS[check_option("precision", precision, tuple(PRECISIONS))]
     check_option("checkpoint", checkpoint, CHECKPOINTS)
     params = sum(r.counts.params for r in rows)
+    trained = sum(r.counts.trainable for r in rows)  # frozen parameters get no gradient
     state = sum(r.counts.state for r in rows)
     kept = _kept(network, rows)
     layers, buffers = _layers(rows, kept, batch, width)
@@ -145,9 +147,9 @@ def training_memory(
         precision=precision,
         checkpoint=checkpoint,
         weights=params * width + state * FP32,
-        gradients=params * width,
-        master_weights=params * FP32 if width != FP32 else 0,
-        optimizer_state=params * FP32 * slots,
+        gradients=trained * width,
+        master_weights=trained * FP32 if width != FP32 else 0,
+        optimizer_state=trained * FP32 * slots,
         activations=activations,
         saved=saved,
         layers=layers,
@@ -157,7 +159,7 @@ def training_memory(
 
 def _tensors(network: Network) -> dict[int, int]:
     """Each node's output -> the node whose memory it is (a view is its base's)."""
-    tensor = {INPUT: INPUT}
+    tensor = {i: i for i in network.input_nodes}
     for node in network.nodes:
         tensor[node.index] = tensor[node.inputs[0]] if node.layer.view else node.index
     return tensor
@@ -166,12 +168,12 @@ def _tensors(network: Network) -> dict[int, int]:
 def _kept(network: Network, rows: tuple[Row, ...]) -> list[list[tuple[Key, Saved]]]:
     """Per layer, the tensors it keeps, each keyed by the tensor it is (views resolved)."""
     tensor = _tensors(network)
-    grad: dict[int, bool] = {INPUT: False}
+    grad: dict[int, bool] = dict.fromkeys(network.input_nodes, False)
     result: list[list[tuple[Key, Saved]]] = []
     for node, row in zip(network.nodes, rows, strict=True):
         layer = node.layer
         grads = tuple(grad[i] for i in node.inputs)
-        grad[node.index] = any(grads) or row.counts.params > 0
+        grad[node.index] = any(grads) or row.counts.trainable > 0
         if not grad[node.index]:
             result.append([])
             continue
@@ -232,7 +234,7 @@ def _checkpointed(
         blocks.setdefault(top[node.index], []).extend(items)
         for i in node.inputs:
             if top.get(i) != top[node.index]:  # read from outside the block: kept for the recompute
-                size = prod(network.input) if i == INPUT else prod(rows[i].output_shape)
+                size = prod(network.input_nodes[i][1]) if i < 0 else prod(rows[i].output_shape)
                 outside.append(((tensor[i], "out"), Saved("block input", size)))
     largest = max((_unique(items, batch, width) for items in blocks.values()), default=0)
     return _unique(outside, batch, width) + largest

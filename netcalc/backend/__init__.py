@@ -56,9 +56,10 @@ def live_bytes(arrays: list[np.ndarray]) -> int:
 class Result:
     """The output of a run, every layer's trace, and the weights used (by layer, by tensor)."""
 
-    output: np.ndarray
+    output: np.ndarray  # the first (or only) output
     traces: list[Trace] = field(default_factory=list)
     weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)  # every output, by layer name
 
     def flat_weights(self) -> dict[str, np.ndarray]:
         """Weights keyed 'layer/tensor', as saved in .npz files."""
@@ -135,9 +136,37 @@ def init_tensor(
     return uniform(-0.1, 0.1)  # biases and running means: small, non-zero, so each one shows
 
 
+def input_stream(name: str) -> str:
+    """The stream key of an input's random values: '<input>' for the one input, as in 0.1."""
+    return INPUT_STREAM if name == "input" else f"<input {name}>"
+
+
+def _inputs(
+    network: Network, x: np.ndarray | dict[str, np.ndarray] | None, np_dtype: Float
+) -> dict[int, np.ndarray]:
+    """The given input arrays by input node: one array for the first input, or a dict by name."""
+    named = network.inputs
+    given = x if isinstance(x, dict) else ({} if x is None else {next(iter(named)): x})
+    unknown = sorted(set(given) - set(named))
+    if unknown:
+        raise SpecError(f"input '{unknown[0]}' is not an input of the spec (its inputs: {', '.join(named)})")
+    if given and len(given) != len(named):
+        missing = [n for n in named if n not in given]
+        raise SpecError(f"no array for input '{missing[0]}' — give one array per input: {', '.join(named)}")
+    arrays = {
+        i: _input_array(network, i, given[name], np_dtype)
+        for i, (name, _) in network.input_nodes.items()
+        if name in given
+    }
+    batches = {a.shape[0] for a in arrays.values()}
+    if len(batches) > 1:
+        raise SpecError(f"input arrays have different batches ({sorted(batches)}) — give one batch")
+    return arrays
+
+
 def run(
     network: Network,
-    x: np.ndarray | None = None,
+    x: np.ndarray | dict[str, np.ndarray] | None = None,
     weights: dict[str, np.ndarray] | None = None,
     seed: int = 0,
     batch: int = 1,
@@ -153,18 +182,18 @@ def run(
     if dtype not in DTYPES:
         raise NetcalcError(f"dtype must be one of {', '.join(DTYPES)} (got {dtype!r})")
     np_dtype = DTYPES[dtype]
-    if x is not None:
-        x = _input_array(network, x, np_dtype)
-        batch = x.shape[0]
+    values = _inputs(network, x, np_dtype)
+    batch = next(iter(values.values())).shape[0] if values else batch
     if guard is not None:
         guard(batch, np.dtype(np_dtype).itemsize)
-    if x is None:
-        x = random_input(network, batch, seed, dtype)
+    if not values:
+        values = random_inputs(network, batch, seed, dtype)
     graph = network
     given = dict(weights or {})
     ctx = Context(training=training, rng=stream(seed, TRAINING_STREAM))
-    values, result = {INPUT: x}, Result(output=x)
+    result = Result(output=values[INPUT])
     last_use = {i: node.index for node in graph.nodes for i in node.inputs}
+    outputs = set(network.outputs)
     he_init = relu_fed(graph)
     for node in graph.nodes:
         op = OPS[type(node.layer)]
@@ -195,37 +224,52 @@ def run(
         )
         result.weights[node.path] = tensors
         for i in set(node.inputs):
-            if last_use.get(i) == node.index and i != INPUT:
+            if last_use.get(i) == node.index and i >= 0 and i not in outputs:
                 del values[i]
-        if node.index not in last_use and node.index != len(graph.nodes) - 1:
+        if node.index not in last_use and node.index not in outputs:
             del values[node.index]  # nothing reads it: free it now, as the liveness pass assumes
             del y  # (this name held it too)
         if progress:
             progress(node.index + 1, len(graph.nodes))
     if given:
         raise SpecError(f"weights file has tensors that match no layer: {', '.join(sorted(given))}")
-    result.output = y
+    result.outputs = {graph.nodes[i].path: values[i] for i in network.outputs}
+    result.output = next(iter(result.outputs.values()))
     return result
 
 
+def random_inputs(
+    network: Network, batch: int = 1, seed: int = 0, dtype: str = "float32"
+) -> dict[int, np.ndarray]:
+    """The inputs a run draws when none are given, by input node: standard normal values, or for
+    an input of token ids (one an embedding reads) int64 ids uniform in [0, vocab) of the smallest
+    vocabulary. Each input has its own stream: '<input>' for the one input (as in 0.1)."""
+    arrays: dict[int, np.ndarray] = {}
+    for i, (name, shape) in network.input_nodes.items():
+        rng = stream(seed, input_stream(name))
+        vocab = network.token_ids.get(i)
+        if vocab is not None:
+            arrays[i] = rng.integers(0, vocab, (batch, *shape), dtype=np.int64)
+        else:
+            arrays[i] = rng.standard_normal((batch, *shape), dtype=DTYPES[dtype])
+    return arrays
+
+
 def random_input(network: Network, batch: int = 1, seed: int = 0, dtype: str = "float32") -> np.ndarray:
-    """The input a run draws when none is given: standard normal values, or for an input of token
-    ids (one an embedding reads) int64 ids uniform in [0, vocab) of the smallest vocabulary."""
-    rng = stream(seed, INPUT_STREAM)
-    vocab = network.token_ids.get(INPUT)
-    if vocab is not None:
-        return rng.integers(0, vocab, (batch, *network.input), dtype=np.int64)
-    return rng.standard_normal((batch, *network.input), dtype=DTYPES[dtype])
+    """The first (or only) input's array a run draws when none is given (see random_inputs)."""
+    return random_inputs(network, batch, seed, dtype)[INPUT]
 
 
-def _input_array(network: Network, x: np.ndarray, np_dtype: Float) -> np.ndarray:
+def _input_array(network: Network, index: int, x: np.ndarray, np_dtype: Float) -> np.ndarray:
     """A given input at the run's dtype, or as int64 ids in [0, vocab) for an input of token ids."""
-    vocab = network.token_ids.get(INPUT)
+    name, shape = network.input_nodes[index]
+    vocab = network.token_ids.get(index)
     array = np.asarray(x)
-    if tuple(array.shape[1:]) != network.input:
+    if tuple(array.shape[1:]) != shape:
+        what = "'input'" if name == "input" else f"input '{name}'"
         raise SpecError(
             f"input array has shape {list(array.shape)} but the spec expects "
-            f"[batch, {', '.join(map(str, network.input))}] — reshape it or fix 'input'"
+            f"[batch, {', '.join(map(str, shape))}] — reshape it or fix {what}"
         )
     if vocab is None:
         return array.astype(np_dtype, copy=False)
@@ -238,10 +282,20 @@ def _input_array(network: Network, x: np.ndarray, np_dtype: Float) -> np.ndarray
     return ids
 
 
-def checked_input(x: object) -> np.ndarray | None:
-    """An input array of real numbers (any array-like), or a UsageError saying what it is instead."""
+def checked_input(x: object) -> np.ndarray | dict[str, np.ndarray] | None:
+    """An input array of real numbers (any array-like), or a dict of them by input name, or a
+    UsageError saying what it is instead."""
     if x is None:
         return None
+    if isinstance(x, dict):
+        for name in x:
+            if not isinstance(name, str):
+                raise UsageError(f"x's keys are input names, not {name!r:.60}")
+        return {name: _checked_array(value) for name, value in x.items()}
+    return _checked_array(x)
+
+
+def _checked_array(x: object) -> np.ndarray:
     try:
         array = np.asarray(x)
     except (TypeError, ValueError) as error:  # ragged nested lists

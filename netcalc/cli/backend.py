@@ -107,7 +107,9 @@ def run(
     save_weights: Annotated[
         str | None, typer.Option("--save-weights", help="save the weights used to this .npz")
     ] = None,
-    output: Annotated[str | None, typer.Option("--output", help="save the output (.npy)")] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", help="save the output (.npy; several outputs: .npz)")
+    ] = None,
     dtype: DtypeOpt = Dtype.float32,
     max_memory: MemoryOpt = "2G",
     format: FormatOpt = Format.table,
@@ -143,8 +145,8 @@ def run(
     )
     if save_weights:
         backend.save_weights(save_weights, result)
-    if output:
-        backend.save(output, result.output)
+    if output:  # several outputs: an .npz keyed by their layer names
+        backend.save(output, result.output if len(result.outputs) == 1 else result.outputs)
     y = result.output
     stats = {
         "spec": network.name,

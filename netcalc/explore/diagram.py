@@ -15,7 +15,7 @@ SHARES = ("params", "macs")
 class Box:
     """A layer, a block use or the input: what it is, what it gives, what it costs."""
 
-    id: str  # the layer's or group's path; 'input' for the input
+    id: str  # the layer's or group's path; the input's name ('input') for an input
     kind: str  # a layer type, 'bottleneck x6' for a repeated block, 'input'
     output_shape: tuple[int, ...]
     params: int
@@ -56,10 +56,9 @@ def diagram(report: Report, depth: int | None = None, colour_by: str = "params")
         raise UsageError(f"--depth {depth}: 1 draws the top-level blocks as boxes, 2 the blocks in them, ...")
     total = report.totals.params if colour_by == "params" else report.totals.macs
     groups = {g.name: g for g in report.groups}
-    owner = {"input": "input"}  # layer name -> its box id
-    boxes: dict[str, Box] = {
-        "input": Box("input", "input", report.input_shape, 0, 0, 0.0, 0),
-    }
+    inputs = report.inputs or (("input", report.input_shape),)
+    owner = {name: name for name, _ in inputs}  # layer (or input) name -> its box id
+    boxes: dict[str, Box] = {name: Box(name, "input", shape, 0, 0, 0.0, 0) for name, shape in inputs}
     for row in report.rows:
         box_id = _box_of(row, depth, groups)
         owner[row.name] = box_id

@@ -19,7 +19,7 @@ from typing import Any
 
 from netcalc import layers as L
 from netcalc.errors import NetcalcError
-from netcalc.graph import INPUT, Network
+from netcalc.graph import Network
 from netcalc.report import analyze
 
 DEFAULT_OPSET = 17
@@ -70,7 +70,7 @@ def to_onnx(
         ).weights
     report = analyze(spec)
     b = _Builder(onnx, opset)
-    names = {INPUT: "input"}
+    names = {i: name for i, (name, _) in spec.input_nodes.items()}
     for node, row in zip(spec.nodes, report.rows, strict=True):
         b.begin(node.path)
         w = {name: b.initializer(f"{node.path}/{name}", array) for name, array in tensors[node.path].items()}
@@ -82,12 +82,18 @@ def to_onnx(
         b.finish(y, doc=f"{layer.kind} ({node.where})")
         names[node.index] = node.path
     helper, float32 = onnx.helper, onnx.TensorProto.FLOAT
-    input_type = onnx.TensorProto.INT64 if INPUT in spec.token_ids else float32  # token ids
+    int64 = onnx.TensorProto.INT64  # an input of token ids
     graph = helper.make_graph(
         b.nodes,
         spec.name,
-        [helper.make_tensor_value_info("input", input_type, ["N", *spec.input])],
-        [helper.make_tensor_value_info(names[len(report.rows) - 1], float32, ["N", *report.output_shape])],
+        [
+            helper.make_tensor_value_info(name, int64 if i in spec.token_ids else float32, ["N", *shape])
+            for i, (name, shape) in spec.input_nodes.items()
+        ],
+        [
+            helper.make_tensor_value_info(names[i], float32, ["N", *report.rows[i].output_shape])
+            for i in spec.outputs
+        ],
         initializer=b.initializers,
         doc_string=spec.description or "",
     )

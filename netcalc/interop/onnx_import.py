@@ -101,7 +101,7 @@ class Importer:
         self._check_opset()
         self._read_initializers()
         self._infer_shapes()
-        sample = self._input()
+        samples = self._inputs()
         nodes = self._ordered()
         consumers = Counter(name for node in nodes for name in node.input)
         self._patterns(nodes, consumers)
@@ -114,22 +114,33 @@ class Importer:
                 for op, names in sorted(self.unknown.items())
             )
             raise SpecError(f"{self.label}: operators netcalc cannot count: {listed}")
-        if len(graph.output) != 1:
-            raise SpecError(
-                f"{self.label}: the graph has {len(graph.output)} outputs; netcalc networks have one"
-            )
-        out = self.values.get(graph.output[0].name)
-        if out is None or out.ref == "input" or not self.layers or self.layers[-1]["_name"] != out.ref:
-            raise SpecError(f"{self.label}: the graph's output is not made by its last layer")
+        outputs = self._outputs(samples)
+        last = self.layers[-1]["_name"] if self.layers else None
         for entry in self.layers:
             del entry["_name"]
         name = graph.name if graph.name not in ("", "main_graph", "torch_jit") else Path(self.label).stem
-        return {
+        spec: dict[str, Any] = {
             "name": _word(name) or "imported",
             "description": f"imported from {self.label}",
-            "input": list(sample),
-            "layers": self.layers,
         }
+        if list(samples) == ["input"]:
+            spec["input"] = list(samples["input"])
+        else:
+            spec["inputs"] = {k: list(v) for k, v in samples.items()}
+        spec["layers"] = self.layers
+        if outputs != [last]:  # the last layer is the output unless the graph says otherwise
+            spec["outputs"] = outputs
+        return spec
+
+    def _outputs(self, samples: dict[str, tuple[int, ...]]) -> list[str]:
+        """The layers that make the graph's outputs, in the graph's order."""
+        refs = []
+        for info in self.model.graph.output:
+            out = self.values.get(info.name)
+            if out is None or out.ref in samples or not self.layers:
+                raise SpecError(f"{self.label}: the graph's output '{info.name}' is not made by a layer")
+            refs.append(out.ref)
+        return list(dict.fromkeys(refs))
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -175,18 +186,33 @@ class Importer:
             if info.type.tensor_type.HasField("shape"):
                 self.shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in dims)
 
-    def _input(self) -> tuple[int, ...]:
+    def _inputs(self) -> dict[str, tuple[int, ...]]:
+        """Each graph input's sample shape, by its spec name: 'input' for the one input."""
         inputs = [i for i in self.model.graph.input if i.name not in self.weights]
-        if len(inputs) != 1:
-            raise SpecError(f"{self.label}: the graph has {len(inputs)} inputs; netcalc networks have one")
-        shape = self.shapes.get(inputs[0].name)
-        if not shape or any(n <= 0 for n in shape[1:]):
-            raise SpecError(
-                f"{self.label}: input '{inputs[0].name}' needs fixed sizes after the batch axis "
-                f"(got {list(shape or [])}) — export with a fixed sample shape"
-            )
-        self.values[inputs[0].name] = Value("input", shape[1:])
-        return shape[1:]
+        if not inputs:
+            raise SpecError(f"{self.label}: the graph has no inputs")
+        samples = {}
+        for info in inputs:
+            shape = self.shapes.get(info.name)
+            if not shape or len(shape) < 2 or any(n <= 0 for n in shape[1:]):
+                raise SpecError(
+                    f"{self.label}: input '{info.name}' needs fixed sizes after the batch axis "
+                    f"(got {list(shape or [])}) — export with a fixed sample shape"
+                )
+            name = "input" if len(inputs) == 1 else self._input_name(info.name)
+            self.values[info.name] = Value(name, shape[1:])
+            samples[name] = shape[1:]
+        return samples
+
+    def _input_name(self, given: str) -> str:
+        """A word for a named input (spec input names are identifiers), unique among the names."""
+        name = re.sub(r"\W+", "_", given).strip("_") or "input"
+        if name[0].isdigit():
+            name = f"input_{name}"
+        while name in self.names:
+            name += "_"
+        self.names.add(name)
+        return name
 
     def _ordered(self) -> list[Any]:
         """The nodes the output needs, each after the nodes it reads from (a cycle is an error)."""

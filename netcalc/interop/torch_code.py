@@ -319,13 +319,22 @@ def torch_source(network: Network) -> str:
     imports = "from collections import OrderedDict\n\n" if "OrderedDict(" in body else ""
     imports += "import torch\n" if "torch." in body else ""
     imports += "import torch.nn.functional as F\n" if "F." in body else ""
-    what = "token ids (int64)" if INPUT in network.token_ids else "samples"
     head = (
         f'"""{network.name}: written by `netcalc torch` from {network.source}.\n\n'
-        f"Input: a batch of {list(network.input)} {what}. Parameter names are the spec's layer paths.\n"
+        f"Input: {_inputs_doc(network)}. Parameter names are the spec's layer paths.\n"
         f'"""\n\n{imports}from torch import nn\n'
     )
     return head + "\n\n" + body
+
+
+def _inputs_doc(network: Network) -> str:
+    """'a batch of [3, 32, 32] samples', or each named input's batch; token ids say so."""
+    whats = {i: "token ids (int64)" if i in network.token_ids else "samples" for i in network.input_nodes}
+    if network.spec.inputs is None:
+        return f"a batch of {list(network.input)} {whats[INPUT]}"
+    return "batches of " + ", ".join(
+        f"{name} {list(shape)} {whats[i]}" for i, (name, shape) in network.input_nodes.items()
+    )
 
 
 def to_torch(source: Any) -> Any:
@@ -349,6 +358,9 @@ def module_paths(network: Network) -> dict[str, str]:
 
     def walk(scope: _Scope, prefix: str) -> None:
         used: set[str] = set()
+        if not scope.path and network.spec.inputs is not None:  # forward's parameters come first
+            for name in network.inputs:
+                _attribute(name, used)
         for item in scope.items:
             attr = _attribute(_local(item.path, scope), used)
             if not isinstance(item, _Scope):
@@ -428,7 +440,11 @@ def _scope_class(scope: _Scope, table: dict[int, Row], network: Network, code: _
     used: set[str] = set()
     nodes = scope.nodes()
     reads = _reads(scope, nodes)
-    params = ["x"] + [f"x{i}" for i in range(2, len(reads) + 1)]
+    if not scope.path and network.spec.inputs is not None:  # named inputs: forward(self, tokens, image)
+        reads = list(network.input_nodes)
+        params = [_attribute(name, used) for name in network.inputs]
+    else:
+        params = ["x"] + [f"x{i}" for i in range(2, len(reads) + 1)]
     values = dict(zip(reads, params, strict=True))
     all_training = all(n.training_only for n in nodes)
     for item in scope.items:
@@ -441,6 +457,8 @@ def _scope_class(scope: _Scope, table: dict[int, Row], network: Network, code: _
         else:
             attr = _attribute(_local(item.path, scope), used)
             module, template = _layer(item.layer, table[item.index], code)
+            if not item.trainable and table[item.index].tensors:  # frozen: `trainable: false`
+                module += ".requires_grad_(False)"
             init.append(f"self.{attr} = {module}")
             args = ", ".join(_value(values, i, item, network) for i in item.inputs)
             call = template.format(f"self.{attr}", args)
@@ -450,7 +468,7 @@ def _scope_class(scope: _Scope, table: dict[int, Row], network: Network, code: _
         else:
             forward.append(f"{attr} = {call}")
         values[out] = attr
-    forward.append(f"return {values[nodes[-1].index]}")
+    forward.append(f"return {_returned(scope, values, nodes, network)}")
     body = _class_body(scope, network, init, forward, params)
     if body in code.classes:
         return code.classes[body]
@@ -501,6 +519,22 @@ def _scope_use(
         inner[sub[-1].index] = f"self.{attr}[{k}]({given})"
         calls.append(inner[sub[-1].index])
     return module, calls[-1], nodes
+
+
+def _returned(scope: _Scope, values: dict[int, str], nodes: list[Node], network: Network) -> str:
+    """What a scope's forward returns: its last value; the network's declared outputs, as a tuple."""
+    if scope.path or not network.declared:
+        return values[nodes[-1].index]
+    for index in network.outputs:
+        if index not in values:
+            node = network.nodes[index]
+            raise SpecError(
+                f"{network.where(('outputs',))}: outputs: '{node.path}' is inside block "
+                f"'{node.groups[0]}'; PyTorch code keeps a block's inner values private — "
+                "list the block's output instead"
+            )
+    returned = [values[i] for i in network.outputs]
+    return returned[0] if len(returned) == 1 else ", ".join(returned)
 
 
 def _reads(scope: _Scope, nodes: list[Node]) -> list[int]:

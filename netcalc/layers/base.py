@@ -89,6 +89,11 @@ class Layer(BaseModel):
         description="run only in training (an auxiliary classifier): its parameters count, "
         "its MACs, neurons and activations stay out of the inference totals",
     )
+    trainable: Annotated[bool, Strict()] = Field(
+        True,
+        description="false: its parameters are frozen (counted as non-trainable, as Keras does; "
+        "PyTorch's requires_grad=False)",
+    )
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -18,7 +18,7 @@ def catalog_text(entries: list[dict[str, Any]], markdown: bool = False) -> str:
             bullet = "- " if markdown else "    "
             lines.append(f"{bullet}{a['name']}: {default}{alias} — {a['help']}")
         lines.append("")
-    lines.append("Every layer (and block use) also takes name:, from: and training_only:.")
+    lines.append("Every layer (and block use) also takes name:, from:, training_only: and trainable:.")
     return "\n".join(lines) + "\n"
 
 

@@ -42,8 +42,8 @@ def figures(box: Box) -> str:
 
 def lines(box: Box, colour_by: str) -> list[str]:
     """The text of a box: name, type (or block x repeat), output shape, figures, share."""
-    if box.id == "input":
-        return ["input", shape_text(box.output_shape)]
+    if box.kind == "input":  # an input's box: its name ('input' for the one input) and shape
+        return [box.id, shape_text(box.output_shape)]
     kind = f"[{box.kind}]" if box.block else box.kind
     if box.training_only:
         kind += " (training)"

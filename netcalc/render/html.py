@@ -11,7 +11,7 @@ import re
 from html import escape
 
 from netcalc import __version__
-from netcalc.render.text import human, shape_text
+from netcalc.render.text import human, inputs_text, kind_text, outputs_text, shape_text, title_text
 from netcalc.report import GroupRow, Report, Row
 
 STYLE = """
@@ -143,7 +143,7 @@ def _cells(
 
 def _row(r: Row) -> str:
     c = r.counts
-    kind = f"{r.kind} (training)" if r.training_only else r.kind
+    kind = kind_text(r)
     training = " training" if r.training_only else ""
     return (
         f'<div class="row{training}">'
@@ -199,9 +199,9 @@ def inline_svg(svg: str) -> str:
 
 def page(report: Report, spec_text: str, diagram_svg: str | None, diagram_note: str = "") -> str:
     """The whole page."""
-    title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
+    title = title_text(report)
     meta = (
-        f"{report.source} · input {shape_text(report.input_shape)} → output {shape_text(report.output_shape)}"
+        f"{report.source} · input {inputs_text(report)} → output {outputs_text(report)}"
         f" · {len(report.rows):,} layers · {report.dtype} · batch {report.batch}"
     )
     diagram = (

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from netcalc.collector import paused
 from netcalc.render.jsontext import parts
-from netcalc.render.text import human, shape_text, width
-from netcalc.report import GroupRow, Report, Row
+from netcalc.render.text import human, kind_text, outputs_text, shape_text, title_text, width
+from netcalc.report import Counts, GroupRow, Report, Row
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -47,7 +47,7 @@ def _cells(line: Row | GroupRow) -> tuple[str, ...]:
         kind += " (training)" if line.training_only else ""
         first = f"{line.first}-{line.last}" if line.last > line.first else str(line.first)
         return (first, "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
-    kind = f"{line.kind} (training)" if line.training_only else line.kind
+    kind = kind_text(line)
     return (str(line.index), "  " * line.depth + line.name, kind, shape_text(line.output_shape), *figures)
 
 
@@ -56,8 +56,7 @@ def summary_lines(report: Report, depth: int | None = None) -> list[str]:
     t, m = report.totals, report.memory
     batch = f" (batch {report.batch})" if report.batch > 1 else ""
     lines = [
-        f"Params: {t.params:,} trainable, {t.state:,} non-trainable state "
-        f"(Keras total: {t.params + t.state:,})",
+        _params_line(t),
         f"Neurons: {t.neurons:,}   MACs{batch}: {t.macs * report.batch:,} ({human(t.macs * report.batch)})",
         f"Memory ({report.dtype}{', batch ' + str(report.batch) if report.batch > 1 else ''}): "
         f"input {human(m.input, 'B')}, "
@@ -85,7 +84,23 @@ def summary_lines(report: Report, depth: int | None = None) -> list[str]:
             f"Training only: {layers}, {macs:,} MACs ({human(macs)}) — "
             "their parameters are in the totals, their MACs and activations are not"
         )
+    if report.declared_outputs:
+        lines.append(f"Outputs: {outputs_text(report)}")
     return lines + [f"warning: {w}" for w in report.warnings]
+
+
+def _params_line(t: Counts) -> str:
+    """The parameters: trainable and non-trainable apart, as Keras shows them."""
+    if not t.frozen:
+        return (
+            f"Params: {t.params:,} trainable, {t.state:,} non-trainable state "
+            f"(Keras total: {t.params + t.state:,})"
+        )
+    return (
+        f"Params: {t.params:,} ({t.trainable:,} trainable, {t.frozen:,} frozen), "
+        f"{t.state:,} non-trainable state (Keras: {t.trainable:,} trainable, "
+        f"{t.non_trainable:,} non-trainable, total {t.params + t.state:,})"
+    )
 
 
 def rich_table(report: Report, depth: int | None = None) -> Table:
@@ -94,7 +109,7 @@ def rich_table(report: Report, depth: int | None = None) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
+    title = title_text(report)
     table = Table(
         title=Text(title),
         box=box.SIMPLE_HEAD,
@@ -140,7 +155,7 @@ def plain_table(report: Report, depth: int | None = None) -> str:
         return "  ".join(padded).rstrip()
 
     rule = "-" * len(line(["-" * w for w in widths]))
-    title = f"{report.name}: {shape_text(report.input_shape)} -> {shape_text(report.output_shape)}"
+    title = title_text(report)
     out = [title, "", line(COLUMNS), rule, *map(line, body), rule, line(total), ""]
     return "\n".join([*out, *summary_lines(report, depth)]) + "\n"
 
@@ -199,7 +214,7 @@ def csv_text(report: Report) -> str:
                 " ".join(r.inputs),
                 shape_text(r.output_shape),
                 c.params,
-                c.state,
+                c.non_trainable,
                 c.neurons,
                 c.macs,
                 c.activations,

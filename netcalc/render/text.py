@@ -3,11 +3,40 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netcalc.report import Report, Row
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
     """(64, 256, 256) as '64x256x256'."""
     return "x".join(str(n) for n in shape) if shape else "scalar"
+
+
+def inputs_text(report: Report) -> str:
+    """The input's shape, '3x224x224', or each named input's: 'tokens 128, image 3x224x224'."""
+    if not report.named_inputs:
+        return shape_text(report.input_shape)
+    return ", ".join(f"{name} {shape_text(shape)}" for name, shape in report.inputs)
+
+
+def outputs_text(report: Report) -> str:
+    """The output's shape, or each declared output's: 'boxes 4x100, scores 100'."""
+    if not report.declared_outputs:
+        return shape_text(report.output_shape)
+    return ", ".join(f"{name} {shape_text(shape)}" for name, shape in report.outputs)
+
+
+def title_text(report: Report) -> str:
+    """'name: input -> output', the title of every table."""
+    return f"{report.name}: {inputs_text(report)} -> {outputs_text(report)}"
+
+
+def kind_text(row: Row) -> str:
+    """A row's type with its marks: 'conv2d (training)', 'dense (frozen)'."""
+    marks = [m for m, on in (("training", row.training_only), ("frozen", not row.trainable)) if on]
+    return f"{row.kind} ({', '.join(marks)})" if marks else row.kind
 
 
 def human(n: float, unit: str = "") -> str:

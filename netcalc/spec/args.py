@@ -26,27 +26,47 @@ def has_arguments(value: Any) -> bool:
 
 
 def with_default_input(raw: Any, origin: str) -> tuple[Any, Any]:
-    """(the raw spec with `input` computed from its args' defaults, the input as written or None).
+    """(the raw spec with `input` (or `inputs`) computed from its args' defaults, the input as
+    written or None).
 
     Only the input needs this before validation: layers take their arguments when expanded."""
-    if not isinstance(raw, dict) or not has_arguments(raw.get("input")):
+    if not isinstance(raw, dict):
+        return raw, None
+    key = "inputs" if "inputs" in raw and "input" not in raw else "input"
+    written = raw.get(key)
+    if not _mentions_arguments(written):
         return raw, None
     args = raw.get("args")
-    written = raw["input"]
     try:
-        shape = substitute(written, dict(args) if isinstance(args, dict) else {})
+        shape = _substituted(written, dict(args) if isinstance(args, dict) else {})
     except ArithError as error:
-        line = getattr(raw, "lines", {}).get("input")
+        line = getattr(raw, "lines", {}).get(key)
         where = f"{origin}:{line}" if line else origin
-        raise SpecError(f"{where}: input: {error} — declare it under args: at the top") from None
+        raise SpecError(f"{where}: {key}: {error} — declare it under args: at the top") from None
     data = LineDict(raw)
     data.lines = dict(getattr(raw, "lines", {}))
+    data[key] = shape
+    return data, written
+
+
+def _mentions_arguments(written: Any) -> bool:
+    if isinstance(written, dict):
+        return any(has_arguments(v) for v in written.values())
+    return has_arguments(written)
+
+
+def _substituted(written: Any, args: dict[str, Any]) -> Any:
+    """An input shape (or a mapping of them) with its $arguments substituted, line numbers kept."""
+    if isinstance(written, dict):
+        data = LineDict({k: _substituted(v, args) for k, v in written.items()})
+        data.lines = dict(getattr(written, "lines", {}))
+        return data
+    shape = substitute(written, args)
     if isinstance(written, LineList):
         copied = LineList(shape)
         copied.lines = list(written.lines)
-        shape = copied
-    data["input"] = shape
-    return data, written
+        return copied
+    return shape
 
 
 def layer_arguments(spec: Spec) -> set[str]:
@@ -109,20 +129,31 @@ def bind(spec: Spec, args: Mapping[str, Any] | None = None, input: Any = None) -
         if type(value) not in (int, float, str, bool):
             raise UsageError(f"argument '{name}': a value is a number or a word (got {value!r})")
         values[name] = value
-    shape = parse_shape(input) if input is not None else _input_of(spec, values)
+    if spec.inputs is not None:
+        if input is not None:
+            raise UsageError(
+                f"{spec.source}: --input sets the one input's shape, but this spec has named "
+                f"inputs ({', '.join(spec.inputs)}) — size them through its args: with --set"
+            )
+        template = spec.input_template
+        shapes = {k: _input_of(spec, values, ("inputs", k), template[k]) for k in spec.inputs}
+        return spec.model_copy(update={"args": values, "inputs": shapes})
+    if input is not None:
+        shape = parse_shape(input)
+    else:
+        shape = _input_of(spec, values, ("input",), spec.input_template)
     return spec.model_copy(update={"args": values, "input": shape})
 
 
-def _input_of(spec: Spec, values: dict[str, Any]) -> tuple[int, ...]:
-    """The input shape at these argument values, checked as validation would."""
-    template = spec.input_template
+def _input_of(spec: Spec, values: dict[str, Any], loc: tuple[str, ...], template: Any) -> tuple[int, ...]:
+    """An input shape at these argument values, checked as validation would."""
     if not has_arguments(template):
-        return tuple(spec.input)
+        return tuple(template)
     shape = substitute(template, values)  # the defaults substituted once already: names are known
     if not all(type(s) is int and s > 0 for s in shape):
         set_ = ", ".join(f"{k}={v}" for k, v in values.items())
         raise UsageError(
-            f"{spec.where(('input',))}: input {_shown(template)} is {shape} with {set_} "
+            f"{spec.where(loc)}: {'.'.join(loc)} {_shown(template)} is {shape} with {set_} "
             "— sizes must be positive whole numbers"
         )
     return tuple(shape)

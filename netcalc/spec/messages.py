@@ -138,7 +138,7 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
     lines = []
     typos = [str(e["loc"][-1]) for e in error.errors() if e["type"] == "extra_forbidden"]
     errors = error.errors()
-    itemized = {tuple(e["loc"][:-1]) for e in errors if isinstance(e["loc"][-1], int)}
+    itemized = {tuple(e["loc"][:-1]) for e in errors if e["loc"] and isinstance(e["loc"][-1], int)}
     for item in errors:
         if item["type"] == "too_short" and tuple(item["loc"]) in itemized:
             continue  # every item was wrong: those messages say it, "needs an item" would mislead
@@ -172,6 +172,15 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
             lines.append(f"{where}: {path}: {_budget_hint(item)}")
         elif loc[:1] == ("args",) and item["type"] == "value_error":
             lines.append(f"{where}: args: {item['msg'].removeprefix('Value error, ')}")
+        elif not loc and item["type"] == "value_error":  # the spec as a whole
+            lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+        elif loc[:1] == ("inputs",) and item["type"] == "value_error":
+            lines.append(f"{where}: inputs: {item['msg'].removeprefix('Value error, ')}")
+        elif path.startswith("inputs."):
+            lines.append(
+                f"{where}: {path}: a list of positive sizes, channels first, like "
+                f"[128] or [3, 224, 224] (got {item.get('input')!r})"
+            )
         elif path == "input":
             lines.append(
                 f"{where}: input: a list of positive sizes, channels first, like "

@@ -14,6 +14,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from netcalc.arguments import parse_bytes, parse_count
@@ -25,6 +26,7 @@ from netcalc.spec.yamlio import line_of
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 Entry = str | dict[str, Any] | Layer
 ARG_NAME = re.compile(r"[A-Za-z_]\w*")
+INPUT_NAME = ARG_NAME  # a name `from` takes: a word
 
 
 class Block(BaseModel):
@@ -84,15 +86,28 @@ class Budget(BaseModel):
 
 
 class Spec(BaseModel):
-    """A network: its input shape, reusable blocks and layers."""
+    """A network: its input shape (or named inputs), reusable blocks, layers and outputs."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field("network", description="the network's name")
     description: str | None = Field(None, description="one line on what it is")
-    input: tuple[PositiveInt, ...] = Field(
+    input: tuple[PositiveInt, ...] | None = Field(
+        None,
         min_length=1,
-        description="sample shape, channels first, batch implicit: [3, 224, 224]; an input of "
-        "token ids (one an embedding reads) is written with its length only: [128]",
+        description="sample shape, channels first, batch implicit: [3, 224, 224] (the one input, "
+        "named 'input'); an input of token ids (one an embedding reads) is written with its "
+        "length only: [128]",
+    )
+    inputs: dict[str, tuple[PositiveInt, ...]] | None = Field(
+        None,
+        min_length=1,
+        description="several named inputs instead of input: {tokens: [128], image: [3, 224, 224]}; "
+        "from: takes their names",
+    )
+    outputs: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="the network's outputs by layer name; without it the last layer is the output",
     )
     args: dict[str, Any] = Field(
         default_factory=dict,
@@ -122,10 +137,48 @@ class Spec(BaseModel):
                 raise ValueError(f"argument '{name}' must be a number or a word (got {value!r})")
         return args
 
+    @field_validator("inputs")
+    @classmethod
+    def _input_names(
+        cls, inputs: dict[str, tuple[int, ...]] | None, info: ValidationInfo
+    ) -> dict[str, tuple[int, ...]] | None:
+        if inputs is not None and info.data.get("input") is not None:
+            raise ValueError(
+                "give input: (the one input) or inputs: (named inputs), not both — "
+                "list the input under inputs: as 'input: [...]' or drop inputs:"
+            )
+        for name, shape in (inputs or {}).items():
+            if not INPUT_NAME.fullmatch(name):
+                raise ValueError(f"input name {name!r} must be a word like 'tokens' or 'image'")
+            if not shape:
+                raise ValueError(f"input '{name}' needs at least one size, like [128]")
+        return inputs
+
+    @model_validator(mode="after")
+    def _one_input_form(self) -> Spec:
+        if self.input is None and self.inputs is None:
+            raise ValueError(
+                "missing 'input' — give the input shape, like input: [3, 224, 224], "
+                "or named inputs, like inputs: {tokens: [128]}"
+            )
+        return self
+
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every input's sample shape by name, in order: {'input': shape} for a spec with input:."""
+        if self.inputs is not None:
+            return dict(self.inputs)
+        return {"input": tuple(self.input or ())}
+
     @property
     def input_template(self) -> Any:
-        """The input as written, with its $arguments (the input itself when it has none)."""
-        return self._input if self._input is not None else list(self.input)
+        """The input as written, with its $arguments (the input itself when it has none); a
+        mapping of them for a spec with inputs:."""
+        if self._input is not None:
+            return self._input
+        if self.inputs is not None:
+            return {k: list(v) for k, v in self.inputs.items()}
+        return list(self.input or ())
 
     def __init__(self, /, **data: Any) -> None:
         """Spec(input=[3, 32, 32], layers=[...]); raises SpecError (one line per problem)."""
