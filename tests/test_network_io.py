@@ -419,3 +419,45 @@ def test_the_diagram_draws_one_box_per_input():
     assert [(b.id, b.kind) for b in d.boxes[:2]] == [("tokens", "input"), ("image", "input")]
     assert lines(d.boxes[1], "params") == ["image", "3x6x6"]
     assert {(e.source, e.target) for e in d.edges} >= {("tokens", "proj"), ("image", "conv")}
+
+
+# A frozen stem before a trainable head, input 1x8x8, batch 2, fp32: no gradient reaches the stem
+FROZEN_STEM = {
+    "input": [1, 8, 8],
+    "layers": [
+        {"conv2d": {"filters": 4, "kernel": 3, "padding": 1, "bias": False, "trainable": False}},
+        {"batchnorm": {"trainable": False}},
+        "relu",
+        {"maxpool2d": {"size": 2}},
+        "flatten",
+        {"dense": {"units": 10}},  # the only layer with a gradient: keeps its input, 64 per sample
+    ],
+}
+
+
+def test_training_memory_of_frozen_layers():
+    from netcalc import engine
+    from netcalc.analysis.training import training_memory
+
+    network = netcalc.load(FROZEN_STEM)
+    t = training_memory(network, engine.rows(network), batch=2)
+    trainable, frozen, state = 64 * 10 + 10, 4 * 9 + 2 * 4, 2 * 4
+    assert t.weights == (trainable + frozen + state) * 4
+    assert t.gradients == trainable * 4  # frozen parameters have none
+    assert t.optimizer_state == trainable * 4 * 2  # nor Adam's two buffers
+    assert t.saved == t.activations == 64 * 2 * 4  # the stem keeps nothing: no gradient flows there
+    torch = pytest.importorskip("torch")
+    module = netcalc.to_torch(network).train()
+    params = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    seen: set[tuple[int, int, int]] = set()
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in params:
+            seen.add((storage.data_ptr(), tensor.storage_offset(), tensor.numel() * tensor.element_size()))
+        return tensor
+
+    x = torch.randn(2, 1, 8, 8)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        module(x)
+    assert sum(size for _, _, size in seen) == t.saved  # PyTorch keeps the same
