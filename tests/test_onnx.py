@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zoo_sizes
 from cases import CASES, spec_dict
 from typer.testing import CliRunner
 
@@ -52,9 +53,10 @@ NEWEST_OPSET = 21  # Gelu is an op from 20; supported by onnx >= 1.16 and onnxru
 
 
 def zoo_spec(name: str, shape: list[int] | None = None):
-    """A zoo spec, loaded again with another input shape when one is given."""
+    """A zoo spec, loaded again with another input shape when one is given; a sequence model at
+    the small size of zoo_sizes (its own arguments)."""
     raw, _ = read(f"zoo:{name}")
-    return netcalc.load({**raw, "input": shape} if shape else raw)
+    return netcalc.load({**raw, "input": shape} if shape else raw, args=zoo_sizes.small_args(name))
 
 
 def inferred_shapes(model) -> dict[str, tuple]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zoo_sizes
 from cases import CASES, spec_dict
 from typer.testing import CliRunner
 
@@ -101,6 +102,15 @@ def test_shipped_and_zoo(source):
     check_structure(network)
     if small(network):
         check_outputs(network)
+
+
+@pytest.mark.parametrize("source", [s for s in ZOO if zoo_sizes.small_args(s)])
+def test_sequence_models_at_a_small_size(source):
+    """The full-size structure is checked above on the meta device; the outputs at a small size."""
+    network = zoo_sizes.load(source)
+    assert small(network)
+    check_structure(network)
+    check_outputs(network)
 
 
 def test_small_covers_the_examples():
