@@ -70,3 +70,24 @@ def test_grouped_query_attention_by_hand(tmp_path):
     assert data["generation"] == {"input": "input", "context": 8, "macs_per_token": 560}
     lenet = json.loads(runner.invoke(app, ["count", "zoo:lenet5", "--format", "json"]).output)
     assert "generation" not in lenet
+
+
+# The zoo's generators against Hugging Face transformers 5.24 (tools/llm_reference.py: FlopCounterMode
+# on one new token over a KV cache of context - 1 positions, on the meta device), and by hand: per
+# layer the q, k, v, out and MLP products of one token, plus 2 * L * h * d over the context; the head.
+PER_TOKEN = {
+    "llama3_8b": ("input", 8192, 9_652_142_080),
+}
+BY_HAND = {
+    # q and out, k and v (8 kv heads of 128), SwiGLU, 8,192 keys; the untied head
+    "llama3_8b": 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336 + 2 * 8192 * 4096)
+    + 4096 * 128256,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PER_TOKEN))
+def test_zoo_generators_match_transformers(name):
+    g = netcalc.analyze(netcalc.load(f"zoo:{name}")).generation
+    assert g is not None
+    assert (g.input, g.context, g.macs_per_token) == PER_TOKEN[name]
+    assert g.macs_per_token == BY_HAND[name]

@@ -31,6 +31,10 @@ ZOO = [f"zoo:{name}" for name in zoo_names()]
 # inception_v3's auxiliary classifier is training_only: ONNX holds the inference graph only, so the
 # import counts the network without it (checked below)
 NOT_YET = {"zoo:inception_v3"}
+# the importer does not fold RMSNorm's decomposition (ReduceMean, Sqrt, Div, ...) back into an
+# rmsnorm yet: a model with one stops with a one-line error naming them (checked below)
+NO_RMSNORM = {"zoo:llama3_8b"}
+NOT_YET |= NO_RMSNORM
 
 
 @pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer", "attention_block"])
@@ -88,6 +92,13 @@ def test_round_trip(source, tmp_path):
     network = zoo_sizes.load(source)  # zero weights are allocated: sequence models run small
     path = stripped_export(network, tmp_path / "model.onnx")
     assert analyze(netcalc.load(str(path))).to_dict()["totals"] == analyze(network).to_dict()["totals"]
+
+
+@pytest.mark.parametrize("source", sorted(NO_RMSNORM))
+def test_rmsnorm_is_not_imported_yet(source, tmp_path):
+    path = stripped_export(zoo_sizes.load(source), tmp_path / "model.onnx")
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: .*input_layernorm/Sqrt"):
+        netcalc.load(str(path))
 
 
 def test_inception_round_trip_lacks_only_the_training_branch(tmp_path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import zoo_sizes
 
 import netcalc
 
@@ -48,6 +49,9 @@ EXPECTED = {
     "inception_v3": (27_161_264, 36_224, 5_713_216_096, 5.71, (1000,)),
     # torchvision docs, EfficientNet_B0_Weights.IMAGENET1K_V1: 5,288,548 params, 0.39 GFLOPS
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752, 0.39, (1000,)),
+    # Meta Llama 3 8B config.json in HF transformers 5.24 LlamaForCausalLM on the meta device
+    # (tools/llm_reference.py): 8,030,261,248 params; MACs over 8,192 tokens by FlopCounterMode
+    "llama3_8b": (8_030_261_248, 0, 79_070_347_919_360, None, (8192, 128256)),
 }
 
 # weights.meta["_ops"] in torchvision 0.29 source gives three decimals where the docs round to two
@@ -137,3 +141,38 @@ def test_inception_block_matches_torchvision():
 def test_zoo_specs_load_by_zoo_name():
     report = netcalc.analyze(netcalc.load("zoo:resnet18"))
     assert report.params == EXPECTED["resnet18"][0]
+
+
+# --- sequence models: Hugging Face transformers 5.24 configs on the meta device (tools/llm_reference.py),
+# MACs by torch.utils.flop_counter.FlopCounterMode (matrix products) over the spec's sequence lengths;
+# the parameters also follow these formulas of the specs' own arguments, checked at full and small size
+# (tests/zoo_sizes.py): V vocab, D width, n layers, h heads, g kv heads, d head width, F MLP width
+
+
+def llama_params(context, vocab, dim, heads, kv_heads, head_dim, ffn, layers):
+    # embedding and untied head V*D each; per layer q, o D*h*d, k, v D*g*d, SwiGLU 3*D*F, 2 RMSNorms; norm
+    per_layer = 2 * dim * heads * head_dim + 2 * dim * kv_heads * head_dim + 3 * dim * ffn + 2 * dim
+    return 2 * vocab * dim + layers * per_layer + dim
+
+
+FORMULAS = {
+    "llama3_8b": llama_params,
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_sequence_model_params_follow_their_formula_at_any_size(name):
+    full = netcalc.load(f"zoo:{name}")
+    assert netcalc.analyze(full).params == FORMULAS[name](**full.spec.args) == EXPECTED[name][0]
+    small = zoo_sizes.load(f"zoo:{name}")
+    assert small.spec.args == {**full.spec.args, **zoo_sizes.SMALL[name]}
+    assert netcalc.analyze(small).params == FORMULAS[name](**small.spec.args)
+    # the same architecture: the same layer types and blocks, fewer of them
+    assert {n.layer.kind for n in small.nodes} == {n.layer.kind for n in full.nodes}
+    assert {g.block for g in small.groups} == {g.block for g in full.groups}
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_sequence_models_verify_at_a_small_size(name):
+    verification = netcalc.verify(zoo_sizes.load(f"zoo:{name}"), batch=1)
+    assert verification.ok, verification.failures()
