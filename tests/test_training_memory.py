@@ -186,6 +186,27 @@ def test_checkpoint_blocks_by_hand() -> None:
     assert train(CHECKPOINTED).activations == (4 + 2 * block + 8) * 4
     # kept: the first dense's input, each block's input, the last dense's input; one block recomputed
     assert train(CHECKPOINTED, checkpoint="blocks").activations == (4 + 8 + 8 + 8 + block) * 4
+    assert train(CHECKPOINTED, checkpoint="blocks").recompute == block * 4
+
+
+# PyTorch's forward pass with torch.utils.checkpoint(use_reentrant=False) around each top-level
+# block (each instance of a repeat) of the to_torch module, batch 2, float32: the bytes of unique
+# saved tensors outside the checkpoints, buffers left out (tools/saved_tensors.py --checkpoint).
+TORCH_CHECKPOINTED = {
+    ("resnet18", 2): 24_691_200,
+    ("resnet50", 2): 62_235_136,
+    ("mobilenet_v2", 2): 9_014_528,
+    ("inception_v3", 2): 68_176_856,
+    ("unet", 2): 457_134_208,
+    ("vit_b_16", 2): 16_948_304,
+}
+
+
+@pytest.mark.parametrize(("name", "batch"), list(TORCH_CHECKPOINTED), ids=lambda v: str(v))
+def test_checkpointed_forward_matches_pytorch(name: str, batch: int) -> None:
+    t = train(f"zoo:{name}", batch, checkpoint="blocks")
+    assert t.activations - t.recompute == TORCH_CHECKPOINTED[(name, batch)]
+    assert 0 < t.recompute < t.activations < train(f"zoo:{name}", batch).activations
 
 
 def test_kv_cache_of_vit() -> None:

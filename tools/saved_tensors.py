@@ -14,6 +14,11 @@ against them there.
 
     python tools/saved_tensors.py                      # the table for every zoo CNN, batch 1 and 4
     python tools/saved_tensors.py zoo:resnet18 --batch 1 --layers   # per module, with netcalc's
+    python tools/saved_tensors.py zoo:resnet18 --batch 2 --checkpoint  # blocks checkpointed
+
+With --checkpoint, each top-level block (each instance of a repeated one) runs inside
+torch.utils.checkpoint(use_reentrant=False): the figure is what the forward pass keeps outside
+the checkpoints, buffers left out: netcalc's `activations - recompute` with checkpoint="blocks".
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.checkpoint import checkpoint
 
 import netcalc
 from netcalc import engine
@@ -49,12 +55,39 @@ CNNS = (
 )
 
 
-def saved_bytes(source: str, batch: int) -> tuple[int, dict[str, int]]:
+class Checkpointed(nn.Module):
+    """A block run under torch.utils.checkpoint: its activations are recomputed in the backward pass."""
+
+    def __init__(self, block: nn.Module) -> None:
+        super().__init__()
+        self.block = block
+
+    def forward(self, *xs: torch.Tensor) -> Any:
+        return checkpoint(self.block, *xs, use_reentrant=False)
+
+
+def checkpoint_blocks(module: nn.Module, network: Any) -> None:
+    """Wrap each top-level block of the module (each instance of a repeat) in Checkpointed."""
+    tops = {g.path for g in network.groups if g.parent is None}
+    repeated = {g.path for g in network.groups if g.repeat is not None}
+    for attr, child in list(module.named_children()):
+        if attr in repeated and isinstance(child, nn.Sequential):
+            for key, instance in list(child.named_children()):
+                setattr(child, key, Checkpointed(instance))
+        elif attr in tops:
+            setattr(module, attr, Checkpointed(child))
+
+
+def saved_bytes(source: str, batch: int, blocks: bool = False) -> tuple[int, dict[str, int]]:
     """Bytes of the unique non-parameter tensors saved in one training forward pass, and per module."""
     torch.manual_seed(0)
     network = netcalc.load(source)
     module = netcalc.to_torch(source).train()
+    if blocks:
+        checkpoint_blocks(module, network)
     params = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    if blocks:  # compared with netcalc's activations, which leave the running statistics out
+        params |= {b.untyped_storage().data_ptr() for b in module.buffers()}
     seen: dict[tuple[int, int, int], str] = {}
     where: list[str] = ["(top)"]
     names = {m: n for n, m in module.named_modules()}
@@ -90,16 +123,22 @@ def main() -> int:
     parser.add_argument("specs", nargs="*", default=[f"zoo:{n}" for n in CNNS])
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--layers", action="store_true", help="per module: torch and netcalc bytes")
+    parser.add_argument("--checkpoint", action="store_true", help="each top-level block checkpointed")
     args = parser.parse_args()
     print(f"{'model':<22} {'batch':>5} {'torch bytes':>15} {'netcalc bytes':>15} {'ratio':>8}")
     for source in args.specs:
         for batch in args.batch:
-            total, per = saved_bytes(source, batch)
+            total, per = saved_bytes(source, batch, args.checkpoint)
             network = netcalc.load(source)
-            ours = training_memory(network, engine.rows(network), batch=batch)
+            if args.checkpoint:
+                mode = training_memory(network, engine.rows(network), batch=batch, checkpoint="blocks")
+                figure = mode.activations - mode.recompute
+            else:
+                figure = training_memory(network, engine.rows(network), batch=batch).saved
             name = source.removeprefix("zoo:")
-            print(f"{name:<22} {batch:>5} {total:>15,} {ours.saved:>15,} {ours.saved / total:>8.4f}")
+            print(f"{name:<22} {batch:>5} {total:>15,} {figure:>15,} {figure / total:>8.4f}")
             if args.layers:
+                ours = training_memory(network, engine.rows(network), batch=batch)
                 mine = {row.name: row.saved for row in ours.layers}
                 for key, size in per.items():
                     print(f"    {key:<40} {size:>12,} {mine.get(key, 0):>12,}")

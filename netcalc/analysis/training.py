@@ -77,6 +77,7 @@ class TrainingMemory:
     master_weights: int  # fp32 copy of the parameters in mixed precision
     optimizer_state: int
     activations: int  # saved for the backward pass (buffers excluded), checkpointing applied
+    recompute: int  # checkpointing: the largest block's saved bytes, made again in the backward pass
     saved: int  # PyTorch's figure without checkpointing: unique saved tensors, buffers included
     layers: tuple[LayerSaved, ...]
     kv_cache: KVCache | None
@@ -106,6 +107,7 @@ class TrainingMemory:
             "precision": self.precision,
             "checkpoint": self.checkpoint,
             **self.parts(),
+            "recompute": self.recompute,
             "saved_tensors": self.saved,
             "layers": [asdict(layer) | {"tensors": list(layer.tensors)} for layer in self.layers],
             "kv_cache": asdict(self.kv_cache) if self.kv_cache else None,
@@ -137,9 +139,10 @@ def training_memory(
     kept = _kept(network, rows)
     layers, buffers = _layers(rows, kept, batch, width)
     saved = sum(layer.saved for layer in layers)
-    activations = saved - buffers
+    activations, recompute = saved - buffers, 0
     if checkpoint == "blocks":
-        activations = _checkpointed(network, rows, kept, batch, width)
+        forward, recompute = _checkpointed(network, rows, kept, batch, width)
+        activations = forward + recompute
     return TrainingMemory(
         name=network.name,
         batch=batch,
@@ -151,6 +154,7 @@ def training_memory(
         master_weights=trained * FP32 if width != FP32 else 0,
         optimizer_state=trained * FP32 * slots,
         activations=activations,
+        recompute=recompute,
         saved=saved,
         layers=layers,
         kv_cache=kv_cache(network, rows, batch),
@@ -220,9 +224,9 @@ def _unique(items: list[tuple[Key, Saved]], batch: int, width: int) -> int:
 
 def _checkpointed(
     network: Network, rows: tuple[Row, ...], kept: list[list[tuple[Key, Saved]]], batch: int, width: int
-) -> int:
-    """Saved bytes with each top-level block checkpointed: what layers outside blocks keep, the
-    blocks' inputs, and the largest block's own saved tensors (recomputed one block at a time)."""
+) -> tuple[int, int]:
+    """Saved bytes with each top-level block checkpointed: (what the forward pass keeps: layers
+    outside blocks and the blocks' inputs; the largest block's own, recomputed one at a time)."""
     tensor = _tensors(network)
     top = {n.index: _top(n.groups, network) for n in network.nodes if n.groups}
     outside: list[tuple[Key, Saved]] = []
@@ -237,7 +241,7 @@ def _checkpointed(
                 size = prod(network.input_nodes[i][1]) if i < 0 else prod(rows[i].output_shape)
                 outside.append(((tensor[i], "out"), Saved("block input", size)))
     largest = max((_unique(items, batch, width) for items in blocks.values()), default=0)
-    return _unique(outside, batch, width) + largest
+    return _unique(outside, batch, width), largest
 
 
 def _top(groups: tuple[str, ...], network: Network) -> str:
