@@ -52,6 +52,9 @@ EXPECTED = {
     # Meta Llama 3 8B config.json in HF transformers 5.24 LlamaForCausalLM on the meta device
     # (tools/llm_reference.py): 8,030,261,248 params; MACs over 8,192 tokens by FlopCounterMode
     "llama3_8b": (8_030_261_248, 0, 79_070_347_919_360, None, (8192, 128256)),
+    # torchvision docs, Swin_T_Weights.IMAGENET1K_V1: 28,288,354 params, 4.49 GFLOPS (windowed attention:
+    # per block N*C*3C + 2*N*49*C + N*C*C with N = H*W tokens in windows of 7x7 = 49)
+    "swin_t": (28_288_354, 0, 4_490_566_656, 4.49, (1000,)),
 }
 
 # weights.meta["_ops"] in torchvision 0.29 source gives three decimals where the docs round to two
@@ -61,6 +64,7 @@ PUBLISHED_OPS = {
     "convnext_tiny": 4.456,
     "efficientnet_b0": 0.386,
     "inception_v3": 5.713,
+    "swin_t": 4.491,
 }
 
 
@@ -175,4 +179,26 @@ def test_sequence_model_params_follow_their_formula_at_any_size(name):
 @pytest.mark.parametrize("name", sorted(FORMULAS))
 def test_sequence_models_verify_at_a_small_size(name):
     verification = netcalc.verify(zoo_sizes.load(f"zoo:{name}"), batch=1)
+    assert verification.ok, verification.failures()
+
+
+def test_swin_t_relative_position_tables_are_counted():
+    # torchvision ShiftedWindowAttention.relative_position_bias_table: (2*7 - 1)^2 = 169 rows x heads in
+    # each of the 2 + 2 + 6 + 2 blocks of 3, 6, 12, 24 heads: 169 * (6 + 12 + 72 + 48) = 23,322
+    report = netcalc.analyze(netcalc.load(ZOO / "swin_t.yaml"))
+    tables = [r.tensors["relative_bias_table"] for r in report.rows if r.kind == "attention"]
+    assert len(tables) == 12
+    assert sum(tables) == 23_322
+
+
+def test_swin_t_verifies_at_a_reduced_size_through_its_arguments():
+    """64x64, windows of 2 (stages of 16, 8, 4, 2 tokens a side), width 24: the NumPy backend agrees."""
+    small = zoo_sizes.load("zoo:swin_t")
+    assert small.spec.args == {"size": 64, "window": 2, "dim": 24}
+    report = netcalc.analyze(small)
+    assert report.output_shape == (1000,)
+    # windows of 2x2 tokens: a relative position table of (2*2 - 1)^2 = 9 rows per head
+    tables = [r.tensors["relative_bias_table"] for r in report.rows if r.kind == "attention"]
+    assert tables == [9 * 3] * 2 + [9 * 6] * 2 + [9 * 12] * 6 + [9 * 24] * 2
+    verification = netcalc.verify(small, batch=2)
     assert verification.ok, verification.failures()

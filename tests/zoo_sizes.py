@@ -1,4 +1,4 @@
-"""The zoo at a size a test can run: the sequence models made small through their own arguments.
+"""The zoo at a size a test can run: the sequence models and Swin-T made small through their own arguments.
 
 Counting a full-size model takes milliseconds; running it does not (NumPy, onnxruntime, PyTorch on
 the CPU): Llama 3 8B holds 32 GB of float32 weights, GPT-2's attention at 1,024 tokens is 12 x 1024^2
@@ -40,6 +40,8 @@ SMALL: dict[str, dict[str, int]] = {
         "layers": 2,
     },
     "lstm_lm": {"steps": 8, "vocab": 64, "units": 16},
+    # 64x64 in windows of 2x2 tokens: stages of 16, 8, 4 and 2 tokens a side, widths 24 to 192
+    "swin_t": {"size": 64, "window": 2, "dim": 24},
 }
 
 

@@ -337,16 +337,21 @@ def _pt_dense(row: Row) -> int:
 
 
 def _pt_attention(row: Row) -> int:
-    """ptflops' nn.MultiheadAttention hook, once per leading index (keys from a memory of m tokens);
-    GroupedAttention: its nn.Linear hooks (bias terms included), its `@` and softmax unpatched."""
+    """ptflops' hooks of netcalc's attention modules: nn.MultiheadAttention (self-attention on
+    (N, D); ptflops hooks that exact type only) by its own formula; GroupedAttention by its
+    nn.Linear hooks (bias terms included), its `@` and softmax unpatched; the Attention subclass
+    (windows, memories, masks, tables) runs F.linear and scaled_dot_product_attention, which
+    ptflops does not patch: 0."""
     if _grouped(row):
         return sum(prod(shape[:-1]) * _linear_params(shape, f, b) for _, shape, f, b in _projections(row))
     layer = _layer(row)
-    (*lead, t, d), (m, dm) = row.input_shapes[0], row.input_shapes[-1][-2:]
+    if not layer.classic(row.input_shapes):
+        return 0
+    t, d = row.input_shapes[0]
     hd = d // layer.heads
-    flops = t * d + t * d * d + 2 * m * dm * d + (t * d + 2 * m * d if layer.bias else 0)
-    flops += layer.heads * (t * m * hd + t * m + t * m * hd)
-    return int(prod(lead) * (flops + t * d * (d + 1)))  # the output projection, bias term always
+    flops = t * d + 3 * t * d * d + (3 * t * d if layer.bias else 0)
+    flops += layer.heads * (t * t * hd + t * t + t * t * hd)
+    return int(flops + t * d * (d + 1))  # the output projection, bias term always
 
 
 def _pt_interpolate(row: Row) -> int | float:

@@ -549,7 +549,7 @@ def _embedding(b, layer, xs, ins, out, w):
 def _attention(b, layer, xs, ins, out, w):
     """PyTorch MultiheadAttention self-attention on (N, T, D) as MatMul / Reshape / Transpose /
     Softmax (the packed in_proj kept in one MatMul); every other form by _general_attention."""
-    if len(ins) > 1 or len(ins[0]) > 2 or layer.causal or layer.relative_bias or "in_proj_weight" not in w:
+    if not layer.classic(ins):
         return _general_attention(b, layer, xs, ins, w)
     d, heads = ins[0][1], layer.heads
     qkv = _linear(b, xs[0], w["in_proj_weight"], w.get("in_proj_bias"))  # (N, T, 3D)

@@ -753,7 +753,7 @@ def _attention(layer: Any, shapes: tuple[tuple[int, ...], ...], code: _Code) -> 
         module = f"GroupedAttention({sizes}, {biases!r}{extra}{rest})"
         return module, "{0}({1})"
     bias = _kw(bias=(layer.bias, True))
-    if len(shapes) == 1 and len(shapes[0]) == 2 and not extra:  # self-attention: query = key = value
+    if layer.classic(shapes):  # self-attention: query = key = value
         module = f"nn.MultiheadAttention({d}, {layer.heads}{rest}{bias}, batch_first=True)"
         return module, "{0}({1}, {1}, {1}, need_weights=False)[0]"
     code.helpers.update(("Attention", "logit_bias"))

@@ -174,6 +174,11 @@ class Attention(Layer):
             return "separate"
         return "packed" if dm == d else "kdim"
 
+    def classic(self, inputs: tuple[Shape, ...]) -> bool:
+        """Exactly nn.MultiheadAttention(q = k = v = x) on (N, D): no memory, window, mask or table."""
+        plain = not self.causal and self.relative_bias is None
+        return plain and len(inputs) == 1 and len(inputs[0]) == 2 and self.form(inputs) == "packed"
+
     def widths(self, inputs: tuple[Shape, ...]) -> tuple[int, int]:
         """(h * d, g * d): the widths of the queries and of the keys (and values) over all heads."""
         head_dim = self.head_dim or inputs[0][-1] // self.heads
