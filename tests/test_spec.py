@@ -420,6 +420,7 @@ def test_json_structure():
         "neurons",
         "macs",
         "activations",
+        "receptive_field",  # added by #9 (count --format json shows each layer's field)
     }
     assert set(data["groups"][0]) == {
         "name",
