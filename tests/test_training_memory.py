@@ -67,6 +67,27 @@ def test_saved_tensors_match_pytorch(name: str, batch: int) -> None:
     assert ours == torch_bytes
 
 
+# A small Llama 3 (zoo:llama3_8b with the arguments in its header: grouped-query attention written
+# out by `netcalc torch`, RMSNorm, SwiGLU), measured the same way (--set ...).
+SMALL_LLAMA = {
+    "layers": 2,
+    "dim": 64,
+    "heads": 4,
+    "kv_heads": 2,
+    "head_dim": 16,
+    "ffn": 128,
+    "vocab": 1000,
+    "context": 32,
+}
+TORCH_SAVED_LLAMA = {1: 353_152, 2: 706_304}
+
+
+@pytest.mark.parametrize("batch", list(TORCH_SAVED_LLAMA))
+def test_small_llama_matches_pytorch(batch: int) -> None:
+    network = netcalc.load("zoo:llama3_8b", args=SMALL_LLAMA)
+    assert training_memory(network, engine.rows(network), batch).saved == TORCH_SAVED_LLAMA[batch]
+
+
 def test_the_issue_figure_for_resnet18() -> None:
     assert train("zoo:resnet18").saved == 22_256_640
 

@@ -78,11 +78,13 @@ def checkpoint_blocks(module: nn.Module, network: Any) -> None:
             setattr(module, attr, Checkpointed(child))
 
 
-def saved_bytes(source: str, batch: int, blocks: bool = False) -> tuple[int, dict[str, int]]:
+def saved_bytes(
+    source: str, batch: int, blocks: bool = False, args: dict[str, Any] | None = None
+) -> tuple[int, dict[str, int]]:
     """Bytes of the unique non-parameter tensors saved in one training forward pass, and per module."""
     torch.manual_seed(0)
-    network = netcalc.load(source)
-    module = netcalc.to_torch(source).train()
+    network = netcalc.load(source, args=args)
+    module = netcalc.to_torch(network).train()
     if blocks:
         checkpoint_blocks(module, network)
     params = {p.untyped_storage().data_ptr() for p in module.parameters()}
@@ -109,7 +111,12 @@ def saved_bytes(source: str, batch: int, blocks: bool = False) -> tuple[int, dic
             seen.setdefault(key, where[-1])
         return t
 
-    x = torch.randn(batch, *network.input)
+    vocab = network.token_ids.get(-1)  # token ids for an embedding, else real numbers
+    x = (
+        torch.randn(batch, *network.input)
+        if vocab is None
+        else torch.randint(0, vocab, (batch, *network.input))
+    )
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         module(x)
     per: dict[str, int] = defaultdict(int)
@@ -124,12 +131,14 @@ def main() -> int:
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--layers", action="store_true", help="per module: torch and netcalc bytes")
     parser.add_argument("--checkpoint", action="store_true", help="each top-level block checkpointed")
+    parser.add_argument("--set", nargs="*", default=[], help="spec arguments NAME=VALUE")
     args = parser.parse_args()
+    values = {k: int(v) if v.isdigit() else v for k, v in (item.split("=", 1) for item in args.set)}
     print(f"{'model':<22} {'batch':>5} {'torch bytes':>15} {'netcalc bytes':>15} {'ratio':>8}")
     for source in args.specs:
         for batch in args.batch:
-            total, per = saved_bytes(source, batch, args.checkpoint)
-            network = netcalc.load(source)
+            total, per = saved_bytes(source, batch, args.checkpoint, values)
+            network = netcalc.load(source, args=values)
             if args.checkpoint:
                 mode = training_memory(network, engine.rows(network), batch=batch, checkpoint="blocks")
                 figure = mode.activations - mode.recompute

@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 from pydantic import field_validator, model_validator
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg
+from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import IDENTITY, Reads, same
 from netcalc.layers.formula import Explained, num, plus, same_shape, times
 
@@ -111,7 +111,11 @@ class Attention(Layer):
     D) order (a copy; at batch 1 the input itself), N * D, and the memory's, M * Dm, in
     cross-attention; q and the heads' output read by out_proj, N * h*d each; k and v, M * g*d each;
     without dropout the fused kernel's log-sum-exp, heads * N (float32); with dropout the math
-    path's softmax weights, dropout mask and dropped weights, 3 * heads * N * M.
+    path's softmax weights, dropout mask and dropped weights, 3 * heads * N * M. With one projection
+    each (form 'separate': grouped heads, narrow heads, biases per projection; `netcalc torch`
+    writes the math out): the input itself and the memory, q, k and v repeated to every query head
+    (N * h*d, M * h*d twice), the softmax weights heads * N * M (and with dropout its mask and the
+    dropped weights), the heads' output copy N * h*d, and the relative bias's int64 index N * M.
     KV cache (inference, per token): k and v, 2 * g*d.
     """
 
@@ -243,6 +247,8 @@ class Attention(Layer):
         (*lead, n, d), (m, dm) = inputs[0], inputs[-1][-2:]
         inner, kv_inner = self.widths(inputs)
         windows = prod(lead)
+        if self.form(inputs) == "separate":
+            return self._saved_math(inputs, windows, n, m, inner)
         kept = [Saved("input copy", windows * n * d)]
         if len(inputs) > 1:
             kept.append(Saved("memory copy", windows * m * dm))
@@ -253,6 +259,20 @@ class Attention(Layer):
         else:
             scores = windows * self.heads * n * m
             kept += [Saved(name, scores) for name in ("weights", "dropout mask", "dropped")]
+        return tuple(kept)
+
+    def _saved_math(
+        self, inputs: tuple[Shape, ...], windows: int, n: int, m: int, inner: int
+    ) -> tuple[Saved, ...]:
+        """What the written-out attention keeps (GroupedAttention in `netcalc torch`)."""
+        kept = [keep_input(inputs, i) for i in range(len(inputs))]  # the projections' inputs
+        kept += [Saved("q", windows * n * inner), Saved("k repeated", windows * m * inner)]
+        kept += [Saved("v repeated", windows * m * inner), Saved("weights", windows * self.heads * n * m)]
+        if self.dropout != 0.0:
+            kept += [Saved(name, windows * self.heads * n * m) for name in ("dropout mask", "dropped")]
+        kept.append(Saved("heads output", windows * n * inner))
+        if self.relative_bias:
+            kept.append(Saved("bias index", n * m, batched=False, itemsize=8))
         return tuple(kept)
 
     def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
