@@ -625,3 +625,9 @@ def test_stochastic_depth_drops_whole_samples_in_training_and_is_identity_in_inf
     kept = np.all(y == x / 0.5, axis=(1, 2))  # survivors scaled by 1 / (1 - rate)
     assert np.all(dropped | kept)  # whole samples: never a mix within one
     assert 0.4 < dropped.mean() < 0.6
+
+
+def test_channel_shuffle_of_one_group_is_a_copy_as_the_liveness_pass_counts():
+    """One group: the kernel's reshapes give a view of the input, so the op copies (a property test find)."""
+    verification = netcalc.verify({"input": [1, 3], "layers": [{"channel_shuffle": {"groups": 1}}]}, batch=2)
+    assert verification.ok, verification.failures()

@@ -605,6 +605,12 @@ def _upsample_ws(layer: L.Upsample, ins: Ins, out: Shape, itemsize: int, trainin
     return most
 
 
+def _channel_shuffle(layer: L.ChannelShuffle, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    """A copy, always: with one group (or one channel a group) the reshapes give a view of the input."""
+    y = K.channel_shuffle(inputs[0], layer.groups)
+    return y.copy() if np.shares_memory(y, inputs[0]) else y
+
+
 def _always(layer: L.Layer, training: bool) -> bool:
     """A reshape of a C-contiguous array (backend.run keeps every array so) is a view."""
     return True
@@ -730,9 +736,7 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     L.Slice: Op(_no_tensors, _slice),
     L.CenterCrop: Op(_no_tensors, _center_crop),
     L.Pad: Op(_no_tensors, _pad),
-    L.ChannelShuffle: Op[L.ChannelShuffle](
-        _no_tensors, lambda layer, inputs, w, ctx: K.channel_shuffle(inputs[0], layer.groups)
-    ),
+    L.ChannelShuffle: Op[L.ChannelShuffle](_no_tensors, _channel_shuffle),
     L.Dropout: Op[L.Dropout](
         _no_tensors,
         lambda layer, inputs, w, ctx: K.dropout(inputs[0], layer.rate, ctx.training, ctx.rng),
