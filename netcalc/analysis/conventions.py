@@ -26,8 +26,10 @@ fvcore     FlopCountAnalysis(model, x).total(), eval mode: per aten op: convolut
            (scaled_dot_product_attention); GroupedAttention: both (two matmuls).
 ptflops    get_model_complexity_info(model, input): batch 1; module hooks (conv with bias terms,
            linear with bias, pools and relu-likes on elements, batch, group and instance norm
-           2 * elements (1 * without affine), layer norm 1 * elements, its own attention formula;
-           GroupedAttention: its four linear hooks) plus patched functionals: F.relu, F.gelu,
+           2 * elements (1 * without affine), layer norm 1 * elements, its own attention formula
+           for the exact nn.MultiheadAttention only (netcalc's Attention subclass for windows,
+           memories, masks and tables: 0); GroupedAttention: its four linear hooks) plus patched
+           functionals: F.relu, F.gelu,
            F.elu, F.silu, F.softmax, the pooling and interpolate functionals and torch.matmul count
            again when a module calls them (nn.ReLU counts twice). Params: every trainable one
            (requires_grad: frozen ones are left out).
