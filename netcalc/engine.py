@@ -64,6 +64,9 @@ class Row:
     training_only: bool = False  # not run in inference: out of the MACs/neurons/activations totals
     layer: Layer | None = field(default=None, compare=False, repr=False)  # its hyper-parameters
     trainable: bool = True  # false: its parameters are frozen
+    shares: str | None = None  # the layer whose parameters it uses (`share:`)
+    shared_tensors: dict[str, int] = field(default_factory=dict)  # those it uses, counted there
+    tied: bool = False  # it shares another layer type's parameters (a dense head, an embedding's)
 
     @property
     def inference(self) -> Counts:
@@ -78,9 +81,11 @@ def rows(network: Network) -> tuple[Row, ...]:
     shapes: dict[int, Shape] = {i: shape for i, (_, shape) in network.input_nodes.items()}
     names = {i: name for i, (name, _) in network.input_nodes.items()}
     known: dict[tuple[int, tuple[Shape, ...]], _Figures] = {}
-    result = []
+    result: list[Row] = []
     for node in network.nodes:
         row = _row(node, tuple(shapes[i] for i in node.inputs), names, known)
+        if node.shares is not None:
+            row = _sharing(row, node, network.nodes[node.shares], result[node.shares])
         shapes[node.index] = row.output_shape
         names[node.index] = node.path
         result.append(row)
@@ -145,6 +150,39 @@ def _row(
         node.layer,
         node.trainable,
     )
+
+
+def _sharing(row: Row, node: Node, owner: Node, owner_row: Row) -> Row:
+    """A row of a layer that uses `owner`'s parameters (`share:`): the tensors of both with the
+    same name, which must have the same shape as PyTorch holds them (a dense layer's (units, in)
+    weight ties to an embedding's (vocab, dim) table), are counted at the owner only."""
+    mine = node.layer.tensor_shapes(row.input_shapes)
+    theirs = owner.layer.tensor_shapes(owner_row.input_shapes)
+    if mine is None or theirs is None:
+        kind = node.layer.kind if mine is None else owner.layer.kind
+        raise ShapeError(
+            f"{_where(node)}: share: '{kind}' layers cannot share parameters — share between "
+            "dense, convolution and embedding layers"
+        )
+    common = [name for name in mine if name in theirs]
+    for name in common:
+        if mine[name] != theirs[name]:
+            raise ShapeError(
+                f"{_where(node)}: share: its {name} is {list(mine[name])} but that of layer "
+                f"{owner.index} '{owner.layer.kind}' ({owner.path}) is {list(theirs[name])} — "
+                "give the two layers the same sizes"
+            )
+    if not common:
+        raise ShapeError(
+            f"{_where(node)}: share: layer '{owner.path}' has no tensor of this layer's "
+            f"({', '.join(theirs)} against {', '.join(mine) or 'none'})"
+        )
+    own = {name: n for name, n in row.tensors.items() if name not in common}
+    params = sum(own.values())
+    counts = replace(row.counts, params=params, frozen=0 if row.trainable else params)
+    taken = {name: n for name, n in row.tensors.items() if name in common}
+    tied = owner.layer.kind != node.layer.kind
+    return replace(row, tensors=own, counts=counts, shares=owner.path, shared_tensors=taken, tied=tied)
 
 
 def _figures(node: Node, inputs: tuple[Shape, ...]) -> _Figures:

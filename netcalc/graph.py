@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from netcalc.errors import SpecError
@@ -39,6 +39,7 @@ class Node:
     where: str  # file:line of its entry
     training_only: bool = False  # e.g. an auxiliary classifier: not run in inference
     trainable: bool = True  # false: its parameters are frozen (`trainable: false` on it or a block)
+    shares: int | None = None  # the earlier layer whose parameters it uses (`share: NAME`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +333,10 @@ class _Builder:
             else:
                 out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
                 layers[i] = self.nodes[out].layer
+                share = layers[i].share
+                if share is not None:
+                    owner = self._owner(share, site)
+                    self.nodes[out] = replace(self.nodes[out], shares=owner)
             outputs.append(out)
             self.paths[prefix + local[i]] = out
         return outputs[-1]
@@ -463,6 +468,32 @@ class _Builder:
             f"{where}: {label}: from names unknown layer '{ref}'"
             f"{nearest(ref, [*at.local[:i], *self.paths, *self.input_names, 'input'])}"
         )
+
+    def _owner(self, ref: str, at: _Site) -> int:
+        """The node whose parameters `share: ref` names: an earlier layer (the first owner of a
+        chain: a layer sharing a sharer shares the original)."""
+        where, label, j = at.where, at.label, at.position.get(ref)
+        if j is not None and j >= at.i:
+            what = "itself" if j == at.i else f"'{ref}', which comes later"
+            raise SpecError(
+                f"{where}: {label}: share names {what} — a layer shares the parameters of an "
+                "earlier layer: share them from the later one instead"
+            )
+        name = (
+            at.prefix + ref
+            if j is not None
+            else next((n for n in (at.prefix + ref, ref) if n in self.paths), None)
+        )
+        if name is None:
+            hint = nearest(ref, [*at.local[: at.i], *self.paths])
+            raise SpecError(f"{where}: {label}: share names unknown layer '{ref}'{hint}")
+        node = self.nodes[self.paths[name]]
+        if node.path != name:
+            raise SpecError(
+                f"{where}: {label}: share names block '{ref}' — share takes one layer, "
+                "like share: block.layer"
+            )
+        return node.shares if node.shares is not None else node.index
 
     def _layer(
         self,

@@ -229,6 +229,7 @@ def _row_dict(r: Row) -> dict[str, Any]:
         "tensors": dict(r.tensors),
         "non_trainable_tensors": dict(r.state_tensors),
         "training_only": r.training_only,
+        **({"shares": r.shares, "shared_tensors": dict(r.shared_tensors)} if r.shares else {}),
         **_counts_dict(r.counts),
     }
 

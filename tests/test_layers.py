@@ -62,7 +62,8 @@ def test_every_layer_type_has_a_docstring():
     assert [cls.kind for cls in LAYERS if not (cls.__doc__ or "").strip()] == []
 
 
-COMMON = {"name", "source", "training_only", "trainable"}  # every layer's; see test_spec, test_network_io
+# every layer's; see test_spec, test_network_io, test_share
+COMMON = {"name", "source", "training_only", "trainable", "share"}
 
 
 def test_every_canonical_argument_appears_in_some_case():

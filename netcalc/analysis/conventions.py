@@ -12,7 +12,8 @@ torchinfo  summary(model, input_size=(batch, *input)), eval mode, float32. Only 
            leaves). A module class named *Conv*: (weight + bias) * batch * output positions (bias
            included); any other leaf with tensors named weight/bias: batch * (weight + bias) (a
            Linear on tokens counts one token).
-           Total params: every parameter; Non-trainable: those with requires_grad False (frozen:
+           Total params: every parameter of every leaf module (a tied one, `share:`, once per
+           module that holds it); Non-trainable: those with requires_grad False (frozen:
            `trainable: false`; buffers are not counted).
            Input size: each input's bytes (int64 token ids: 8 each) + 64 (the storage's header);
            Forward/backward pass size: 2 * output bytes of each leaf layer with parameters;
@@ -32,7 +33,7 @@ ptflops    get_model_complexity_info(model, input): batch 1; module hooks (conv 
            functionals: F.relu, F.gelu,
            F.elu, F.silu, F.softmax, the pooling and interpolate functionals and torch.matmul count
            again when a module calls them (nn.ReLU counts twice). Params: every trainable one
-           (requires_grad: frozen ones are left out).
+           (requires_grad: frozen ones are left out), a tied one once per module that holds it.
 thop       profile(model, (x,)): module hooks by exact type only: conv (no bias), linear
            (in_features * output elements; GroupedAttention's four too), batch, layer and
            instance norms (2 * elements, 4 * with affine; group norm is not hooked), average
@@ -174,10 +175,24 @@ def _keras(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, in
 # --- torchinfo -----------------------------------------------------------------------------------
 
 
+def _module_params(row: Row) -> int:
+    """The parameters a tool finds on a layer's module: its own and those it shares (`share:`),
+    as a tied Parameter shows on both modules (torchinfo, thop and ptflops count it twice)."""
+    return row.counts.params + sum(row.shared_tensors.values())
+
+
+def _module_trainable(row: Row, rows: tuple[Row, ...]) -> int:
+    """The requires_grad part of _module_params: a shared Parameter is as trainable as its owner."""
+    owner = next((r for r in rows if r.name == row.shares), None) if row.shares else None
+    shared = sum(row.shared_tensors.values()) if owner is None or owner.trainable else 0
+    return row.counts.trainable + shared
+
+
 def _torchinfo_macs(row: Row, batch: int) -> int:
     """torchinfo's MACs of one leaf module: from its weight/bias tensors and output size."""
     layer, out = _layer(row), row.output_shape
-    named = sum(n for name, n in row.tensors.items() if name in ("weight", "bias"))
+    tensors = {**row.tensors, **row.shared_tensors}
+    named = sum(n for name, n in tensors.items() if name in ("weight", "bias"))
     if isinstance(layer, CONVS + TRANSPOSED):  # class name contains "Conv"
         return named * batch * prod(out[1:])
     return batch * named
@@ -187,8 +202,8 @@ def _torchinfo(
     rows: tuple[Row, ...], batch: int, report: Any
 ) -> tuple[dict[str, int | float], dict[str, str]]:
     leaves = _torchinfo_layers(rows, batch)
-    params = sum(r.counts.params for r in rows)  # the root's leftover adds what did not run
-    frozen = sum(r.counts.frozen for r in rows)  # requires_grad False
+    params = sum(_module_params(r) for r in rows)  # the root's leftover adds what did not run
+    frozen = params - sum(_module_trainable(r, rows) for r in rows)  # requires_grad False
     macs = sum(leaf["mult_adds"] for leaf in leaves)
     shapes = report.inputs or (("input", report.input_shape),)
     input_bytes = sum(
@@ -250,7 +265,7 @@ def _torchinfo_layers(rows: tuple[Row, ...], batch: int) -> tuple[dict[str, Any]
                 {
                     "layer": r.name,
                     "output_shape": [batch, *r.output_shape],
-                    "params": r.counts.params,
+                    "params": _module_params(r),
                     "mult_adds": _torchinfo_macs(r, batch),
                 }
             )
@@ -413,7 +428,7 @@ def _ptflops(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, 
         if getattr(_layer(r), "activation", None) in PT_FUSED:  # F.relu(...) in forward
             macs += _out(r)
     macs = int(macs)  # ptflops returns int(total)
-    params = sum(r.counts.trainable for r in rows)  # requires_grad ones only
+    params = sum(_module_trainable(r, rows) for r in rows)  # requires_grad ones only
     return {"macs": macs, "params": params}, {
         "macs": _ptflops_text(macs, "Mac"),
         "params": _ptflops_text(params, ""),
@@ -499,7 +514,7 @@ def _thop(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, int
     hooked = [r for r in _ran(rows) if _thop_hooked(r)]
     grouped = [r for r in _ran(rows) if _grouped(r)]
     macs = sum(THOP[type(_layer(r))](r, batch) for r in hooked) + sum(_th_grouped(r, batch) for r in grouped)
-    params = sum(r.counts.params for r in hooked) + sum(
+    params = sum(_module_params(r) for r in hooked) + sum(
         _linear_params(shape, f, b) for r in grouped for _, shape, f, b in _projections(r)
     )
     return {"macs": macs, "params": params}, {"macs": f"{macs:,}", "params": f"{params:,}"}

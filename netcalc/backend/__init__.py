@@ -60,10 +60,16 @@ class Result:
     traces: list[Trace] = field(default_factory=list)
     weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     outputs: dict[str, np.ndarray] = field(default_factory=dict)  # every output, by layer name
+    shared: set[str] = field(default_factory=set)  # 'layer/tensor' keys of arrays another layer owns
 
     def flat_weights(self) -> dict[str, np.ndarray]:
-        """Weights keyed 'layer/tensor', as saved in .npz files."""
-        return {f"{layer}/{name}": a for layer, ts in self.weights.items() for name, a in ts.items()}
+        """Weights keyed 'layer/tensor', as saved in .npz files (a shared array once, at its owner)."""
+        return {
+            key: a
+            for layer, ts in self.weights.items()
+            for name, a in ts.items()
+            if (key := f"{layer}/{name}") not in self.shared
+        }
 
 
 def relu_fed(graph: Network) -> set[int]:
@@ -200,10 +206,14 @@ def run(
         inputs = [values[i] for i in node.inputs]
         shapes = op.tensors(node.layer, inputs)
         he = node.index in he_init
+        owned = _owned(graph, node, shapes, result)  # `share:`: the owner's arrays, used again
         tensors = {
-            name: _weight(node.path, name, shape, given, weights is not None, he, node.layer, seed, np_dtype)
+            name: owned[name]
+            if name in owned
+            else _weight(node.path, name, shape, given, weights is not None, he, node.layer, seed, np_dtype)
             for name, shape in shapes.items()
         }
+        result.shared.update(f"{node.path}/{name}" for name in owned)
         y = op.forward(node.layer, inputs, tensors, ctx)
         if not y.flags.c_contiguous:  # a permute: copied once here, so every reshape after is a view
             y = np.ascontiguousarray(y)
@@ -215,7 +225,7 @@ def run(
                 node.path,
                 node.layer.kind,
                 tuple(y.shape[1:]),
-                {n: a.size for n, a in tensors.items() if n not in op.state},
+                {n: a.size for n, a in tensors.items() if n not in op.state and n not in owned},
                 {n: a.size for n, a in tensors.items() if n in op.state},
                 y[0].size if op.macs else 0,
                 macs,
@@ -236,6 +246,22 @@ def run(
     result.outputs = {graph.nodes[i].path: values[i] for i in network.outputs}
     result.output = next(iter(result.outputs.values()))
     return result
+
+
+def _owned(graph: Network, node: Node, shapes: dict[str, Any], result: Result) -> dict[str, np.ndarray]:
+    """The arrays a layer takes from the layer it shares: those of the same name, same shape."""
+    if node.shares is None:
+        return {}
+    owner = graph.nodes[node.shares]
+    arrays = result.weights[owner.path]
+    taken = {name: arrays[name] for name in shapes if name in arrays}
+    for name, array in taken.items():
+        if tuple(array.shape) != tuple(shapes[name]):
+            raise SpecError(
+                f"{node.where}: layer '{node.path}' needs {name} {list(shapes[name])} but the layer it "
+                f"shares, '{owner.path}', has {list(array.shape)}"
+            )
+    return taken
 
 
 def random_inputs(
@@ -339,10 +365,15 @@ def tensor_shapes(network: Network, inputs: list[tuple[tuple[int, ...], ...]]) -
     """The shape of every tensor a run draws, keyed 'layer/tensor', from each layer's per-sample
     input shapes (arrays of one sample, all strides 0: nothing is allocated)."""
     shapes = {}
+    drawn: dict[int, set[str]] = {}
     for node, shapes_in in zip(network.nodes, inputs, strict=True):
         fake = [np.lib.stride_tricks.as_strided(np.zeros(1), (1, *s), (0,) * (len(s) + 1)) for s in shapes_in]
+        owned = drawn.get(node.shares, set()) if node.shares is not None else set()
+        drawn[node.index] = set()
         for name, shape in OPS[type(node.layer)].tensors(node.layer, fake).items():
-            shapes[f"{node.path}/{name}"] = tuple(shape)
+            drawn[node.index].add(name)
+            if name not in owned:  # a shared tensor is saved once, at its owner
+                shapes[f"{node.path}/{name}"] = tuple(shape)
     return shapes
 
 

@@ -73,7 +73,12 @@ def to_onnx(
     names = {i: name for i, (name, _) in spec.input_nodes.items()}
     for node, row in zip(spec.nodes, report.rows, strict=True):
         b.begin(node.path)
-        w = {name: b.initializer(f"{node.path}/{name}", array) for name, array in tensors[node.path].items()}
+        w = {  # a shared tensor is the owner's initializer: one initializer, read twice
+            name: f"{row.shares}/{name}"
+            if name in row.shared_tensors
+            else b.initializer(f"{node.path}/{name}", array)
+            for name, array in tensors[node.path].items()
+        }
         layer = node.layer
         xs = [names[i] for i in node.inputs]
         y = CONVERTERS[type(layer)](b, layer, xs, row.input_shapes, row.output_shape, w)

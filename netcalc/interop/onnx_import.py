@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from netcalc.errors import NetcalcError, SpecError
+from netcalc.layers import BY_KIND, Layer
 from netcalc.spec.read import read_bounded
 
 MAX_BYTES = 2**31  # protobuf cannot hold a larger message; weights beyond it are external data
@@ -94,6 +95,8 @@ class Importer:
     shape_values: set[str] = field(default_factory=set)  # computed from shapes, not activations
     rewrite: dict[int, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)  # node -> layer
     initializers: set[str] = field(default_factory=set)
+    origin: dict[str, str] = field(default_factory=dict)  # a weight seen through Transpose -> its initializer
+    owners: dict[str, str] = field(default_factory=dict)  # initializer -> the first layer that reads it
 
     def spec(self) -> dict[str, Any]:
         """The raw spec of the whole model."""
@@ -292,6 +295,12 @@ class Importer:
         name = self._name(node)
         ins, out = args.pop("_inputs", data), args.pop("_output", node.output[0])
         refs = [self.values[n].ref for n in ins]
+        weights = {self.origin.get(n, n) for n in node.input if n in self.weights}
+        earlier = {self.owners[w] for w in weights if w in self.owners}
+        if len(earlier) == 1 and weights <= set(self.owners) and _can_share(kind):
+            args["share"] = earlier.pop()  # every weight another layer's: tied weights
+        for w in weights:
+            self.owners.setdefault(w, name)
         self.layers.append(
             {kind: {**args, "name": name, "from": refs if len(refs) > 1 else refs[0]}, "_name": name}
         )
@@ -515,6 +524,7 @@ class Importer:
             self.weights[node.output[0]] = (
                 tuple(dims[p] for p in perm) if node.op_type == "Transpose" else dims
             )
+            self.origin[node.output[0]] = self.origin.get(source, source)
         elif source in self.values:
             self.values[node.output[0]] = self.values[source]
 
@@ -553,6 +563,12 @@ FUSING = ("dense", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_trans
 def _scope(name: str) -> str:
     """A node's name without its last '/Op' part: 'layer1.conv/Conv' -> 'layer1.conv'."""
     return name.rsplit("/", 1)[0] if "/" in name.strip("/") else name
+
+
+def _can_share(kind: str) -> bool:
+    """Whether layers of this type take `share:` (they say their parameters' shapes)."""
+    cls = BY_KIND.get(kind)
+    return cls is not None and cls.tensor_shapes is not Layer.tensor_shapes
 
 
 def _word(name: str) -> str:

@@ -468,6 +468,8 @@ def _scope_class(scope: _Scope, table: dict[int, Row], network: Network, code: _
         else:
             forward.append(f"{attr} = {call}")
         values[out] = attr
+    if not scope.path:
+        init.extend(_ties(network, table))
     forward.append(f"return {_returned(scope, values, nodes, network)}")
     body = _class_body(scope, network, init, forward, params)
     if body in code.classes:
@@ -519,6 +521,23 @@ def _scope_use(
         inner[sub[-1].index] = f"self.{attr}[{k}]({given})"
         calls.append(inner[sub[-1].index])
     return module, calls[-1], nodes
+
+
+def _ties(network: Network, table: dict[int, Row]) -> list[str]:
+    """`share:` as PyTorch writes tied weights: the sharer's parameter is the owner's Parameter."""
+    paths = module_paths(network) if any(n.shares is not None for n in network.nodes) else {}
+    lines = []
+    for node in network.nodes:
+        row = table[node.index]
+        for name in row.shared_tensors:
+            mine, owner = _submodule(paths[node.path]), _submodule(paths[str(row.shares)])
+            lines.append(f"{mine}.{name} = {owner}.{name}  # share: {row.shares}")
+    return lines
+
+
+def _submodule(dotted: str) -> str:
+    """The expression of a module by its dotted name, from the network's own class."""
+    return f"self.{dotted}" if "." not in dotted else f"self.get_submodule({dotted!r})"
 
 
 def _returned(scope: _Scope, values: dict[int, str], nodes: list[Node], network: Network) -> str:

@@ -89,6 +89,11 @@ class Layer(BaseModel):
         description="run only in training (an auxiliary classifier): its parameters count, "
         "its MACs, neurons and activations stay out of the inference totals",
     )
+    share: str | None = Field(
+        None,
+        description="use the parameters of an earlier layer NAME (tied weights): counted once there; "
+        "this layer's MACs and activations still count per call",
+    )
     trainable: Annotated[bool, Strict()] = Field(
         True,
         description="false: its parameters are frozen (counted as non-trainable, as Keras does; "
@@ -119,6 +124,10 @@ class Layer(BaseModel):
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         """Trainable tensors by name, with their element counts."""
         return {}
+
+    def tensor_shapes(self, inputs: tuple[Shape, ...]) -> dict[str, Shape] | None:
+        """The parameters' shapes as PyTorch holds them, for `share:`; None: it cannot share."""
+        return None
 
     def state(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         """Non-trainable state (running statistics) by name, with element counts."""

@@ -121,6 +121,12 @@ class _ConvForward(_Conv):
             counts["bias"] = self.filters
         return counts
 
+    def tensor_shapes(self, inputs: tuple[Shape, ...]) -> dict[str, Shape]:
+        """weight (filters, in / groups, *kernel), as PyTorch's Conv."""
+        weight = (self.filters, inputs[0][0] // self.groups, *self.axes("kernel"))
+        shapes: dict[str, Shape] = {"weight": weight}
+        return shapes | ({"bias": (self.filters,)} if self.bias else {})
+
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return prod(output) * (inputs[0][0] // self.groups) * prod(self.axes("kernel"))
 
@@ -230,6 +236,12 @@ class _ConvTranspose(_Conv):
         if self.bias:
             counts["bias"] = self.filters
         return counts
+
+    def tensor_shapes(self, inputs: tuple[Shape, ...]) -> dict[str, Shape]:
+        """weight (in, filters / groups, *kernel), as PyTorch's ConvTranspose."""
+        weight = (inputs[0][0], self.filters // self.groups, *self.axes("kernel"))
+        shapes: dict[str, Shape] = {"weight": weight}
+        return shapes | ({"bias": (self.filters,)} if self.bias else {})
 
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return prod(inputs[0]) * (self.filters // self.groups) * prod(self.axes("kernel"))

@@ -41,6 +41,11 @@ class Dense(Layer):
             counts["bias"] = self.units
         return counts
 
+    def tensor_shapes(self, inputs: tuple[Shape, ...]) -> dict[str, Shape]:
+        """weight (units, in), as PyTorch's Linear: an embedding's (vocab, dim) table ties to it."""
+        shapes: dict[str, Shape] = {"weight": (self.units, inputs[0][-1])}
+        return shapes | ({"bias": (self.units,)} if self.bias else {})
+
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return prod(inputs[0][:-1]) * inputs[0][-1] * self.units
 

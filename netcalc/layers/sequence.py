@@ -33,6 +33,10 @@ class Embedding(Layer):
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
         return {"weight": self.vocab * self.dim}
 
+    def tensor_shapes(self, inputs: tuple[Shape, ...]) -> dict[str, Shape]:
+        """weight (vocab, dim): a dense layer of `units: vocab` on width dim can tie to it."""
+        return {"weight": (self.vocab, self.dim)}
+
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return (Saved("input0", inputs[0][0], itemsize=ID_BYTES),)
 

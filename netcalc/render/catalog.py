@@ -18,7 +18,10 @@ def catalog_text(entries: list[dict[str, Any]], markdown: bool = False) -> str:
             bullet = "- " if markdown else "    "
             lines.append(f"{bullet}{a['name']}: {default}{alias} — {a['help']}")
         lines.append("")
-    lines.append("Every layer (and block use) also takes name:, from:, training_only: and trainable:.")
+    lines.append(
+        "Every layer (and block use) also takes name:, from:, training_only: and trainable:; "
+        "dense, convolution and embedding layers take share:."
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -34,8 +34,11 @@ def title_text(report: Report) -> str:
 
 
 def kind_text(row: Row) -> str:
-    """A row's type with its marks: 'conv2d (training)', 'dense (frozen)'."""
+    """A row's type with its marks: 'conv2d (training)', 'dense (frozen)', 'conv2d (shares conv1)',
+    'dense (tied to wte)' (a layer sharing another type's parameters)."""
     marks = [m for m, on in (("training", row.training_only), ("frozen", not row.trainable)) if on]
+    if row.shares is not None:
+        marks.append(f"tied to {row.shares}" if row.tied else f"shares {row.shares}")
     return f"{row.kind} ({', '.join(marks)})" if marks else row.kind
 
 
