@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from netcalc import arguments
 from netcalc.analysis.liveness import liveness
 from netcalc.errors import ResourceError, UsageError
-from netcalc.graph import INPUT, Network
+from netcalc.graph import Network
 from netcalc.report import Report, analyze, totals_report
 
 if TYPE_CHECKING:
@@ -146,7 +146,8 @@ def backend_liveness(network: Network, report: Report, training: bool = False) -
 def live_bytes_estimate(network: Network, report: Report, batch: int, itemsize: int) -> tuple[int, ...]:
     """The bytes of activations alive at each layer of a backend run, from the liveness pass: the
     figure `verify` checks the backend's recording against (token ids are int64: 8 bytes)."""
-    ids = prod(network.input) * batch * (8 - itemsize) if INPUT in network.token_ids else 0
+    inputs = network.input_nodes.items()
+    ids = sum(prod(shape) for i, (_, shape) in inputs if i in network.token_ids) * batch * (8 - itemsize)
     return tuple(n * batch * itemsize + ids for n in backend_liveness(network, report))
 
 

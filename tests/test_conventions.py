@@ -45,12 +45,30 @@ def ids(network: netcalc.Network, batch: int, device: str):
     return torch.zeros((batch, *network.input), dtype=torch.long, device=device)
 
 
+def several(network: netcalc.Network) -> bool:
+    return len(network.input_nodes) > 1
+
+
+def inputs(network: netcalc.Network, batch: int, device: str) -> tuple:
+    """One batch per input, in the forward's order: int64 zeros for token ids, else floats."""
+    return tuple(
+        torch.zeros((batch, *shape), dtype=torch.long, device=device)
+        if i in network.token_ids
+        else torch.ones((batch, *shape), device=device)
+        for i, (_, shape) in network.input_nodes.items()
+    )
+
+
 def meta_module(network: netcalc.Network):
     with torch.device("meta"):
         return to_torch(network).eval()
 
 
 def torchinfo_summary(network: netcalc.Network, batch: int):
+    if several(network):
+        return torchinfo.summary(
+            meta_module(network), input_data=list(inputs(network, batch, "meta")), verbose=0
+        )
     if network.token_ids:
         return torchinfo.summary(meta_module(network), input_data=[ids(network, batch, "meta")], verbose=0)
     return torchinfo.summary(
@@ -90,6 +108,8 @@ def cpu_module(network: netcalc.Network):
 def fvcore_figures(network: netcalc.Network, batch: int = 1) -> dict:
     torch.manual_seed(0)
     x = ids(network, batch, "cpu") if network.token_ids else torch.randn(batch, *network.input)
+    if several(network):
+        x = inputs(network, batch, "cpu")
     analysis = fvcore_nn.FlopCountAnalysis(cpu_module(network), x)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
@@ -97,12 +117,20 @@ def fvcore_figures(network: netcalc.Network, batch: int = 1) -> dict:
     return {"total": analysis.total()}
 
 
+def constructor(network: netcalc.Network):
+    """ptflops' input_constructor: token ids, or the forward's arguments by input name."""
+    if several(network):
+        names = list(network.inputs)
+        return lambda shape: dict(zip(names, inputs(network, 1, "cpu"), strict=True))
+    return (lambda shape: ids(network, 1, "cpu")) if network.token_ids else None
+
+
 def ptflops_figures(network: netcalc.Network) -> dict:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         macs, params = ptflops.get_model_complexity_info(
             cpu_module(network),
             tuple(network.input),
-            input_constructor=(lambda shape: ids(network, 1, "cpu")) if network.token_ids else None,
+            input_constructor=constructor(network),
             as_strings=False,
             print_per_layer_stat=False,
             verbose=False,
@@ -116,7 +144,9 @@ def thop_figures(network: netcalc.Network, batch: int = 1) -> dict:
         with contextlib.redirect_stdout(io.StringIO()):
             macs, params = thop.profile(
                 meta_module(network),
-                inputs=(
+                inputs=inputs(network, batch, "meta")
+                if several(network)
+                else (
                     ids(network, batch, "meta")
                     if network.token_ids
                     else torch.empty(batch, *network.input, device="meta"),

@@ -66,17 +66,19 @@ def inferred_shapes(model) -> dict[str, tuple]:
     del bare.graph.initializer[:]  # inference needs only the weights' shapes: give them as inputs
     for t in model.graph.initializer:
         bare.graph.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, t.dims))
-    bare.graph.output[0].type.tensor_type.ClearField("shape")
+    for output in bare.graph.output:
+        output.type.tensor_type.ClearField("shape")
     done = onnx.shape_inference.infer_shapes(bare, strict_mode=True, data_prop=True)
     values = [*done.graph.value_info, *done.graph.output]
     return {v.name: tuple(d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim) for v in values}
 
 
-def run_onnx(model, x: np.ndarray) -> np.ndarray:
+def run_onnx(model, x: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+    """The first output, for one input array or one array per input name."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    return session.run(None, {"input": x})[0]
+    return session.run(None, x if isinstance(x, dict) else {"input": x})[0]
 
 
 def check_export(spec, batch: int = 2, opset: int = DEFAULT_OPSET, scale: float = 1.0) -> float:
@@ -85,6 +87,9 @@ def check_export(spec, batch: int = 2, opset: int = DEFAULT_OPSET, scale: float 
     x = (scale * np.random.default_rng(7).standard_normal((batch, *spec.input))).astype("float32")
     if spec.token_ids:  # an input an embedding reads holds int64 ids in [0, vocab)
         x = backend.random_input(spec, batch, seed=7)
+    if len(spec.input_nodes) > 1:  # several inputs (each float or token ids): one array each, by name
+        arrays = backend.random_inputs(spec, batch, seed=7).values()
+        x = {name: a for (name, _), a in zip(spec.input_nodes.values(), arrays, strict=True)}
     result = backend.run(spec, x=x, seed=0)
     model = to_onnx(spec, weights=result, opset=opset)
     onnx.checker.check_model(model)

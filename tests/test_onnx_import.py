@@ -31,10 +31,14 @@ ZOO = [f"zoo:{name}" for name in zoo_names()]
 # inception_v3's auxiliary classifier is training_only: ONNX holds the inference graph only, so the
 # import counts the network without it (checked below)
 NOT_YET = {"zoo:inception_v3"}
-# the importer does not fold RMSNorm's decomposition (ReduceMean, Sqrt, Div, ...) back into an
-# rmsnorm yet: a model with one stops with a one-line error naming them (checked below)
-NO_RMSNORM = {"zoo:llama3_8b"}
-NOT_YET |= NO_RMSNORM
+# what the importer does not read back yet: RMSNorm's decomposition (ReduceMean, Sqrt, Div, ...),
+# an embedding beside a second input (Gather): the round trip stops with a one-line error naming
+# those operators (checked below)
+NOT_IMPORTED = {
+    "zoo:llama3_8b": r"input_layernorm/Sqrt",
+    "zoo:bert_base": r"Gather x2 \(word_embeddings, token_type_embeddings\)",
+}
+NOT_YET |= set(NOT_IMPORTED)
 
 
 @pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer", "attention_block"])
@@ -94,10 +98,10 @@ def test_round_trip(source, tmp_path):
     assert analyze(netcalc.load(str(path))).to_dict()["totals"] == analyze(network).to_dict()["totals"]
 
 
-@pytest.mark.parametrize("source", sorted(NO_RMSNORM))
-def test_rmsnorm_is_not_imported_yet(source, tmp_path):
+@pytest.mark.parametrize("source", sorted(NOT_IMPORTED))
+def test_not_imported_yet(source, tmp_path):
     path = stripped_export(zoo_sizes.load(source), tmp_path / "model.onnx")
-    with pytest.raises(SpecError, match=r"operators netcalc cannot count: .*input_layernorm/Sqrt"):
+    with pytest.raises(SpecError, match=rf"operators netcalc cannot count: .*{NOT_IMPORTED[source]}"):
         netcalc.load(str(path))
 
 

@@ -40,8 +40,17 @@ def structure(network: netcalc.Network, module) -> tuple[int, int, int, tuple[in
     state = sum(b.numel() for n, b in buffers.items() if n not in counters)
     module.eval()
     with torch.device("meta"):
-        out = module(torch.empty(2, *network.input, dtype=torch.long if network.token_ids else None))
+        out = module(*empty_inputs(network))
+    out = out[0] if isinstance(out, tuple) else out  # several outputs: the first, as the report's
     return params, state, len(counters), tuple(out.shape[1:])
+
+
+def empty_inputs(network: netcalc.Network) -> list:
+    """One batch of 2 per input, in the forward's order: int64 for token ids (an embedding reads)."""
+    return [
+        torch.empty(2, *shape, dtype=torch.long if i in network.token_ids else None)
+        for i, (_, shape) in network.input_nodes.items()
+    ]
 
 
 def check_structure(network: netcalc.Network) -> None:
@@ -81,9 +90,14 @@ def check_outputs(network: netcalc.Network) -> None:
     inputs = np.random.default_rng(2).standard_normal((2, *network.input))
     if network.token_ids:  # int64 ids in [0, vocab) for an input an embedding reads
         inputs = backend.random_input(network, 2, seed=2)
+    arrays = [inputs]
+    if len(network.input_nodes) > 1:  # several inputs: one array each, by name
+        arrays = list(backend.random_inputs(network, 2, seed=2, dtype="float64").values())
+        inputs = {name: a for (name, _), a in zip(network.input_nodes.values(), arrays, strict=True)}
     expected = backend.run(network, x=inputs, weights=result.flat_weights(), dtype="float64").output
     with torch.no_grad():
-        got = module(torch.from_numpy(inputs)).numpy()
+        got = module(*(torch.from_numpy(a) for a in arrays))
+    got = (got[0] if isinstance(got, tuple) else got).numpy()  # the first output, as the backend's
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
 

@@ -49,6 +49,9 @@ EXPECTED = {
     "inception_v3": (27_161_264, 36_224, 5_713_216_096, 5.71, (1000,)),
     # torchvision docs, EfficientNet_B0_Weights.IMAGENET1K_V1: 5,288,548 params, 0.39 GFLOPS
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752, 0.39, (1000,)),
+    # google-bert/bert-base-uncased config in HF transformers 5.24 BertModel (with pooler), meta device
+    # (tools/llm_reference.py): 109,482,240 params; MACs over 128 tokens by FlopCounterMode
+    "bert_base": (109_482_240, 0, 11_174_215_680, None, (128, 768)),
     # Meta Llama 3 8B config.json in HF transformers 5.24 LlamaForCausalLM on the meta device
     # (tools/llm_reference.py): 8,030,261,248 params; MACs over 8,192 tokens by FlopCounterMode
     "llama3_8b": (8_030_261_248, 0, 79_070_347_919_360, None, (8192, 128256)),
@@ -153,6 +156,13 @@ def test_zoo_specs_load_by_zoo_name():
 # (tests/zoo_sizes.py): V vocab, D width, n layers, h heads, g kv heads, d head width, F MLP width
 
 
+def bert_params(sequence, positions, vocab, dim, heads, ffn, layers):
+    # word, position (positions rows), 2 token types, embeddings LayerNorm; per layer attention 4D^2 + 4D,
+    # 2 LayerNorms, FFN 2*D*F + F + D; pooler D^2 + D
+    layer = 4 * dim * dim + 4 * dim + 4 * dim + 2 * dim * ffn + ffn + dim
+    return vocab * dim + positions * dim + 2 * dim + 2 * dim + layers * layer + dim * dim + dim
+
+
 def llama_params(context, vocab, dim, heads, kv_heads, head_dim, ffn, layers):
     # embedding and untied head V*D each; per layer q, o D*h*d, k, v D*g*d, SwiGLU 3*D*F, 2 RMSNorms; norm
     per_layer = 2 * dim * heads * head_dim + 2 * dim * kv_heads * head_dim + 3 * dim * ffn + 2 * dim
@@ -160,6 +170,7 @@ def llama_params(context, vocab, dim, heads, kv_heads, head_dim, ffn, layers):
 
 
 FORMULAS = {
+    "bert_base": bert_params,
     "llama3_8b": llama_params,
 }
 
@@ -202,3 +213,9 @@ def test_swin_t_verifies_at_a_reduced_size_through_its_arguments():
     assert tables == [9 * 3] * 2 + [9 * 6] * 2 + [9 * 12] * 6 + [9 * 24] * 2
     verification = netcalc.verify(small, batch=2)
     assert verification.ok, verification.failures()
+
+
+def test_bert_base_gives_the_sequence_and_the_pooled_vector():
+    report = netcalc.analyze(netcalc.load("zoo:bert_base"))
+    assert report.outputs == (("encoder.12.output_norm", (128, 768)), ("pooler", (768,)))
+    assert report.generation is None  # an encoder: every position sees every other
