@@ -186,7 +186,8 @@ class RMSNorm(Layer):
     """Root-mean-square normalization over the last axis (PyTorch RMSNorm, Llama, T5).
 
     y = x / sqrt(mean(x^2) + eps) * weight; params = D (weight) when affine, no bias.
-    saved: its input and 1 / rms per row (float32); with the weight, the normalized input too.
+    saved: its input and 1 / rms per row (float32); with the weight, the normalized input too (only
+    that when no gradient reaches the input: PyTorch's RMSNorm is a chain of element-wise ops).
     """
 
     kind = "rmsnorm"
@@ -211,7 +212,7 @@ class RMSNorm(Layer):
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         rows = prod(inputs[0][:-1])
-        kept = [keep_input(inputs), Saved("rstd", rows, itemsize=STATISTIC)]
+        kept = [keep_input(inputs), Saved("rstd", rows, itemsize=STATISTIC)] if grads[0] else []
         return (*kept, Saved("normalized", prod(output))) if self.affine else tuple(kept)
 
 

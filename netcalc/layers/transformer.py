@@ -108,10 +108,13 @@ class Attention(Layer):
     projection each: q_proj.weight, k_proj.weight, v_proj.weight, out_proj.weight and their .bias.
 
     saved (PyTorch's nn.MultiheadAttention, batch first), per leading index: the input in (N, batch,
-    D) order (a copy; at batch 1 the input itself), N * D, and the memory's, M * Dm, in
-    cross-attention; q and the heads' output read by out_proj, N * h*d each; k and v, M * g*d each;
-    without dropout the fused kernel's log-sum-exp, heads * N (float32); with dropout the math
-    path's softmax weights, dropout mask and dropped weights, 3 * heads * N * M. With one projection
+    D) order (a copy; at batch 1 the input itself), N * D, and, when the module is not
+    nn.MultiheadAttention as is (a memory, leading axes, a causal mask, a relative bias), the
+    memory's copy M * Dm (two in form 'kdim'); q and the heads' output read by out_proj, N * h*d
+    each; k and v, M * g*d each; then without dropout or relative bias the fused kernel's
+    log-sum-exp, heads * N (float32), and its causal mask, heads * N * M; else the math path's
+    softmax weights, heads * N * M (with dropout also its mask and the dropped weights); with a
+    relative bias its int64 index, N * M. With one projection
     each (form 'separate': grouped heads, narrow heads, biases per projection; `netcalc torch`
     writes the math out): the input itself and the memory, q, k and v repeated to every query head
     (N * h*d, M * h*d twice), the softmax weights heads * N * M (and with dropout its mask and the
@@ -250,15 +253,22 @@ class Attention(Layer):
         if self.form(inputs) == "separate":
             return self._saved_math(inputs, windows, n, m, inner)
         kept = [Saved("input copy", windows * n * d)]
-        if len(inputs) > 1:
-            kept.append(Saved("memory copy", windows * m * dm))
+        if len(inputs) > 1 or len(inputs[0]) > 2 or self.causal or self.relative_bias:
+            # queries and keys reach nn.MultiheadAttention as two tensors: each projection copies
+            # its own input (k and v one each when their weights are apart, form 'kdim')
+            copies = ("memory copy", "memory copy for v") if self.form(inputs) == "kdim" else ("memory copy",)
+            kept += [Saved(name, windows * m * dm) for name in copies]
         kept += [Saved("q", windows * n * inner), Saved("k", windows * m * kv_inner)]
         kept += [Saved("v", windows * m * kv_inner), Saved("heads output", windows * n * inner)]
-        if self.dropout == 0.0:
+        scores = windows * self.heads * n * m
+        if self.dropout == 0.0 and not self.relative_bias:  # the fused kernel (its mask, if any)
             kept.append(Saved("logsumexp", windows * self.heads * n, itemsize=STATISTIC))
-        else:
-            scores = windows * self.heads * n * m
-            kept += [Saved(name, scores) for name in ("weights", "dropout mask", "dropped")]
+            kept += [Saved("mask", scores)] if self.causal else []
+        else:  # the math path: a mask that needs a gradient (the bias table's), or dropout
+            kept.append(Saved("weights", scores))
+            kept += [Saved(name, scores) for name in ("dropout mask", "dropped")] if self.dropout else []
+        if self.relative_bias:
+            kept.append(Saved("bias index", n * m, batched=False, itemsize=8))
         return tuple(kept)
 
     def _saved_math(
