@@ -247,6 +247,35 @@ def test_export_over_its_own_spec_is_a_usage_error(tmp_path: Path) -> None:
     assert Path(spec).read_text() == OK
 
 
+
+@pytest.mark.parametrize(
+    "command", [["torch"], ["report"], ["diagram", "--format", "dot"], ["diagram", "--format", "mermaid"]]
+)
+def test_writing_over_its_own_spec_is_a_usage_error(tmp_path: Path, command: list[str]) -> None:
+    spec = spec_file(tmp_path, OK)
+    code, err = invoke([command[0], spec, *command[1:], "-o", spec])
+    assert code == 2 and "is an input of this command" in err
+    assert Path(spec).read_text() == OK
+
+
+def test_sweep_plot_over_its_own_spec_is_a_usage_error(tmp_path: Path) -> None:
+    spec = spec_file(tmp_path, "args: {n: 3}\ninput: [$n, 8, 8]\nlayers: [relu]\n", "spec.svg")
+    before = Path(spec).read_text()
+    code, err = invoke(["sweep", spec, "--set", "n=3,4", "--plot", spec])
+    assert code == 2 and "is an input of this command" in err
+    assert Path(spec).read_text() == before
+
+
+def test_import_over_its_own_model_is_a_usage_error(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    model = tmp_path / "m.onnx"
+    assert invoke(["export", TINY, "-o", str(model)])[0] == 0
+    before = model.read_bytes()
+    code, err = invoke(["import", str(model), "-o", str(model)])
+    assert code == 2 and "is an input of this command" in err
+    assert model.read_bytes() == before
+
+
 def test_run_output_over_its_weights_is_a_usage_error(tmp_path: Path) -> None:
     saved = tmp_path / "w.npz"
     assert invoke(["run", TINY, "--save-weights", str(saved)])[0] == 0

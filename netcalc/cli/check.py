@@ -30,7 +30,7 @@ def _limit(help: str) -> object:
 @app.command()
 def check(
     specs: SpecsArg,
-    max_params: Annotated[str | None, _limit("most trainable parameters: 5M, 250k, 5000000")] = None,
+    max_params: Annotated[str | None, _limit("most parameters, frozen included: 5M, 250k, 5000000")] = None,
     max_macs: Annotated[str | None, _limit("most MACs at --batch: 1G, 600M")] = None,
     max_memory: Annotated[
         str | None, _limit("most inference peak memory (weights + live activations) at --batch: 2GiB")

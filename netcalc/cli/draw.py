@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from netcalc.cli.app import BatchOpt, InputOpt, SetOpt, SpecArg, app, load_spec, read_source
+from netcalc.cli.backend import check_outputs
 from netcalc.errors import NetcalcError
 from netcalc.render import check_format, render
 
@@ -74,6 +75,7 @@ def diagram(
 
     fmt = format or (SUFFIXES.get(Path(output).suffix.lower(), "svg") if output else "svg")
     check_format("diagram", fmt)
+    check_outputs({"--output": output if output != "-" else None}, [spec])
     network = load_spec(spec, set, input)
     picture = build(analyze(network, batch=batch), depth, colour)
     write(render("diagram", fmt, picture), output)
@@ -97,6 +99,7 @@ def report(
     """
     import netcalc
 
+    check_outputs({"--output": output if output != "-" else None}, [spec])
     text = read_source(spec)
     network = load_spec(text, set, input)  # '-' was read once, above
     write(netcalc.html_report(network, batch, spec_text(spec, text)), output)

@@ -21,6 +21,7 @@ from netcalc.cli.app import (
     parse_sets,
     split_sets,
 )
+from netcalc.cli.backend import check_outputs
 from netcalc.errors import ChangedError, UsageError
 from netcalc.render import check_format
 
@@ -77,6 +78,7 @@ def sweep(
         from netcalc.render.plot import check_plot_path
 
         check_plot_path(plot)
+        check_outputs({"--plot": plot}, specs)
     points = grid(split_sets(set))
     networks = only_networks(load_all(specs, input=input))
     result = run_sweep(networks, points, chosen or DEFAULT_METRICS, batch)

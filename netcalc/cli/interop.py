@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from netcalc.cli.app import SpecArg, app, load_spec
+from netcalc.cli.backend import check_outputs
 from netcalc.errors import NetcalcError
 
 
@@ -35,6 +36,7 @@ def torch_code(
     """
     from netcalc.interop.torch_code import torch_source
 
+    check_outputs({"--output": output}, [spec])
     text = torch_source(load_spec(spec))
     if output is None:
         typer.echo(text, nl=False)
@@ -103,6 +105,7 @@ def import_model(
     from netcalc.interop.onnx_import import MAX_STDIN_BYTES, parse_onnx, read_onnx
     from netcalc.loading import load
 
+    check_outputs({"--output": output}, [model])
     if model == "-":  # `curl ... | netcalc import -`
         from netcalc.spec.read import stdin_bytes
 
