@@ -247,7 +247,6 @@ def test_export_over_its_own_spec_is_a_usage_error(tmp_path: Path) -> None:
     assert Path(spec).read_text() == OK
 
 
-
 @pytest.mark.parametrize(
     "command", [["torch"], ["report"], ["diagram", "--format", "dot"], ["diagram", "--format", "mermaid"]]
 )

@@ -1,9 +1,10 @@
 """Budgets for CI (`netcalc check`): each limit beside the figure it bounds, and the margin left.
 
-The figures: trainable parameters; MACs at the checked batch; the inference peak (weights plus
-the activations alive at once, report.peak_bytes); the training memory (analysis.training's total
-at the batch, optimizer and precision); and the receptive field of the deepest layer whose field
-is still local on every axis (the smallest r over its axes and output positions).
+The figures: parameters (frozen ones included); MACs at the checked batch; the inference peak
+(weights plus the activations alive at once, report.peak_bytes); the training memory
+(analysis.training's total at the batch, optimizer and precision); and the receptive field of
+the deepest layer whose field is still local on every axis (the smallest r over its axes and
+output positions).
 """
 
 from __future__ import annotations

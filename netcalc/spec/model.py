@@ -57,7 +57,7 @@ class Budget(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    max_params: LimitValue | None = Field(None, description="most trainable parameters: 5M")
+    max_params: LimitValue | None = Field(None, description="most parameters (frozen ones included): 5M")
     max_macs: LimitValue | None = Field(None, description="most MACs at the checked batch: 1G")
     max_memory: LimitValue | None = Field(
         None, description="most inference peak memory (weights + live activations): 2GiB"
