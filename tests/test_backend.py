@@ -139,7 +139,8 @@ def assert_verifies(source, results, batch: int = 2) -> None:
     result = results[-1]
     report = netcalc.analyze(spec)
     totals = report.totals
-    arrays = [a for tensors in result.weights.values() for a in tensors.values()]
+    # a shared tensor (share: NAME) is one array, listed under each layer that uses it
+    arrays = list({id(a): a for tensors in result.weights.values() for a in tensors.values()}.values())
     assert sum(a.size for a in arrays) == totals.params + totals.state
     assert sum(sum(t.tensors.values()) for t in result.traces) == totals.params
     assert sum(sum(t.state.values()) for t in result.traces) == totals.state

@@ -76,9 +76,12 @@ def test_grouped_query_attention_by_hand(tmp_path):
 # on one new token over a KV cache of context - 1 positions, on the meta device), and by hand: per
 # layer the q, k, v, out and MLP products of one token, plus 2 * L * h * d over the context; the head.
 PER_TOKEN = {
+    "gpt2": ("input", 1024, 142_406_400),
     "llama3_8b": ("input", 8192, 9_652_142_080),
 }
 BY_HAND = {
+    # c_attn (q, k, v), c_proj, the MLP, 1,024 keys; the head (tied, but it computes)
+    "gpt2": 12 * (768 * 2304 + 768 * 768 + 2 * 768 * 3072 + 2 * 1024 * 768) + 768 * 50257,
     # q and out, k and v (8 kv heads of 128), SwiGLU, 8,192 keys; the untied head
     "llama3_8b": 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336 + 2 * 8192 * 4096)
     + 4096 * 128256,

@@ -49,6 +49,9 @@ EXPECTED = {
     "inception_v3": (27_161_264, 36_224, 5_713_216_096, 5.71, (1000,)),
     # torchvision docs, EfficientNet_B0_Weights.IMAGENET1K_V1: 5,288,548 params, 0.39 GFLOPS
     "efficientnet_b0": (5_288_548, 42_016, 385_814_752, 0.39, (1000,)),
+    # openai-community/gpt2 config in HF transformers 5.24 GPT2LMHeadModel (LM head tied to wte), meta
+    # device (tools/llm_reference.py): 124,439,808 params; MACs over 1,024 tokens by FlopCounterMode
+    "gpt2": (124_439_808, 0, 145_824_153_600, None, (1024, 50257)),
     # google-bert/bert-base-uncased config in HF transformers 5.24 BertModel (with pooler), meta device
     # (tools/llm_reference.py): 109,482,240 params; MACs over 128 tokens by FlopCounterMode
     "bert_base": (109_482_240, 0, 11_174_215_680, None, (128, 768)),
@@ -156,6 +159,11 @@ def test_zoo_specs_load_by_zoo_name():
 # (tests/zoo_sizes.py): V vocab, D width, n layers, h heads, g kv heads, d head width, F MLP width
 
 
+def gpt2_params(context, vocab, dim, heads, layers):
+    # wte, wpe; per layer 2 layernorms, c_attn 3D^2 + 3D, c_proj D^2 + D, MLP 8D^2 + 5D; ln_f; tied head
+    return vocab * dim + context * dim + layers * (12 * dim * dim + 13 * dim) + 2 * dim
+
+
 def bert_params(sequence, positions, vocab, dim, heads, ffn, layers):
     # word, position (positions rows), 2 token types, embeddings LayerNorm; per layer attention 4D^2 + 4D,
     # 2 LayerNorms, FFN 2*D*F + F + D; pooler D^2 + D
@@ -170,6 +178,7 @@ def llama_params(context, vocab, dim, heads, kv_heads, head_dim, ffn, layers):
 
 
 FORMULAS = {
+    "gpt2": gpt2_params,
     "bert_base": bert_params,
     "llama3_8b": llama_params,
 }
@@ -219,3 +228,11 @@ def test_bert_base_gives_the_sequence_and_the_pooled_vector():
     report = netcalc.analyze(netcalc.load("zoo:bert_base"))
     assert report.outputs == (("encoder.12.output_norm", (128, 768)), ("pooler", (768,)))
     assert report.generation is None  # an encoder: every position sees every other
+
+
+def test_gpt2_head_is_tied_to_the_token_table():
+    report = netcalc.analyze(netcalc.load("zoo:gpt2"))
+    head = report.rows[-1]
+    assert (head.name, head.counts.params) == ("lm_head", 0)  # its 50,257 x 768 weights are wte's
+    assert head.counts.macs == 1024 * 768 * 50257  # but it computes, once per position
+    assert report.rows[0].tensors == {"weight": 50257 * 768}
