@@ -152,7 +152,7 @@ def training_memory(
     from netcalc import arguments, engine
     from netcalc.analysis.training import training_memory as compute
 
-    network = load(source, args=args, input=input)
+    network = _load(source, args=args, input=input)
     options = {"optimizer": optimizer, "precision": precision, "checkpoint": checkpoint}
     if not all(isinstance(v, str) for v in options.values()):
         raise UsageError(f"optimizer, precision and checkpoint are names (got {options})")
@@ -175,8 +175,10 @@ def check_budget(
     from netcalc.analysis.budget import LIMITS, check
     from netcalc.analysis.training import training_memory as compute
 
-    network = load(source)
+    network = _load(source)
     size = arguments.batch(batch)
+    if limits is not None and not isinstance(limits, dict):
+        raise UsageError(f"limits is a dict like {{'max_params': '5M'}} (got {limits!r:.60})")
     given = {name: _limit(name, value) for name, value in (limits or {}).items()}
     written = network.spec.budget.limits() if network.spec.budget else {}
     both = {**written, **given}
@@ -228,6 +230,10 @@ def explain(
     from netcalc.analysis.explain import explain as build
     from netcalc.render.report import visible
 
+    if isinstance(layers, (str, int)):
+        layers = [layers]
+    if depth is not None:
+        depth = arguments.whole("depth", depth, 0, 2**31)
     network = _load(source, args=args, input=input)
     report = _analyze(network, batch=arguments.batch(batch))
     lines: list[Any]
@@ -338,12 +344,18 @@ def sweep(
 ) -> Sweep:
     """Totals of each spec at every combination of argument values: {"size": "32..1024*2"} or
     {"size": [32, 64]}; each spec is read once. See netcalc.explore.sweep.METRICS for the metrics."""
+    from netcalc import arguments
     from netcalc.explore.sweep import DEFAULT_METRICS, grid
     from netcalc.explore.sweep import sweep as run_sweep
 
+    if not isinstance(values, dict) or not all(isinstance(v, (str, list)) for v in values.values()):
+        raise UsageError(
+            f'values is a dict like {{"size": "32..1024*2"}} or {{"size": [32, 64]}} (got {values!r:.60})'
+        )
+    size = arguments.batch(batch)
     sources = specs if isinstance(specs, list) else [specs]
     texts = {k: v if isinstance(v, str) else ",".join(map(str, v)) for k, v in values.items()}
-    return run_sweep([_load(s) for s in sources], grid(texts), metrics or DEFAULT_METRICS, batch)
+    return run_sweep([_load(s) for s in sources], grid(texts), metrics or DEFAULT_METRICS, size)
 
 
 def diff(a: Source, b: Source, batch: int = 1) -> Diff:
@@ -355,9 +367,12 @@ def diff(a: Source, b: Source, batch: int = 1) -> Diff:
 
 def diagram(spec: Source, depth: int | None = None, colour: str = "params", format: str = "svg") -> str:
     """The network drawn as SVG (needs netcalc[diagram]), Graphviz DOT or Mermaid text."""
+    from netcalc import arguments
     from netcalc.explore.diagram import diagram as build
     from netcalc.render import render
 
+    if depth is not None:
+        depth = arguments.whole("depth", depth, 1, 2**31)
     return str(render("diagram", format, build(_analyze(_load(spec)), depth, colour)))
 
 
@@ -369,6 +384,8 @@ def html_report(spec: Source, batch: int = 1, spec_text: str | None = None) -> s
     from netcalc.render.diagram import to_svg
     from netcalc.render.html import page
 
+    if spec_text is not None and not isinstance(spec_text, str):
+        raise UsageError(f"spec_text is the spec's text, a str (got {type(spec_text).__name__})")
     network = _load(spec)
     result = _analyze(network, batch=batch)
     try:

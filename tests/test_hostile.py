@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -392,3 +393,43 @@ def test_from_naming_a_later_layer_inside_a_block_says_it_comes_later() -> None:
     )
     with pytest.raises(SpecError, match="from takes 'x', which comes later"):
         netcalc.load(text)
+
+
+def test_training_memory_and_check_budget_work_as_the_first_call() -> None:
+    """Both read the spec through `load`, which netcalc imports lazily: a NameError in a fresh process."""
+    import subprocess
+    import sys
+
+    code = "import netcalc\nassert netcalc.training_memory('zoo:lenet5').total > 0\n"
+    for call in (
+        code,
+        code.replace(
+            "training_memory('zoo:lenet5').total > 0", "check_budget('zoo:lenet5', {'max_params': '1M'}).ok"
+        ),
+    ):
+        done = subprocess.run([sys.executable, "-c", call], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-500:]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: netcalc.load("zoo:lenet5", args=5),
+        lambda: netcalc.receptive_field("zoo:lenet5", args=[1]),
+        lambda: netcalc.check_budget("zoo:lenet5", [1]),  # type: ignore[arg-type]
+        lambda: netcalc.sweep(TINY, None),  # type: ignore[arg-type]
+        lambda: netcalc.sweep(TINY, ["size"]),  # type: ignore[arg-type]
+        lambda: netcalc.sweep(TINY, {"size": 4}),  # type: ignore[dict-item]
+        lambda: netcalc.sweep("specs/dense-vs-conv/conv.yaml", {"size": [4]}, batch=0),
+        lambda: netcalc.diagram("zoo:lenet5", depth="1", format="dot"),  # type: ignore[arg-type]
+        lambda: netcalc.explain("zoo:lenet5", depth="x"),  # type: ignore[arg-type]
+        lambda: netcalc.html_report("zoo:lenet5", spec_text=5),  # type: ignore[arg-type]
+    ],
+)
+def test_library_arguments_of_the_wrong_type_are_usage_errors(call: Any) -> None:
+    with pytest.raises(UsageError):
+        call()
+
+
+def test_explain_takes_one_layer_name_or_index_alone() -> None:
+    assert netcalc.explain("zoo:lenet5", 1).to_dict() == netcalc.explain("zoo:lenet5", [1]).to_dict()

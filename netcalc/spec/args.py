@@ -117,6 +117,10 @@ def parse_shape(text: str | Sequence[int]) -> tuple[int, ...]:
 
 def bind(spec: Spec, args: Mapping[str, Any] | None = None, input: Any = None) -> Spec:
     """The spec with some arguments set and, optionally, another input shape (never re-validated)."""
+    if args is not None and not isinstance(args, Mapping):
+        raise UsageError(
+            f"args is a mapping of argument names to values, like {{'size': 512}} (got {args!r:.60})"
+        )
     if not args and input is None:
         return spec
     values = dict(spec.args)
