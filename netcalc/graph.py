@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from netcalc.errors import SpecError
+from netcalc.errors import ShapeError, SpecError
 from netcalc.layers import BY_KIND, Embedding, Layer
 from netcalc.layers.base import input_range
 from netcalc.spec import Block, Spec, nearest, validate_layer
@@ -15,7 +16,7 @@ from netcalc.spec.arith import ArithError, substitute
 MAX_LAYERS = 200_000
 MAX_NESTING = 64  # blocks inside blocks; deeper would exhaust Python's recursion
 INPUT = -1  # node index of the network's (first) input; its k-th input is -1 - k
-RESERVED = ("repeat", "name", "from", "training_only", "trainable")
+RESERVED = ("repeat", "name", "from", "training_only", "trainable", "when")
 
 
 def input_node(k: int) -> int:
@@ -264,6 +265,23 @@ def _check_inputs(cls: type[Layer], count: int, where: str, label: str) -> None:
     )
 
 
+_PROVIDED = re.compile(r"\$(in|index)\b")  # the arguments each block instance provides
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """A block use: its block, the arguments as written (defaults, the use's own), the arguments
+    of the scope it is written in, and whether the block or the use mention $in or $index."""
+
+    kind: str
+    written: dict[str, Any]
+    given: dict[str, Any]
+    caller: dict[str, Any]
+    where: str
+    label: str
+    provided: bool
+
+
 class _Builder:
     """Walks the spec's entries, instantiating blocks depth first."""
 
@@ -278,6 +296,7 @@ class _Builder:
         self.wheres: dict[tuple[str | int, ...], list[str]] = {}  # 'file:line' of a list's entries
         self.plans: dict[tuple[Any, ...], _Plan] = {}  # a block's entries at some argument values
         self.frozen = 0  # depth of enclosing block uses with trainable: false
+        self.shapes: list[tuple[int, ...]] = []  # output shapes of the first nodes, for $in
         self.input_names = {name: input_node(k) for k, name in enumerate(spec.input_shapes)}
 
     def outputs(self) -> tuple[int, ...]:
@@ -291,6 +310,8 @@ class _Builder:
                 what = "an input, not a layer" if name in self.input_names else "no layer"
                 raise SpecError(f"{where}: outputs: '{name}' names {what}{hint}")
             index = self.paths[name]
+            if index < 0:
+                raise SpecError(f"{where}: outputs: '{name}' is skipped (when: false): it gives an input")
             if index in found:
                 raise SpecError(
                     f"{where}: outputs: '{name}' is the same layer as '{found[index]}' — list it once"
@@ -323,14 +344,19 @@ class _Builder:
                 values = layers[i]
             elif not isinstance(values, Layer):
                 if i not in substituted:  # once per argument values: every repeat shares it
-                    substituted[i] = _substitute(values, args, where, label)
+                    substituted[i] = self._substituted(kind, values, args, where, label)
                 values = substituted[i]
             source = values.source if isinstance(values, Layer) else values.get("from")
             site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, label)
             inputs = self._resolve(source, site)
-            if kind in self.spec.blocks and not isinstance(values, Layer):  # a Layer's kind is no block
-                out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups)
+            when = True if isinstance(values, Layer) else values.get("when", True)
+            if when is not True:
+                out = self._skipped(when, inputs, where, label)
+            elif kind in self.spec.blocks and not isinstance(values, Layer):  # a Layer's kind is no block
+                out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups, args)
             else:
+                if not isinstance(values, Layer) and "when" in values:
+                    values = {k: v for k, v in values.items() if k != "when"}
                 out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
                 layers[i] = self.nodes[out].layer
                 share = layers[i].share
@@ -340,6 +366,29 @@ class _Builder:
             outputs.append(out)
             self.paths[prefix + local[i]] = out
         return outputs[-1]
+
+    def _skipped(self, when: object, inputs: tuple[int, ...], where: str, label: str) -> int:
+        """An entry with `when: false`: no layer; its name gives its one input."""
+        if when is not False:
+            raise SpecError(
+                f"{where}: {label}: when is true or false, or a condition like '$index == 0' (got {when!r})"
+            )
+        if len(inputs) != 1:
+            raise SpecError(
+                f"{where}: {label}: an entry skipped by when: passes its input on, so it takes one "
+                f"input, not {len(inputs)}"
+            )
+        return inputs[0]
+
+    def _substituted(
+        self, kind: str, values: dict[str, Any], args: dict[str, Any], where: str, label: str
+    ) -> dict[str, Any]:
+        """An entry's values with the scope's arguments: all of a layer's; only `repeat`, `from`,
+        `training_only`, `trainable` of a block use (its arguments may use the $in and $index of
+        each of its instances, so they are substituted per instance)."""
+        if kind not in self.spec.blocks:
+            return dict(_substitute(values, args, where, label))
+        return {k: _substitute(v, args, where, label) if k in RESERVED else v for k, v in values.items()}
 
     def _plan(
         self, entries: Sequence[object], loc: tuple[str | int, ...], prefix: str, args: dict[str, Any]
@@ -487,6 +536,8 @@ class _Builder:
         if name is None:
             hint = nearest(ref, [*at.local[: at.i], *self.paths])
             raise SpecError(f"{where}: {label}: share names unknown layer '{ref}'{hint}")
+        if self.paths[name] < 0:
+            raise SpecError(f"{where}: {label}: share names '{ref}', which is skipped (when: false)")
         node = self.nodes[self.paths[name]]
         if node.path != name:
             raise SpecError(
@@ -542,6 +593,7 @@ class _Builder:
         inputs: tuple[int, ...],
         stack: tuple[str, ...],
         groups: tuple[str, ...],
+        caller: dict[str, Any],
     ) -> int:
         if kind in stack:
             chain = " -> ".join([*stack[stack.index(kind) :], kind])
@@ -557,17 +609,15 @@ class _Builder:
         if len(inputs) != 1:
             raise SpecError(f"{where}: {label}: a block takes one input but from names {len(inputs)}")
         block = self.spec.blocks[kind]
-        defaults = block.defaults()
-        if self.spec.args:  # a block's defaults may use the spec's arguments: {width: $width}
-            defaults = _substitute(defaults, dict(self.spec.args), self.spec.where(("blocks", kind)), label)
+        written = block.defaults()
         given = {k: v for k, v in values.items() if k not in RESERVED}
         for key in given:
-            if key not in defaults:
-                hint = nearest(key, [*defaults, *RESERVED]) or (
-                    f" — its arguments: {', '.join(defaults) or 'none'}, {', '.join(RESERVED)}"
+            if key not in written:
+                hint = nearest(key, [*written, *RESERVED]) or (
+                    f" — its arguments: {', '.join(written) or 'none'}, {', '.join(RESERVED)}"
                 )
                 raise SpecError(f"{where}: {label}: unknown argument '{key}'{hint}")
-        missing = [k for k, v in defaults.items() if v is None and k not in given]
+        missing = [k for k, v in written.items() if v is None and k not in given]
         if missing:
             raise SpecError(f"{where}: {label}: missing argument '{missing[0]}' (it has no default)")
         repeat = values.get("repeat")
@@ -575,7 +625,9 @@ class _Builder:
             raise SpecError(
                 f"{where}: {label}: repeat must be a whole number from 1 to {MAX_LAYERS:,} (got {repeat!r})"
             )
-        args = {**self.spec.args, **defaults, **given}  # the block's own arguments hide the spec's
+        use = _Use(
+            kind, written, given, caller, where, label, _PROVIDED.search(repr((block, given))) is not None
+        )
         training = values.get("training_only", False)
         frozen = not values.get("trainable", True)
         for key in ("training_only", "trainable"):
@@ -584,34 +636,66 @@ class _Builder:
         self.training_only += training
         self.frozen += frozen
         try:
-            return self._instances(block, kind, where, path, inputs[0], args, repeat, stack, groups)
+            return self._instances(block, use, path, inputs[0], repeat, stack, groups)
         finally:
             self.training_only -= training
             self.frozen -= frozen
 
+    def _arguments(self, use: _Use, source: int, index: int) -> dict[str, Any]:
+        """The arguments of one instance of a block use: the spec's, the block's defaults, the
+        use's own; and $in (the instance's input shape) and $index (its 0-based repeat) when the
+        block or the use mention them (an argument declared with either name hides them)."""
+        provided = {"in": list(self._shape(source)), "index": index} if use.provided else {}
+        defaults = use.written
+        if self.spec.args or provided:  # a block's defaults may use the spec's arguments: {width: $width}
+            where = self.spec.where(("blocks", use.kind))
+            defaults = _substitute(defaults, {**provided, **self.spec.args}, where, use.label)
+        given = _substitute(use.given, {**use.caller, **provided}, use.where, use.label)
+        return {**provided, **self.spec.args, **defaults, **given}  # the block's own hide the spec's
+
+    def _shape(self, index: int) -> tuple[int, ...]:
+        """The output shape of a node made so far (an input's shape for an input), for $in: worked
+        out once per node, in order, as the engine will."""
+        if index < 0:
+            return tuple(self.spec.input_shapes[list(self.input_names)[-1 - index]])
+        for node in self.nodes[len(self.shapes) : index + 1]:
+            inputs = tuple(self._shape(i) for i in node.inputs)
+            try:
+                self.shapes.append(node.layer.output_shape(inputs))
+            except ShapeError as error:
+                shown = " + ".join(str(list(shape)) for shape in inputs)
+                raise ShapeError(
+                    f"{node.where}: layer {node.index} '{node.layer.kind}' ({node.path}): {error} "
+                    f"[input {shown}]"
+                ) from None
+        return self.shapes[index]
+
     def _instances(
         self,
         block: Block,
-        kind: str,
-        where: str,
+        use: _Use,
         path: str,
         source: int,
-        args: dict[str, Any],
         repeat: int | None,
         stack: tuple[str, ...],
         groups: tuple[str, ...],
     ) -> int:
         """The block's layers once, or `repeat` times as path.1, path.2, ...; the last output."""
+        kind, where = use.kind, use.where
         depth = len(groups)
         parent = groups[-1] if groups else None
         self.groups.append(Group(path, kind, parent, depth, repeat, where))
         body = ("blocks", kind, "layers")
         if repeat is None:
+            args = self._arguments(use, source, 0)
             return self.scope(block.layers, body, path + ".", source, args, (*stack, kind), (*groups, path))
         out = source
+        args = {} if use.provided else self._arguments(use, source, 0)  # the same for every repeat
         for r in range(1, repeat + 1):
             instance = f"{path}.{r}"
             self.groups.append(Group(instance, kind, path, depth + 1, None, where))
+            if use.provided:
+                args = self._arguments(use, out, r - 1)
             out = self.scope(
                 block.layers, body, instance + ".", out, args, (*stack, kind), (*groups, path, instance)
             )

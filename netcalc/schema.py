@@ -18,6 +18,11 @@ def layer_schema(cls: type[Layer]) -> dict[str, Any]:
     properties = {}
     for name, prop in schema.get("properties", {}).items():
         properties[name] = {"anyOf": [prop, EXPRESSION], "description": prop.get("description", "")}
+    properties["when"] = {  # read by the expansion, not the layer: false skips the entry
+        "anyOf": [{"type": "boolean"}, EXPRESSION],
+        "description": "false (or a condition like '$index == 0' that is false): no layer here; "
+        "its name gives its input",
+    }
     schema["properties"] = properties
     return schema
 
