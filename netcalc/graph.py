@@ -146,6 +146,11 @@ def expand(spec: Spec) -> Network:
             )
     builder = _Builder(spec)
     builder.scope(spec.layers, ("layers",), "", INPUT, dict(spec.args), (), ())
+    if not builder.nodes:
+        raise SpecError(
+            f"{spec.where(('layers',))}: every layer is skipped (when: false) — a network needs at "
+            "least one layer"
+        )
     declared = builder.outputs()
     for index in declared or (len(builder.nodes) - 1,):
         node = builder.nodes[index]

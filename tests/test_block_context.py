@@ -202,3 +202,14 @@ def test_readme_example_is_real_output():
     result = CliRunner().invoke(app, ["count", "-", "--depth", "2"], input=stage_spec())
     assert result.exit_code == 0, result.output
     assert result.output == quoted.group(1)
+
+
+def test_hostile_conditions_stay_bounded_one_line_errors():
+    deep = "not " * 100_000 + "$w"
+    spec = {"input": [3], "args": {"w": 2}, "layers": [{"dense": {"units": 2, "when": deep}}]}
+    with pytest.raises(SpecError, match="an argument expression is too long or nested too deeply"):
+        netcalc.load(spec)
+    chained = "1 < " * 20_000 + "$w"  # False: the only layer is skipped
+    spec = {"input": [3], "args": {"w": 2}, "layers": [{"dense": {"units": 2, "when": chained}}]}
+    with pytest.raises(SpecError, match="every layer is skipped .when: false. — a network needs"):
+        netcalc.load(spec)
