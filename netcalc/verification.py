@@ -352,14 +352,13 @@ def check_fields(
     fields = report.receptive_field
     if fields is None or not fields.axes:
         return ()
-    spatial = network.input[1:]
     # the skeleton is linear up to the first layer that stays non-linear in it (a product of two
     # branches, a dilated max): past it, a zero input could hide a dependency
     linear = next((n.index for n in network.nodes if _nonlinear(n.layer)), len(network.nodes))
     candidates = []
     for f in fields.layers[:linear]:
         if f.axes and all(a.status == "local" for a in f.axes):
-            corners, outside = _samples(f, _positions(f), spatial)
+            corners, outside = _samples(f, _positions(f), network.input)
             if corners or outside:
                 candidates.append(((bool(corners and outside), max(map(_largest, f.axes)), f.index), f))
     if not candidates:
@@ -398,7 +397,7 @@ def _witness(
     import numpy as np
 
     positions = _positions(field)
-    corners, outside = _samples(field, positions, network.input[1:])
+    corners, outside = _samples(field, positions, network.input)
     samples = corners + outside
     outputs = _perturbed(network, report, field.index, samples, seed, max_memory)
     problems: list[str] = []
@@ -415,7 +414,7 @@ def _witness(
                         f"receptive field: inputs {[list(p) for p in points]} are outside the field "
                         f"of output {list(q)} but change it"
                     )
-            elif len(inside) == 1 and inside[0] in _corners(field, q, network.input[1:]):
+            elif len(inside) == 1 and inside[0] in _corners(field, q, network.input):
                 changed += moved
                 if not moved:
                     problems.append(
@@ -431,13 +430,13 @@ Item = tuple[Point, tuple[Point, ...]]  # an output position, and the input elem
 
 
 def _samples(
-    field: LayerField, positions: list[tuple[int, ...]], spatial: tuple[int, ...]
+    field: LayerField, positions: list[tuple[int, ...]], shape: tuple[int, ...]
 ) -> tuple[Samples, Samples]:
     """Perturbed inputs (corners, then elements outside), as few as the checks allow: the effects
     of a linear network add up, so one input can hold corners of several positions' fields, each
     outside the other positions' fields, and the elements just outside several fields."""
-    corners: list[Item] = [(q, (c,)) for q in positions for c in _corners(field, q, spatial)]
-    outside = [(q, _beyond(field, q, spatial)) for q in positions]
+    corners: list[Item] = [(q, (c,)) for q in positions for c in _corners(field, q, shape)]
+    outside = [(q, _beyond(field, q, shape[1:])) for q in positions]
     return _packed(field, corners), _packed(field, [(q, o) for q, o in outside if o])
 
 
@@ -457,11 +456,24 @@ def _packed(field: LayerField, items: list[Item]) -> Samples:
     return [tuple(sorted({p for _, points in pack for p in points})) for pack in packs]
 
 
-def _corners(field: LayerField, q: tuple[int, ...], spatial: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """The first and the last corner of output q's field, where they are input elements (not padding)."""
+def _reads_channels(field: LayerField, channels: int) -> bool:
+    """Whether some output element reads one of the input's `channels` positions of axis 0: not
+    when all it reads there is padding (a pad's rows taken by a select or a slice, a class token)."""
+    c = field.channels
+    if c is None or c.window is None:
+        return True  # read in full (global) or not followed (n/a): assume it is read
+    n = 1 if c.output_axis is None else field.output_shape[c.output_axis]
+    return any(lo <= hi and hi >= 0 and lo < channels for lo, hi in map(c.window.at, range(n)))
+
+
+def _corners(field: LayerField, q: tuple[int, ...], shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The first and the last corner of output q's field, where they are input elements (not padding);
+    none when the field is empty along an axis or every channel it reads is padding (it reads nothing)."""
     spans = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
+    if any(s[0] > s[1] for s in spans) or not _reads_channels(field, shape[0]):
+        return []
     corners = {tuple(s[end] for s in spans) for end in (0, 1)}
-    return sorted(c for c in corners if all(0 <= x < n for x, n in zip(c, spatial, strict=True)))
+    return sorted(c for c in corners if all(0 <= x < n for x, n in zip(c, shape[1:], strict=True)))
 
 
 def _beyond(field: LayerField, q: tuple[int, ...], spatial: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:

@@ -323,3 +323,65 @@ def test_the_witness_stops_before_a_product_of_branches():
     result = netcalc.verify(spec)
     assert result.ok, result.failures()
     assert [f.index for f in result.fields] == [0]
+
+
+def test_a_select_of_padded_tokens_reads_no_input():
+    # (N, D) = (2, 4) padded to (3, 6): row 0 and columns 0 and 5 are the constant. Selecting row 0
+    # gives a constant output: along D its field is still [j - 1, j - 1] (padding counts, as in the
+    # Distill convention), but every token it reads is padding, so no corner can change it
+    spec = {
+        "input": [2, 4],
+        "layers": [{"pad": {"padding": [[1, 0], [1, 1]]}}, {"select": {"axis": 0, "index": 0}}],
+    }
+    fields = netcalc.receptive_field(spec).layers[1]
+    assert figures(fields.axes[0]) == (1, 1, 1, 1)
+    assert fields.channels is not None and fields.channels.span(0) == (-1, -1)  # row -1: padding
+    result = netcalc.verify(spec, dtype="float64")  # was: "input [2] is a corner ... unchanged"
+    assert result.ok, result.failures()
+    assert result.fields[0].index == 0  # the select has no corner left to claim: the pad is witnessed
+    # row 1 is input token 0: the same field, and its corners do change the output
+    spec["layers"][1] = {"select": {"axis": 0, "index": 1}}
+    assert netcalc.receptive_field(spec).layers[1].channels.span(0) == (0, 0)  # type: ignore[union-attr]
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+    assert result.fields[0].index == 1 and result.fields[0].changed > 0
+
+
+def test_the_class_token_reads_no_input():
+    # token 0 is the class token (position -1, like padding); token i + 1 is input token i
+    spec = {"input": [2, 4], "layers": ["class_token", {"select": {"axis": 0, "index": 0}}]}
+    fields = netcalc.receptive_field(spec).layers
+    assert figures(fields[0].axes[0]) == (1, 1, 1, 0)  # D: each feature itself
+    assert fields[1].channels is not None and fields[1].channels.span(0) == (-1, -1)
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+    assert result.fields[0].index == 0 and result.fields[0].changed > 0  # the select claims no corner
+
+
+@pytest.mark.parametrize("layer", [{"layernorm": {"affine": False}}, "layernorm", "instancenorm"])
+def test_a_normalization_of_one_element_reads_no_input(layer):
+    # layernorm normalizes each W row of (3, 4, 1), a row of one; instancenorm each H x W map of
+    # (3, 1, 1), a map of one
+    shape = [3, 1, 1] if layer == "instancenorm" else [3, 4, 1]
+    spec = {"input": shape, "layers": [layer]}
+    (field,) = netcalc.receptive_field(spec).layers
+    assert [a.sizes for a in field.axes] == [(0, 0), (0, 0)]  # (x - x) / sqrt(eps) = 0: reads nothing
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+    if shape[1] > 1:  # outside elements to perturb: each leaves the constant output as it is
+        assert result.fields[0].unchanged > 0 and result.fields[0].changed == 0
+
+
+def test_a_normalization_after_a_permute_reads_no_input():
+    # (N, D) = (1, 4) permuted to (4, 1): layernorm over N = 1. D's field was 1 / 1 / 0, and a
+    # corner claimed to change an output that is the constant 0 (found by the property test)
+    spec = {"input": [1, 4], "layers": [{"permute": {"dims": [1, 0]}}, {"layernorm": {"affine": False}}]}
+    fields = netcalc.receptive_field(spec).layers
+    assert fields[0].axes[0].sizes == (1, 1) and fields[1].axes[0].sizes == (0, 0)
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+
+
+def test_an_element_wise_first_layer_has_the_input_field():
+    (field,) = netcalc.receptive_field({"input": [2, 5], "layers": ["relu"]}).layers
+    assert [figures(a) for a in field.axes] == [(1, 1, 1, 0)]

@@ -24,7 +24,7 @@ from netcalc.graph import INPUT, Network
 from netcalc.layers.base import Shape, axis_names
 from netcalc.layers.fields import IDENTITY, MAX_PERIOD, Reads, Window
 
-Status = Literal["local", "global", "n/a"]
+Status = Literal["local", "global", "n/a", "fixed"]  # fixed: one position taken, the axis dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class Track:
 
     status: Status
     axes: tuple[int, ...] = ()  # local: the one tensor axis along it; n/a: the axes its positions are in
-    window: Window | None = None  # local: output position -> input positions
+    window: Window | None = None  # local: output position -> input positions; fixed: the same for all
 
     @property
     def local(self) -> bool:
@@ -110,6 +110,10 @@ class LayerField:
     kind: str
     output_shape: tuple[int, ...]
     axes: tuple[AxisField, ...]
+    # the input's axis 0 (channels, or tokens), followed as the others but not shown: where every
+    # output element reads only positions outside it (a pad's rows taken by a select), the output
+    # reads no input element at all, whatever its spatial fields say
+    channels: AxisField | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """{axis name: its field} as JSON."""
@@ -147,14 +151,14 @@ def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
     with named inputs, of the first one (what reads only the others has no field on it: n/a)."""
     rank = len(network.input) - 1
     names = axis_names(rank) if rank > 0 else ()
-    tracks: dict[int, tuple[Track, ...]] = {i: (Track("n/a"),) * rank for i in network.input_nodes}
-    tracks[INPUT] = tuple(Track("local", (a,), _START) for a in range(1, rank + 1))
+    # tracks[node][0] follows the input's axis 0 (not shown), tracks[node][1:] its spatial axes
+    tracks: dict[int, tuple[Track, ...]] = {i: (Track("n/a"),) * (rank + 1) for i in network.input_nodes}
+    tracks[INPUT] = tuple(Track("local", (a,), _START) for a in range(rank + 1))
     rules: dict[tuple[int, tuple[Shape, ...]], tuple[_Rule, ...]] = {}  # per layer object and inputs
     shown: dict[int, tuple[AxisField, ...]] = {  # each node's fields, shared while unchanged
-        i: tuple(_field(name, track) for name, track in zip(names, tracks[i], strict=True))
+        i: tuple(_field(name, track) for name, track in zip(names, tracks[i][1:], strict=True))
         for i in network.input_nodes
     }
-    shown[INPUT] = ()
     layers: list[LayerField] = []
     warnings: list[str] = []
     for node, row in zip(network.nodes, rows, strict=True):
@@ -168,16 +172,17 @@ def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
             merged = tuple(_step(t, rule) for t in before)
         else:
             merged = tuple(
-                _merge(row, name, [tracks[i][a] for i in node.inputs], rules[key], warnings)
-                for a, name in enumerate(names)
+                _merge(row, name, [tracks[i][a] for i in node.inputs], rules[key], warnings if a else [])
+                for a, name in enumerate(("C", *names))
             )
         tracks[node.index] = merged
-        if before and all(m is b for m, b in zip(merged, before, strict=True)):
+        if before and all(m is b for m, b in zip(merged[1:], before[1:], strict=True)):
             fields = shown[node.inputs[0]]  # element-wise: the same fields as its input
         else:
-            fields = tuple(_field(name, track) for name, track in zip(names, merged, strict=True))
+            fields = tuple(_field(name, track) for name, track in zip(names, merged[1:], strict=True))
         shown[node.index] = fields
-        layers.append(LayerField(row.index, row.name, row.kind, row.output_shape, fields))
+        channels = AxisField("C", merged[0].status, (merged[0].axes or (None,))[0], merged[0].window)
+        layers.append(LayerField(row.index, row.name, row.kind, row.output_shape, fields, channels))
     return ReceptiveField(names, tuple(layers), tuple(warnings))
 
 
@@ -195,11 +200,12 @@ def _merge(row: Row, name: str, before: list[Track], rules: tuple[_Rule, ...], w
 class _Rule:
     """A layer's Reads of one input, indexed by input axis."""
 
-    __slots__ = ("into", "merged", "mixed", "reads")
+    __slots__ = ("into", "merged", "mixed", "picks", "reads")
 
     def __init__(self, reads: Reads) -> None:
         self.mixed = reads.mixed
         self.merged = reads.merged
+        self.picks = reads.picks
         self.into = {read[0]: (j, read[1]) for j, read in enumerate(reads.axes) if read is not None}
         self.reads = reads
 
@@ -207,11 +213,13 @@ class _Rule:
 def _field(name: str, track: Track) -> AxisField:
     if track.local:
         return AxisField(name, "local", track.axes[0], track.window)
-    return AxisField(name, track.status)
+    return AxisField(name, "n/a" if track.status == "fixed" else track.status)  # fixed: no axis left
 
 
 def _step(track: Track, rule: _Rule) -> Track:
     """The track of an input axis after one layer reads the tensor holding it."""
+    if track.status == "fixed":
+        return track  # every element reads the same positions of it, whatever comes after
     if track.status == "global" or any(a in rule.mixed for a in track.axes):
         return GLOBAL
     if track.local:
@@ -223,6 +231,9 @@ def _step(track: Track, rule: _Rule) -> Track:
             assert track.window is not None
             window = _compose(track.window, read)
             return Track("local", (j,), window) if window else Track("n/a", (j,))
+        if axis in rule.picks and track.window is not None:
+            first, last = track.window.at(rule.picks[axis])
+            return Track("fixed", (), Window(1, 0, (first,), (last,)))
         return Track("n/a", rule.merged.get(axis, ()))
     into = {j for a in track.axes if a in rule.into for j in (rule.into[a][0],)}
     into.update(j for a in track.axes for j in rule.merged.get(a, ()))

@@ -44,6 +44,7 @@ class Window:
 
 IDENTITY = Window(1, 1, (0,), (0,))
 BROADCAST = Window(1, 0, (0,), (0,))  # a size-1 axis broadcast: every output reads position 0
+NOTHING = Window(1, 1, (1,), (0,))  # a constant output: position i reads no input position
 
 
 def offset(start: int) -> Window:
@@ -112,17 +113,24 @@ class Reads:
     `axes`: per output axis, the input axis it runs along and the window read on it, or None for an
     axis the layer makes (a convolution's filters). `mixed`: input axes every output element reads
     in full (a dense layer's features, a global pool's spatial axes). `merged`: input axes whose
-    positions end up spread over other output axes (flatten, reshape), by input axis.
+    positions end up spread over other output axes (flatten, reshape), by input axis. `picks`:
+    input axes the layer drops after taking one position of them (select), by input axis.
     """
 
     axes: tuple[tuple[int, Window] | None, ...]
     mixed: frozenset[int] = frozenset()
     merged: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    picks: dict[int, int] = field(default_factory=dict)
 
 
 def same(rank: int) -> Reads:
     """Every output element reads the input element at its own position."""
     return Reads(tuple((a, IDENTITY) for a in range(rank)))
+
+
+def constant(rank: int) -> Reads:
+    """Every output element is a constant: it reads no input element (a normalization of one)."""
+    return Reads(tuple((a, NOTHING) for a in range(rank)))
 
 
 def everything(rank_in: int, rank_out: int) -> Reads:

@@ -7,7 +7,7 @@ from pydantic import AliasChoices, Field, field_validator
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
-from netcalc.layers.fields import IDENTITY, Reads, same
+from netcalc.layers.fields import IDENTITY, Reads, constant, same
 from netcalc.layers.formula import Explained, elements, num, same_shape
 
 STATISTIC = 4  # bytes: PyTorch keeps normalization statistics in float32, for half inputs too
@@ -92,6 +92,8 @@ class LayerNorm(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         rank = len(output)  # the normalized axes are read in full: their mean and variance
+        if prod(output[-self.dims :]) == 1:  # a group of one: (x - x) / sqrt(eps) = 0, then the bias
+            return (constant(rank),)
         normalized = range(rank - self.dims, rank)
         axes = tuple(None if a in normalized else (a, IDENTITY) for a in range(rank))
         return (Reads(axes, frozenset(normalized)),)
@@ -290,6 +292,8 @@ class InstanceNorm(Layer):
         return _per_channel(self.params(inputs), output)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        if prod(output[1:]) == 1:  # a map of one: (x - x) / sqrt(eps) = 0, then the bias
+            return (constant(len(output)),)
         spatial = range(1, len(output))  # each channel's whole map: its mean and variance
         return (Reads(((0, IDENTITY), *(None for _ in spatial)), frozenset(spatial)),)
 

@@ -149,7 +149,8 @@ class Select(Layer):
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
         kept = [a for a in range(len(inputs[0])) if a != self.axis]  # one position of the axis: no span
-        return (Reads(tuple((a, IDENTITY) for a in kept), merged={self.axis: ()}),)
+        index = self.index % inputs[0][self.axis]
+        return (Reads(tuple((a, IDENTITY) for a in kept), merged={self.axis: ()}, picks={self.axis: index}),)
 
     def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
         return same_shape(output, f"the input without axis {self.axis}")

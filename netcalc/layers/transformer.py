@@ -7,7 +7,7 @@ from pydantic import field_validator, model_validator
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
-from netcalc.layers.fields import IDENTITY, Reads, same
+from netcalc.layers.fields import IDENTITY, Reads, offset, same
 from netcalc.layers.formula import Explained, num, plus, same_shape, times
 
 STATISTIC = 4  # bytes: the attention kernel's log-sum-exp is float32
@@ -38,8 +38,8 @@ class ClassToken(Layer):
         return {"token": inputs[0][1]}
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
-        # token i + 1 is input token i, token 0 reads nothing: not one window, the tokens are spread
-        return (Reads((None, (1, IDENTITY)), merged={0: (0,)}),)
+        # token i + 1 is input token i; token 0 reads position -1, outside the input: like padding
+        return (Reads(((0, offset(-1)), (1, IDENTITY))),)
 
     def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
         n, d = inputs[0]
