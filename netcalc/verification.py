@@ -538,7 +538,11 @@ def _perturbed(
             for point in points:
                 element: tuple[Any, ...] = (k, slice(None), *point)
                 x[element] = 1.0
-        result = run(skeleton, checked, max_memory, x=x, weights=dict(weights), dtype="float64")
+        given: Any = x
+        if len(network.inputs) > 1:  # fields are on the first input; the others hold zeros
+            first = next(iter(network.inputs))
+            given = {n: x if n == first else np.zeros((len(chunk), *s)) for n, s in network.inputs.items()}
+        result = run(skeleton, checked, max_memory, x=given, weights=dict(weights), dtype="float64")
         outputs.extend(result.output)
     return outputs
 
@@ -547,7 +551,8 @@ def _skeleton(network: Network, index: int) -> Network:
     """The network up to layer `index`, without activations, max pooling made average pooling."""
     nodes = tuple(replace(node, layer=_linear(node.layer)) for node in network.nodes[: index + 1])
     kept = {path for node in nodes for path in node.groups}
-    return replace(network, nodes=nodes, groups=tuple(g for g in network.groups if g.path in kept))
+    groups = tuple(g for g in network.groups if g.path in kept)
+    return replace(network, nodes=nodes, groups=groups, declared=())  # its output: layer `index`
 
 
 def _linear(layer: Layer) -> Layer:

@@ -461,3 +461,21 @@ def test_training_memory_of_frozen_layers():
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
         module(x)
     assert sum(size for _, _, size in seen) == t.saved  # PyTorch keeps the same
+
+
+def test_verify_with_named_inputs_declared_outputs_and_sharing():
+    """verify's receptive-field witness runs each layer's skeleton on the first input (the others
+    zeros); the skeleton's output is that layer, whatever the spec declares."""
+    spec = """\
+inputs: {image: [3, 16, 16], extra: [4]}
+outputs: [a, b, d]
+layers:
+  - conv2d: {filters: 4, kernel: 3, from: image, name: c1}
+  - conv2d: {filters: 4, kernel: 3, name: a}
+  - conv2d: {filters: 4, kernel: 3, from: c1, name: b, share: a}
+  - dense: {units: 2, from: extra, name: d}
+"""
+    verification = netcalc.verify(netcalc.load(spec))
+    assert verification.ok, verification.failures()
+    # c1: 4*27 + 4 = 112; a: 4*36 + 4 = 148 (b shares it); d: 4*2 + 2 = 10
+    assert netcalc.analyze(netcalc.load(spec)).totals.params == 112 + 148 + 10
