@@ -162,7 +162,9 @@ def expand(spec: Spec) -> Network:
                 "must run in inference"
             )
     _check_token_ids(builder.nodes)
-    return Network(spec, tuple(builder.nodes), tuple(builder.groups), declared)
+    used = {path for node in builder.nodes for path in node.groups}  # a block all skipped is no group
+    groups = tuple(g for g in builder.groups if g.path in used)
+    return Network(spec, tuple(builder.nodes), groups, declared)
 
 
 def _check_token_ids(nodes: list[Node]) -> None:

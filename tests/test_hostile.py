@@ -433,3 +433,26 @@ def test_library_arguments_of_the_wrong_type_are_usage_errors(call: Any) -> None
 
 def test_explain_takes_one_layer_name_or_index_alone() -> None:
     assert netcalc.explain("zoo:lenet5", 1).to_dict() == netcalc.explain("zoo:lenet5", [1]).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "input: [3, 8, 8]\nlayers:\n  - relu: {when: false}\n",
+        "input: [3, 8, 8]\nblocks:\n  b:\n    layers: [{relu: {when: '$index > 0'}}]\nlayers: [b]\n",
+    ],
+)
+def test_every_layer_skipped_by_when_is_a_spec_error(text: str) -> None:
+    with pytest.raises(SpecError, match="every layer is skipped"):
+        netcalc.load(text)
+
+
+def test_a_block_whose_layers_are_all_skipped_passes_its_input_on() -> None:
+    text = (
+        "input: [3, 8, 8]\nblocks:\n  b:\n    layers: [{relu: {when: false}}]\n"
+        "layers: [relu, {b: {repeat: 2}}, {conv2d: {filters: 2, kernel: 1, from: b.2}}]\n"
+    )
+    report = netcalc.analyze(text)
+    assert [row.name for row in report.rows] == ["relu_1", "conv2d_1"] and report.groups == ()
+    code, err = invoke(["count", "-", "--depth", "1"], stdin=text)
+    assert code == 0, err
