@@ -77,9 +77,13 @@ def test_grouped_query_attention_by_hand(tmp_path):
 # layer the q, k, v, out and MLP products of one token, plus 2 * L * h * d over the context; the head.
 PER_TOKEN = {
     "gpt2": ("input", 1024, 142_406_400),
+    "t5_small": ("targets", 512, 44_761_088),
     "llama3_8b": ("input", 8192, 9_652_142_080),
 }
 BY_HAND = {
+    # self-attention q, k, v, out and its 512 keys; cross-attention q, out and 512 memory keys; FF
+    "t5_small": 6 * (4 * 512 * 512 + 2 * 512 * 512 + 2 * 512 * 512 + 2 * 512 * 512 + 2 * 512 * 2048)
+    + 512 * 32128,
     # c_attn (q, k, v), c_proj, the MLP, 1,024 keys; the head (tied, but it computes)
     "gpt2": 12 * (768 * 2304 + 768 * 768 + 2 * 768 * 3072 + 2 * 1024 * 768) + 768 * 50257,
     # q and out, k and v (8 kv heads of 128), SwiGLU, 8,192 keys; the untied head

@@ -55,6 +55,10 @@ EXPECTED = {
     # google-bert/bert-base-uncased config in HF transformers 5.24 BertModel (with pooler), meta device
     # (tools/llm_reference.py): 109,482,240 params; MACs over 128 tokens by FlopCounterMode
     "bert_base": (109_482_240, 0, 11_174_215_680, None, (128, 768)),
+    # google-t5/t5-small config in HF transformers 5.24 T5ForConditionalGeneration (head tied to the
+    # shared table), meta device (tools/llm_reference.py): 60,506,624 params; MACs over 512 input and 512
+    # target tokens by FlopCounterMode
+    "t5_small": (60_506_624, 0, 35_802_578_944, None, (512, 32128)),
     # Meta Llama 3 8B config.json in HF transformers 5.24 LlamaForCausalLM on the meta device
     # (tools/llm_reference.py): 8,030,261,248 params; MACs over 8,192 tokens by FlopCounterMode
     "llama3_8b": (8_030_261_248, 0, 79_070_347_919_360, None, (8192, 128256)),
@@ -171,6 +175,16 @@ def bert_params(sequence, positions, vocab, dim, heads, ffn, layers):
     return vocab * dim + positions * dim + 2 * dim + 2 * dim + layers * layer + dim * dim + dim
 
 
+def t5_params(length, context, vocab, dim, heads, head_dim, ffn, layers, buckets):
+    # shared table (decoder input and head tied to it); no biases; rmsnorm weight D;
+    # encoder layer: attention 4*D*h*d, FF 2*D*F, 2 norms; decoder layer: two attentions, FF, 3 norms;
+    # a relative bias of buckets x heads in the first layer of each stack; a final norm per stack
+    inner = heads * head_dim
+    encoder = 4 * dim * inner + 2 * dim * ffn + 2 * dim
+    decoder = 8 * dim * inner + 2 * dim * ffn + 3 * dim
+    return vocab * dim + layers * (encoder + decoder) + 2 * buckets * heads + 2 * dim
+
+
 def llama_params(context, vocab, dim, heads, kv_heads, head_dim, ffn, layers):
     # embedding and untied head V*D each; per layer q, o D*h*d, k, v D*g*d, SwiGLU 3*D*F, 2 RMSNorms; norm
     per_layer = 2 * dim * heads * head_dim + 2 * dim * kv_heads * head_dim + 3 * dim * ffn + 2 * dim
@@ -180,6 +194,7 @@ def llama_params(context, vocab, dim, heads, kv_heads, head_dim, ffn, layers):
 FORMULAS = {
     "gpt2": gpt2_params,
     "bert_base": bert_params,
+    "t5_small": t5_params,
     "llama3_8b": llama_params,
 }
 
