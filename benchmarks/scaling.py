@@ -41,7 +41,7 @@ def rss_kb():
 netcalc.load("input: [1]\nlayers: [relu]\n")  # the import and first-use costs stay out of the figures
 gc.collect()
 base = rss_kb()
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 network = netcalc.load(sys.argv[1])
 t1 = time.perf_counter()
 report = analyze(network)
@@ -51,9 +51,10 @@ with open("/dev/null", "w") as out:
     for part in [text] if isinstance(text, str) else text:  # the old tree: one text; the new: parts
         out.write(part)
 t3 = time.perf_counter()
+cpu = time.process_time() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"layers": len(report.rows), "load": t1 - t0, "analyze": t2 - t1, "json": t3 - t2,
-                  "peak_kb": peak - base}))
+                  "cpu": cpu, "peak_kb": peak - base}))
 """
 
 
@@ -122,11 +123,12 @@ def measure(python: Path, tree: Path, spec: Path, timeout: float) -> dict[str, f
 
 def shown(figures: dict[str, float] | None, timeout: float) -> str:
     if figures is None:
-        return f"{'> ' + format(timeout, '.0f') + ' s':>44}"
+        return f"{'> ' + format(timeout, '.0f') + ' s':>46}"
     n = figures["layers"]
     total = figures["load"] + figures["analyze"] + figures["json"]
     steps = "/".join(f"{figures[k] / n * 1e6:.0f}" for k in ("load", "analyze", "json"))
-    return f"{total / n * 1e6:7.1f} µs ({steps:>11}) {figures['peak_kb'] * 1024 / n / 1024:6.2f} KB"
+    cpu = figures["cpu"] / n * 1e6
+    return f"{total / n * 1e6:6.0f} µs ({steps:>11}) cpu {cpu:4.0f} µs {figures['peak_kb'] / n:5.2f} KB"
 
 
 def main() -> None:
@@ -136,8 +138,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60)
     options = parser.parse_args()
     old_python = options.old / ".venv" / "bin" / "python"
-    print("per layer: total µs (load/analyze/json µs), peak resident KB above the loaded process")
-    print(f"{'spec':16} {'layers':>8}   {'old':>44}   {'new':>44}   old/new")
+    print(
+        "per layer: wall µs (load/analyze/json µs), the process's CPU µs (steadier on a busy machine), "
+        "peak resident KB above the loaded process"
+    )
+    print(f"{'spec':16} {'layers':>8}   {'old':>46}   {'new':>46}   old/new (CPU)")
     with tempfile.TemporaryDirectory() as tmp:
         for name, generate in SHAPES.items():
             for size in options.sizes:
@@ -152,7 +157,7 @@ def main() -> None:
                 def total(f: dict[str, float]) -> float:
                     return f["load"] + f["analyze"] + f["json"]
 
-                ratio = f"{total(old) / total(new):6.1f}x" if old else "      -"
+                ratio = f"{old['cpu'] / new['cpu']:6.1f}x" if old else "      -"
                 print(
                     f"{name:16} {int(new['layers']):>8,}   {shown(old, options.timeout)}   "
                     f"{shown(new, options.timeout)}   {ratio}",

@@ -24,6 +24,7 @@ import argparse
 import compileall
 import json
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,11 +61,22 @@ def timed(runs: int, labelled: dict[str, list[str]]) -> tuple[dict[str, list[flo
     for _ in range(runs):
         shuffle(order)
         for label in order:
-            start = time.perf_counter()
+            cpu, start = _children_cpu(), time.perf_counter()
             done = subprocess.run(labelled[label], capture_output=True, check=True)
             times[label].append(time.perf_counter() - start)
+            CPU.setdefault(label, []).append(_children_cpu() - cpu)
             outputs[label] = done.stdout
     return times, outputs
+
+
+CPU: dict[
+    str, list[float]
+] = {}  # user + system seconds of each run: steadier than wall time on a busy machine
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -77,9 +89,12 @@ def main() -> None:
     labelled = commands(options.old)
     times, outputs = timed(options.runs, labelled)
     median = {label: statistics.median(t) for label, t in times.items()}
-    print(f"{'command':30} {'median':>9} {'fastest':>9}   ({options.runs} interleaved runs)")
+    cpu = {label: statistics.median(t) for label, t in CPU.items()}
+    print(f"{'command':30} {'median':>9} {'fastest':>9} {'CPU time':>9}   ({options.runs} interleaved runs)")
     for label, t in times.items():
-        print(f"{label:30} {median[label] * 1000:7.0f} ms {min(t) * 1000:7.0f} ms")
+        print(
+            f"{label:30} {median[label] * 1000:7.0f} ms {min(t) * 1000:7.0f} ms {cpu[label] * 1000:6.0f} ms"
+        )
     peer = median["torchinfo"]
     old, new = median["old count"], median["new count"]
     print(
@@ -87,6 +102,12 @@ def main() -> None:
         f"({old / new:.2f}x)"
     )
     print(f"  torchinfo / old: {peer / old:.1f}x    torchinfo / new: {peer / new:.1f}x (goal >= 20x)")
+    peer_cpu, old_cpu, new_cpu = cpu["torchinfo"], cpu["old count"], cpu["new count"]
+    print(
+        f"  in CPU time: old {old_cpu * 1000:.0f} ms, new {new_cpu * 1000:.0f} ms "
+        f"({old_cpu / new_cpu:.2f}x); "
+        f"torchinfo / new {peer_cpu / new_cpu:.1f}x (torch's threads add CPU time to its figure)"
+    )
     version = median["new --version"]
     print(
         f"netcalc --version: old {median['old --version'] * 1000:.0f} ms, new {version * 1000:.0f} ms "
