@@ -131,6 +131,35 @@ def shown(figures: dict[str, float] | None, timeout: float) -> str:
     return f"{total / n * 1e6:6.0f} µs ({steps:>11}) cpu {cpu:4.0f} µs {figures['peak_kb'] / n:5.2f} KB"
 
 
+def floors(spec: Path) -> str:
+    """CPU µs per layer of the libraries under each step, in this process: PyYAML's C loader alone
+    (plain dicts, no line numbers), and json.dumps of the report's data, compact (its C encoder)
+    and with indent=2 (its pure-Python encoder, which the old tree used)."""
+    import time
+
+    import yaml
+
+    import netcalc
+
+    text = spec.read_text()
+    start = time.process_time()
+    yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 (the safe C loader)
+    parsed = time.process_time() - start
+    report = netcalc.analyze(netcalc.load(text))
+    data = report.to_dict()
+    start = time.process_time()
+    json.dumps(data)
+    compact = time.process_time() - start
+    start = time.process_time()
+    json.dumps(data, indent=2)
+    indented = time.process_time() - start
+    n = len(report.rows) / 1e6
+    return (
+        f"floors (CPU µs per layer): PyYAML C loader {parsed / n:.0f}, json.dumps compact (C) "
+        f"{compact / n:.0f}, json.dumps indent=2 {indented / n:.0f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
@@ -163,6 +192,8 @@ def main() -> None:
                     f"{shown(new, options.timeout)}   {ratio}",
                     flush=True,
                 )
+                if size == max(options.sizes):
+                    print(f"{'':27}{floors(spec)}", flush=True)
 
 
 if __name__ == "__main__":
