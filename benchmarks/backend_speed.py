@@ -41,14 +41,17 @@ import netcalc
 ROOT = Path(__file__).resolve().parents[1]
 
 
+CLOCK = time.perf_counter  # --cpu: time.process_time, steadier on a busy machine (one BLAS thread)
+
+
 def timings(fn, runs: int) -> tuple[float, float]:
-    """(median, min) wall time of fn() over `runs` calls, after one warm-up call."""
+    """(median, min) time of fn() over `runs` calls by CLOCK, after one warm-up call."""
     fn()
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(CLOCK() - start)
     return statistics.median(times), min(times)
 
 
@@ -152,6 +155,7 @@ def child(
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
     command = [str(python), str(Path(__file__).resolve()), "--child", source]
     command += ["--runs", str(options.runs), "--batch", str(options.batch), "--dtype", options.dtype]
+    command += ["--cpu"] if options.cpu else []
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tree, env=env)
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
@@ -194,8 +198,13 @@ def main() -> None:
     parser.add_argument("--old", type=Path, default=Path("/work/wt/speed-old"))
     parser.add_argument("--child", action="store_true", help="measure one spec here and print JSON")
     parser.add_argument("--no-verify", action="store_true", help="skip the verify zoo:vgg16 processes")
+    parser.add_argument(
+        "--cpu", action="store_true", help="time by CPU time (one thread only): steadier on a busy machine"
+    )
     args = parser.parse_args()
     if args.child:
+        global CLOCK
+        CLOCK = time.process_time if args.cpu else time.perf_counter
         print(json.dumps(bench(args.specs[0], args.batch, args.runs, args.dtype)))
         return
     trees = {"old": (args.old, args.old / ".venv" / "bin" / "python"), "new": (ROOT, Path(sys.executable))}
@@ -209,7 +218,7 @@ def main() -> None:
             + f" (goal <= 638 MiB: {'met' if peaks['new'][0] <= 638 else 'NOT met'})"
         )
     for source in args.specs:
-        for threads in (1, 2):
+        for threads in (1,) if args.cpu else (1, 2):
             figures = {
                 label: child(tree, python, threads, args, source) for label, (tree, python) in trees.items()
             }
