@@ -195,7 +195,7 @@ def _figures(node: Node, inputs: tuple[Shape, ...]) -> _Figures:
         raise ShapeError(f"{_where(node)}: {error} [input {_shapes(inputs)}]") from None
     except (OverflowError, ValueError):  # a float size of 1e400 (inf), or an int too long to print
         raise ShapeError(f"{_where(node)}: a size overflows: use sizes of a real network") from None
-    counts = Counts(sum(tensors.values()), sum(state.values()), layer.neurons(out), macs, prod(out))
+    counts = Counts(sum(tensors.values()), sum(state.values()), layer.neurons(out, inputs), macs, prod(out))
     for what, n in (("parameters", counts.params + counts.state), ("MACs", macs), ("outputs", prod(out))):
         if n > MAX_COUNT:
             raise ShapeError(

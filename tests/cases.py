@@ -450,6 +450,50 @@ CASES: list[Case] = [
     # Keras's names: Embedding(input_dim=7, output_dim=3), one id
     Case("embedding_keras_names", "embedding", {"input_dim": 7, "output_dim": 3}, [(1,)], (1, 3),
          {"weight": 7 * 3}),
+    # recurrent: per layer k and direction, G gates (RNN 1, LSTM 4, GRU 3), in_0 = F, in_k = H * dirs:
+    #   weight_ih = G*H*in_k, weight_hh = G*H*H, bias_ih = bias_hh = G*H (PyTorch)
+    #   MACs = L * sum G*H*(in_k + H);  neurons = L * layers * dirs * G*H (gate pre-activations)
+    # Zaremba et al. 2014, medium: 2-layer LSTM 650 on 35 steps of 650-wide embeddings
+    Case("lstm_zaremba_medium", "lstm", {"units": 650, "layers": 2}, [(35, 650)], (35, 650),
+         {"weight_ih_l0": 4 * 650 * 650, "weight_hh_l0": 4 * 650 * 650, "bias_ih_l0": 4 * 650,
+          "bias_hh_l0": 4 * 650, "weight_ih_l1": 4 * 650 * 650, "weight_hh_l1": 4 * 650 * 650,
+          "bias_ih_l1": 4 * 650, "bias_hh_l1": 4 * 650},
+         neurons=35 * 2 * 4 * 650, macs=35 * 2 * 4 * 650 * (650 + 650)),
+    # Keras Bidirectional(LSTM(8)): one bias per gate, both directions concatenated: (6, 2 * 8)
+    Case("lstm_bidirectional_keras_bias", "lstm", {"units": 8, "bidirectional": True, "bias": "single"},
+         [(6, 5)], (6, 2 * 8),
+         {"weight_ih_l0": 4 * 8 * 5, "weight_hh_l0": 4 * 8 * 8, "bias_ih_l0": 4 * 8,
+          "weight_ih_l0_reverse": 4 * 8 * 5, "weight_hh_l0_reverse": 4 * 8 * 8, "bias_ih_l0_reverse": 4 * 8},
+         neurons=6 * 2 * 4 * 8, macs=6 * 2 * 4 * 8 * (5 + 8)),
+    # the final hidden state only: (5,)
+    Case("lstm_last_state", "lstm", {"units": 5, "return_sequences": False}, [(4, 2)], (5,),
+         {"weight_ih_l0": 4 * 5 * 2, "weight_hh_l0": 4 * 5 * 5, "bias_ih_l0": 4 * 5, "bias_hh_l0": 4 * 5},
+         neurons=4 * 4 * 5, macs=4 * 4 * 5 * (2 + 5)),
+    # PyTorch's names: nn.GRU(8, hidden_size=16, num_layers=2); layer 1 reads 16 features
+    Case("gru_two_layers_torch_names", "gru", {"hidden_size": 16, "num_layers": 2}, [(10, 8)], (10, 16),
+         {"weight_ih_l0": 3 * 16 * 8, "weight_hh_l0": 3 * 16 * 16, "bias_ih_l0": 3 * 16, "bias_hh_l0": 3 * 16,
+          "weight_ih_l1": 3 * 16 * 16, "weight_hh_l1": 3 * 16 * 16, "bias_ih_l1": 3 * 16,
+          "bias_hh_l1": 3 * 16},
+         neurons=10 * 2 * 3 * 16, macs=10 * 3 * 16 * (8 + 16) + 10 * 3 * 16 * (16 + 16)),
+    Case("gru_bidirectional_last_state_no_bias", "gru",
+         {"units": 3, "bidirectional": True, "return_sequences": False, "bias": False}, [(5, 4)], (2 * 3,),
+         {"weight_ih_l0": 3 * 3 * 4, "weight_hh_l0": 3 * 3 * 3,
+          "weight_ih_l0_reverse": 3 * 3 * 4, "weight_hh_l0_reverse": 3 * 3 * 3},
+         neurons=5 * 2 * 3 * 3, macs=5 * 2 * 3 * 3 * (4 + 3)),
+    # Keras SimpleRNN(6, activation="relu", use_bias=False), last state
+    Case("rnn_relu_last_state", "rnn",
+         {"units": 6, "nonlinearity": "relu", "return_sequences": False, "use_bias": False}, [(7, 3)], (6,),
+         {"weight_ih_l0": 6 * 3, "weight_hh_l0": 6 * 6}, neurons=7 * 6, macs=7 * 6 * (3 + 6)),
+    # two bidirectional layers: layer 1 reads 2 * 4 = 8 features
+    Case("rnn_bidirectional_two_layers", "rnn", {"units": 4, "layers": 2, "bidirectional": True}, [(5, 3)],
+         (5, 2 * 4),
+         {"weight_ih_l0": 4 * 3, "weight_hh_l0": 4 * 4, "bias_ih_l0": 4, "bias_hh_l0": 4,
+          "weight_ih_l0_reverse": 4 * 3, "weight_hh_l0_reverse": 4 * 4, "bias_ih_l0_reverse": 4,
+          "bias_hh_l0_reverse": 4,
+          "weight_ih_l1": 4 * 8, "weight_hh_l1": 4 * 4, "bias_ih_l1": 4, "bias_hh_l1": 4,
+          "weight_ih_l1_reverse": 4 * 8, "weight_hh_l1_reverse": 4 * 4, "bias_ih_l1_reverse": 4,
+          "bias_hh_l1_reverse": 4},
+         neurons=5 * 2 * 2 * 4, macs=5 * 2 * 4 * (3 + 4) + 5 * 2 * 4 * (8 + 4)),
     # nn.MultiheadAttention(768, 12): 4 * 768^2 + 4 * 768 = 2,362,368 parameters
     Case("attention_vit_b16", "attention", {"heads": 12}, [(197, 768)], (197, 768),
          {"in_proj_weight": 3 * 768 * 768, "in_proj_bias": 3 * 768,

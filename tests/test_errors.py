@@ -268,6 +268,17 @@ CASES = [
     ("pad_int_on_a_vector", "input: [5]\nlayers:\n  - pad: {padding: 1}\n", ShapeError,
      re.escape("<string>:3: layer 0 'pad' (pad_1): pad: 1 pads the spatial axes, but [5] has none — give "
                "one [before, after] pair per axis: padding: [[1, 1]] [input [5]]")),
+    ("lstm_on_one_axis", "input: [128]\nlayers:\n  - lstm: {units: 8}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'lstm' (lstm_1): lstm reads a sequence (L, F) but got 1 axis [128]: it "
+               "needs a time axis L and a feature axis F — reshape to [128, 1] for one feature per step, "
+               "or embed token ids first [input [128]]")),
+    ("rnn_on_three_axes", H + "  - rnn: {units: 8}\n", ShapeError,
+     re.escape("<string>:3: layer 0 'rnn' (rnn_1): rnn reads a sequence (L, F) but got 3 axes [3, 8, 8]: it "
+               "needs a time axis L and a feature axis F — reshape it to (L, F) [input [3, 8, 8]]")),
+    ("gru_single_bias", "input: [6, 4]\nlayers:\n  - gru: {units: 8, bias: single}\n", SpecError,
+     re.escape("<string>:3: layer 0 'gru' (gru_1): a GRU has no single-bias form: Keras's "
+               "GRU(reset_after=True) has PyTorch's two biases (bias: true); reset_after=False computes "
+               "another formula")),
     ("pad_negative", H + "  - pad: {padding: -1}\n", SpecError,
      r"<string>:3: layer 0 'pad' \(pad_1\): padding: .*greater than or equal to 0"),
 ]

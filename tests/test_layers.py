@@ -21,7 +21,7 @@ def test_layer_model(case: Case):
     assert layer.params(inputs) == case.params
     assert layer.state(inputs) == case.state
     assert layer.macs(inputs, out) == case.macs
-    assert layer.neurons(out) == case.neurons
+    assert layer.neurons(out, inputs) == case.neurons
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -310,6 +310,19 @@ LAYER_CASES = {
           - groupnorm: {groups: 7}                        # (C,): groups of channels only
           - pad: {padding: [[2, 1]], value: -1.0}
     """,
+    "recurrent": """
+        input: [5, 3]
+        layers:
+          - lstm: {units: 4, name: a}
+          - lstm: {units: 3, layers: 2, bidirectional: true}
+          - lstm: {units: 2, bias: single, return_sequences: false, bidirectional: true, from: a}
+          - gru: {units: 4, from: a}
+          - gru: {units: 3, layers: 2, bidirectional: true, bias: false}
+          - gru: {units: 2, return_sequences: false, bidirectional: true, from: a}
+          - rnn: {units: 4, from: a}
+          - rnn: {units: 3, nonlinearity: relu, layers: 2, bidirectional: true}
+          - rnn: {units: 2, bias: single, return_sequences: false}
+    """,
     "merges": """
         input: [4, 5, 6]
         layers:

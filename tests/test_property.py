@@ -137,7 +137,7 @@ def vector_layer(draw, shape) -> dict:
     """A random layer for a (N, D) token or (F,) vector input."""
     options = ["dense", "dense", "layernorm", "rmsnorm", "pad", "act", "dropout"]
     if len(shape) == 2:
-        options += ["attention", "class_token", "pos_embedding", "select", "permute", "reshape"]
+        options += ["attention", "class_token", "pos_embedding", "select", "permute", "reshape", "recurrent"]
     if len(shape) == 3:
         options += ["attention", "attention"]
     kind = draw(st.sampled_from(options))
@@ -162,6 +162,18 @@ def vector_layer(draw, shape) -> dict:
             if draw(st.booleans()):  # cross-attention to the network's input, its width may differ
                 args["from"] = [-1, "input"]
         return {"attention": args}
+    if kind == "recurrent":
+        args = {
+            "units": draw(st.integers(1, 5)),
+            "layers": draw(st.integers(1, 2)),
+            "bidirectional": draw(st.booleans()),
+            "return_sequences": draw(st.booleans()),
+        }
+        recurrent = draw(st.sampled_from(["rnn", "lstm", "gru"]))
+        args["bias"] = draw(st.sampled_from([True, False] + ([] if recurrent == "gru" else ["single"])))
+        if recurrent == "rnn":
+            args["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
+        return {recurrent: args}
     if kind == "rmsnorm":
         return {"rmsnorm": {"affine": draw(st.booleans())}}
     if kind == "pad":

@@ -11,7 +11,8 @@ torchinfo  summary(model, input_size=(batch, *input)), eval mode, float32. Only 
            out_proj child, so attention adds no MACs; GroupedAttention's four nn.Linear are
            leaves). A module class named *Conv*: (weight + bias) * batch * output positions (bias
            included); any other leaf with tensors named weight/bias: batch * (weight + bias) (a
-           Linear on tokens counts one token).
+           Linear on tokens counts one token); an RNN/LSTM/GRU: batch * L * every parameter, its
+           output the whole sequence.
            Total params: every parameter of every leaf module (a tied one, `share:`, once per
            module that holds it); Non-trainable: those with requires_grad False (frozen:
            `trainable: false`; buffers are not counted).
@@ -34,11 +35,14 @@ ptflops    get_model_complexity_info(model, input): batch 1; module hooks (conv 
            F.elu, F.silu, F.softmax, the pooling and interpolate functionals and torch.matmul count
            again when a module calls them (nn.ReLU counts twice). Params: every trainable one
            (requires_grad: frozen ones are left out), a tied one once per module that holds it.
+           RNN/LSTM/GRU: L x directions x per layer the forward weights, both biases and 1, 10 or
+           7 x units element-wise (not Keras's single-bias modules: custom, not hooked).
 thop       profile(model, (x,)): module hooks by exact type only: conv (no bias), linear
            (in_features * output elements; GroupedAttention's four too), batch, layer and
            instance norms (2 * elements, 4 * with affine; group norm is not hooked), average
            pools (output elements), adaptive average pool ((window + 1) * output elements),
-           softmax, upsample; params only of hooked modules that ran (not attention, tokens or
+           softmax, upsample, RNN/LSTM/GRU (its _count_*_cell per step and direction; not the
+           single-bias modules); params only of hooked modules that ran (not attention, tokens or
            scales).
 keras      model.summary(): Total = trainable + non-trainable params; batch-norm moving statistics
            and frozen weights (layer.trainable = False) are non-trainable params. No MACs.
@@ -65,6 +69,7 @@ TRANSPOSED = (L.ConvTranspose1d, L.ConvTranspose2d, L.ConvTranspose3d)
 MAX_POOLS = (L.MaxPool1d, L.MaxPool2d, L.MaxPool3d)
 AVG_POOLS = (L.AvgPool1d, L.AvgPool2d, L.AvgPool3d)
 ADAPTIVE = (L.AdaptiveAvgPool1d, L.AdaptiveAvgPool2d, L.AdaptiveAvgPool3d)
+RECURRENT = (L.RNN, L.LSTM, L.GRU)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +198,8 @@ def _torchinfo_macs(row: Row, batch: int) -> int:
     layer, out = _layer(row), row.output_shape
     tensors = {**row.tensors, **row.shared_tensors}
     named = sum(n for name, n in tensors.items() if name in ("weight", "bias"))
+    if isinstance(layer, RECURRENT):  # every parameter, once per step
+        return batch * row.input_shapes[0][0] * row.counts.params
     if isinstance(layer, CONVS + TRANSPOSED):  # class name contains "Conv"
         return named * batch * prod(out[1:])
     return batch * named
@@ -242,6 +249,14 @@ def _element_bytes(rows: tuple[Row, ...], name: str = "input") -> int:
     return ID_BYTES if ids else FLOAT_BYTES
 
 
+def _module_output(row: Row) -> tuple[int, ...]:
+    """The module's output shape: a recurrent module's is its whole sequence, whatever the spec
+    takes from it (torchinfo sizes the first tensor a module returns)."""
+    if isinstance(_layer(row), RECURRENT):
+        return (row.input_shapes[0][0], row.output_shape[-1])
+    return row.output_shape
+
+
 def _torchinfo_layers(rows: tuple[Row, ...], batch: int) -> tuple[dict[str, Any], ...]:
     """torchinfo's rows for the leaf modules that ran: output shape, Param #, Mult-Adds.
 
@@ -264,7 +279,7 @@ def _torchinfo_layers(rows: tuple[Row, ...], batch: int) -> tuple[dict[str, Any]
             leaves.append(
                 {
                     "layer": r.name,
-                    "output_shape": [batch, *r.output_shape],
+                    "output_shape": [batch, *_module_output(r)],
                     "params": _module_params(r),
                     "mult_adds": _torchinfo_macs(r, batch),
                 }
@@ -396,6 +411,25 @@ def _pt_pool(row: Row) -> int:
     return 2 * _in(row)  # the module hook and F.*pool* each count the input
 
 
+PT_CELL_EXTRA = {"rnn": 1, "gru": 7, "lstm": 10}  # element-wise operations per step, in units
+
+
+def _pt_recurrent(row: Row) -> int:
+    """ptflops' rnn_flops_counter_hook: the forward weights of each layer (times 2 directions),
+    its element-wise operations and both biases, per step; not for Keras's single bias (a custom
+    module it does not hook)."""
+    layer = _layer(row)
+    if layer.bias == "single":
+        return 0
+    steps, features = row.input_shapes[0]
+    dirs, g, h = 2 if layer.bidirectional else 1, layer.gates, layer.units
+    flops = 0
+    for k in range(layer.layers):
+        width = features if k == 0 else h * dirs
+        flops += g * h * width + g * h * h + PT_CELL_EXTRA[layer.kind] * h + (2 * g * h if layer.bias else 0)
+    return steps * dirs * flops
+
+
 PT_FUSED = ("relu", "relu6", "elu", "gelu", "silu", "softmax")  # patched functionals
 
 PTFLOPS: dict[type, Callable[[Row], int | float]] = {
@@ -418,6 +452,7 @@ PTFLOPS: dict[type, Callable[[Row], int | float]] = {
     L.Upsample: lambda row: _out(row) + _pt_interpolate(row),
     L.Matmul: lambda row: prod(row.input_shapes[0]) * row.input_shapes[1][-1],  # torch.matmul
     L.Attention: _pt_attention,
+    **{cls: _pt_recurrent for cls in RECURRENT},
 }
 
 
@@ -474,6 +509,24 @@ def _th_upsample(row: Row) -> int:
     return {"nearest": 1, "linear": 5, "bilinear": 11}.get(_layer(row).mode, 0) * _out(row)
 
 
+def _th_cell(kind: str, features: int, h: int, bias: bool) -> int:
+    """thop's _count_rnn_cell, _count_lstm_cell, _count_gru_cell: one step of one direction."""
+    gate = (features + h) * h + h + (2 * h if bias else 0)
+    if kind == "rnn":
+        return gate
+    if kind == "lstm":
+        return 4 * gate + 3 * h + h
+    return 2 * gate + (h + features) * h + h + (2 * h if bias else 0) + h + 3 * h
+
+
+def _th_recurrent(row: Row) -> int:
+    layer = _layer(row)
+    steps, features = row.input_shapes[0]
+    dirs = 2 if layer.bidirectional else 1
+    widths = [features] + [layer.units * dirs] * (layer.layers - 1)
+    return steps * dirs * sum(_th_cell(layer.kind, w, layer.units, bool(layer.bias)) for w in widths)
+
+
 def _per_sample(rule: Callable[[Row], int]) -> Callable[[Row, int], int]:
     return lambda row, batch: batch * rule(row)
 
@@ -492,6 +545,7 @@ _THOP: dict[type, Callable[[Row], int]] = {
     **{cls: _out for cls in AVG_POOLS},
     L.Dense: lambda row: row.input_shapes[0][-1] * _out(row),
     L.Upsample: _th_upsample,
+    **{cls: _th_recurrent for cls in RECURRENT},
 }
 THOP: dict[type, Callable[[Row, int], int]] = {
     **{cls: _per_sample(rule) for cls, rule in _THOP.items()},
@@ -507,7 +561,8 @@ def _th_grouped(row: Row, batch: int) -> int:
 def _thop_hooked(row: Row) -> bool:
     layer = _layer(row)
     same = isinstance(layer, MAX_POOLS + AVG_POOLS) and layer.padding == "same"  # SamePool: a custom module
-    return type(layer) in THOP and not same
+    single = isinstance(layer, RECURRENT) and layer.bias == "single"  # SingleBiasLSTM: a custom module
+    return type(layer) in THOP and not same and not single
 
 
 def _thop(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, int | float], dict[str, str]]:

@@ -86,7 +86,7 @@ def explain_row(network: Network, row: Row, fields: ReceptiveField | None, batch
     figures.append(
         Figure(
             "neurons",
-            elements(row.output_shape) if weighted else num(0),
+            (said.neurons or elements(row.output_shape)) if weighted else num(0),
             row.counts.neurons,
             "" if weighted else "its outputs are not weighted sums",
         )

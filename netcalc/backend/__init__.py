@@ -227,7 +227,7 @@ def run(
                 tuple(y.shape[1:]),
                 {n: a.size for n, a in tensors.items() if n not in op.state and n not in owned},
                 {n: a.size for n, a in tensors.items() if n in op.state},
-                y[0].size if op.macs else 0,
+                op.neurons(node.layer, inputs, tensors, y) if op.neurons else y[0].size if op.macs else 0,
                 macs,
                 live,
             )

@@ -626,3 +626,68 @@ def multihead_attention(
         scores = np.where(np.triu(np.ones((n, m), bool), 1), x.dtype.type(-np.inf), scores)
     ctx = np.swapaxes(softmax(scores, axis=-1) @ vh, -2, -3)  # (B, ..., N, h, width)
     return dense(ctx.reshape(*ctx.shape[:-2], heads * width), *out)
+
+
+# ---------------------------------------------------------------------------------------------
+# recurrent layers
+
+
+def _step(
+    mode: str, gates: Array, hidden: Array, state: Array, w_hh: Array, b_hh: Array | None, relu: bool
+) -> tuple[Array, Array]:
+    """One time step from the input's gate pre-activations (N, G*H): the new (h, c)."""
+    recurrent = hidden @ w_hh.T
+    if b_hh is not None:
+        recurrent = recurrent + b_hh
+    if mode == "rnn":
+        total = gates + recurrent
+        return (np.maximum(total, 0) if relu else np.tanh(total)), state
+    if mode == "lstm":  # PyTorch's gate order: i, f, g, o
+        i, f, g, o = np.split(gates + recurrent, 4, axis=-1)
+        c = sigmoid(f) * state + sigmoid(i) * np.tanh(g)
+        return sigmoid(o) * np.tanh(c), c
+    x_r, x_z, x_n = np.split(gates, 3, axis=-1)  # GRU, PyTorch's order: r, z, n
+    h_r, h_z, h_n = np.split(recurrent, 3, axis=-1)
+    r, z = sigmoid(x_r + h_r), sigmoid(x_z + h_z)
+    n = np.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * hidden, state
+
+
+def recurrent(
+    x: Array,
+    weights: Sequence[tuple[Array, Array, Array | None, Array | None]],
+    mode: str,
+    units: int,
+    directions: int,
+    return_sequences: bool,
+    relu: bool = False,
+) -> Array:
+    """torch RNN / LSTM / GRU (batch_first, zero initial state) of (N, L, F).
+
+    `weights`: (w_ih, w_hh, b_ih, b_hh) per layer and direction in PyTorch's order (layer 0
+    forward, layer 0 reverse, layer 1 ...). Returns (N, L, units * directions), or the last
+    layer's final hidden states (the reverse direction's after reading step 0), (N, units * dirs).
+    """
+    dt, (n, steps, _) = x.dtype, x.shape
+    finals: list[Array] = []
+    for start in range(0, len(weights), directions):
+        outputs, finals = [], []
+        for d, (w_ih, w_hh, b_ih, b_hh) in enumerate(weights[start : start + directions]):
+            gates = x @ np.asarray(w_ih, dt).T  # (N, L, G * H): every step's input part at once
+            if b_ih is not None:
+                gates = gates + np.asarray(b_ih, dt)
+            hidden = np.zeros((n, units), dt)
+            state = np.zeros((n, units), dt)
+            out = np.empty((n, steps, units), dt)
+            order = range(steps - 1, -1, -1) if d == 1 else range(steps)
+            w = np.asarray(w_hh, dt)
+            b = None if b_hh is None else np.asarray(b_hh, dt)
+            for t in order:
+                hidden, state = _step(mode, gates[:, t], hidden, state, w, b, relu)
+                out[:, t] = hidden
+            outputs.append(out)
+            finals.append(hidden)
+        x = np.concatenate(outputs, axis=-1) if directions > 1 else outputs[0]
+    if return_sequences:
+        return x.astype(dt, copy=False)
+    return np.concatenate(finals, axis=-1).astype(dt, copy=False)

@@ -75,6 +75,7 @@ class Op(Generic[LayerT]):
     forward: Forward[LayerT]
     state: tuple[str, ...] = ()  # which tensors are non-trainable state
     macs: Macs[LayerT] | None = None
+    neurons: Macs[LayerT] | None = None  # when not the output elements of a layer with MACs
     workspace: Workspace[LayerT] = no_workspace
     view: View[LayerT] = never
 
@@ -521,6 +522,51 @@ def _embedding(layer: L.Embedding, inputs: Arrays, w: Weights, ctx: Context) -> 
     return rows
 
 
+Recurrent = L.RNN | L.LSTM | L.GRU
+
+
+def _recurrent_keys(layer: Recurrent) -> list[str]:
+    """PyTorch's suffixes in its order: _l0, _l0_reverse, _l1, ..."""
+    directions = ("", "_reverse")[: 2 if layer.bidirectional else 1]
+    return [f"_l{k}{d}" for k in range(layer.layers) for d in directions]
+
+
+def _recurrent_tensors(layer: Recurrent, inputs: Arrays) -> dict[str, Shape]:
+    rows, h = layer.gates * layer.units, layer.units  # stacked gate rows, PyTorch's layout
+    width = layer.units * (2 if layer.bidirectional else 1)
+    shapes: dict[str, Shape] = {}
+    for key in _recurrent_keys(layer):
+        features = inputs[0].shape[-1] if key.startswith("_l0") else width
+        shapes[f"weight_ih{key}"] = (rows, features)
+        shapes[f"weight_hh{key}"] = (rows, h)
+        if layer.bias:
+            shapes[f"bias_ih{key}"] = (rows,)
+        if layer.bias is True:
+            shapes[f"bias_hh{key}"] = (rows,)
+    return shapes
+
+
+def _recurrent(layer: Recurrent, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    weights = [
+        (w[f"weight_ih{k}"], w[f"weight_hh{k}"], w.get(f"bias_ih{k}"), w.get(f"bias_hh{k}"))
+        for k in _recurrent_keys(layer)
+    ]
+    relu = isinstance(layer, L.RNN) and layer.nonlinearity == "relu"
+    directions = 2 if layer.bidirectional else 1
+    return K.recurrent(inputs[0], weights, layer.kind, layer.units, directions, layer.return_sequences, relu)
+
+
+def _recurrent_macs(layer: Recurrent, inputs: Arrays, w: Weights, y: Array) -> int:
+    steps: int = inputs[0].shape[1]  # every step multiplies by every weight matrix once
+    return steps * sum(a.size for name, a in w.items() if name.startswith("weight"))
+
+
+def _recurrent_neurons(layer: Recurrent, inputs: Arrays, w: Weights, y: Array) -> int:
+    steps: int = inputs[0].shape[1]  # every step: one pre-activation per row of each W_hh
+    rows: list[int] = [a.shape[0] for name, a in w.items() if name.startswith("weight_hh")]
+    return steps * sum(rows)
+
+
 # --- workspaces: what each forward pass above allocates besides its inputs and output -------------
 # Written from the kernels' code (which arrays each line makes) and checked against tracemalloc's
 # peak over the case table, the zoo and random networks (tests/test_memory_guard.py).
@@ -651,6 +697,16 @@ def _groupnorm_ws(
     n = prod(out)  # x - mean and its square; then the normalized x, times the weight, plus the bias
     groups = layer.groups if isinstance(layer, L.GroupNorm) else out[0]  # instance: one per channel
     return 2 * n + 4 * groups
+
+
+def _recurrent_ws(layer: Recurrent, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+    steps, _ = ins[0]
+    dirs = 2 if layer.bidirectional else 1
+    width, rows = layer.units * dirs, layer.gates * layer.units
+    before = steps * width if layer.layers > 1 else 0  # the previous layer's output, read by this one
+    projection = steps * rows * (2 if layer.bias else 1) + steps * layer.units * (dirs - 1)  # x @ W_ih.T + b
+    loop = steps * rows + steps * width + 4 * rows + 4 * layer.units  # the projection, the outputs, a step
+    return before + max(projection, loop)
 
 
 def _softmax_ws(layer: L.Softmax, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
@@ -790,6 +846,27 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     ),
     L.Hardswish: _elementwise(K.hardswish, "hardswish"),
     L.Hardsigmoid: _elementwise(K.hardsigmoid, "hardsigmoid"),
+    L.RNN: Op(
+        _recurrent_tensors,
+        _recurrent,
+        macs=_recurrent_macs,
+        neurons=_recurrent_neurons,
+        workspace=_recurrent_ws,
+    ),
+    L.LSTM: Op(
+        _recurrent_tensors,
+        _recurrent,
+        macs=_recurrent_macs,
+        neurons=_recurrent_neurons,
+        workspace=_recurrent_ws,
+    ),
+    L.GRU: Op(
+        _recurrent_tensors,
+        _recurrent,
+        macs=_recurrent_macs,
+        neurons=_recurrent_neurons,
+        workspace=_recurrent_ws,
+    ),
     L.Embedding: Op(lambda layer, inputs: {"weight": (layer.vocab, layer.dim)}, _embedding),
     L.ClassToken: Op(lambda layer, inputs: {"token": (inputs[0].shape[-1],)}, _token, workspace=_token_ws),
     L.PosEmbedding: Op(_pos_tensors, _pos_embedding),

@@ -169,6 +169,14 @@ class _Builder:
         self.nodes.append(self.helper.make_node(op_type, inputs, [name], name=name, **attrs))
         return name
 
+    def add_output(self, node_output: str, index: int) -> str:
+        """Name the node's output `index` (its first is the node's name): `<name>_out<index>`."""
+        node = next(n for n in reversed(self.nodes) if n.output[0] == node_output)
+        while len(node.output) <= index:
+            node.output.append("")
+        node.output[index] = f"{node_output}_out{index}"
+        return node.output[index]
+
     def const(self, values, dtype: str = "int64") -> str:
         """A Constant node (shapes, axes, scales): not an initializer, so not counted as a weight."""
         return self.op("Constant", [], value=self.arrays.from_array(self.np.asarray(values, dtype)))
@@ -547,6 +555,46 @@ def _pos_embedding(b, layer, xs, ins, out, w):
     return b.op("Add", [xs[0], table])  # (N, T, D) + (T, D)
 
 
+# ONNX's gate orders, as blocks of PyTorch's: LSTM i, o, f, c from i, f, g, o; GRU z, r, h from r, z, n
+GATE_ORDER = {"rnn": [0], "lstm": [0, 3, 1, 2], "gru": [1, 0, 2]}
+RECURRENT_OPS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def _recurrent(b, layer, xs, ins, out, w):
+    """PyTorch's RNN/LSTM/GRU as one ONNX RNN/LSTM/GRU node per layer, the weights' gate blocks
+    reordered (Gather) and stacked per direction from the initializers, which stay PyTorch's."""
+    h, dirs = layer.units, 2 if layer.bidirectional else 1
+    rows = [r for block in GATE_ORDER[layer.kind] for r in range(block * h, (block + 1) * h)]
+    x = b.op("Transpose", [xs[0]], perm=[1, 0, 2])  # (L, N, F): ONNX's layout
+    state = ""
+    for k in range(layer.layers):
+        keys = [f"_l{k}{d}" for d in ("", "_reverse")[:dirs]]
+
+        def stacked(name: str, keys: list[str] = keys) -> str:
+            parts = [b.op("Gather", [w[f"{name}{key}"], b.const(rows)], axis=0) for key in keys]
+            parts = [b.op("Unsqueeze", [p, b.const([0])]) for p in parts]
+            return parts[0] if len(parts) == 1 else b.op("Concat", parts, axis=0)
+
+        inputs = [x, stacked("weight_ih"), stacked("weight_hh")]
+        if layer.bias:
+            zeros = b.const(b.np.zeros((dirs, layer.gates * h)), "float32")
+            recurrent = stacked("bias_hh") if layer.bias is True else zeros  # Keras: one bias
+            inputs.append(b.op("Concat", [stacked("bias_ih"), recurrent], axis=1))
+        attrs: dict = {"hidden_size": h, "direction": "bidirectional" if dirs == 2 else "forward"}
+        if layer.kind == "gru":
+            attrs["linear_before_reset"] = 1  # PyTorch's: r * (W_hn h + b_hn)
+        if layer.kind == "rnn":
+            attrs["activations"] = ["Relu" if layer.nonlinearity == "relu" else "Tanh"] * dirs
+        node = b.op(RECURRENT_OPS[layer.kind], inputs, **attrs)
+        state = b.add_output(node, 1)  # Y_h: (dirs, N, H), the reverse direction's after step 0
+        y = b.op("Transpose", [node], perm=[0, 2, 1, 3])  # Y (L, dirs, N, H) -> (L, N, dirs, H)
+        x = b.op("Reshape", [y, b.const([0, 0, dirs * h])])
+    if not layer.return_sequences:
+        final = b.op("Transpose", [state], perm=[1, 0, 2])  # (N, dirs, H)
+        return b.op("Reshape", [final, b.const([0, dirs * h])])
+    return b.op("Transpose", [x], perm=[1, 0, 2])  # (N, L, dirs * H)
+
+
 def _embedding(b, layer, xs, ins, out, w):
     return b.op("Gather", [w["weight"], xs[0]], axis=0)  # (vocab, dim)[(N, L) ids] -> (N, L, dim)
 
@@ -678,6 +726,9 @@ CONVERTERS = {
     # ONNX's default alpha is 0.2; PyTorch's is relu6(x + 3) / 6
     L.Hardsigmoid: lambda b, layer, xs, ins, out, w: b.op("HardSigmoid", xs, alpha=1.0 / 6.0, beta=0.5),
     L.Embedding: _embedding,
+    L.RNN: _recurrent,
+    L.LSTM: _recurrent,
+    L.GRU: _recurrent,
     L.ClassToken: _class_token,
     L.PosEmbedding: _pos_embedding,
     L.Attention: _attention,

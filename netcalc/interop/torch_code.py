@@ -131,6 +131,26 @@ HELPERS = {
     def forward(self, x):
         return x[(slice(None),) * self.dim + (slice(self.start, self.end),)]
 ''',
+    "SingleBias": '''class SingleBias:
+    """Keras's LSTM and SimpleRNN: one bias per gate (bias_ih_l*); the recurrent bias is zero."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in [n for n in self._flat_weights_names if n.startswith("bias_hh")]:
+            delattr(self, name)
+
+    def forward(self, x):
+        for i, name in enumerate(self._flat_weights_names):
+            if name.startswith("bias_hh"):
+                self._flat_weights[i] = torch.zeros_like(getattr(self, name.replace("_hh", "_ih")))
+        return super().forward(x)
+''',
+    "SingleBiasLSTM": '''class SingleBiasLSTM(SingleBias, nn.LSTM):
+    """nn.LSTM with Keras's single bias."""
+''',
+    "SingleBiasRNN": '''class SingleBiasRNN(SingleBias, nn.RNN):
+    """nn.RNN with Keras's single bias."""
+''',
     "Pad": '''class Pad(nn.Module):
     """Constant padding; pads as F.pad takes them: the last axis's (before, after) first."""
 
@@ -609,6 +629,8 @@ def _layer(layer: L.Layer, row: Row, code: _Code) -> tuple[str, str]:
         return _conv_transpose(layer, shape, rank)
     if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d | L.AvgPool1d | L.AvgPool2d | L.AvgPool3d):
         return _pool(layer, shape, rank, code)
+    if type(layer) in RECURRENT:
+        return _recurrent(layer, shape, code)
     simple = _simple(layer, shape, rank, code, shapes)
     if simple is not None:
         return simple
@@ -785,6 +807,29 @@ def _batchnorm(layer: Any, shape: tuple[int, ...]) -> str:
         raise NetcalcError(f"PyTorch has no batch norm over {rank} spatial axes (input {list(shape)})")
     rest = _kw(eps=(layer.eps, 1e-5), momentum=(layer.momentum, 0.1), affine=(layer.affine, True))
     return f"nn.BatchNorm{rank}d({shape[0]}{rest})"
+
+
+RECURRENT: dict[type[L.Layer], str] = {L.RNN: "RNN", L.LSTM: "LSTM", L.GRU: "GRU"}
+
+
+def _recurrent(layer: Any, shape: tuple[int, ...], code: _Code) -> tuple[str, str]:
+    """nn.RNN/LSTM/GRU, batch first; the final hidden states of the last layer, directions side by
+    side, when return_sequences is false."""
+    name = RECURRENT[type(layer)]
+    cls = f"nn.{name}"
+    if layer.bias == "single":
+        code.helpers.update({"SingleBias", f"SingleBias{name}"})
+        cls = f"SingleBias{name}"
+    rest = _kw(num_layers=(layer.layers, 1), bias=(bool(layer.bias), True))
+    if isinstance(layer, L.RNN):
+        rest += _kw(nonlinearity=(layer.nonlinearity, "tanh"))
+    rest += ", batch_first=True" + _kw(bidirectional=(layer.bidirectional, False))
+    module = f"{cls}({shape[-1]}, {layer.units}{rest})"
+    if layer.return_sequences:
+        return module, "{0}({1})[0]"
+    final = "[1][0]" if isinstance(layer, L.LSTM) else "[1]"  # h_n: (layers * dirs, N, H)
+    dirs = 2 if layer.bidirectional else 1
+    return module, "{0}({1})" + final + f"[-{dirs}:].transpose(0, 1).flatten(1)"
 
 
 def _instancenorm(layer: Any, shape: tuple[int, ...]) -> str:

@@ -60,7 +60,7 @@ from netcalc.layers.reshape import (
     Slice,
     Upsample,
 )
-from netcalc.layers.sequence import Embedding
+from netcalc.layers.sequence import GRU, LSTM, RNN, Embedding
 from netcalc.layers.transformer import Attention, ClassToken, PosEmbedding
 
 LAYERS: tuple[type[Layer], ...] = (
@@ -116,6 +116,9 @@ LAYERS: tuple[type[Layer], ...] = (
     Hardswish,
     Hardsigmoid,
     Embedding,
+    RNN,
+    LSTM,
+    GRU,
     ClassToken,
     PosEmbedding,
     Attention,
@@ -152,6 +155,7 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
     "GlobalAvgPool",
     "GlobalMaxPool",
     "GroupNorm",
@@ -159,6 +163,7 @@ __all__ = [
     "Hardswish",
     "InstanceNorm",
     "LAYERS",
+    "LSTM",
     "Layer",
     "LayerNorm",
     "LayerScale",
@@ -170,6 +175,7 @@ __all__ = [
     "MaxPool3d",
     "Multiply",
     "Pad",
+    "RNN",
     "Permute",
     "PosEmbedding",
     "RMSNorm",

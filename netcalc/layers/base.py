@@ -137,7 +137,7 @@ class Layer(BaseModel):
         """Multiply-accumulates of the weighted sums, per sample, bias adds excluded."""
         return 0
 
-    def neurons(self, output: Shape) -> int:
+    def neurons(self, output: Shape, inputs: tuple[Shape, ...] = ()) -> int:
         """Output elements that are weighted sums (the article's neurons), per sample."""
         return prod(output) if self.weighted else 0
 

@@ -110,6 +110,7 @@ class Explained:
     tensors: dict[str, Expr] = field(default_factory=dict)
     macs: Expr = field(default_factory=lambda: num(0))
     note: str = ""  # how the shape comes about when it is not a formula ("as its input")
+    neurons: Expr | None = None  # when they are not the output elements (recurrent gates per step)
 
 
 def same_shape(shape: tuple[int, ...], note: str = "as its input") -> Explained:

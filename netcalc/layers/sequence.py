@@ -1,9 +1,13 @@
-"""Sequence layers: the token embedding (recurrent layers follow)."""
+"""Sequence layers: the token embedding and the recurrent layers (RNN, LSTM, GRU)."""
+
+from typing import ClassVar, Literal, Self
+
+from pydantic import model_validator
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg
-from netcalc.layers.fields import IDENTITY, Reads
-from netcalc.layers.formula import Explained, num, times
+from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
+from netcalc.layers.fields import IDENTITY, Reads, everything
+from netcalc.layers.formula import Explained, Expr, grouped, num, plus, times
 
 ID_BYTES = 8  # token ids are int64, as PyTorch's embedding takes them
 
@@ -46,3 +50,168 @@ class Embedding(Layer):
     def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
         tensors = {"weight": times(self.vocab, self.dim)}
         return Explained((num(output[0]), num(self.dim)), tensors, note="one row of dim per id")
+
+
+class _Recurrent(Layer):
+    """A recurrent layer over a sequence (L, F): PyTorch's RNN, LSTM and GRU (batch_first).
+
+    Per layer k and direction (`_reverse` for the backward one), with in_0 = F and
+    in_k = units * directions after: weight_ih_l{k} = G * units * in_k, weight_hh_l{k} = G * units^2,
+    bias_ih_l{k} = bias_hh_l{k} = G * units (G gates). MACs = L * sum over layers and directions of
+    G * units * (in_k + units): the gate matrix products of every time step (computed whatever
+    return_sequences is). neurons = L * layers * directions * G * units: the gates' pre-activations,
+    each a weighted sum of the step's input and the previous hidden state.
+    """
+
+    weighted = True
+    gates: ClassVar[int]
+    units: PositiveInt = arg(..., "units", "hidden_size", doc="hidden state size")
+    layers: PositiveInt = arg(1, "layers", "num_layers", doc="stacked recurrent layers")
+    bidirectional: bool = arg(False, doc="also run the sequence backwards, outputs concatenated")
+    return_sequences: bool = arg(
+        True, doc="output every step (L, units * directions), or the final hidden state only"
+    )
+    bias: bool | Literal["single"] = arg(
+        True, "bias", "use_bias", doc="two biases per gate (PyTorch), single (Keras) or none"
+    )
+
+    @property
+    def directions(self) -> int:
+        """2 when bidirectional, else 1."""
+        return 2 if self.bidirectional else 1
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if len(shape) != 2:
+            fix = (
+                f"reshape to [{shape[0]}, 1] for one feature per step, or embed token ids first"
+                if len(shape) == 1
+                else "reshape it to (L, F)"
+            )
+            raise ShapeError(
+                f"{self.kind} reads a sequence (L, F) but got {len(shape)} "
+                f"{'axis' if len(shape) == 1 else 'axes'} {list(shape)}: "
+                f"it needs a time axis L and a feature axis F — {fix}"
+            )
+        width = self.units * self.directions
+        return (shape[0], width) if self.return_sequences else (width,)
+
+    def _sizes(self, features: int) -> list[tuple[str, int]]:
+        """(suffix, input width) for every layer and direction, in PyTorch's order."""
+        found = []
+        for k in range(self.layers):
+            width = features if k == 0 else self.units * self.directions
+            found += [(f"_l{k}{suffix}", width) for suffix in ("", "_reverse")[: self.directions]]
+        return found
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        g, h = self.gates, self.units
+        counts: dict[str, int] = {}
+        for suffix, width in self._sizes(inputs[0][1]):
+            counts[f"weight_ih{suffix}"] = g * h * width
+            counts[f"weight_hh{suffix}"] = g * h * h
+            if self.bias:
+                counts[f"bias_ih{suffix}"] = g * h
+            if self.bias is True:
+                counts[f"bias_hh{suffix}"] = g * h
+        return counts
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        steps, features = inputs[0]
+        g, h = self.gates, self.units
+        return steps * sum(g * h * (width + h) for _, width in self._sizes(features))
+
+    def neurons(self, output: Shape, inputs: tuple[Shape, ...] = ()) -> int:
+        steps = inputs[0][0] if inputs else output[0]  # without inputs: return_sequences' L
+        return steps * self.layers * self.directions * self.gates * self.units
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        steps, features = inputs[0]
+        g, h = self.gates, self.units
+        tensors: dict[str, Expr] = {}
+        for suffix, width in self._sizes(features):
+            tensors[f"weight_ih{suffix}"] = times(g, h, width)
+            tensors[f"weight_hh{suffix}"] = times(g, h, h)
+            if self.bias:
+                tensors[f"bias_ih{suffix}"] = times(g, h)
+            if self.bias is True:
+                tensors[f"bias_hh{suffix}"] = times(g, h)
+        macs = times(
+            steps, plus(*(times(g, h, grouped(plus(width, h))) for _, width in self._sizes(features)))
+        )
+        out = times(h, self.directions)
+        shape = (num(steps), out) if self.return_sequences else (out,)
+        neurons = times(steps, self.layers, self.directions, g, h)
+        return Explained(shape, tensors, macs, neurons=neurons)
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (everything(2, len(output)),)  # every step reads the whole sequence (both ways)
+
+
+class RNN(_Recurrent):
+    """Elman RNN (PyTorch RNN, Keras SimpleRNN): h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh).
+
+    G = 1 gate. `nonlinearity: relu` for ReLU. Keras's SimpleRNN (one bias) is bias: single.
+    MACs = L * G * units * (in + units) summed over layers and directions (every step's gate
+    matrix products); neurons = L * layers * directions * G * units (the gates' pre-activations).
+    saved (an estimate: PyTorch's CPU kernels keep more, oneDNN a workspace for LSTM): the input
+    and every step's hidden state per layer and direction.
+    """
+
+    kind = "rnn"
+    gates = 1
+    nonlinearity: Literal["tanh", "relu"] = arg("tanh", "nonlinearity", doc="tanh or relu")
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return _recurrent_saved(self, inputs)
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory (PyTorch LSTM, Keras LSTM), G = 4 gates in PyTorch's order i, f, g, o:
+
+    c_t = f * c_(t-1) + i * g, h_t = o * tanh(c_t); per layer and direction
+    params = 4 * (units * in + units^2 + 2 * units). Keras's LSTM (one bias) is bias: single.
+    MACs = L * G * units * (in + units) summed over layers and directions (every step's gate
+    matrix products); neurons = L * layers * directions * G * units (the gates' pre-activations).
+    saved (an estimate: PyTorch's CPU kernels keep more, oneDNN a workspace for LSTM): the input
+    and every step's hidden state per layer and direction.
+    """
+
+    kind = "lstm"
+    gates = 4
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return _recurrent_saved(self, inputs)
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit (PyTorch GRU), G = 3 gates in PyTorch's order r, z, n:
+
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h_t = (1 - z) * n + z * h_(t-1). Keras's GRU
+    with reset_after=True (its default) is this layer with bias: true; there is no single bias.
+    MACs = L * G * units * (in + units) summed over layers and directions (every step's gate
+    matrix products); neurons = L * layers * directions * G * units (the gates' pre-activations).
+    saved (an estimate: PyTorch's CPU kernels keep more, oneDNN a workspace for LSTM): the input
+    and every step's hidden state per layer and direction.
+    """
+
+    kind = "gru"
+    gates = 3
+
+    @model_validator(mode="after")
+    def _two_biases(self) -> Self:
+        if self.bias == "single":
+            raise ValueError(
+                "a GRU has no single-bias form: Keras's GRU(reset_after=True) has PyTorch's two "
+                "biases (bias: true); reset_after=False computes another formula"
+            )
+        return self
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return _recurrent_saved(self, inputs)
+
+
+def _recurrent_saved(layer: _Recurrent, inputs: tuple[Shape, ...]) -> tuple[Saved, ...]:
+    steps = inputs[0][0]
+    states = steps * layer.units * layer.layers * layer.directions
+    return (keep_input(inputs), Saved("hidden states", states))
