@@ -130,6 +130,19 @@ def test_compare_table_and_json():
     assert data["ratios_to_first"][1]["neurons"] == (2 * 64 * 256 * 256) / (1000 + 1000 + 1)
 
 
+def test_compare_diff_and_rf_show_every_named_input_and_declared_output(tmp_path):
+    spec = tmp_path / "two.yaml"
+    spec.write_text(
+        "name: two\ninputs: {a: [3], b: [5]}\noutputs: [d]\n"
+        "layers:\n  - dense: {units: 2, name: d}\n  - dense: {units: 4, from: b}\n"
+    )
+    lines = [line.strip() for line in ok("compare", str(spec), DENSE).splitlines()]
+    assert any(line.startswith("Input") and "a 3, b 5" in line for line in lines)
+    assert any(line.startswith("Output") and "d 2" in line for line in lines)
+    assert "A = two a 3, b 5 (" in ok("diff", str(spec), str(spec))
+    assert ok("rf", str(spec)).startswith("two: receptive fields, input a 3, b 5")
+
+
 def test_compare_csv_and_markdown():
     rows = list(csv.reader(io.StringIO(ok("compare", DENSE, CONV, "--format", "csv"))))
     assert rows[0] == ["Metric", "two-dense-layers", "two-conv-layers", "two-conv-layers / two-dense-layers"]

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from netcalc.render.text import shape_text
+from netcalc.render.text import inputs_text, outputs_text
 from netcalc.report import TOTALS, Report
 
 if TYPE_CHECKING:
@@ -54,8 +54,8 @@ def compare_rows(reports: list[Report]) -> tuple[list[str], list[list[str]]]:
         if i:
             header.append(f"{r.name} / {reports[0].name}")
     rows = [
-        ["Input", *_spread([shape_text(r.input_shape) for r in reports])],
-        ["Output", *_spread([shape_text(r.output_shape) for r in reports])],
+        ["Input", *_spread([inputs_text(r) for r in reports])],
+        ["Output", *_spread([outputs_text(r) for r in reports])],
     ]
     for _, label, get in METRICS:
         cells = [f"{get(reports[0]):,}"]

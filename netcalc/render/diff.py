@@ -7,7 +7,7 @@ from typing import Any
 
 from netcalc.explore.diff import Diff, LayerChange
 from netcalc.render.compare import ratio_text
-from netcalc.render.text import shape_text
+from netcalc.render.text import inputs_text, shape_text
 
 MARKS = {"added": "+", "removed": "-", "changed": "~", "unchanged": " "}
 LAYER_HEADER = ["", "Layer", "Type", "Output shape", "Params", "Δ params", "MACs", "Δ MACs", "What changed"]
@@ -60,8 +60,8 @@ def title(d: Diff) -> str:
     """A line naming both sides and counting the changes."""
     n = d.counts()
     return (
-        f"netcalc diff: A = {d.a.name} {shape_text(d.a.input_shape)} ({d.a.source}), "
-        f"B = {d.b.name} {shape_text(d.b.input_shape)} ({d.b.source}): "
+        f"netcalc diff: A = {d.a.name} {inputs_text(d.a)} ({d.a.source}), "
+        f"B = {d.b.name} {inputs_text(d.b)} ({d.b.source}): "
         f"{n['changed']} changed, {n['added']} added, {n['removed']} removed, "
         f"{n['unchanged']} unchanged layers"
     )

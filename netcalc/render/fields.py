@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from netcalc.analysis.receptive_field import LayerField, ReceptiveField
 from netcalc.render.report import visible
-from netcalc.render.text import shape_text, width
+from netcalc.render.text import inputs_text, shape_text, width
 from netcalc.report import GroupRow, Report
 
 CONVENTION = (
@@ -81,7 +81,7 @@ def _table(report: Report, depth: int | None) -> str:
         return "  ".join(padded).rstrip()
 
     rule = "-" * len(line(["-" * w for w in widths]))
-    title = f"{report.name}: receptive fields, input {shape_text(report.input_shape)}"
+    title = f"{report.name}: receptive fields, input {inputs_text(report)}"
     return "\n".join([title, "", line(header), rule, *map(line, body), rule, *_notes(report)]) + "\n"
 
 
