@@ -348,23 +348,30 @@ def check_fields(
 ) -> tuple[FieldCheck, ...]:
     """Perturb input elements around the claimed field of a few output positions of one layer: of
     those whose field has both input elements outside it and corners on input elements (else
-    either), the one with the largest field (the deepest of equals)."""
+    either), the one with the largest field (the deepest of equals).
+
+    The corners are those of the input elements each output really reads (the exact field): the
+    claimed field counts padding, and a layer's padding read back through an earlier layer can
+    span input elements no real path joins (a transposed convolution's output padding)."""
+    from netcalc.analysis.receptive_field import receptive_field
+
     fields = report.receptive_field
     if fields is None or not fields.axes:
         return ()
+    exact = receptive_field(network, report.rows, exact=True).layers
     # the skeleton is linear up to the first layer that stays non-linear in it (a product of two
     # branches, a dilated max): past it, a zero input could hide a dependency
     linear = next((n.index for n in network.nodes if _nonlinear(n.layer)), len(network.nodes))
     candidates = []
     for f in fields.layers[:linear]:
         if f.axes and all(a.status == "local" for a in f.axes):
-            corners, outside = _samples(f, _positions(f), network.input)
+            corners, outside = _samples(f, exact[f.index], _positions(f), network.input)
             if corners or outside:
                 candidates.append(((bool(corners and outside), max(map(_largest, f.axes)), f.index), f))
     if not candidates:
         return ()
-    best = max(candidates, key=lambda c: c[0])
-    return (_witness(network, report, best[1], seed, max_memory),)
+    best = max(candidates, key=lambda c: c[0])[1]
+    return (_witness(network, report, best, exact[best.index], seed, max_memory),)
 
 
 def _nonlinear(layer: Layer) -> bool:
@@ -392,15 +399,25 @@ def _largest(field: AxisField) -> int:
 
 
 def _witness(
-    network: Network, report: Report, field: LayerField, seed: int, max_memory: int | str | None
+    network: Network,
+    report: Report,
+    field: LayerField,
+    exact: LayerField,
+    seed: int,
+    max_memory: int | str | None,
 ) -> FieldCheck:
     import numpy as np
 
     positions = _positions(field)
-    corners, outside = _samples(field, positions, network.input)
+    corners, outside = _samples(field, exact, positions, network.input)
     samples = corners + outside
     outputs = _perturbed(network, report, field.index, samples, seed, max_memory)
-    problems: list[str] = []
+    problems = [
+        f"receptive field: output {list(q)} reads inputs {list(r)} .. {list(s)}, not inside its field"
+        for q in positions
+        for r, s in [_extent(exact, q)]
+        if all(a <= b for a, b in zip(r, s, strict=True)) and (_outside(field, q, r) or _outside(field, q, s))
+    ]
     unchanged = changed = 0
     for points, y in zip(samples, outputs[1:], strict=True):
         for q in positions:
@@ -414,7 +431,7 @@ def _witness(
                         f"receptive field: inputs {[list(p) for p in points]} are outside the field "
                         f"of output {list(q)} but change it"
                     )
-            elif len(inside) == 1 and inside[0] in _corners(field, q, network.input):
+            elif len(inside) == 1 and inside[0] in _corners(exact, q, network.input):
                 changed += moved
                 if not moved:
                     problems.append(
@@ -430,12 +447,12 @@ Item = tuple[Point, tuple[Point, ...]]  # an output position, and the input elem
 
 
 def _samples(
-    field: LayerField, positions: list[tuple[int, ...]], shape: tuple[int, ...]
+    field: LayerField, exact: LayerField, positions: list[tuple[int, ...]], shape: tuple[int, ...]
 ) -> tuple[Samples, Samples]:
     """Perturbed inputs (corners, then elements outside), as few as the checks allow: the effects
     of a linear network add up, so one input can hold corners of several positions' fields, each
     outside the other positions' fields, and the elements just outside several fields."""
-    corners: list[Item] = [(q, (c,)) for q in positions for c in _corners(field, q, shape)]
+    corners: list[Item] = [(q, (c,)) for q in positions for c in _corners(exact, q, shape)]
     outside = [(q, _beyond(field, q, shape[1:])) for q in positions]
     return _packed(field, corners), _packed(field, [(q, o) for q, o in outside if o])
 
@@ -454,6 +471,12 @@ def _packed(field: LayerField, items: list[Item]) -> Samples:
         else:
             packs.append([(q, points)])
     return [tuple(sorted({p for _, points in pack for p in points})) for pack in packs]
+
+
+def _extent(field: LayerField, q: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The first and the last corner of output q's field."""
+    spans = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
+    return tuple(s[0] for s in spans), tuple(s[1] for s in spans)
 
 
 def _reads_channels(field: LayerField, channels: int) -> bool:

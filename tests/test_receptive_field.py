@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 import netcalc
-from netcalc.analysis.receptive_field import AxisField
+from netcalc.analysis.receptive_field import AxisField, receptive_field
 from netcalc.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -385,3 +385,38 @@ def test_a_normalization_after_a_permute_reads_no_input():
 def test_an_element_wise_first_layer_has_the_input_field():
     (field,) = netcalc.receptive_field({"input": [2, 5], "layers": ["relu"]}).layers
     assert [figures(a) for a in field.axes] == [(1, 1, 1, 0)]
+
+
+def test_output_padding_reads_no_input_element():
+    # 3 -> conv k2 -> 2 -> transposed k2 s2, output padding 1 -> 5. Output 4 reads position 2 of the
+    # conv's output (one past its end: padding), which the Distill field maps back to inputs 2..3;
+    # no real path joins input 2 to it (it is the bias alone). The witness took input 2 for a corner
+    spec = {
+        "input": [2, 3, 3],
+        "layers": [
+            {"conv2d": {"filters": 1, "kernel": 2, "bias": False}},
+            {"conv_transpose2d": {"filters": 1, "kernel": 2, "stride": 2, "output_padding": 1}},
+        ],
+    }
+    network = netcalc.load(spec)
+    report = netcalc.analyze(network)
+    assert report.receptive_field is not None
+    claimed = report.receptive_field.layers[1].axes[0]
+    assert claimed.span(4) == (2, 3) and claimed.span(3) == (1, 2)
+    exact = receptive_field(network, report.rows, exact=True).layers[1].axes[0]
+    assert exact.span(4)[0] > exact.span(4)[1]  # reads nothing
+    assert exact.span(3) == (1, 2) and exact.span(0) == (0, 1)
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+    assert result.fields[0].index == 1 and result.fields[0].changed > 0
+
+
+def test_the_exact_field_leaves_out_padding():
+    # two 3x3 convolutions padded by 1 on 6: output 0 claims [-2, 2], reads inputs 0..2
+    spec = {"input": [1, 6], "layers": [{"conv1d": {"filters": 1, "kernel": 3, "padding": 1}}] * 2}
+    network = netcalc.load(spec)
+    report = netcalc.analyze(network)
+    exact = receptive_field(network, report.rows, exact=True).layers[1].axes[0]
+    assert [exact.span(i) for i in range(6)] == [(0, 2), (0, 3), (0, 4), (1, 5), (2, 5), (3, 5)]
+    assert report.receptive_field is not None
+    assert report.receptive_field.layers[1].axes[0].span(0) == (-2, 2)

@@ -146,14 +146,21 @@ class ReceptiveField:
         }
 
 
-def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
+def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False) -> ReceptiveField:
     """Every layer's field along each spatial axis of the input (axes 1.. of a (C, *spatial) input);
-    with named inputs, of the first one (what reads only the others has no field on it: n/a)."""
+    with named inputs, of the first one (what reads only the others has no field on it: n/a).
+
+    `exact`: not the Distill field but the input elements each output really reads: what a layer
+    reads outside the tensor it reads (its padding) is not followed back through earlier layers,
+    and a window is kept per output position (period = the axis length). The witness's corners.
+    """
     rank = len(network.input) - 1
     names = axis_names(rank) if rank > 0 else ()
     # tracks[node][0] follows the input's axis 0 (not shown), tracks[node][1:] its spatial axes
     tracks: dict[int, tuple[Track, ...]] = {i: (Track("n/a"),) * (rank + 1) for i in network.input_nodes}
-    tracks[INPUT] = tuple(Track("local", (a,), _START) for a in range(rank + 1))
+    tracks[INPUT] = tuple(
+        Track("local", (a,), _explicit(n) if exact else _START) for a, n in enumerate(network.input)
+    )
     rules: dict[tuple[int, tuple[Shape, ...]], tuple[_Rule, ...]] = {}  # per layer object and inputs
     shown: dict[int, tuple[AxisField, ...]] = {  # each node's fields, shared while unchanged
         i: tuple(_field(name, track) for name, track in zip(names, tracks[i][1:], strict=True))
@@ -165,14 +172,16 @@ def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
         key = (id(row.layer), row.input_shapes)
         if key not in rules:
             reads = row.layer.reads(row.input_shapes, row.output_shape) if row.layer else ()
-            rules[key] = tuple(_Rule(r) for r in reads)
+            shapes = zip(reads, row.input_shapes, strict=True)
+            rules[key] = tuple(_Rule(r, s, row.output_shape, exact) for r, s in shapes)
         before: tuple[Track, ...] = ()
         if len(node.inputs) == 1:  # most layers: no union to take
             before, rule = tracks[node.inputs[0]], rules[key][0]
             merged = tuple(_step(t, rule) for t in before)
         else:
+            warned = [([] if exact or not a else warnings) for a in range(rank + 1)]  # spatial axes only
             merged = tuple(
-                _merge(row, name, [tracks[i][a] for i in node.inputs], rules[key], warnings if a else [])
+                _merge(row, name, [tracks[i][a] for i in node.inputs], rules[key], warned[a])
                 for a, name in enumerate(("C", *names))
             )
         tracks[node.index] = merged
@@ -189,6 +198,11 @@ def receptive_field(network: Network, rows: tuple[Row, ...]) -> ReceptiveField:
 _START = Window(1, 1, (0,), (0,))  # the input: position i is itself
 
 
+def _explicit(n: int) -> Window:
+    """Position i is itself, for the n positions of an axis (one period: no position beyond)."""
+    return Window(n, 0, tuple(range(n)), tuple(range(n)))
+
+
 def _merge(row: Row, name: str, before: list[Track], rules: tuple[_Rule, ...], warnings: list[str]) -> Track:
     """The track of a merge's output along one input axis: the union of its branches."""
     track, misaligned = _union([_step(t, rule) for t, rule in zip(before, rules, strict=True)])
@@ -200,9 +214,10 @@ def _merge(row: Row, name: str, before: list[Track], rules: tuple[_Rule, ...], w
 class _Rule:
     """A layer's Reads of one input, indexed by input axis."""
 
-    __slots__ = ("into", "merged", "mixed", "picks", "reads")
+    __slots__ = ("exact", "inputs", "into", "merged", "mixed", "output", "picks", "reads")
 
-    def __init__(self, reads: Reads) -> None:
+    def __init__(self, reads: Reads, inputs: Shape, output: Shape, exact: bool) -> None:
+        self.inputs, self.output, self.exact = inputs, output, exact
         self.mixed = reads.mixed
         self.merged = reads.merged
         self.picks = reads.picks
@@ -229,7 +244,11 @@ def _step(track: Track, rule: _Rule) -> Track:
             if read is IDENTITY and j == axis:
                 return track  # element-wise: the same field
             assert track.window is not None
-            window = _compose(track.window, read)
+            window: Window | None
+            if rule.exact:
+                window = _compose_exact(track.window, read, rule.inputs[axis], rule.output[j])
+            else:
+                window = _compose(track.window, read)
             return Track("local", (j,), window) if window else Track("n/a", (j,))
         if axis in rule.picks and track.window is not None:
             first, last = track.window.at(rule.picks[axis])
@@ -269,6 +288,19 @@ def _compose(field: Window, layer: Window) -> Window | None:
             lo.append(field.at(first)[0])
             hi.append(field.at(last)[1])
     return Window(period, shift, tuple(lo), tuple(hi))
+
+
+def _compose_exact(field: Window, layer: Window, length: int, size: int) -> Window:
+    """As _compose, one output position at a time, reading only the `length` positions that exist."""
+    lo, hi = [], []
+    for i in range(size):
+        a, b = layer.at(i)
+        a, b = max(a, 0), min(b, length - 1)
+        first = next((j for j in range(a, b + 1) if _reads(field, j)), None)
+        last = next((j for j in range(b, a - 1, -1) if _reads(field, j)), None)
+        lo.append(1 if first is None else field.at(first)[0])
+        hi.append(0 if last is None else field.at(last)[1])
+    return Window(max(size, 1), 0, tuple(lo), tuple(hi))
 
 
 def _reads(field: Window, j: int) -> bool:
