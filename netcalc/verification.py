@@ -257,9 +257,11 @@ def verify(
     """
     checked_options({"seed": seed, "batch": batch, "dtype": dtype, "progress": progress})
     report = analyze(network)
-    fields = check_fields(network, report, seed, max_memory)  # its own runs, before the one compared
-    result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)
     itemsize = {"float32": 4, "float64": 8}[dtype]
+    # the field witness runs first, in batches no larger than the run it witnesses needs
+    bound = estimate_peak_bytes(network, batch, itemsize, report)
+    fields = check_fields(network, report, seed, max_memory, bound)
+    result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)
     estimates = live_bytes_estimate(network, report, batch, itemsize)
     checks = []
     for row, trace, estimate in zip(report.rows, result.traces, estimates, strict=True):
@@ -344,7 +346,11 @@ class FieldCheck:
 
 
 def check_fields(
-    network: Network, report: Report, seed: int = 0, max_memory: int | str | None = None
+    network: Network,
+    report: Report,
+    seed: int = 0,
+    max_memory: int | str | None = None,
+    bound: int | None = None,
 ) -> tuple[FieldCheck, ...]:
     """Perturb input elements around the claimed field of a few output positions of one layer: of
     those whose field has both input elements outside it and corners on input elements (else
@@ -352,7 +358,10 @@ def check_fields(
 
     The corners are those of the input elements each output really reads (the exact field): the
     claimed field counts padding, and a layer's padding read back through an earlier layer can
-    span input elements no real path joins (a transposed convolution's output padding)."""
+    span input elements no real path joins (a transposed convolution's output padding).
+
+    `bound`: the estimated peak bytes the perturbed runs should stay within (one input at a time
+    where even two exceed it)."""
     from netcalc.analysis.receptive_field import receptive_field
 
     fields = report.receptive_field
@@ -371,7 +380,7 @@ def check_fields(
     if not candidates:
         return ()
     best = max(candidates, key=lambda c: c[0])[1]
-    return (_witness(network, report, best, exact[best.index], seed, max_memory),)
+    return (_witness(network, report, best, exact[best.index], seed, max_memory, bound),)
 
 
 def _nonlinear(layer: Layer) -> bool:
@@ -405,13 +414,14 @@ def _witness(
     exact: LayerField,
     seed: int,
     max_memory: int | str | None,
+    bound: int | None,
 ) -> FieldCheck:
     import numpy as np
 
     positions = _positions(field)
     corners, outside = _samples(field, exact, positions, network.input)
     samples = corners + outside
-    outputs = _perturbed(network, report, field.index, samples, seed, max_memory)
+    outputs = _perturbed(network, report, field.index, samples, seed, max_memory, bound)
     problems = [
         f"receptive field: output {list(q)} reads inputs {list(r)} .. {list(s)}, not inside its field"
         for q in positions
@@ -532,6 +542,7 @@ def _perturbed(
     samples: Samples,
     seed: int,
     max_memory: int | str | None,
+    bound: int | None = None,
 ) -> list[Any]:
     """The layer's output (one sample each) for the zero input, then for each sample's points set to 1."""
     import numpy as np
@@ -541,10 +552,9 @@ def _perturbed(
     skeleton = _skeleton(network, index)
     checked = analyze(skeleton)
     inputs: Samples = [(), *samples]  # the zero input first
+    chunk_size = _chunk(skeleton, checked, min(CHUNK, len(inputs)), bound)
     limit = arguments.max_memory(max_memory)
-    check_memory(
-        skeleton, checked, min(CHUNK, len(inputs)), 8, DEFAULT_MAX_MEMORY if limit is None else limit
-    )
+    check_memory(skeleton, checked, chunk_size, 8, DEFAULT_MAX_MEMORY if limit is None else limit)
     shapes = tensor_shapes(skeleton, [r.input_shapes for r in checked.rows])
     layers = {node.path: node.layer for node in skeleton.nodes}
     weights = {}
@@ -554,8 +564,8 @@ def _perturbed(
         drawn = init_tensor(name, shape, False, layers[path], rng, np.float64)
         weights[key] = np.zeros(shape) if name in ADDITIVE else drawn
     outputs: list[Any] = []
-    for start in range(0, len(inputs), CHUNK):
-        chunk = inputs[start : start + CHUNK]
+    for start in range(0, len(inputs), chunk_size):
+        chunk = inputs[start : start + chunk_size]
         x = np.zeros((len(chunk), *network.input))
         for k, points in enumerate(chunk):
             for point in points:
@@ -568,6 +578,14 @@ def _perturbed(
         result = run(skeleton, checked, max_memory, x=given, weights=dict(weights), dtype="float64")
         outputs.extend(result.output)
     return outputs
+
+
+def _chunk(skeleton: Network, report: Report, most: int, bound: int | None) -> int:
+    """The most perturbed inputs (at most `most`, at least 1) one float64 run holds within `bound`."""
+    size = most
+    while size > 1 and bound is not None and estimate_peak_bytes(skeleton, size, 8, report) > bound:
+        size -= 1
+    return size
 
 
 def _skeleton(network: Network, index: int) -> Network:

@@ -420,3 +420,21 @@ def test_the_exact_field_leaves_out_padding():
     assert [exact.span(i) for i in range(6)] == [(0, 2), (0, 3), (0, 4), (1, 5), (2, 5), (3, 5)]
     assert report.receptive_field is not None
     assert report.receptive_field.layers[1].axes[0].span(0) == (-2, 2)
+
+
+def test_the_witness_needs_no_more_memory_than_the_run_it_witnesses():
+    # VGG-16 at 224, witnessed at pool5: four float64 inputs at once would need about 1.2 GiB
+    # (im2col of the first convolutions), the verified run (batch 2, float32) about 0.5 GiB: the
+    # witness goes one input at a time, within that
+    from netcalc.verification import CHUNK, _chunk, _skeleton, estimate_peak_bytes
+
+    network = netcalc.load("zoo:vgg16")
+    report = netcalc.analyze(network)
+    bound = estimate_peak_bytes(network, 2, 4, report)
+    pool5 = [row.index for row in report.rows if row.kind == "maxpool2d"][-1]
+    skeleton = _skeleton(network, pool5)
+    checked = netcalc.analyze(skeleton)
+    assert estimate_peak_bytes(skeleton, CHUNK, 8, checked) > bound
+    assert _chunk(skeleton, checked, CHUNK, bound) == 1
+    assert estimate_peak_bytes(skeleton, 1, 8, checked) <= bound
+    assert _chunk(skeleton, checked, CHUNK, None) == CHUNK
