@@ -273,11 +273,9 @@ class Pad(Layer):
         return Explained(shape)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
-        # an output in the padding reads nothing, which a window cannot say: a padded axis is
-        # taken as read in full (a field through it is global), an unpadded one one to one
-        pairs = self.pairs(inputs[0])
-        padded = frozenset(a for a, (lo, hi) in enumerate(pairs) if lo or hi)
-        return (Reads(tuple(None if a in padded else (a, IDENTITY) for a in range(len(pairs))), padded),)
+        # output i reads input i - before: in the padding, a position outside the input, as a
+        # convolution's padding (Distill counts it in the field; the exact field leaves it out)
+        return (Reads(tuple((a, offset(-lo)) for a, (lo, _) in enumerate(self.pairs(inputs[0])))),)
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return ()
