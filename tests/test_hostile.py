@@ -456,3 +456,12 @@ def test_a_block_whose_layers_are_all_skipped_passes_its_input_on() -> None:
     assert [row.name for row in report.rows] == ["relu_1", "conv2d_1"] and report.groups == ()
     code, err = invoke(["count", "-", "--depth", "1"], stdin=text)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_a_recurrent_stack_of_a_billion_layers_is_refused_at_once(kind: str) -> None:
+    # params and MACs loop over every stacked layer: layers: 10^9 ran for minutes
+    text = f"input: [50, 8]\nlayers:\n  - {kind}: {{units: 8, layers: 1000000000}}\n"
+    with pytest.raises(SpecError, match="at most 1,000 stacked recurrent layers"):
+        netcalc.load(text)
+    assert netcalc.analyze(text.replace("1000000000", "1000")).params > 0

@@ -10,6 +10,7 @@ from netcalc.layers.fields import IDENTITY, Reads, everything
 from netcalc.layers.formula import Explained, Expr, grouped, num, plus, times
 
 ID_BYTES = 8  # token ids are int64, as PyTorch's embedding takes them
+MAX_STACK = 1_000  # stacked layers of one rnn, lstm or gru (PyTorch's num_layers)
 
 
 class Embedding(Layer):
@@ -74,6 +75,15 @@ class _Recurrent(Layer):
     bias: bool | Literal["single"] = arg(
         True, "bias", "use_bias", doc="two biases per gate (PyTorch), single (Keras) or none"
     )
+
+    @model_validator(mode="after")
+    def _stack_bounded(self) -> Self:
+        if self.layers > MAX_STACK:  # every layer is a loop over its tensors: keep it bounded
+            raise ValueError(
+                f"layers: at most {MAX_STACK:,} stacked recurrent layers (got {self.layers:,}) — "
+                "stack fewer, or repeat a block of them"
+            )
+        return self
 
     @property
     def directions(self) -> int:
