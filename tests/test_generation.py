@@ -73,14 +73,18 @@ def test_grouped_query_attention_by_hand(tmp_path):
 
 
 # The zoo's generators against Hugging Face transformers 5.24 (tools/llm_reference.py: FlopCounterMode
-# on one new token over a KV cache of context - 1 positions, on the meta device), and by hand: per
-# layer the q, k, v, out and MLP products of one token, plus 2 * L * h * d over the context; the head.
+# on one new token over a KV cache of context - 1 positions, on the meta device; lstm_lm by hand only),
+# and by hand: per layer the q, k, v, out and MLP products of one token, plus 2 * L * h * d over the
+# context; the head.
 PER_TOKEN = {
     "gpt2": ("input", 1024, 142_406_400),
+    "lstm_lm": ("input", 35, 13_260_000),
     "t5_small": ("targets", 512, 44_761_088),
     "llama3_8b": ("input", 8192, 9_652_142_080),
 }
 BY_HAND = {
+    # one step of each LSTM layer (4 gates of 650 x (650 + 650)); the decoder (by hand: no KV cache)
+    "lstm_lm": 2 * 4 * 650 * (650 + 650) + 650 * 10000,
     # self-attention q, k, v, out and its 512 keys; cross-attention q, out and 512 memory keys; FF
     "t5_small": 6 * (4 * 512 * 512 + 2 * 512 * 512 + 2 * 512 * 512 + 2 * 512 * 512 + 2 * 512 * 2048)
     + 512 * 32128,

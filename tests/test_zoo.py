@@ -59,6 +59,10 @@ EXPECTED = {
     # shared table), meta device (tools/llm_reference.py): 60,506,624 params; MACs over 512 input and 512
     # target tokens by FlopCounterMode
     "t5_small": (60_506_624, 0, 35_802_578_944, None, (512, 32128)),
+    # Zaremba et al. 2014 medium: derived in the spec (19,780,400 params, PyTorch's two LSTM biases),
+    # equal to nn.Embedding + nn.LSTM(650, 650, 2) + nn.Linear (tools/llm_reference.py); MACs over 35
+    # steps: 35 * (2 * 4 * 650 * (650 + 650) + 650 * 10,000), equal to FlopCounterMode
+    "lstm_lm": (19_780_400, 0, 464_100_000, None, (35, 10000)),
     # Meta Llama 3 8B config.json in HF transformers 5.24 LlamaForCausalLM on the meta device
     # (tools/llm_reference.py): 8,030,261,248 params; MACs over 8,192 tokens by FlopCounterMode
     "llama3_8b": (8_030_261_248, 0, 79_070_347_919_360, None, (8192, 128256)),
@@ -191,7 +195,13 @@ def llama_params(context, vocab, dim, heads, kv_heads, head_dim, ffn, layers):
     return 2 * vocab * dim + layers * per_layer + dim
 
 
+def lstm_lm_params(steps, vocab, units, layers, bias):
+    # embedding V*D (D = units); per layer 4 gate sets of W_ih, W_hh and two biases; decoder D*V + V
+    return vocab * units + layers * 4 * (units * units + units * units + 2 * units) + units * vocab + vocab
+
+
 FORMULAS = {
+    "lstm_lm": lstm_lm_params,
     "gpt2": gpt2_params,
     "bert_base": bert_params,
     "t5_small": t5_params,
@@ -251,3 +261,9 @@ def test_gpt2_head_is_tied_to_the_token_table():
     assert (head.name, head.counts.params) == ("lm_head", 0)  # its 50,257 x 768 weights are wte's
     assert head.counts.macs == 1024 * 768 * 50257  # but it computes, once per position
     assert report.rows[0].tensors == {"weight": 50257 * 768}
+
+
+def test_lstm_lm_keras_count():
+    # Keras's LSTM keeps one bias per gate set: 4 * 650 fewer per layer, two layers
+    keras = netcalc.analyze(netcalc.load("zoo:lstm_lm", args={"bias": "single"}))
+    assert keras.params == EXPECTED["lstm_lm"][0] - 2 * 4 * 650 == 19_775_200
