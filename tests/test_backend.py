@@ -460,6 +460,17 @@ def test_peak_memory_estimate_is_bracketed(source, batch):
 # the verify command and count --verify
 
 
+def test_verify_upsampling_to_the_same_size_holds_a_new_array():
+    # upsample size 3 on length 3 (bilinear 1x1 on 1x1 too): a copy, as the liveness pass counts it
+    pooled = {"adaptive_avgpool2d": {"size": 1}}
+    for spec in (
+        {"input": [1, 3], "layers": [{"upsample": {"scale": 1, "mode": "linear"}}]},
+        {"input": [1, 3, 3], "layers": [pooled, {"upsample": {"size": 1, "mode": "bilinear"}}]},
+    ):
+        result = netcalc.verify(spec, dtype="float64")
+        assert result.ok, result.failures()
+
+
 def test_verify_command_ok():
     out = runner.invoke(app, ["verify", TINY_RESNET, str(ROOT / "specs/dense-vs-conv/tiny.yaml")])
     assert out.exit_code == 0, out.output

@@ -389,6 +389,15 @@ def test_linear_uses_the_scale_factor_when_given():
     np.testing.assert_allclose(y[0, 0], [0, 0.5, 7 / 6, 11 / 6])
 
 
+def test_linear_to_the_same_size_is_a_new_array():
+    # PyTorch copies when every size matches; returning x itself made verify's live memory differ
+    # from the liveness pass (found by the property test: upsample scale 1 on (1, 3))
+    x = arr([0, 1, 2], (1, 1, 3))
+    y = K.upsample_linear(x, size=(3,))
+    assert y is not x and not np.shares_memory(x, y)
+    np.testing.assert_array_equal(y, x)
+
+
 def test_linear_align_corners():
     x = arr([0, 3], (1, 1, 2))
     # align_corners: src = dst * (2-1)/(4-1) = 0, 1/3, 2/3, 1

@@ -310,6 +310,8 @@ def upsample_linear(
         shape[axis] = o
         lam1 = lam1.reshape(shape)
         y = y.take(i0, axis=axis) * (dt(1) - lam1) + y.take(i1, axis=axis) * lam1
+    if y is x:
+        return x.copy()  # every size matched: a new tensor all the same, as PyTorch's
     return y.astype(x.dtype, copy=False)
 
 
