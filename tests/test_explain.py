@@ -148,3 +148,18 @@ def test_library_explain():
     result = netcalc.explain(DENSE)
     assert [line.name for line in result.lines] == ["flatten_1", "dense_1", "dense_2", "dense_3"]
     assert {f.what: f.value for f in result.totals}["total params"] == 66_539_001
+
+
+def test_a_sharing_layer_says_whose_parameters_it_uses():
+    text = (
+        "input: [6]\nlayers:\n  - embedding: {vocab: 11, dim: 4, name: wte}\n"
+        "  - dense: {units: 11, share: wte, name: head}\n"
+        "  - dense: {units: 11, bias: false, share: head, name: again, from: -2}\n"
+    )
+    result = explained(text)
+    head = {f.what: f for f in result.lines[1].figures}
+    assert head["weight"].value == 44 and head["weight"].note == "tied to wte: counted there"
+    assert head["bias"].value == 11 and head["params"].value == 11  # its own bias counts
+    again = {f.what: f for f in result.lines[2].figures}
+    assert again["weight"].note == "tied to wte: counted there" and again["params"].value == 0
+    assert_every_formula_gives_its_figure(result, netcalc.analyze(text))

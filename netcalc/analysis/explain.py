@@ -80,8 +80,13 @@ def explain_row(network: Network, row: Row, fields: ReceptiveField | None, batch
     ]
     tensors = {**row.tensors, **row.state_tensors}
     figures += [Figure(name, said.tensors[name], n, _state(name, row)) for name, n in tensors.items()]
-    if len(row.tensors) > 1:
+    if row.shares is not None:  # share: the owner's tensors, counted at the owner
+        how = f"{'tied to' if row.tied else 'shared with'} {row.shares}: counted there"
+        figures += [Figure(name, said.tensors[name], n, how) for name, n in row.shared_tensors.items()]
+    if len(row.tensors) > 1 or (row.shares is not None and row.tensors):
         figures.append(Figure("params", plus(*(said.tensors[t] for t in row.tensors)), row.counts.params))
+    elif row.shares is not None:
+        figures.append(Figure("params", num(0), 0, f"uses the parameters of {row.shares}"))
     weighted = layer is not None and layer.weighted
     figures.append(
         Figure(
