@@ -25,13 +25,7 @@ Weights = Mapping[str, Array]  # a layer's tensors by name
 LayerT = TypeVar("LayerT", bound=L.Layer)
 N = TypeVar("N", int, float)
 
-# layer classes that share an op
-Conv = L.Conv1d | L.Conv2d | L.Conv3d
-ConvTranspose = L.ConvTranspose1d | L.ConvTranspose2d | L.ConvTranspose3d
-MaxPool = L.MaxPool1d | L.MaxPool2d | L.MaxPool3d
-AvgPool = L.AvgPool1d | L.AvgPool2d | L.AvgPool3d
-Pool = MaxPool | AvgPool
-Adaptive = L.AdaptiveAvgPool1d | L.AdaptiveAvgPool2d | L.AdaptiveAvgPool3d
+Pool = L.MaxPool | L.AvgPool
 Rated = L.Dropout | L.StochasticDepth
 PoolT = TypeVar("PoolT", bound=Pool)
 
@@ -173,7 +167,7 @@ def _dense_macs(layer: L.Dense, inputs: Arrays, w: Weights, y: Array) -> int:
     return int(x.size // x.shape[0] // x.shape[-1] * w["weight"].size)
 
 
-def _conv_tensors(layer: Conv, inputs: Arrays) -> dict[str, Shape]:
+def _conv_tensors(layer: L.Conv, inputs: Arrays) -> dict[str, Shape]:
     c, rank = inputs[0].shape[1], inputs[0].ndim - 2
     shapes = {"weight": (layer.filters, c // layer.groups, *axes(layer.kernel, rank))}
     if layer.bias:
@@ -192,7 +186,7 @@ def same_pads(
     return tuple(pads)
 
 
-def conv_padding(layer: Conv, spatial: Sequence[int]) -> tuple[tuple[int, int], ...]:
+def conv_padding(layer: L.Conv, spatial: Sequence[int]) -> tuple[tuple[int, int], ...]:
     """(lo, hi) per axis of a convolution, resolving 'valid' and 'same'."""
     rank = len(spatial)
     if layer.padding == "valid":
@@ -204,7 +198,7 @@ def conv_padding(layer: Conv, spatial: Sequence[int]) -> tuple[tuple[int, int], 
     return tuple((p, p) for p in axes(layer.padding, rank))
 
 
-def _conv(layer: Conv, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+def _conv(layer: L.Conv, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     rank = x.ndim - 2
     y = K.conv(
@@ -219,12 +213,12 @@ def _conv(layer: Conv, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     return activate(y, layer.activation)
 
 
-def _conv_macs(layer: Conv, inputs: Arrays, w: Weights, y: Array) -> int:
+def _conv_macs(layer: L.Conv, inputs: Arrays, w: Weights, y: Array) -> int:
     weight = w["weight"]  # (F, C/g, *k): every output element takes C/g * prod(k) products
     return int(y.size // y.shape[0] * (weight.size // weight.shape[0]))
 
 
-def _convt_tensors(layer: ConvTranspose, inputs: Arrays) -> dict[str, Shape]:
+def _convt_tensors(layer: L.ConvTranspose, inputs: Arrays) -> dict[str, Shape]:
     c, rank = inputs[0].shape[1], inputs[0].ndim - 2
     shapes = {"weight": (c, layer.filters // layer.groups, *axes(layer.kernel, rank))}
     if layer.bias:
@@ -232,7 +226,7 @@ def _convt_tensors(layer: ConvTranspose, inputs: Arrays) -> dict[str, Shape]:
     return shapes
 
 
-def _convt(layer: ConvTranspose, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+def _convt(layer: L.ConvTranspose, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     rank = x.ndim - 2
     y = K.conv_transpose(
@@ -248,7 +242,7 @@ def _convt(layer: ConvTranspose, inputs: Arrays, w: Weights, ctx: Context) -> Ar
     return activate(y, layer.activation)
 
 
-def _convt_macs(layer: ConvTranspose, inputs: Arrays, w: Weights, y: Array) -> int:
+def _convt_macs(layer: L.ConvTranspose, inputs: Arrays, w: Weights, y: Array) -> int:
     x, weight = inputs[0], w["weight"]  # (C, F/g, *k): each input element is scattered F/g*prod(k) times
     return int(x.size // x.shape[0] * (weight.size // weight.shape[0]))
 
@@ -270,14 +264,14 @@ def _pool_args(layer: Pool, x: Array) -> tuple[Shape, Shape, Array, Shape]:
     return size, stride, np.pad(x, pads, constant_values=fill), (0,) * rank
 
 
-def _maxpool(layer: MaxPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+def _maxpool(layer: L.MaxPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     size, stride, x, padding = _pool_args(layer, x)
     ceil = layer.ceil_mode and layer.padding != "same"
     return K.max_pool(x, size, stride, padding, axes(layer.dilation, x.ndim - 2), ceil)
 
 
-def _avgpool(layer: AvgPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+def _avgpool(layer: L.AvgPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
     size, stride, padded, padding = _pool_args(layer, x)
     if layer.padding != "same":
@@ -289,7 +283,7 @@ def _avgpool(layer: AvgPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     return (total / count).astype(x.dtype, copy=False)
 
 
-def _adaptive(layer: Adaptive, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+def _adaptive(layer: L.AdaptiveAvgPool, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     return K.adaptive_avg_pool(inputs[0], axes(layer.size, inputs[0].ndim - 2))
 
 
@@ -398,8 +392,7 @@ def _multiply(layer: L.Multiply, inputs: Arrays, w: Weights, ctx: Context) -> Ar
 
 
 def _concat(layer: L.Concat, inputs: Arrays, w: Weights, ctx: Context) -> Array:
-    axis = layer.axis + 1 if layer.axis >= 0 else layer.axis
-    return np.concatenate(inputs, axis=axis)
+    return np.concatenate(inputs, axis=_dim(layer.axis))
 
 
 def _slice(layer: L.Slice, inputs: Arrays, w: Weights, ctx: Context) -> Array:
@@ -584,7 +577,7 @@ def _dense_ws(layer: L.Dense, ins: Ins, out: Shape, itemsize: int, training: boo
     return fused(layer.activation, n if layer.bias else 0, out, itemsize)
 
 
-def _conv_ws(layer: Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _conv_ws(layer: L.Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     c, *spatial = ins[0]
     rank = len(spatial)
     padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
@@ -595,7 +588,7 @@ def _conv_ws(layer: Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -
     return fused(layer.activation, padded + cols, out, itemsize)
 
 
-def _convt_ws(layer: ConvTranspose, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _convt_ws(layer: L.ConvTranspose, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     c, *spatial = ins[0]
     rank = len(spatial)
     kernel, stride = axes(layer.kernel, rank), axes(layer.stride, rank)
@@ -633,7 +626,7 @@ def _pool_ws(layer: Pool, ins: Ins, out: Shape, itemsize: int, training: bool) -
     return first + second + 2 * prod(out)  # average: the sums and the quotient, before the zeros
 
 
-def _adaptive_ws(layer: Adaptive, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
+def _adaptive_ws(layer: L.AdaptiveAvgPool, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     shape, steps = list(ins[0]), []  # one matmul per axis: each result feeds the next
     for axis, o in enumerate(axes(layer.size, len(ins[0]) - 1), start=1):
         shape[axis] = o
@@ -738,11 +731,11 @@ def _elementwise(kernel: Callable[[Array], Array], name: str) -> Op[L.Layer]:
     return Op(_no_tensors, lambda layer, inputs, w, ctx: kernel(inputs[0]), workspace=_activation_ws(name))
 
 
-def _conv_op() -> Op[Conv]:
+def _conv_op() -> Op[L.Conv]:
     return Op(_conv_tensors, _conv, macs=_conv_macs, workspace=_conv_ws)
 
 
-def _convt_op() -> Op[ConvTranspose]:
+def _convt_op() -> Op[L.ConvTranspose]:
     return Op(_convt_tensors, _convt, macs=_convt_macs, workspace=_convt_ws)
 
 

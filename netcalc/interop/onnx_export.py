@@ -13,14 +13,21 @@ Imports onnx and NumPy only when called: netcalc itself never needs them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from math import sqrt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from netcalc import layers as L
 from netcalc.errors import NetcalcError
 from netcalc.graph import Network
 from netcalc.report import analyze
+
+if TYPE_CHECKING:
+    import numpy as np
+    import onnx
+
+    from netcalc.backend import Result
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 17  # LayerNormalization
@@ -28,31 +35,32 @@ INSTALL_HINT = "pip install netcalc[onnx]"
 EXTERNAL_DATA_BYTES = 1_800_000_000  # protobuf cannot serialize a message over 2 GiB
 
 
-def require_onnx() -> Any:
-    """The onnx module, or a one-line NetcalcError saying how to install the extra."""
+def require_onnx() -> None:
+    """A one-line NetcalcError saying how to install the extra, unless onnx and NumPy import."""
     try:
         import numpy  # noqa: F401
-        import onnx
+        import onnx  # noqa: F401
     except ImportError as error:
         name = error.name or "onnx"
         raise NetcalcError(f"ONNX export needs the '{name}' package: {INSTALL_HINT}") from None
-    return onnx
 
 
 def to_onnx(
     spec: Network,
-    weights=None,
+    weights: Mapping[str, np.ndarray] | Result | None = None,
     seed: int = 0,
     opset: int = DEFAULT_OPSET,
     max_memory: int | None = None,
-    progress=None,
-):
+    progress: Callable[[int, int], None] | None = None,
+) -> onnx.ModelProto:
     """The spec as an onnx.ModelProto with a symbolic batch `N`.
 
     `weights`: tensors keyed 'layer/tensor' (as in a weights .npz), or a backend Result whose
     weights to use; otherwise the backend's seeded initial values for `seed`.
     """
-    onnx = require_onnx()
+    require_onnx()
+    import onnx
+
     from netcalc.backend import Result
     from netcalc.verification import run
 
@@ -69,7 +77,7 @@ def to_onnx(
             spec, max_memory=max_memory, weights=weights, seed=seed, batch=1, progress=progress
         ).weights
     report = analyze(spec)
-    b = _Builder(onnx, opset)
+    b = _Builder(opset)
     names = {i: name for i, (name, _) in spec.input_nodes.items()}
     for node, row in zip(spec.nodes, report.rows, strict=True):
         b.begin(node.path)
@@ -82,8 +90,9 @@ def to_onnx(
         layer = node.layer
         xs = [names[i] for i in node.inputs]
         y = CONVERTERS[type(layer)](b, layer, xs, row.input_shapes, row.output_shape, w)
-        if getattr(layer, "activation", None):
-            y = fused_activation(b, layer.activation, y)
+        activation = getattr(layer, "activation", None)  # a weighted layer's fused activation
+        if activation:
+            y = fused_activation(b, activation, y)
         b.finish(y, doc=f"{layer.kind} ({node.where})")
         names[node.index] = node.path
     helper, float32 = onnx.helper, onnx.TensorProto.FLOAT
@@ -114,9 +123,11 @@ def to_onnx(
     return model
 
 
-def save(model, path: str | Path) -> str:
+def save(model: onnx.ModelProto, path: str | Path) -> str:
     """Write the model; weights over ~1.8 GB go to `<path>.data` beside it. Returns what was written."""
-    onnx = require_onnx()
+    require_onnx()
+    import onnx
+
     path = Path(path)
     size = sum(len(t.raw_data) for t in model.graph.initializer)
     external = size > EXTERNAL_DATA_BYTES
@@ -148,25 +159,27 @@ def _version() -> str:
 class _Builder:
     """Collects nodes and initializers; names every node after the layer it belongs to."""
 
-    def __init__(self, onnx, opset: int):
+    def __init__(self, opset: int):
         import numpy as np
+        from onnx import helper, numpy_helper
 
-        self.np, self.helper, self.arrays = np, onnx.helper, onnx.numpy_helper
+        self.asarray, self.make_node, self.from_array = np.asarray, helper.make_node, numpy_helper.from_array
         self.opset = opset
-        self.nodes: list = []
-        self.initializers: list = []
-        self.path, self.first, self.counts = "", 0, {}
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.path, self.first = "", 0
+        self.counts: dict[str, int] = {}
 
     def begin(self, path: str) -> None:
         """Start the nodes of one layer."""
         self.path, self.first, self.counts = path, len(self.nodes), {}
 
-    def op(self, op_type: str, inputs: list[str], **attrs) -> str:
+    def op(self, op_type: str, inputs: list[str], **attrs: Any) -> str:
         """Add a node `<path>/<op_type>[_k]`; returns its output's name (the same)."""
         k = self.counts.get(op_type, 0)
         self.counts[op_type] = k + 1
         name = f"{self.path}/{op_type}" + (f"_{k}" if k else "")
-        self.nodes.append(self.helper.make_node(op_type, inputs, [name], name=name, **attrs))
+        self.nodes.append(self.make_node(op_type, inputs, [name], name=name, **attrs))
         return name
 
     def add_output(self, node_output: str, index: int) -> str:
@@ -174,79 +187,96 @@ class _Builder:
         node = next(n for n in reversed(self.nodes) if n.output[0] == node_output)
         while len(node.output) <= index:
             node.output.append("")
-        node.output[index] = f"{node_output}_out{index}"
-        return node.output[index]
+        name = f"{node_output}_out{index}"
+        node.output[index] = name
+        return name
 
-    def const(self, values, dtype: str = "int64") -> str:
+    def const(self, values: object, dtype: str = "int64") -> str:
         """A Constant node (shapes, axes, scales): not an initializer, so not counted as a weight."""
-        return self.op("Constant", [], value=self.arrays.from_array(self.np.asarray(values, dtype)))
+        return self.op("Constant", [], value=self.from_array(self.asarray(values, dtype)))
 
-    def initializer(self, name: str, array) -> str:
+    def filled(self, shape: list[int], value: float) -> str:
+        """A float32 Constant of one value (the unit scale of a layer without weights)."""
+        import numpy as np
+
+        return self.const(np.full(shape, value), "float32")
+
+    def initializer(self, name: str, array: np.ndarray) -> str:
         """A weight, stored as the backend holds it."""
-        self.initializers.append(self.arrays.from_array(self.np.asarray(array, "float32"), name))
+        self.initializers.append(self.from_array(self.asarray(array, "float32"), name))
         return name
 
     def finish(self, value: str, doc: str) -> None:
         """Give the layer's output the layer's path: rename the last node, or add an Identity."""
         last = self.nodes[-1] if len(self.nodes) > self.first else None
         if last is None or last.output[0] != value:
-            last = self.helper.make_node("Identity", [value], [self.path])
+            last = self.make_node("Identity", [value], [self.path])
             self.nodes.append(last)
         last.output[0] = self.path
         last.name = self.path
         last.doc_string = doc
 
 
+Shape = tuple[int, ...]
+Ins = tuple[Shape, ...]  # per-sample input shapes
+Names = dict[str, str]  # a layer's tensor name -> the name of its initializer
+LayerT = TypeVar("LayerT", bound=L.Layer)
+# (builder, layer, input value names, input shapes, output shape, initializers) -> output value name
+Converter = Callable[[_Builder, LayerT, list[str], Ins, Shape, Names], str]
+
+
 # --- dense and convolution ---------------------------------------------------------------------
 
 
-def _dense(b, layer, xs, ins, out, w):
+def _dense(b: _Builder, layer: L.Dense, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     if len(ins[0]) == 1:  # (N, in): one Gemm with PyTorch's (units, in) weight, transB
         return b.op("Gemm", [xs[0], w["weight"], *_given(w, "bias")], transB=1)
     return _linear(b, xs[0], w["weight"], w.get("bias"))
 
 
-def _linear(b, x: str, weight: str, bias: str | None) -> str:
+def _linear(b: _Builder, x: str, weight: str, bias: str | None) -> str:
     """x @ weight.T (+ bias) on the last axis of an N-d input: Transpose, MatMul, Add."""
     y = b.op("MatMul", [x, b.op("Transpose", [weight], perm=[1, 0])])
     return b.op("Add", [y, bias]) if bias else y
 
 
-def _given(w: dict, *names: str) -> list[str]:
+def _given(w: Names, *names: str) -> list[str]:
     return [w[n] for n in names if n in w]
 
 
-def _conv(b, layer, xs, ins, out, w):
+def _conv(b: _Builder, layer: L.Conv, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     pads = layer.pads(ins[0][1:])  # (before, after) per axis, 'same' resolved
-    return b.op(
-        "Conv",
-        [xs[0], w["weight"], *_given(w, "bias")],
-        kernel_shape=layer.axes("kernel"),
-        strides=layer.axes("stride"),
-        dilations=layer.axes("dilation"),
-        group=layer.groups,
-        pads=[lo for lo, _ in pads] + [hi for _, hi in pads],
-    )
+    before_after = [lo for lo, _ in pads] + [hi for _, hi in pads]
+    return b.op("Conv", [xs[0], w["weight"], *_given(w, "bias")], pads=before_after, **_window(layer))
 
 
-def _conv_transpose(b, layer, xs, ins, out, w):
+def _conv_transpose(
+    b: _Builder, layer: L.ConvTranspose, xs: list[str], ins: Ins, out: Shape, w: Names
+) -> str:
     # ONNX's weight layout (C, F/groups, *k) is PyTorch's
     return b.op(
         "ConvTranspose",
         [xs[0], w["weight"], *_given(w, "bias")],
-        kernel_shape=layer.axes("kernel"),
-        strides=layer.axes("stride"),
-        dilations=layer.axes("dilation"),
-        group=layer.groups,
         pads=list(layer.axes("padding")) * 2,
         output_padding=layer.axes("output_padding"),
+        **_window(layer),
     )
+
+
+def _window(layer: L.Conv | L.ConvTranspose) -> dict[str, Any]:
+    """The attributes Conv and ConvTranspose share: kernel, strides, dilations, groups."""
+    return {
+        "kernel_shape": layer.axes("kernel"),
+        "strides": layer.axes("stride"),
+        "dilations": layer.axes("dilation"),
+        "group": layer.groups,
+    }
 
 
 # --- pooling and resampling --------------------------------------------------------------------
 
 
-def _pool_window(layer, spatial, out) -> dict:
+def _pool_window(layer: L.MaxPool | L.AvgPool, spatial: Shape, out: Shape) -> dict[str, Any]:
     """Pads and ceil_mode with which ONNX's own size rule gives netcalc's (PyTorch's) size.
 
     PyTorch drops a ceil_mode window that would start in the right padding; onnxruntime does too,
@@ -272,13 +302,13 @@ def _pool_window(layer, spatial, out) -> dict:
     return {"kernel_shape": size, "strides": stride, "pads": [*pad, *after], "ceil_mode": int(ceil)}
 
 
-def _maxpool(b, layer, xs, ins, out, w):
+def _maxpool(b: _Builder, layer: L.MaxPool, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op(
         "MaxPool", [xs[0]], dilations=layer.axes("dilation"), **_pool_window(layer, ins[0][1:], out[1:])
     )
 
 
-def _avgpool(b, layer, xs, ins, out, w):
+def _avgpool(b: _Builder, layer: L.AvgPool, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op(
         "AveragePool",
         [xs[0]],
@@ -287,7 +317,7 @@ def _avgpool(b, layer, xs, ins, out, w):
     )
 
 
-def _adaptive(b, layer, xs, ins, out, w):
+def _adaptive(b: _Builder, layer: L.AdaptiveAvgPool, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     spatial, size = ins[0][1:], out[1:]
     if all(n % o == 0 for n, o in zip(spatial, size, strict=True)):
         kernel = [n // o for n, o in zip(spatial, size, strict=True)]
@@ -299,7 +329,7 @@ def _adaptive(b, layer, xs, ins, out, w):
         n, o = spatial[axis], size[axis]
         if n == o:
             continue
-        bins = _bins(b.np, n, o)  # (L, o)
+        bins = _bins(n, o)  # (L, o)
         if axis == rank - 1:
             x = b.op("MatMul", [x, b.const(bins, "float32")])
         elif axis == rank - 2:
@@ -313,8 +343,10 @@ def _adaptive(b, layer, xs, ins, out, w):
     return x
 
 
-def _bins(np, length: int, out: int):
+def _bins(length: int, out: int) -> np.ndarray:
     """(L, out) matrix whose column i averages PyTorch's adaptive bin i."""
+    import numpy as np
+
     matrix = np.zeros((length, out), "float64")
     for i in range(out):
         start, end = i * length // out, -(-(i + 1) * length // out)
@@ -322,15 +354,16 @@ def _bins(np, length: int, out: int):
     return matrix
 
 
-def _upsample(b, layer, xs, ins, out, w):
+def _upsample(b: _Builder, layer: L.Upsample, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     x, rank = xs[0], len(ins[0]) - 1
     if layer.mode == "nearest":  # PyTorch: src = floor(dst * scale), clamped
         attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
     else:  # PyTorch: src = scale * (dst + 0.5) - 0.5, clamped at 0 (half_pixel, not pytorch_half_pixel)
         mode = "align_corners" if layer.align_corners else "half_pixel"
         attrs = {"mode": "linear", "coordinate_transformation_mode": mode}
-    scales = layer.scale if isinstance(layer.scale, tuple) else (layer.scale,) * rank
-    if layer.scale is None or all(
+    scale = layer.scale
+    scales = () if scale is None else scale if isinstance(scale, tuple) else (scale,) * rank
+    if not scales or all(
         abs(n * s - o) <= 1e-6 * o for n, s, o in zip(ins[0][1:], scales, out[1:], strict=True)
     ):
         # sizes: ONNX then maps with in/out, which is the scale itself when out = L * scale exactly
@@ -345,24 +378,24 @@ def _upsample(b, layer, xs, ins, out, w):
 # --- moving elements ---------------------------------------------------------------------------
 
 
-def _reshape(b, layer, xs, ins, out, w):
+def _reshape(b: _Builder, layer: L.Reshape, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Reshape", [xs[0], b.const([0, *layer.shape])])  # 0: keep the batch
 
 
-def _permute(b, layer, xs, ins, out, w):
+def _permute(b: _Builder, layer: L.Permute, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Transpose", [xs[0]], perm=[0, *(d + 1 for d in layer.dims)])
 
 
-def _select(b, layer, xs, ins, out, w):
+def _select(b: _Builder, layer: L.Select, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Gather", [xs[0], b.const(layer.index)], axis=layer.axis + 1)  # scalar: axis dropped
 
 
-def _slice(b, layer, xs, ins, out, w):
+def _slice(b: _Builder, layer: L.Slice, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     kept = range(ins[0][layer.axis])[layer.start : layer.end]  # Python's slice rules
     return b.op("Slice", [xs[0], b.const([kept.start]), b.const([kept.stop]), b.const([layer.axis + 1])])
 
 
-def _center_crop(b, layer, xs, ins, out, w):
+def _center_crop(b: _Builder, layer: L.CenterCrop, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     spatial, size = ins[0][1:], out[1:]
     starts = [int(round((n - s) / 2.0)) for n, s in zip(spatial, size, strict=True)]  # torchvision
     return b.op(
@@ -376,7 +409,9 @@ def _center_crop(b, layer, xs, ins, out, w):
     )
 
 
-def _channel_shuffle(b, layer, xs, ins, out, w):
+def _channel_shuffle(
+    b: _Builder, layer: L.ChannelShuffle, xs: list[str], ins: Ins, out: Shape, w: Names
+) -> str:
     c, g = ins[0][0], layer.groups
     y = b.op("Reshape", [xs[0], b.const([0, g, c // g, -1])])  # (N, g, C/g, S)
     y = b.op("Transpose", [y], perm=[0, 2, 1, 3])  # (N, C/g, g, S)
@@ -386,10 +421,10 @@ def _channel_shuffle(b, layer, xs, ins, out, w):
 # --- normalization and scaling -----------------------------------------------------------------
 
 
-def _batchnorm(b, layer, xs, ins, out, w):
+def _batchnorm(b: _Builder, layer: L.BatchNorm, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     c = ins[0][0]
-    scale = w.get("weight") or b.const(b.np.ones(c), "float32")
-    bias = w.get("bias") or b.const(b.np.zeros(c), "float32")
+    scale = w.get("weight") or b.filled([c], 1.0)
+    bias = w.get("bias") or b.filled([c], 0.0)
     # ONNX's momentum weighs the old running value: PyTorch's 1 - momentum (training only)
     return b.op(
         "BatchNormalization",
@@ -399,40 +434,40 @@ def _batchnorm(b, layer, xs, ins, out, w):
     )
 
 
-def _layernorm(b, layer, xs, ins, out, w):
+def _layernorm(b: _Builder, layer: L.LayerNorm, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     trailing = list(ins[0][-layer.dims :])
-    scale = w.get("weight") or b.const(b.np.ones(trailing), "float32")
+    scale = w.get("weight") or b.filled(trailing, 1.0)
     return b.op("LayerNormalization", [xs[0], scale, *_given(w, "bias")], axis=-layer.dims, epsilon=layer.eps)
 
 
-def _rmsnorm(b, layer, xs, ins, out, w):
+def _rmsnorm(b: _Builder, layer: L.RMSNorm, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     x = xs[0]  # x / sqrt(mean(x^2) + eps) * weight (RMSNormalization is an op from opset 23 only)
     mean_square = _reduce_mean(b, b.op("Mul", [x, x]), -1)
     y = b.op("Div", [x, b.op("Sqrt", [b.op("Add", [mean_square, b.const(layer.eps, "float32")])])])
     return b.op("Mul", [y, w["weight"]]) if "weight" in w else y
 
 
-def _reduce_mean(b, x: str, axis: int) -> str:
+def _reduce_mean(b: _Builder, x: str, axis: int) -> str:
     """ReduceMean over one axis, kept: its axes are an attribute before opset 18, an input after."""
     if b.opset >= 18:
         return b.op("ReduceMean", [x, b.const([axis])], keepdims=1)
     return b.op("ReduceMean", [x], axes=[axis], keepdims=1)
 
 
-def _per_channel(b, value: str, shape) -> str:
+def _per_channel(b: _Builder, value: str, shape: Shape) -> str:
     """A (C,) tensor as (C, 1, ...) to broadcast over (N, C, *rest)."""
     if len(shape) == 1:
         return value
     return b.op("Reshape", [value, b.const([shape[0]] + [1] * (len(shape) - 1))])
 
 
-def _instance_norm(b, x: str, channels: int, eps: float) -> str:
+def _instance_norm(b: _Builder, x: str, channels: int, eps: float) -> str:
     """InstanceNormalization without scale and shift: ones and zeros."""
-    ones, zeros = b.const(b.np.ones(channels), "float32"), b.const(b.np.zeros(channels), "float32")
+    ones, zeros = b.filled([channels], 1.0), b.filled([channels], 0.0)
     return b.op("InstanceNormalization", [x, ones, zeros], epsilon=eps)
 
 
-def _affine(b, y: str, shape, w: dict) -> str:
+def _affine(b: _Builder, y: str, shape: Shape, w: Names) -> str:
     if "weight" in w:
         y = b.op("Mul", [y, _per_channel(b, w["weight"], shape)])
     if "bias" in w:
@@ -440,7 +475,7 @@ def _affine(b, y: str, shape, w: dict) -> str:
     return y
 
 
-def _groupnorm(b, layer, xs, ins, out, w):
+def _groupnorm(b: _Builder, layer: L.GroupNorm, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     # (N, C, *S) as (N, G, C/G * S): instance norm of each group, then the per-channel affine
     # (GroupNormalization's scale is per group before opset 21, per channel after)
     grouped = b.op("Reshape", [xs[0], b.const([0, layer.groups, -1])])
@@ -449,38 +484,40 @@ def _groupnorm(b, layer, xs, ins, out, w):
     return _affine(b, y, ins[0], w)
 
 
-def _instancenorm(b, layer, xs, ins, out, w):
+def _instancenorm(b: _Builder, layer: L.InstanceNorm, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     c = ins[0][0]
-    scale = w.get("weight") or b.const(b.np.ones(c), "float32")
-    bias = w.get("bias") or b.const(b.np.zeros(c), "float32")
+    scale = w.get("weight") or b.filled([c], 1.0)
+    bias = w.get("bias") or b.filled([c], 0.0)
     return b.op("InstanceNormalization", [xs[0], scale, bias], epsilon=layer.eps)
 
 
-def _pad(b, layer, xs, ins, out, w):
+def _pad(b: _Builder, layer: L.Pad, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     pairs = layer.pairs(ins[0])  # ONNX's pads: every axis's start, then every axis's end
     pads = [0, *(lo for lo, _ in pairs), 0, *(hi for _, hi in pairs)]
     return b.op("Pad", [xs[0], b.const(pads), b.const(layer.value, "float32")], mode="constant")
 
 
-def _layer_scale(b, layer, xs, ins, out, w):
+def _layer_scale(b: _Builder, layer: L.LayerScale, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     scale = w["scale"]
     if len(ins[0]) > 1:  # (C,) -> (C, 1, ...) to broadcast over (N, C, *rest)
         scale = b.op("Reshape", [scale, b.const([ins[0][0]] + [1] * (len(ins[0]) - 1))])
     return b.op("Mul", [xs[0], scale])
 
 
-def _dropout(b, layer, xs, ins, out, w):
+def _dropout(
+    b: _Builder, layer: L.Dropout | L.StochasticDepth, xs: list[str], ins: Ins, out: Shape, w: Names
+) -> str:
     return xs[0]  # inference: finish() adds an Identity named after the layer
 
 
 # --- merging -----------------------------------------------------------------------------------
 
 
-def _add(b, layer, xs, ins, out, w):
+def _add(b: _Builder, layer: L.Add, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Add" if len(xs) == 2 else "Sum", xs)
 
 
-def _multiply(b, layer, xs, ins, out, w):
+def _multiply(b: _Builder, layer: L.Multiply, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     # netcalc broadcasts sample shapes, right-aligned after the batch axis: (N, W) against
     # (N, C, H, W) is (N, 1, 1, W), which ONNX's full-shape broadcasting would misread
     values = []
@@ -494,14 +531,14 @@ def _multiply(b, layer, xs, ins, out, w):
     return y
 
 
-def _concat(b, layer, xs, ins, out, w):
-    return b.op("Concat", xs, axis=layer.axis + 1 if layer.axis >= 0 else layer.axis)
+def _concat(b: _Builder, layer: L.Concat, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
+    return b.op("Concat", xs, axis=_axis(layer.axis))
 
 
 # --- activations -------------------------------------------------------------------------------
 
 
-def fused_activation(b, kind: str, x: str) -> str:
+def fused_activation(b: _Builder, kind: str, x: str) -> str:
     """A weighted layer's `activation: KIND`: the activation layer's own converter, default arguments."""
     cls = L.BY_KIND[kind]
     return CONVERTERS[cls](b, cls(), [x], (), (), {})
@@ -512,19 +549,32 @@ def _axis(axis: int) -> int:
     return axis + 1 if axis >= 0 else axis
 
 
-def _softmax(b, layer, xs, ins, out, w):
+def _softmax(b: _Builder, layer: L.Softmax, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Softmax", xs, axis=_axis(layer.axis))
 
 
-def _relu6(b, layer, xs, ins, out, w):
+def _log_softmax(b: _Builder, layer: L.LogSoftmax, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
+    return b.op("LogSoftmax", xs, axis=_axis(layer.axis))
+
+
+def _leaky_relu(b: _Builder, layer: L.LeakyReLU, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
+    return b.op("LeakyRelu", xs, alpha=layer.negative_slope)
+
+
+def _elu(b: _Builder, layer: L.ELU, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
+    return b.op("Elu", xs, alpha=layer.alpha)
+
+
+def _relu6(b: _Builder, layer: L.ReLU6, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Clip", [xs[0], b.const(0.0, "float32"), b.const(6.0, "float32")])
 
 
-def _silu(b, layer, xs, ins, out, w):
+def _silu(b: _Builder, layer: L.SiLU, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Mul", [xs[0], b.op("Sigmoid", xs)])
 
 
-def _gelu(b, x: str, approximate: str) -> str:
+def _gelu(b: _Builder, layer: L.GELU, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
+    x, approximate = xs[0], layer.approximate
     if b.opset >= 20:
         return b.op("Gelu", [x], approximate=approximate)
     half_x = b.op("Mul", [x, b.const(0.5, "float32")])
@@ -540,7 +590,7 @@ def _gelu(b, x: str, approximate: str) -> str:
 # --- transformer -------------------------------------------------------------------------------
 
 
-def _class_token(b, layer, xs, ins, out, w):
+def _class_token(b: _Builder, layer: L.ClassToken, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     d = ins[0][1]
     token = b.op("Reshape", [w["token"], b.const([1, 1, d])])
     batch = b.op("Shape", [xs[0]], start=0, end=1)
@@ -548,7 +598,7 @@ def _class_token(b, layer, xs, ins, out, w):
     return b.op("Concat", [token, xs[0]], axis=1)
 
 
-def _pos_embedding(b, layer, xs, ins, out, w):
+def _pos_embedding(b: _Builder, layer: L.PosEmbedding, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     table, t = w["embedding"], ins[0][0]
     if layer.length is not None and layer.length > t:  # the first T rows of the table
         table = b.op("Slice", [table, b.const([0]), b.const([t]), b.const([0])])
@@ -560,7 +610,9 @@ GATE_ORDER = {"rnn": [0], "lstm": [0, 3, 1, 2], "gru": [1, 0, 2]}
 RECURRENT_OPS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
-def _recurrent(b, layer, xs, ins, out, w):
+def _recurrent(
+    b: _Builder, layer: L.RNN | L.LSTM | L.GRU, xs: list[str], ins: Ins, out: Shape, w: Names
+) -> str:
     """PyTorch's RNN/LSTM/GRU as one ONNX RNN/LSTM/GRU node per layer, the weights' gate blocks
     reordered (Gather) and stacked per direction from the initializers, which stay PyTorch's."""
     h, dirs = layer.units, 2 if layer.bidirectional else 1
@@ -577,13 +629,13 @@ def _recurrent(b, layer, xs, ins, out, w):
 
         inputs = [x, stacked("weight_ih"), stacked("weight_hh")]
         if layer.bias:
-            zeros = b.const(b.np.zeros((dirs, layer.gates * h)), "float32")
+            zeros = b.filled([dirs, layer.gates * h], 0.0)
             recurrent = stacked("bias_hh") if layer.bias is True else zeros  # Keras: one bias
             inputs.append(b.op("Concat", [stacked("bias_ih"), recurrent], axis=1))
-        attrs: dict = {"hidden_size": h, "direction": "bidirectional" if dirs == 2 else "forward"}
+        attrs: dict[str, Any] = {"hidden_size": h, "direction": "bidirectional" if dirs == 2 else "forward"}
         if layer.kind == "gru":
             attrs["linear_before_reset"] = 1  # PyTorch's: r * (W_hn h + b_hn)
-        if layer.kind == "rnn":
+        if isinstance(layer, L.RNN):
             attrs["activations"] = ["Relu" if layer.nonlinearity == "relu" else "Tanh"] * dirs
         node = b.op(RECURRENT_OPS[layer.kind], inputs, **attrs)
         state = b.add_output(node, 1)  # Y_h: (dirs, N, H), the reverse direction's after step 0
@@ -595,11 +647,11 @@ def _recurrent(b, layer, xs, ins, out, w):
     return b.op("Transpose", [x], perm=[1, 0, 2])  # (N, L, dirs * H)
 
 
-def _embedding(b, layer, xs, ins, out, w):
+def _embedding(b: _Builder, layer: L.Embedding, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Gather", [w["weight"], xs[0]], axis=0)  # (vocab, dim)[(N, L) ids] -> (N, L, dim)
 
 
-def _attention(b, layer, xs, ins, out, w):
+def _attention(b: _Builder, layer: L.Attention, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     """PyTorch MultiheadAttention self-attention on (N, T, D) as MatMul / Reshape / Transpose /
     Softmax (the packed in_proj kept in one MatMul); every other form by _general_attention."""
     if not layer.classic(ins):
@@ -617,10 +669,12 @@ def _attention(b, layer, xs, ins, out, w):
     return _linear(b, context, w["out_proj.weight"], w.get("out_proj.bias"))
 
 
-def _general_attention(b, layer, xs, ins, w):
+def _general_attention(b: _Builder, layer: L.Attention, xs: list[str], ins: Ins, w: Names) -> str:
     """Queries (N, ..., n, D) attend to a memory (N, ..., m, Dm): grouped heads by broadcasting
     (g key/value heads, each read by heads / g query heads), a causal mask by Trilu, the relative
     bias by Gather on the table (row (j - i) mod ENTRIES, the NumPy backend's index map)."""
+    import numpy as np
+
     (*lead, n, d), m = ins[0], ins[-1][-2]
     heads, kv = layer.heads, layer.kv_heads or layer.heads
     width = layer.head_dim or d // heads
@@ -635,7 +689,7 @@ def _general_attention(b, layer, xs, ins, w):
     v = b.op("Transpose", [v], perm=[*before, t + 1, t + 2, t, t + 3])  # (N, ..., g, 1, m, d)
     scores = b.op("Div", [b.op("MatMul", [q, k]), b.const(sqrt(width), "float32")])  # (.., g, h/g, n, m)
     if layer.relative_bias:
-        index = (b.np.arange(m)[None, :] - b.np.arange(n)[:, None]) % layer.relative_bias
+        index = (np.arange(m)[None, :] - np.arange(n)[:, None]) % layer.relative_bias
         table = b.op("Gather", [w["relative_bias_table"], b.const(index)], axis=0)  # (n, m, h)
         table = b.op(
             "Reshape", [b.op("Transpose", [table], perm=[2, 0, 1]), b.const([kv, heads // kv, n, m])]
@@ -645,7 +699,7 @@ def _general_attention(b, layer, xs, ins, w):
         full = b.op(
             "ConstantOfShape",
             [b.const([n, m])],
-            value=b.arrays.from_array(b.np.array([-b.np.inf], "float32")),
+            value=b.from_array(np.array([-np.inf], "float32")),
         )
         scores = b.op("Add", [scores, b.op("Trilu", [full, b.const(1)], upper=1)])
     context = b.op("MatMul", [b.op("Softmax", [scores], axis=-1), v])  # (N, ..., g, h/g, n, d)
@@ -654,7 +708,7 @@ def _general_attention(b, layer, xs, ins, w):
     return _linear(b, context, w["out_proj.weight"], w.get("out_proj.bias"))
 
 
-def _projections(b, w, d: int) -> list[tuple[str, str | None]]:
+def _projections(b: _Builder, w: Names, d: int) -> list[tuple[str, str | None]]:
     """(weight, bias or None) of q, k and v: slices of the packed in_proj, or their own tensors."""
     if "q_proj.weight" in w:
         return [(w[f"{p}_proj.weight"], w.get(f"{p}_proj.bias")) for p in "qkv"]
@@ -668,11 +722,12 @@ def _projections(b, w, d: int) -> list[tuple[str, str | None]]:
     return list(zip(weights, biases, strict=True))
 
 
-def _op(op_type: str):
+def _op(op_type: str) -> Converter[L.Layer]:
+    """The converter of a layer that is one ONNX operator on its inputs, without attributes."""
     return lambda b, layer, xs, ins, out, w: b.op(op_type, xs)
 
 
-CONVERTERS = {
+CONVERTERS: dict[type[L.Layer], Converter[Any]] = {
     L.Dense: _dense,
     L.Conv1d: _conv,
     L.Conv2d: _conv,
@@ -714,14 +769,14 @@ CONVERTERS = {
     L.Matmul: _op("MatMul"),
     L.ReLU: _op("Relu"),
     L.ReLU6: _relu6,
-    L.LeakyReLU: lambda b, layer, xs, ins, out, w: b.op("LeakyRelu", xs, alpha=layer.negative_slope),
+    L.LeakyReLU: _leaky_relu,
     L.Sigmoid: _op("Sigmoid"),
     L.Tanh: _op("Tanh"),
     L.Softmax: _softmax,
-    L.LogSoftmax: lambda b, layer, xs, ins, out, w: b.op("LogSoftmax", xs, axis=_axis(layer.axis)),
-    L.GELU: lambda b, layer, xs, ins, out, w: _gelu(b, xs[0], layer.approximate),
+    L.LogSoftmax: _log_softmax,
+    L.GELU: _gelu,
     L.SiLU: _silu,
-    L.ELU: lambda b, layer, xs, ins, out, w: b.op("Elu", xs, alpha=layer.alpha),
+    L.ELU: _elu,
     L.Hardswish: _op("HardSwish"),
     # ONNX's default alpha is 0.2; PyTorch's is relu6(x + 3) / 6
     L.Hardsigmoid: lambda b, layer, xs, ins, out, w: b.op("HardSigmoid", xs, alpha=1.0 / 6.0, beta=0.5),

@@ -126,6 +126,13 @@ LAYERS: tuple[type[Layer], ...] = (
 BY_KIND: dict[str, type[Layer]] = {cls.kind: cls for cls in LAYERS}
 ACTIVATIONS: tuple[type[Activation], ...] = tuple(c for c in LAYERS if issubclass(c, Activation))
 
+# families of classes that share one rule elsewhere (a backend op, an ONNX converter), for typing it
+Conv = Conv1d | Conv2d | Conv3d
+ConvTranspose = ConvTranspose1d | ConvTranspose2d | ConvTranspose3d
+MaxPool = MaxPool1d | MaxPool2d | MaxPool3d
+AvgPool = AvgPool1d | AvgPool2d | AvgPool3d
+AdaptiveAvgPool = AdaptiveAvgPool1d | AdaptiveAvgPool2d | AdaptiveAvgPool3d
+
 __all__ = [
     "ACTIVATIONS",
     "Activation",
