@@ -44,7 +44,7 @@ NOT_IMPORTED = {
 NOT_YET |= set(NOT_IMPORTED)
 
 
-@pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer", "attention_block"])
+@pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp"])
 def test_pytorch_exports_count_as_pytorch_does(name):
     expected = json.loads((FIXTURES / f"{name}.json").read_text())
     report = analyze(netcalc.load(str(FIXTURES / f"{name}.onnx")))
@@ -67,6 +67,88 @@ def test_resnet18_acceptance():
     assert report.totals.params == 11_689_512
     assert report.totals.state == 9_600
     assert report.totals.macs == 1_814_073_344
+
+
+def test_gather_on_a_table_is_an_embedding():
+    """nn.Embedding exports as Gather(table, ids): an embedding layer reading the int64 ids."""
+    model = onnx.load(str(FIXTURES / "embedding_mlp.onnx"))
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    network = netcalc.load(str(FIXTURES / "embedding_mlp.onnx"))
+    embed = {"embedding": {"vocab": 100, "dim": 16, "name": "embed", "from": "input"}}
+    assert network.spec.layers[0] == embed
+    report = analyze(network)
+    # table 100*16; mlp 16*8+8 on 12 tokens; head (12*8)*3+3. MACs: 12*16*8 + 96*3 (a lookup has none)
+    assert report.totals.params == 1_600 + 136 + 291 == 2_027
+    assert report.totals.macs == 1_536 + 288 == 1_824
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "macs"),
+    [
+        # dense 20*64+64, 64*32+32, 32*4+4; MACs 20*64 + 64*32 + 32*4
+        ("keras_mlp", 1_344 + 2_080 + 132, 1_280 + 2_048 + 128),
+        # conv 8*(3*3*3)+8 on 32x32 ('same'), maxpool to 16x16, conv 16*(8*3*3)+16 on 14x14, global
+        # average pool, dense 16*10+10; MACs 32*32*8*27 + 14*14*16*72 + 16*10
+        ("keras_cnn", 224 + 1_168 + 170, 221_184 + 225_792 + 160),
+    ],
+)
+def test_keras_models_converted_by_tf2onnx_count_as_keras_does(name, params, macs):
+    """Keras 3 models converted by tf2onnx (tools/make_keras_fixtures.py): channels-last input
+    transposed to NCHW (a permute), MatMul + Add as dense, Squeeze after the global pool."""
+    expected = json.loads((FIXTURES / f"{name}.json").read_text())
+    report = analyze(netcalc.load(str(FIXTURES / f"{name}.onnx")))
+    assert list(report.input_shape) == expected["sample"]
+    assert report.totals.params == params == expected["params"] == expected["trainable"]
+    assert report.totals.macs == macs
+
+
+def test_a_module_called_twice_shares_its_initializers():
+    """PyTorch's default export (constant folding on) of a model that calls two Linear layers twice.
+    On tokens each call's weight transpose is folded into an initializer, and the exporter keeps
+    the second behind an Identity node; after flattening both Gemm nodes read the same
+    initializers. The file holds each weight once, and so does the spec (share:): PyTorch's count."""
+    from math import prod
+
+    expected = json.loads((FIXTURES / "tied_layers.json").read_text())
+    model = onnx.load(str(FIXTURES / "tied_layers.onnx"))
+    assert [n.output[0] for n in model.graph.node if n.op_type == "Identity"] == ["onnx::MatMul_33"]
+    network = netcalc.load(str(FIXTURES / "tied_layers.onnx"))
+    entries = [args for entry in network.spec.layers for args in entry.values()]
+    assert {args["name"]: args["share"] for args in entries if args.get("share")} == {
+        "mix_1": "mix",
+        "fc2_1": "fc2",
+    }
+    # embed 16*32+32, mix 32*32+32, fc 320*64+64, fc2 64*64+64, head 64*5+5: each once
+    held = sum(prod(t.dims) for t in model.graph.initializer)
+    assert held == 544 + 1_056 + 20_544 + 4_160 + 325 == expected["params"] == 26_629
+    report = analyze(network)
+    assert report.totals.params == held
+    assert report.totals.macs == expected["macs"]  # every call computes
+
+
+def test_an_identity_naming_a_parameter_of_its_own_is_not_sharing(tmp_path):
+    """Equal initializers that the exporter deduplicates (a fresh model's ones and zeros) reach a
+    layer through an Identity named after that layer's own parameter: counted, not shared. An
+    Identity of a tensor the exporter made ('onnx::...') is the same tensor read again."""
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    import numpy as np
+
+    def model(alias: str) -> onnx.ModelProto:
+        weights = [numpy_helper.from_array(np.ones((4, 4), "float32"), "a.weight")]
+        weights.append(numpy_helper.from_array(np.zeros(4, "float32"), "a.bias"))
+        m = small_model(
+            [
+                helper.make_node("Identity", ["a.weight"], [alias]),
+                helper.make_node("Gemm", ["x", "a.weight", "a.bias"], ["h"], name="a/Gemm", transB=1),
+                helper.make_node("Gemm", ["h", alias, "a.bias"], ["y"], name="b/Gemm", transB=1),
+            ]
+        )
+        m.graph.initializer.extend(weights)
+        return m
+
+    for alias, params in (("b.weight", 2 * (16 + 4)), ("onnx::Gemm_7", 16 + 4)):
+        onnx.save(model(alias), str(tmp_path / "m.onnx"))
+        assert analyze(netcalc.load(str(tmp_path / "m.onnx"))).totals.params == params, alias
 
 
 def zero_weights(network: netcalc.Network):

@@ -1,13 +1,14 @@
 """Dev-only: write the weight-free ONNX fixtures of tests/fixtures/onnx/ with PyTorch's exporter.
 
 Each model is built by hand in PyTorch (no torchvision), exported by torch.onnx.export (the
-TorchScript exporter, dynamo=False, batch axis symbolic), and then stripped of its float weight
+TorchScript exporter, dynamo=False, batch axis symbolic; constant folding off, except for the
+models in FOLDED, which show what the default export does), and then stripped of its float weight
 data: the initializers keep their names and dims, so the file is small and counts the same. The
 framework's own figures are written beside each file (<name>.json): parameters and buffers as
 PyTorch counts them, and MACs from torch.utils.flop_counter (its FLOPs / 2: convolutions and
 matrix products, no bias adds, no batch-norm arithmetic).
 
-    . /work/torchenv/bin/activate && python tools/make_onnx_fixtures.py   # or any env with torch + onnx
+    python tools/make_onnx_fixtures.py [NAME ...]   # in any env with torch + onnx; NAME: only those
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import onnx
 import torch
+from strip_weights import strip  # tools/, beside this script
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
@@ -121,29 +123,63 @@ class AttentionBlock(nn.Module):
         return self.head(self.norm(x + y))
 
 
+class TiedLayers(nn.Module):
+    """Two layers each applied twice (tied weights): on tokens, where the default export folds each
+    call's weight transpose into an initializer and deduplicates the second behind an Identity node,
+    and after flattening, where both Gemm nodes read the same initializers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Linear(16, 32)
+        self.mix = nn.Linear(32, 32)
+        self.fc = nn.Linear(320, 64)
+        self.fc2 = nn.Linear(64, 64)
+        self.head = nn.Linear(64, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 10, 16)
+        h = torch.relu(self.embed(x))
+        h = torch.relu(self.mix(torch.relu(self.mix(h))))  # the same layer twice
+        h = torch.relu(self.fc(torch.flatten(h, 1)))
+        h = torch.relu(self.fc2(torch.relu(self.fc2(h))))  # and again
+        return self.head(h)
+
+
+class EmbeddingMLP(nn.Module):
+    """Token ids through an embedding table (exported as Gather on the table), then Linear layers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.mlp = nn.Linear(16, 8)
+        self.head = nn.Linear(8 * 12, 3)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (N, 12) int64
+        return self.head(torch.flatten(torch.relu(self.mlp(self.embed(ids))), 1))
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
     "token_mixer": (TokenMixer, (10, 16)),
     "attention_block": (AttentionBlock, (10, 16)),
+    "tied_layers": (TiedLayers, (10, 16)),
+    "embedding_mlp": (EmbeddingMLP, (12,)),
 }
+IDS = ("embedding_mlp",)  # the input holds int64 token ids
+FOLDED = ("tied_layers",)  # exported with PyTorch's default constant folding (and deduplication)
 
 
-def strip(model: onnx.ModelProto) -> None:
-    """Drop float weight data: names and dims stay (a weight-free model)."""
-    for tensor in model.graph.initializer:
-        weight = tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE)
-        if weight and len(tensor.dims) >= 1 and (tensor.dims[0] > 16 or len(tensor.dims) > 1):
-            tensor.ClearField("raw_data")
-            tensor.ClearField("float_data")
+def example(name: str, sample: tuple[int, ...]) -> torch.Tensor:
+    """One sample of zeros: float, or int64 ids for the models in IDS."""
+    return torch.zeros(1, *sample, dtype=torch.int64 if name in IDS else torch.float32)
 
 
-def figures(module: nn.Module, sample: tuple[int, ...]) -> dict[str, int]:
+def figures(module: nn.Module, name: str, sample: tuple[int, ...]) -> dict[str, int]:
     counter = FlopCounterMode(display=False)
     # gradients on (no fused fast path) and attention's math kernel: the counter then sees attention's
     # two products, which it does not see in the CPU flash kernel
     with counter, sdpa_kernel(SDPBackend.MATH):
-        module(torch.zeros(1, *sample))
+        module(example(name, sample))
     return {
         "params": sum(p.numel() for p in module.parameters()),
         "buffers": sum(b.numel() for n, b in module.named_buffers() if not n.endswith("num_batches_tracked")),
@@ -154,15 +190,16 @@ def figures(module: nn.Module, sample: tuple[int, ...]) -> dict[str, int]:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
-    for name, (cls, sample) in MODELS.items():
+    for name in sys.argv[1:] or list(MODELS):  # some names: only those models
+        cls, sample = MODELS[name]
         module = cls().eval()
         path = OUT / f"{name}.onnx"
         torch.onnx.export(
             module,
-            (torch.zeros(1, *sample),),
+            (example(name, sample),),
             str(path),
             dynamo=False,
-            do_constant_folding=False,  # keep BatchNormalization nodes (not folded into Conv)
+            do_constant_folding=name in FOLDED,  # else keep BatchNormalization nodes (not folded into Conv)
             input_names=["input"],
             output_names=["output"],
             dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
@@ -171,7 +208,8 @@ def main() -> None:
         model = onnx.load(str(path))
         strip(model)
         onnx.save(model, str(path))
-        info = {"framework": f"torch {torch.__version__}", "sample": list(sample), **figures(module, sample)}
+        info = {"framework": f"torch {torch.__version__}", "sample": list(sample)}
+        info.update(figures(module, name, sample))
         (OUT / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
         print(name, path.stat().st_size, "bytes", info, file=sys.stderr)
 

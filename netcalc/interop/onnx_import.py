@@ -29,6 +29,12 @@ MAX_STDIN_BYTES = 2**28  # a model piped in is held in memory: 256 MiB; larger o
 MIN_OPSET, MAX_OPSET = 7, 23
 INSTALL_HINT = "pip install 'netcalc[onnx]'"
 PASS_THROUGH = ("Identity", "Dropout")
+# PyTorch's exporter names the tensors it makes (a folded transpose of a weight) 'onnx::Op_N'. Its
+# deduplication of equal initializers leaves an Identity per duplicate: one whose output has such
+# a name is the same tensor read again (a module called twice); one named like a parameter
+# ('layer2.bn1.weight') is a parameter of its own whose values happen to be equal (a fresh
+# model's batch-norm ones and zeros), so it is counted.
+EXPORTER_NAMED = "onnx::"
 # attention's tensors by role, at the end of an initializer's name (netcalc's '<layer>/<tensor>',
 # PyTorch's '<module>.<tensor>')
 ROLE = re.compile(
@@ -95,8 +101,9 @@ class Importer:
     shape_values: set[str] = field(default_factory=set)  # computed from shapes, not activations
     rewrite: dict[int, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)  # node -> layer
     initializers: set[str] = field(default_factory=set)
-    origin: dict[str, str] = field(default_factory=dict)  # a weight seen through Transpose -> its initializer
+    origin: dict[str, str] = field(default_factory=dict)  # a weight read again -> its initializer
     owners: dict[str, str] = field(default_factory=dict)  # initializer -> the first layer that reads it
+    made_by: dict[str, Any] = field(default_factory=dict)  # value -> the node that makes it
 
     def spec(self) -> dict[str, Any]:
         """The raw spec of the whole model."""
@@ -106,6 +113,7 @@ class Importer:
         self._infer_shapes()
         samples = self._inputs()
         nodes = self._ordered()
+        self.made_by = {out: node for node in nodes for out in node.output}
         consumers = Counter(name for node in nodes for name in node.input)
         self._patterns(nodes, consumers)
         for index, node in enumerate(nodes):
@@ -295,7 +303,8 @@ class Importer:
         name = self._name(node)
         ins, out = args.pop("_inputs", data), args.pop("_output", node.output[0])
         refs = [self.values[n].ref for n in ins]
-        weights = {self.origin.get(n, n) for n in node.input if n in self.weights}
+        made = [node] if out == node.output[0] else [node, self.made_by[out]]  # a dense's Add too
+        weights = {self.origin.get(n, n) for m in made for n in m.input if n in self.weights}
         earlier = {self.owners[w] for w in weights if w in self.owners}
         if len(earlier) == 1 and weights <= set(self.owners) and _can_share(kind):
             args["share"] = earlier.pop()  # every weight another layer's: tied weights
@@ -524,7 +533,8 @@ class Importer:
             self.weights[node.output[0]] = (
                 tuple(dims[p] for p in perm) if node.op_type == "Transpose" else dims
             )
-            self.origin[node.output[0]] = self.origin.get(source, source)
+            if node.op_type == "Transpose" or node.output[0].startswith(EXPORTER_NAMED):
+                self.origin[node.output[0]] = self.origin.get(source, source)  # the same tensor again
         elif source in self.values:
             self.values[node.output[0]] = self.values[source]
 
@@ -871,10 +881,26 @@ def _slice(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | Non
     return ("center_crop", {"size": size}) if centred else None
 
 
+def _squeeze(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    """Squeeze or Unsqueeze of size-1 axes other than the batch (tf2onnx's after a global pool)."""
+    given = node.input[1] if len(node.input) > 1 and node.input[1] else None
+    axes = im.consts.get(given) if given else _attr(node, "axes", None)
+    full = im.shapes.get(node.output[0] if node.op_type == "Unsqueeze" else node.input[0])
+    out = _sample(im.shapes.get(node.output[0]))
+    if axes is None or full is None or not out or any(n <= 0 for n in out):
+        return None
+    if any(a % len(full) == 0 for a in _listed(axes)):
+        return None  # the batch axis: not a per-sample reshape
+    return "reshape", {"shape": list(out)}
+
+
 def _gather(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
     index, axis = im.consts.get(node.input[1]), _attr(node, "axis", 0)
+    table = im.weights.get(node.input[0])
+    if table is not None and len(table) == 2 and axis == 0 and node.input[1] in im.values:
+        return "embedding", {"vocab": table[0], "dim": table[1]}  # rows of a table picked by ids
     if node.input[0] not in im.values or not isinstance(index, int) or axis == 0:
-        return None  # a lookup table (an embedding) or a batch index: not a netcalc layer
+        return None  # a batch index: not a netcalc layer
     return "select", {"axis": axis - 1 if axis > 0 else axis, "index": index}
 
 
@@ -908,6 +934,8 @@ HANDLERS: dict[str, Any] = {
     "Clip": _clip,
     "Slice": _slice,
     "Gather": _gather,
+    "Squeeze": _squeeze,
+    "Unsqueeze": _squeeze,
     "Dropout": lambda im, node, *_: ("dropout", {}),
     "Resize": _resize,
 }

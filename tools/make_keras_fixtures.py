@@ -1,0 +1,92 @@
+"""Dev-only: write weight-free ONNX fixtures of Keras models with tf2onnx (tests/fixtures/onnx/keras_*).
+
+Each model is built in Keras 3, traced as a tf.function and converted by tf2onnx (its
+`from_keras` does not read Keras 3 models; `from_function` does), batch axis symbolic, then
+stripped of its float weight data like the PyTorch fixtures. Keras's own figures are written beside
+each file (<name>.json): model.count_params() and the trainable and non-trainable split, by
+Keras's documented rules. Biases are drawn at random: tf2onnx's optimizer drops an Add of zeros,
+which a fresh model's biases are, and the file would then hold fewer weights.
+
+TensorFlow does not share the project's environment (its protobuf and NumPy pins differ):
+    python3 -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu tf2onnx
+    /tmp/tfenv/bin/python tools/make_keras_fixtures.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import onnx  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf2onnx  # noqa: E402
+from strip_weights import strip  # noqa: E402  (tools/, beside this script)
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "onnx"
+RANDOM = {"bias_initializer": "random_normal"}
+
+
+def keras_cnn() -> keras.Model:
+    """Channels-last convolutions (tf2onnx transposes the input to NCHW), pooling, a global pool.
+
+    No BatchNormalization: tf2onnx folds it into a Mul and an Add by per-channel constants (2C
+    numbers instead of Keras's 4C), which netcalc does not read as a layer."""
+    return keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu", **RANDOM),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(16, 3, activation="relu", **RANDOM),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax", **RANDOM),
+        ]
+    )
+
+
+def keras_mlp() -> keras.Model:
+    """Dense layers on a flat input."""
+    return keras.Sequential(
+        [
+            keras.Input((20,)),
+            keras.layers.Dense(64, activation="relu", **RANDOM),
+            keras.layers.Dense(32, activation="tanh", **RANDOM),
+            keras.layers.Dense(4, **RANDOM),
+        ]
+    )
+
+
+MODELS = {"keras_cnn": keras_cnn, "keras_mlp": keras_mlp}
+
+
+def main() -> None:
+    keras.utils.set_random_seed(0)
+    for name in sys.argv[1:] or list(MODELS):
+        model = MODELS[name]()
+        sample = tuple(model.input_shape[1:])
+        spec = (tf.TensorSpec((None, *sample), tf.float32, name="input"),)
+        proto, _ = tf2onnx.convert.from_function(
+            tf.function(lambda x, model=model: model(x, training=False)), input_signature=spec, opset=17
+        )
+        strip(proto)
+        path = OUT / f"{name}.onnx"
+        onnx.save(proto, str(path))
+        trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+        info = {
+            "framework": f"keras {keras.__version__}, tensorflow {tf.__version__}, "
+            f"tf2onnx {tf2onnx.__version__}",
+            "sample": list(sample),
+            "params": model.count_params(),
+            "trainable": trainable,
+            "non_trainable": model.count_params() - trainable,
+        }
+        (OUT / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
+        print(name, path.stat().st_size, "bytes", info, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Dev-only, shared by the fixture scripts: an ONNX model without its float weight data."""
+
+from __future__ import annotations
+
+import onnx
+
+
+def strip(model: onnx.ModelProto) -> None:
+    """Drop float weight data: names and dims stay (a weight-free model); small vectors keep theirs."""
+    for tensor in model.graph.initializer:
+        weight = tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE)
+        if weight and len(tensor.dims) >= 1 and (tensor.dims[0] > 16 or len(tensor.dims) > 1):
+            tensor.ClearField("raw_data")
+            tensor.ClearField("float_data")
