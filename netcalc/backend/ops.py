@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from math import floor, prod
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,6 @@ N = TypeVar("N", int, float)
 
 Pool = L.MaxPool | L.AvgPool
 Rated = L.Dropout | L.StochasticDepth
-PoolT = TypeVar("PoolT", bound=Pool)
 
 
 @dataclass
@@ -260,7 +259,7 @@ def _pool_args(layer: Pool, x: Array) -> tuple[Shape, Shape, Array, Shape]:
         return size, stride, x, (0,) * rank
     dilation = axes(getattr(layer, "dilation", 1), rank)
     pads = ((0, 0), (0, 0), *same_pads(x.shape[2:], size, stride, dilation))
-    fill = -np.inf if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d) else 0.0
+    fill = -np.inf if isinstance(layer, L.MaxPool) else 0.0
     return size, stride, np.pad(x, pads, constant_values=fill), (0,) * rank
 
 
@@ -621,7 +620,7 @@ def _pool_ws(layer: Pool, ins: Ins, out: Shape, itemsize: int, training: bool) -
         for n, o, k, s, p, d in zip(spatial, out[1:], size, stride, padding, dilation, strict=True)
     )
     second = _padded((c, *spatial), kernel_pads)
-    if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d):
+    if isinstance(layer, L.MaxPool):
         return first + second
     return first + second + 2 * prod(out)  # average: the sums and the quotient, before the zeros
 
@@ -731,18 +730,6 @@ def _elementwise(kernel: Callable[[Array], Array], name: str) -> Op[L.Layer]:
     return Op(_no_tensors, lambda layer, inputs, w, ctx: kernel(inputs[0]), workspace=_activation_ws(name))
 
 
-def _conv_op() -> Op[L.Conv]:
-    return Op(_conv_tensors, _conv, macs=_conv_macs, workspace=_conv_ws)
-
-
-def _convt_op() -> Op[L.ConvTranspose]:
-    return Op(_convt_tensors, _convt, macs=_convt_macs, workspace=_convt_ws)
-
-
-def _pool_op(forward: Forward[PoolT]) -> Op[PoolT]:
-    return Op(_no_tensors, forward, workspace=_pool_ws)
-
-
 def _stochastic_depth_ws(
     layer: L.StochasticDepth, ins: Ins, out: Shape, itemsize: int, training: bool
 ) -> int:
@@ -752,21 +739,13 @@ def _stochastic_depth_ws(
 # Op[X](...) where a lambda reads the layer, so that mypy checks the lambda against class X
 OPS: dict[type[L.Layer], Op[Any]] = {
     L.Dense: Op(_dense_tensors, _dense, macs=_dense_macs, workspace=_dense_ws),
-    L.Conv1d: _conv_op(),
-    L.Conv2d: _conv_op(),
-    L.Conv3d: _conv_op(),
-    L.ConvTranspose1d: _convt_op(),
-    L.ConvTranspose2d: _convt_op(),
-    L.ConvTranspose3d: _convt_op(),
-    L.MaxPool1d: _pool_op(_maxpool),
-    L.MaxPool2d: _pool_op(_maxpool),
-    L.MaxPool3d: _pool_op(_maxpool),
-    L.AvgPool1d: _pool_op(_avgpool),
-    L.AvgPool2d: _pool_op(_avgpool),
-    L.AvgPool3d: _pool_op(_avgpool),
-    L.AdaptiveAvgPool1d: Op(_no_tensors, _adaptive, workspace=_adaptive_ws),
-    L.AdaptiveAvgPool2d: Op(_no_tensors, _adaptive, workspace=_adaptive_ws),
-    L.AdaptiveAvgPool3d: Op(_no_tensors, _adaptive, workspace=_adaptive_ws),
+    **dict.fromkeys(get_args(L.Conv), Op(_conv_tensors, _conv, macs=_conv_macs, workspace=_conv_ws)),
+    **dict.fromkeys(
+        get_args(L.ConvTranspose), Op(_convt_tensors, _convt, macs=_convt_macs, workspace=_convt_ws)
+    ),
+    **dict.fromkeys(get_args(L.MaxPool), Op(_no_tensors, _maxpool, workspace=_pool_ws)),
+    **dict.fromkeys(get_args(L.AvgPool), Op(_no_tensors, _avgpool, workspace=_pool_ws)),
+    **dict.fromkeys(get_args(L.AdaptiveAvgPool), Op(_no_tensors, _adaptive, workspace=_adaptive_ws)),
     L.GlobalAvgPool: _elementwise(K.global_avg_pool, "relu"),
     L.GlobalMaxPool: _elementwise(K.global_max_pool, "relu"),
     L.Upsample: Op(_no_tensors, _upsample, workspace=_upsample_ws),

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Mapping
 from math import sqrt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 from netcalc import layers as L
 from netcalc.errors import NetcalcError
@@ -729,21 +729,11 @@ def _op(op_type: str) -> Converter[L.Layer]:
 
 CONVERTERS: dict[type[L.Layer], Converter[Any]] = {
     L.Dense: _dense,
-    L.Conv1d: _conv,
-    L.Conv2d: _conv,
-    L.Conv3d: _conv,
-    L.ConvTranspose1d: _conv_transpose,
-    L.ConvTranspose2d: _conv_transpose,
-    L.ConvTranspose3d: _conv_transpose,
-    L.MaxPool1d: _maxpool,
-    L.MaxPool2d: _maxpool,
-    L.MaxPool3d: _maxpool,
-    L.AvgPool1d: _avgpool,
-    L.AvgPool2d: _avgpool,
-    L.AvgPool3d: _avgpool,
-    L.AdaptiveAvgPool1d: _adaptive,
-    L.AdaptiveAvgPool2d: _adaptive,
-    L.AdaptiveAvgPool3d: _adaptive,
+    **dict.fromkeys(get_args(L.Conv), _conv),
+    **dict.fromkeys(get_args(L.ConvTranspose), _conv_transpose),
+    **dict.fromkeys(get_args(L.MaxPool), _maxpool),
+    **dict.fromkeys(get_args(L.AvgPool), _avgpool),
+    **dict.fromkeys(get_args(L.AdaptiveAvgPool), _adaptive),
     L.GlobalAvgPool: _op("GlobalAveragePool"),
     L.GlobalMaxPool: _op("GlobalMaxPool"),
     L.Upsample: _upsample,

@@ -623,11 +623,11 @@ def _layer(layer: L.Layer, row: Row, code: _Code) -> tuple[str, str]:
     if isinstance(layer, L.Dense):
         module = f"nn.Linear({shape[-1]}, {layer.units}{_kw(bias=(layer.bias, True))})"
         return module, _fused("{0}({1})", layer.activation)
-    if isinstance(layer, L.Conv1d | L.Conv2d | L.Conv3d):
+    if isinstance(layer, L.Conv):
         return _conv(layer, shape, rank)
-    if isinstance(layer, L.ConvTranspose1d | L.ConvTranspose2d | L.ConvTranspose3d):
+    if isinstance(layer, L.ConvTranspose):
         return _conv_transpose(layer, shape, rank)
-    if isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d | L.AvgPool1d | L.AvgPool2d | L.AvgPool3d):
+    if isinstance(layer, L.MaxPool | L.AvgPool):
         return _pool(layer, shape, rank, code)
     if type(layer) in RECURRENT:
         return _recurrent(layer, shape, code)
@@ -681,7 +681,7 @@ def _conv_transpose(layer: Any, shape: tuple[int, ...], rank: int) -> tuple[str,
 
 def _pool(layer: Any, shape: tuple[int, ...], rank: int, code: _Code) -> tuple[str, str]:
     size, stride = layer.axes("size"), layer.axes("stride")
-    is_max = isinstance(layer, L.MaxPool1d | L.MaxPool2d | L.MaxPool3d)
+    is_max = isinstance(layer, L.MaxPool)
     if layer.padding == "same":
         code.helpers.add("SamePool")
         pads = _pad_arg(layer.pads(shape[1:]))
