@@ -786,6 +786,9 @@ def _binary(merge: str) -> Any:
             return None
         dims = tuple(n for n in im.weights[weight])
         if merge == "add" and len(dims) == 2 and (shape is None or _fits(dims, shape)):  # position embedding
+            sliced = im.made_by.get(weight)  # the first T rows of a longer table (length: its rows)
+            if sliced is not None and sliced.op_type == "Slice" and sliced.input[0] in im.initializers:
+                return "pos_embedding", {"_inputs": [x], "length": im.weights[sliced.input[0]][0]}
             return "pos_embedding", {"_inputs": [x]}
         if shape is None:
             return None
