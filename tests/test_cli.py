@@ -361,3 +361,24 @@ def test_one_wrong_spec_among_several_does_not_hide_the_others(tmp_path):
     assert "bad.yaml:3: layer 0 'dense' (dense_1): units: input should be greater than 0" in result.stderr
     data = json.loads(result.stdout)
     assert [d["totals"]["params"] for d in data] == [(64 * 9 + 64) + (64 * 64 * 9 + 64)]
+
+
+def test_help_examples_are_one_command_a_line():
+    # click rewraps a paragraph: without \b the examples ran together and broke inside options
+    # ("--max-\nmemory"), so none could be copied
+    import typer.main
+
+    for command in sorted(typer.main.get_command(app).commands):  # type: ignore[attr-defined]
+        result = CliRunner().invoke(app, [command, "--help"], env={"NO_COLOR": "1", "COLUMNS": "80"})
+        assert result.exit_code == 0, command
+        lines = [line.strip() for line in result.stdout.splitlines()]
+        examples = [line for line in lines if "Example: netcalc" in line]
+        for line in examples:
+            assert line.startswith("Example: netcalc") and line.count("Example:") == 1, (command, line)
+
+
+def test_train_options_without_train_are_usage_errors():
+    for option, value in (("--optimizer", "sgd"), ("--precision", "bf16-mixed"), ("--checkpoint", "blocks")):
+        result = run("count", DENSE, option, value)
+        assert result.exit_code == 2 and f"{option} is an option of --train" in result.stderr
+    assert ok("count", DENSE, "--train", "--optimizer", "sgd").startswith("two-dense-layers: training")

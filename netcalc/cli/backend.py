@@ -117,6 +117,7 @@ def run(
 ) -> None:
     """Execute a spec with the NumPy backend and print the output's shape and statistics.
 
+    \b
     Example: netcalc run specs/examples/tiny-resnet.yaml --batch 4 --save-weights w.npz
     """
     check_format("run", format.value)
@@ -179,6 +180,7 @@ def verify(
     Compares the output shape, the elements of every weight tensor (weight, bias, running
     statistics), the neurons and the MACs. Exit code 0 when all agree, 3 on any mismatch.
 
+    \b
     Example: netcalc verify specs/dense-vs-conv/*.yaml
     """
     check_format("verify", format.value)
@@ -227,6 +229,7 @@ def export(
     Every layer's output is named after the layer; weights are initializers named
     'layer/tensor'. Needs the onnx extra: pip install netcalc[onnx].
 
+    \b
     Example: netcalc export zoo:resnet18 -o resnet18.onnx
     """
     import math

@@ -54,6 +54,7 @@ def check(
     Counts take k, M, G, T (powers of 1000); memory K, M, G, T with or without B or iB (powers of
     1024).
 
+    \b
     Example: netcalc check zoo:resnet18 --max-params 12M --max-macs 2G --max-memory 200MiB
     Example: netcalc check my.yaml --max-train-memory 16GiB --batch 64 --optimizer adamw --format json
     """

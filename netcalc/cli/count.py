@@ -63,6 +63,7 @@ CheckpointOpt = Annotated[
 
 @app.command()
 def count(
+    context: typer.Context,
     specs: SpecsArg,
     format: FormatOpt = Format.table,
     depth: DepthOpt = None,
@@ -81,12 +82,18 @@ def count(
 ) -> None:
     """Shapes, parameters, neurons, MACs and memory of every layer of each spec.
 
+    \b
     Example: netcalc count specs/dense-vs-conv/conv.yaml --format json
     Example: netcalc count zoo:resnet18 --convention torchinfo
     Example: netcalc count zoo:resnet50 --train --batch 64 --optimizer adamw --precision bf16-mixed
     """
     from netcalc.report import analyze
 
+    if not train:
+        for name in ("optimizer", "precision", "checkpoint"):
+            source = context.get_parameter_source(name)
+            if source is not None and source.name == "COMMANDLINE":
+                raise UsageError(f"--{name} is an option of --train: add --train, or drop --{name}")
     if train:
         if convention != Convention.netcalc or verify:
             raise UsageError("--train shows netcalc's training memory: drop --convention and --verify")
@@ -131,6 +138,7 @@ def compare(
 ) -> None:
     """Totals of several specs side by side, with the ratio of each to the first.
 
+    \b
     Example: netcalc compare specs/dense-vs-conv/dense.yaml specs/dense-vs-conv/conv.yaml
     Example: netcalc compare zoo:resnet18 zoo:resnet50 --convention fvcore --format markdown
     """
@@ -176,6 +184,7 @@ def rf(
     [-P + i*S, -P + i*S + r - 1]. 'global' after a layer that reads a whole axis (global pool,
     dense after flatten, attention); a range of sizes where the field depends on the position.
 
+    \b
     Example: netcalc rf zoo:vgg16 --depth 1
     """
     from netcalc.report import analyze

@@ -40,6 +40,7 @@ def explain(
     With every layer (the default), the totals are shown as the sums of the layers, term by term;
     --depth N explains blocks nested deeper than N as the sums of their layers.
 
+    \b
     Example: netcalc explain specs/dense-vs-conv/dense.yaml
     Example: netcalc explain zoo:resnet18 conv1 fc
     """

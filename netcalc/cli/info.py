@@ -21,6 +21,7 @@ def layers(
 ) -> None:
     """Every layer type with its arguments, defaults and aliases.
 
+    \b
     Example: netcalc layers conv2d maxpool2d
     """
     from netcalc.catalog import catalog
@@ -39,6 +40,7 @@ def layers(
 def schema() -> None:
     """The JSON Schema of the spec format, for editors (e.g. yaml-language-server).
 
+    \b
     Example: netcalc schema > netcalc.schema.json
     """
     from netcalc.schema import spec_schema
@@ -50,6 +52,7 @@ def schema() -> None:
 def zoo(format: FormatOpt = Format.table) -> None:
     """The shipped specs of well-known networks, with their totals (use them as zoo:NAME).
 
+    \b
     Example: netcalc count zoo:resnet50
     """
     import netcalc

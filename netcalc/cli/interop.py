@@ -32,6 +32,7 @@ def torch_code(
     Parameter names are the spec's layer paths, so weights saved by `netcalc run --save-weights`
     load by name. Writing the code needs nothing; running it needs PyTorch.
 
+    \b
     Example: netcalc torch zoo:resnet18 -o resnet18.py
     """
     from netcalc.interop.torch_code import torch_source
@@ -100,6 +101,7 @@ def import_model(
     from the graph. Every command also reads a .onnx file directly (netcalc count model.onnx).
     Needs the onnx extra: pip install 'netcalc[onnx]'.
 
+    \b
     Example: netcalc import resnet18.onnx -o resnet18.yaml
     """
     from netcalc.interop.onnx_import import MAX_STDIN_BYTES, parse_onnx, read_onnx
