@@ -382,3 +382,10 @@ def test_train_options_without_train_are_usage_errors():
         result = run("count", DENSE, option, value)
         assert result.exit_code == 2 and f"{option} is an option of --train" in result.stderr
     assert ok("count", DENSE, "--train", "--optimizer", "sgd").startswith("two-dense-layers: training")
+
+
+def test_layers_names_every_key_a_layer_or_block_use_takes():
+    from netcalc.graph import RESERVED
+
+    footer = ok("layers", "dense").strip().splitlines()[-1]
+    assert all(f"{key}:" in footer for key in (*RESERVED, "share")), footer

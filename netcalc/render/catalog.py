@@ -19,8 +19,8 @@ def catalog_text(entries: list[dict[str, Any]], markdown: bool = False) -> str:
             lines.append(f"{bullet}{a['name']}: {default}{alias} — {a['help']}")
         lines.append("")
     lines.append(
-        "Every layer (and block use) also takes name:, from:, training_only: and trainable:; "
-        "dense, convolution and embedding layers take share:."
+        "Every layer (and block use) also takes name:, from:, training_only:, trainable: and when:; "
+        "a block use takes repeat:; dense, convolution and embedding layers take share:."
     )
     return "\n".join(lines) + "\n"
 
