@@ -1,8 +1,9 @@
 """Property: on randomly generated valid networks, the engine and the NumPy backend agree.
 
 Every example builds a network layer by layer (chains, skip connections, every layer type,
-random kernel/stride/padding/dilation/groups), analyzes it and executes it; the output shape,
-every named tensor's element count, the neurons and the MACs must agree on every layer.
+random kernel/stride/padding/dilation/groups, frozen layers, dense layers sharing an earlier
+dense layer's weights), analyzes it and executes it; the output shape, every named tensor's
+element count, the neurons and the MACs must agree on every layer.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def networks(draw) -> dict:
         else:
             entry = spatial_layer(draw, len(current) - 1, current[0])
         merge = _merge(draw, shapes)
-        candidate = merge or entry
+        candidate = merge or _shared_or_frozen(draw, entry, spec["layers"], shapes)
         trial = {**spec, "layers": [*spec["layers"], candidate]}
         try:
             report = netcalc.analyze(netcalc.load(trial))
@@ -239,6 +240,34 @@ def networks(draw) -> dict:
     if draw(st.booleans()):
         spec["layers"].append("flatten")
     return spec
+
+
+def _shared_or_frozen(draw, entry, layers: list, shapes: list) -> dict | str:
+    """Sometimes a dense layer shares an earlier dense layer's weights (the same input width, its
+    units, `share:`), and sometimes a layer with arguments is frozen (`trainable: false`)."""
+    if not isinstance(entry, dict):
+        return entry
+    ((kind, args),) = entry.items()
+    args = dict(args)
+    if kind == "dense":
+        owners = [
+            f"d{i}"
+            for i, earlier in enumerate(layers)
+            if isinstance(earlier, dict)
+            and "dense" in earlier
+            and earlier["dense"].get("name") == f"d{i}"
+            and shapes[i][-1] == shapes[-1][-1]  # the same input width (shapes[i]: its input)
+        ]
+        if owners and draw(st.booleans()):
+            owner = draw(st.sampled_from(owners))
+            args["share"] = owner
+            args["units"] = layers[int(owner[1:])]["dense"]["units"]
+        elif draw(st.booleans()):  # a square one: the width it keeps lets a later one share it
+            args["name"] = f"d{len(layers)}"
+            args["units"] = shapes[-1][-1]
+    if draw(st.integers(0, 5)) == 0:
+        args["trainable"] = False
+    return {kind: args}
 
 
 def _merge(draw, shapes) -> dict | None:
@@ -285,7 +314,10 @@ def test_generator_reaches_every_layer_type():
     def collect(spec):
         for row in netcalc.analyze(netcalc.load(spec)).rows:
             seen.add(row.kind)
+            seen.update({"shares"} if row.shares else set())
+            seen.update({"frozen"} if not row.trainable and row.tensors else set())
 
     collect()
     missing = set(BY_KIND) - seen - {"conv_transpose1d", "conv_transpose3d"}
     assert not missing, f"random networks never produced: {sorted(missing)}"
+    assert {"shares", "frozen"} <= seen, "random networks never shared or froze a layer"
