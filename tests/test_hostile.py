@@ -465,3 +465,32 @@ def test_a_recurrent_stack_of_a_billion_layers_is_refused_at_once(kind: str) -> 
     with pytest.raises(SpecError, match="at most 1,000 stacked recurrent layers"):
         netcalc.load(text)
     assert netcalc.analyze(text.replace("1000000000", "1000")).params > 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'a"""+__import__(\'os\').system(\'echo PWNED\')+"""',
+        'x"""\nimport os; os.system(\'echo PWNED\')\n"""',
+        "ends with a backslash \\",
+        'quote" and nul \x00 and tab\t',
+    ],
+)
+def test_netcalc_torch_writes_no_code_from_the_spec_name(name: str) -> None:
+    # the name went into the module's and the class's docstrings as it was: a spec named
+    # a"""+__import__('os').system(...)+""" ran its command when the code was imported (to_torch execs it)
+    import ast
+
+    from netcalc.interop.torch_code import torch_source
+
+    spec = {"name": name, "input": [3, 8, 8], "layers": [{"conv2d": {"filters": 2, "kernel": 3}}]}
+    tree = ast.parse(torch_source(netcalc.load(spec)))
+    for statement in tree.body:
+        assert isinstance(statement, (ast.Import, ast.ImportFrom, ast.ClassDef)) or (
+            isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        ), ast.dump(statement)[:200]
+    for cls in (s for s in tree.body if isinstance(s, ast.ClassDef)):
+        for statement in cls.body:
+            assert isinstance(statement, ast.FunctionDef) or (
+                isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            ), ast.dump(statement)[:200]

@@ -340,11 +340,18 @@ def torch_source(network: Network) -> str:
     imports += "import torch\n" if "torch." in body else ""
     imports += "import torch.nn.functional as F\n" if "F." in body else ""
     head = (
-        f'"""{network.name}: written by `netcalc torch` from {network.source}.\n\n'
+        f'"""{_doc(network.name)}: written by `netcalc torch` from {_doc(network.source)}.\n\n'
         f"Input: {_inputs_doc(network)}. Parameter names are the spec's layer paths.\n"
         f'"""\n\n{imports}from torch import nn\n'
     )
     return head + "\n\n" + body
+
+
+def _doc(text: str) -> str:
+    """Spec text (its name, its path) made safe inside a docstring of the written module: one line,
+    printable, backslashes and double quotes escaped, so it cannot close the docstring."""
+    flat = "".join(c if c.isprintable() else " " for c in text)
+    return flat.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _inputs_doc(network: Network) -> str:
@@ -503,7 +510,7 @@ def _scope_class(scope: _Scope, table: dict[int, Row], network: Network, code: _
 def _class_body(
     scope: _Scope, network: Network, init: list[str], forward: list[str], params: list[str]
 ) -> str:
-    what = f"Block '{scope.block}'" if scope.block else f"The network '{network.name}'"
+    what = f"Block '{scope.block}'" if scope.block else f"The network '{_doc(network.name)}'"
     doc = f'    """{what}."""\n\n'
     lines = "".join(f"        {line}\n" for line in init)
     steps = "".join(f"        {line}\n" for line in forward)
