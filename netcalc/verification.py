@@ -441,7 +441,7 @@ def _witness(
                         f"receptive field: inputs {[list(p) for p in points]} are outside the field "
                         f"of output {list(q)} but change it"
                     )
-            elif len(inside) == 1 and inside[0] in _corners(exact, q, network.input):
+            elif len(inside) == 1 and inside[0] in _corners(field, exact, q, network.input):
                 changed += moved
                 if not moved:
                     problems.append(
@@ -462,7 +462,7 @@ def _samples(
     """Perturbed inputs (corners, then elements outside), as few as the checks allow: the effects
     of a linear network add up, so one input can hold corners of several positions' fields, each
     outside the other positions' fields, and the elements just outside several fields."""
-    corners: list[Item] = [(q, (c,)) for q in positions for c in _corners(exact, q, shape)]
+    corners: list[Item] = [(q, (c,)) for q in positions for c in _corners(field, exact, q, shape)]
     outside = [(q, _beyond(field, q, shape[1:])) for q in positions]
     return _packed(field, corners), _packed(field, [(q, o) for q, o in outside if o])
 
@@ -499,13 +499,19 @@ def _reads_channels(field: LayerField, channels: int) -> bool:
     return any(lo <= hi and hi >= 0 and lo < channels for lo, hi in map(c.window.at, range(n)))
 
 
-def _corners(field: LayerField, q: tuple[int, ...], shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """The first and the last corner of output q's field, where they are input elements (not padding);
-    none when the field is empty along an axis or every channel it reads is padding (it reads nothing)."""
-    spans = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
-    if any(s[0] > s[1] for s in spans) or not _reads_channels(field, shape[0]):
+def _corners(
+    field: LayerField, exact: LayerField, q: tuple[int, ...], shape: tuple[int, ...]
+) -> list[tuple[int, ...]]:
+    """The first and the last corner of output q's claimed field that are corners of the input
+    elements it really reads too; none when it reads nothing (an empty span, or padding alone along
+    axis 0). Where a layer's padding cut its window the exact end is a bound only (a dilated
+    window's first tap may be in the padding): the claimed corner, outside the input, says so."""
+    claimed = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
+    spans = [a.span(i) for a, i in zip(exact.axes, q, strict=True)]
+    if any(s[0] > s[1] for s in spans) or not _reads_channels(exact, shape[0]):
         return []
     corners = {tuple(s[end] for s in spans) for end in (0, 1)}
+    corners &= {tuple(s[end] for s in claimed) for end in (0, 1)}
     return sorted(c for c in corners if all(0 <= x < n for x, n in zip(c, shape[1:], strict=True)))
 
 

@@ -438,3 +438,16 @@ def test_the_witness_needs_no_more_memory_than_the_run_it_witnesses():
     assert _chunk(skeleton, checked, CHUNK, bound) == 1
     assert estimate_peak_bytes(skeleton, 1, 8, checked) <= bound
     assert _chunk(skeleton, checked, CHUNK, None) == CHUNK
+
+
+def test_a_dilated_window_cut_by_padding_claims_no_corner_it_skips():
+    # kernel 2, dilation 2, 'same' on 3: output 0 reads taps -1 (padding) and 1; the exact field,
+    # a span, says 0..1, but input 0 is a dilation gap: only the claimed corner 1 is checked
+    spec = {
+        "input": [1, 3, 3],
+        "layers": [{"conv2d": {"filters": 1, "kernel": 2, "dilation": 2, "padding": "same", "bias": False}}],
+    }
+    assert netcalc.receptive_field(spec).layers[0].axes[0].span(0) == (-1, 1)
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+    assert result.fields[0].changed > 0
