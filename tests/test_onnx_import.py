@@ -316,9 +316,13 @@ def test_devices_directories_and_huge_stdin_are_refused(tmp_path):
 
 
 def test_torch_and_import_write_errors(tmp_path):
+    # a directory as --output is refused before any work, as run and export refuse it (exit 2)
     result = CliRunner().invoke(app, ["torch", "zoo:lenet5", "-o", str(tmp_path)])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [f"error: {tmp_path}: cannot write: Is a directory"]
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        f"error: --output {tmp_path}: is a directory — name the file to write, like "
+        f"--output {(tmp_path / 'model.py').as_posix()}"
+    ]
     result = CliRunner().invoke(
         app, ["import", str(FIXTURES / "small_cnn.onnx"), "-o", str(tmp_path / "no" / "x")]
     )

@@ -49,15 +49,20 @@ class Dtype(StrEnum):
 DtypeOpt = Annotated[Dtype, typer.Option("--dtype", help="array element type of the run")]
 
 
-def check_outputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
-    """Refuse, before any work, an output that is a directory or one of the files read."""
+OTHER_OUTPUTS = {"--save-weights": "weights.npz", "--plot": "sweep.png"}  # files beside --output
+
+
+def check_outputs(outputs: dict[str, str | None], inputs: list[str], example: str = "out.npy") -> None:
+    """Refuse, before any work, an output that is a directory or one of the files read; `example`
+    names a file of the kind --output writes, for the hint."""
     for option, target in outputs.items():
         if not target:
             continue
         path = Path(target)
         if target.endswith(("/", "\\")) or path.is_dir():
+            suggestion = (path / OTHER_OUTPUTS.get(option, example)).as_posix()
             raise UsageError(
-                f"{option} {target}: is a directory — name the file to write, like {option} out.npy"
+                f"{option} {target}: is a directory — name the file to write, like {option} {suggestion}"
             )
         for source in inputs:
             if source != "-" and not source.startswith("zoo:") and _same_file(path, Path(source)):
@@ -236,7 +241,7 @@ def export(
 
     check_format("export", format.value)
     limit = parse_bytes(max_memory)
-    check_outputs({"--output": output}, [p for p in (spec, weights) if p])
+    check_outputs({"--output": output}, [p for p in (spec, weights) if p], "model.onnx")
     from netcalc.interop.onnx_export import require_onnx, save, to_onnx
 
     require_onnx()

@@ -75,7 +75,7 @@ def diagram(
 
     fmt = format or (SUFFIXES.get(Path(output).suffix.lower(), "svg") if output else "svg")
     check_format("diagram", fmt)
-    check_outputs({"--output": output if output != "-" else None}, [spec])
+    check_outputs({"--output": output if output != "-" else None}, [spec], f"diagram.{fmt}")
     network = load_spec(spec, set, input)
     picture = build(analyze(network, batch=batch), depth, colour)
     write(render("diagram", fmt, picture), output)
@@ -99,7 +99,7 @@ def report(
     """
     import netcalc
 
-    check_outputs({"--output": output if output != "-" else None}, [spec])
+    check_outputs({"--output": output if output != "-" else None}, [spec], "report.html")
     text = read_source(spec)
     network = load_spec(text, set, input)  # '-' was read once, above
     write(netcalc.html_report(network, batch, spec_text(spec, text)), output)

@@ -37,7 +37,7 @@ def torch_code(
     """
     from netcalc.interop.torch_code import torch_source
 
-    check_outputs({"--output": output}, [spec])
+    check_outputs({"--output": output}, [spec], "model.py")
     text = torch_source(load_spec(spec))
     if output is None:
         typer.echo(text, nl=False)
@@ -107,7 +107,7 @@ def import_model(
     from netcalc.interop.onnx_import import MAX_STDIN_BYTES, parse_onnx, read_onnx
     from netcalc.loading import load
 
-    check_outputs({"--output": output}, [model])
+    check_outputs({"--output": output}, [model], "spec.yaml")
     if model == "-":  # `curl ... | netcalc import -`
         from netcalc.spec.read import stdin_bytes
 
