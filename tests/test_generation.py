@@ -102,3 +102,20 @@ def test_zoo_generators_match_transformers(name):
     assert g is not None
     assert (g.input, g.context, g.macs_per_token) == PER_TOKEN[name]
     assert g.macs_per_token == BY_HAND[name]
+
+
+def test_the_footer_says_what_a_generated_token_reuses():
+    recurrent = CliRunner().invoke(app, ["count", "zoo:lstm_lm", "--set", "steps=4", "--set", "vocab=50"])
+    attention = CliRunner().invoke(app, ["count", "zoo:gpt2", "--set", "context=8", "--set", "layers=1"])
+    assert "with the recurrent state carried over" in recurrent.output
+    assert "KV cache" not in recurrent.output
+    assert "with a KV cache" in attention.output
+
+
+def test_export_counts_nodes_in_words():
+    from netcalc.render.runs import export_text
+
+    one = export_text({"spec": "s", "path": "p", "opset": 17, "nodes": 1, "weights": 1})
+    many = export_text({"spec": "s", "path": "p", "opset": 17, "nodes": 12, "weights": 61_706})
+    assert "(opset 17, 1 node, 1 weight)" in one
+    assert "(opset 17, 12 nodes, 61,706 weights)" in many

@@ -18,6 +18,8 @@ from netcalc.report import Counts, GroupRow, Report, Row
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from netcalc.analysis.generation import Generation
+
 COLUMNS = ("#", "Layer", "Type", "Output shape", "Params", "Neurons", "MACs")
 
 
@@ -74,7 +76,8 @@ def summary_lines(report: Report, depth: int | None = None) -> list[str]:
     if g is not None:
         lines.append(
             f"Per generated token: {g.macs_per_token:,} MACs ({human(g.macs_per_token)}) at context "
-            f"{g.context:,} with a KV cache (the last position of {g.input}; layers not fed by it run once)"
+            f"{g.context:,} {_carried(report, g)} (the last position of {g.input}; layers not fed by "
+            "it run once)"
         )
     training = [r for r in report.rows if r.training_only]
     if training:
@@ -235,3 +238,10 @@ def json_parts(reports: list[Report], as_list: bool | None = None) -> Iterator[s
     with paused():
         yield from parts(data if as_list else next(data))
     yield "\n"
+
+
+def _carried(report: Report, g: Generation) -> str:
+    """What a generated token reuses of the earlier positions: attention's keys and values, or only a
+    recurrent layer's state."""
+    kinds = {report.rows[index].kind for index, _ in g.layers}
+    return "with a KV cache" if "attention" in kinds else "with the recurrent state carried over"

@@ -60,5 +60,10 @@ def export_text(summary: dict[str, Any]) -> str:
     """The line that says what export wrote."""
     return (
         f"{summary['spec']}: wrote {summary['path']} (opset {summary['opset']}, "
-        f"{summary['nodes']:,} nodes, {summary['weights']:,} weights)\n"
+        f"{_count(summary['nodes'], 'node')}, {_count(summary['weights'], 'weight')})\n"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 node', '2 nodes', '1,000 weights'."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
