@@ -473,3 +473,19 @@ def test_cli_train_usage_errors(args: list[str], phrase: str) -> None:
     result = runner.invoke(app, ["count", "zoo:lenet5", "--train", *args])
     assert result.exit_code == 2
     assert phrase in result.output
+
+
+def test_the_json_layers_speak_as_count_does():
+    # count's JSON calls a layer's kind "type"; the training JSON's per-layer bytes say their unit
+    import json
+
+    from typer.testing import CliRunner
+
+    from netcalc.cli import app
+
+    out = CliRunner().invoke(app, ["count", "zoo:lenet5", "--train", "--format", "json"]).output
+    data = json.loads(out)
+    first = data["layers"][0]
+    assert set(first) == {"index", "name", "type", "saved_bytes", "tensors"}
+    assert (first["type"], first["saved_bytes"]) == ("conv2d", 4096)  # the input: 1 x 32 x 32 x 4 bytes
+    assert sum(layer["saved_bytes"] for layer in data["layers"]) == data["activations"]

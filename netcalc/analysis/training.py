@@ -109,9 +109,20 @@ class TrainingMemory:
             **self.parts(),
             "recompute": self.recompute,
             "saved_tensors": self.saved,
-            "layers": [asdict(layer) | {"tensors": list(layer.tensors)} for layer in self.layers],
+            "layers": [_layer_json(layer) for layer in self.layers],
             "kv_cache": asdict(self.kv_cache) if self.kv_cache else None,
         }
+
+
+def _layer_json(layer: LayerSaved) -> dict[str, Any]:
+    """A layer's JSON: `type` as in count's JSON, `saved_bytes` saying its unit."""
+    return {
+        "index": layer.index,
+        "name": layer.name,
+        "type": layer.kind,
+        "saved_bytes": layer.saved,
+        "tensors": list(layer.tensors),
+    }
 
 
 def check_option(what: str, value: str, choices: tuple[str, ...]) -> str:
