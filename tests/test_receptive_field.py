@@ -451,3 +451,19 @@ def test_a_dilated_window_cut_by_padding_claims_no_corner_it_skips():
     result = netcalc.verify(spec, dtype="float64")
     assert result.ok, result.failures()
     assert result.fields[0].changed > 0
+
+
+def test_a_dilated_window_reads_its_taps_only():
+    # transposed k1 s2 on 3 -> 5 (positions 1 and 3 read nothing); then kernel 2, dilation 2:
+    # output 1 reads positions 1 and 3 (2, between its taps, is a gap), so nothing at all
+    spec = {
+        "input": [1, 3],
+        "layers": [
+            {"conv_transpose1d": {"filters": 1, "kernel": 1, "stride": 2, "bias": False}},
+            {"conv1d": {"filters": 1, "kernel": 2, "dilation": 2, "bias": False}},
+        ],
+    }
+    field = netcalc.receptive_field(spec).layers[1].axes[0]
+    assert [field.span(i) for i in range(3)] == [(0, 1), (1, 0), (1, 2)]  # (1, 0): empty
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()

@@ -279,8 +279,9 @@ def _compose(field: Window, layer: Window) -> Window | None:
             lo.append(field.at(a)[0])
             hi.append(field.at(b)[1])
             continue
-        first = next((j for j in range(a, min(b, a + field.period) + 1) if _reads(field, j)), None)
-        last = next((j for j in range(b, max(a, b - field.period) - 1, -1) if _reads(field, j)), None)
+        taps = range(a, b + 1, layer.step)  # a period of them holds every residue the field has
+        first = next((j for j in taps[: field.period] if _reads(field, j)), None)
+        last = next((j for j in taps[::-1][: field.period] if _reads(field, j)), None)
         if first is None or last is None:
             lo.append(1)
             hi.append(0)
@@ -295,9 +296,9 @@ def _compose_exact(field: Window, layer: Window, length: int, size: int) -> Wind
     lo, hi = [], []
     for i in range(size):
         a, b = layer.at(i)
-        a, b = max(a, 0), min(b, length - 1)
-        first = next((j for j in range(a, b + 1) if _reads(field, j)), None)
-        last = next((j for j in range(b, a - 1, -1) if _reads(field, j)), None)
+        taps = [j for j in range(a, b + 1, layer.step) if 0 <= j < length]
+        first = next((j for j in taps if _reads(field, j)), None)
+        last = next((j for j in reversed(taps) if _reads(field, j)), None)
         lo.append(1 if first is None else field.at(first)[0])
         hi.append(0 if last is None else field.at(last)[1])
     return Window(max(size, 1), 0, tuple(lo), tuple(hi))

@@ -25,6 +25,7 @@ class Window:
     shift: int
     lo: tuple[int, ...]  # for i in 0 .. period - 1
     hi: tuple[int, ...]
+    step: int = 1  # the positions read are lo, lo + step, .. hi (a dilated window's taps)
 
     def at(self, i: int) -> tuple[int, int]:
         """The first and last input position output i reads (last < first: none)."""
@@ -54,7 +55,7 @@ def offset(start: int) -> Window:
 
 def sliding(kernel: int, stride: int, pad_before: int, dilation: int = 1) -> Window:
     """Convolution and pooling: [i * stride - pad, i * stride - pad + dilation * (kernel - 1)]."""
-    return Window(1, stride, (-pad_before,), (-pad_before + dilation * (kernel - 1),))
+    return Window(1, stride, (-pad_before,), (-pad_before + dilation * (kernel - 1),), dilation)
 
 
 def transposed(kernel: int, stride: int, padding: int, dilation: int = 1) -> Window | None:
