@@ -267,3 +267,20 @@ def test_lstm_lm_keras_count():
     # Keras's LSTM keeps one bias per gate set: 4 * 650 fewer per layer, two layers
     keras = netcalc.analyze(netcalc.load("zoo:lstm_lm", args={"bias": "single"}))
     assert keras.params == EXPECTED["lstm_lm"][0] - 2 * 4 * 650 == 19_775_200
+
+
+def test_the_zoo_listing_shows_every_input_and_output():
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from netcalc.cli import app
+
+    out = CliRunner().invoke(app, ["zoo", "--format", "csv"]).output
+    rows = {row["spec"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert (rows["zoo:bert_base"]["input"], rows["zoo:bert_base"]["output"]) == (
+        "tokens 128, segments 128",
+        "128x768, 768",
+    )
+    assert (rows["zoo:resnet18"]["input"], rows["zoo:resnet18"]["output"]) == ("3x224x224", "1000")

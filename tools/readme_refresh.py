@@ -16,11 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from netcalc.cli import app
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's netcalc, whichever one the environment installed
+
+from typer.testing import CliRunner  # noqa: E402
+
+from netcalc.cli import app  # noqa: E402
+
 SESSION = re.compile(r"```text\n(\$ netcalc [^\n]*)\n(.*?)```", flags=re.S)
 
 

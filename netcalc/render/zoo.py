@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from netcalc.render.text import shape_text
+from netcalc.render.text import inputs_text, shape_text
 from netcalc.report import Report
 
 
@@ -16,8 +16,8 @@ def zoo_text(reports: list[Report], names: list[str], markdown: bool = False) ->
     rows = [
         [
             f"zoo:{n}",
-            shape_text(r.input_shape),
-            shape_text(r.output_shape),
+            inputs_text(r),
+            _outputs(r),
             r.params,
             r.params_with_state,
             r.totals.macs,
@@ -50,8 +50,8 @@ def zoo_table(reports: list[Report], names: list[str]) -> Any:
     for name, r in zip(names, reports, strict=True):
         cells = (
             f"zoo:{name}",
-            shape_text(r.input_shape),
-            shape_text(r.output_shape),
+            inputs_text(r),
+            _outputs(r),
             f"{r.params:,}",
             f"{r.params_with_state:,}",
             f"{r.totals.macs:,}",
@@ -59,3 +59,10 @@ def zoo_table(reports: list[Report], names: list[str]) -> Any:
         )
         table.add_row(*map(Text, cells))
     return table
+
+
+def _outputs(report: Report) -> str:
+    """The output's shape, or each declared output's, without their (long) layer names: '128x768, 768'."""
+    if not report.declared_outputs:
+        return shape_text(report.output_shape)
+    return ", ".join(shape_text(shape) for _, shape in report.outputs)
