@@ -508,7 +508,7 @@ def _corners(
     window's first tap may be in the padding): the claimed corner, outside the input, says so."""
     claimed = [a.span(i) for a, i in zip(field.axes, q, strict=True)]
     spans = [a.span(i) for a, i in zip(exact.axes, q, strict=True)]
-    if any(s[0] > s[1] for s in spans) or not _reads_channels(exact, shape[0]):
+    if any(s[0] > s[1] for s in spans) or not _reads_channels(exact, shape[0]) or not exact.reads_input:
         return []
     corners = {tuple(s[end] for s in spans) for end in (0, 1)}
     corners &= {tuple(s[end] for s in claimed) for end in (0, 1)}

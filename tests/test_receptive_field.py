@@ -467,3 +467,22 @@ def test_a_dilated_window_reads_its_taps_only():
     assert [field.span(i) for i in range(3)] == [(0, 1), (1, 0), (1, 2)]  # (1, 0): empty
     result = netcalc.verify(spec, dtype="float64")
     assert result.ok, result.failures()
+
+
+def test_padded_channels_sliced_out_read_no_input():
+    # (1, 3) -> transposed k1 p1 -> (1, 1); its one channel padded to (2, 1), then channel 1 alone:
+    # the padding, a constant, though the channels were made by the layer (no input axis is there)
+    spec = {
+        "input": [1, 3],
+        "layers": [
+            {"conv_transpose1d": {"filters": 1, "kernel": 1, "padding": 1, "bias": False}},
+            {"pad": {"padding": [[0, 1], [0, 0]]}},
+            {"slice": {"axis": 0, "start": 1}},
+        ],
+    }
+    network = netcalc.load(spec)
+    report = netcalc.analyze(network)
+    exact = receptive_field(network, report.rows, exact=True).layers
+    assert [f.reads_input for f in exact] == [True, True, False]
+    result = netcalc.verify(spec, dtype="float64")  # was: "input [1] is a corner ... unchanged"
+    assert result.ok, result.failures()

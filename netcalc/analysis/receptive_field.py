@@ -114,6 +114,9 @@ class LayerField:
     # output element reads only positions outside it (a pad's rows taken by a select), the output
     # reads no input element at all, whatever its spatial fields say
     channels: AxisField | None = None
+    # exact fields only: whether some output element holds a value that comes from the input (not
+    # when every one is padding or a constant, along any axis, e.g. a pad's new channels sliced out)
+    reads_input: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """{axis name: its field} as JSON."""
@@ -168,6 +171,9 @@ def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False
     }
     layers: list[LayerField] = []
     warnings: list[str] = []
+    real: dict[int, Real] = {
+        i: tuple((True,) * n for n in shape) for i, (_, shape) in network.input_nodes.items()
+    }
     for node, row in zip(network.nodes, rows, strict=True):
         key = (id(row.layer), row.input_shapes)
         if key not in rules:
@@ -191,11 +197,45 @@ def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False
             fields = tuple(_field(name, track) for name, track in zip(names, merged[1:], strict=True))
         shown[node.index] = fields
         channels = AxisField("C", merged[0].status, (merged[0].axes or (None,))[0], merged[0].window)
-        layers.append(LayerField(row.index, row.name, row.kind, row.output_shape, fields, channels))
+        if exact:
+            real[node.index] = _real(rules[key], [real[i] for i in node.inputs], row.output_shape)
+        reads_input = real.get(node.index, ()) is not None
+        layers.append(
+            LayerField(row.index, row.name, row.kind, row.output_shape, fields, channels, reads_input)
+        )
     return ReceptiveField(names, tuple(layers), tuple(warnings))
 
 
 _START = Window(1, 1, (0,), (0,))  # the input: position i is itself
+Real = tuple[tuple[bool, ...], ...] | None  # per tensor axis, the positions holding input values
+
+
+def _real(rules: tuple[_Rule, ...], inputs: list[Real], output: Shape) -> Real:
+    """Which positions of a layer's output hold values from the network's input, per axis (an
+    element does when its position on every axis does); None when none does: it is a constant."""
+    each = [_real_one(rule, r, output) for rule, r in zip(rules, inputs, strict=True) if r is not None]
+    parts = [p for p in each if p is not None]
+    if not parts:
+        return None
+    return tuple(tuple(any(p[j][i] for p in parts) for i in range(n)) for j, n in enumerate(output))
+
+
+def _real_one(rule: _Rule, real: tuple[tuple[bool, ...], ...], output: Shape) -> Real:
+    reads = rule.reads
+    if any(not any(real[a]) for a in reads.mixed) or any(not real[a][i] for a, i in reads.picks.items()):
+        return None  # it reads a whole axis, or takes one position, where nothing is from the input
+    axes = []
+    for j, entry in enumerate(reads.axes):
+        if entry is None:  # an axis the layer makes: each position from all it reads
+            axes.append((True,) * output[j])
+            continue
+        a, window = entry
+        n = len(real[a])
+        spans = map(window.at, range(output[j]))
+        axes.append(
+            tuple(any(0 <= t < n and real[a][t] for t in range(lo, hi + 1, window.step)) for lo, hi in spans)
+        )
+    return None if any(not any(axis) for axis in axes) else tuple(axes)
 
 
 def _explicit(n: int) -> Window:
