@@ -181,6 +181,21 @@ def test_names_that_are_not_identifiers_or_shadow_module_methods():
     check_outputs(network)
 
 
+def test_names_with_leading_underscores_are_neither_mangled_nor_python_own():
+    spec = {
+        "name": "underscores",
+        "input": [4],
+        "layers": [
+            {"dense": {"units": 4, "name": "__init__"}},
+            {"dense": {"units": 4, "name": "__x"}},
+            {"dense": {"units": 4, "name": "_x"}},
+        ],
+    }
+    network = netcalc.load(spec)
+    assert module_paths(network) == {"__init__": "_init__", "__x": "_x", "_x": "_x_"}
+    check_outputs(network)
+
+
 def test_cli_writes_a_module(tmp_path):
     out = tmp_path / "model.py"
     result = CliRunner().invoke(app, ["torch", "zoo:lenet5", "-o", str(out)])

@@ -428,10 +428,13 @@ def _local(path: str, scope: _Scope) -> str:
 
 
 def _identifier(name: str) -> str:
-    """A Python identifier for a spec name: other characters become '_'."""
+    """A Python identifier for a spec name: other characters become '_'; leading underscores become
+    one (in a class, `self.__x` is name-mangled and `__init__` is Python's own)."""
     ident = re.sub(r"\W", "_", name)
     if not ident or ident[0].isdigit():
         ident = "_" + ident
+    if ident.startswith("__"):
+        ident = "_" + ident.lstrip("_")
     return ident
 
 
