@@ -596,7 +596,7 @@ def test_glorot_init_otherwise():
         ("--input", b"hello\n", "not a NumPy file"),
         ("--input", "complex", "holds complex128 values"),
         ("--input", "strings", "holds <U1 values"),
-        ("--input", "npz", "is an .npz archive"),
+        ("--input", "npz", "holds arrays a; the spec's inputs are input"),  # an .npz: one per input
         ("--weights", "npy", "is one array (.npy)"),
     ],
 )

@@ -479,3 +479,28 @@ layers:
     assert verification.ok, verification.failures()
     # c1: 4*27 + 4 = 112; a: 4*36 + 4 = 148 (b shares it); d: 4*2 + 2 = 10
     assert netcalc.analyze(netcalc.load(spec)).totals.params == 112 + 148 + 10
+
+
+def test_run_takes_one_array_per_input_in_an_npz(tmp_path):
+    spec = tmp_path / "two.yaml"
+    spec.write_text(TWO)
+    rng = np.random.default_rng(0)
+    x = {"tokens": rng.normal(size=(2, 4, 8)), "image": rng.normal(size=(2, 3, 6, 6))}
+    np.savez(tmp_path / "x.npz", **x)
+    out = tmp_path / "y.npz"
+    result = CliRunner().invoke(
+        app, ["run", str(spec), "--input", str(tmp_path / "x.npz"), "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    expected = backend.run(two(), x=x).outputs
+    with np.load(out) as saved:
+        assert sorted(saved.files) == ["aux", "head"]
+        for name in ("aux", "head"):
+            np.testing.assert_allclose(saved[name], expected[name], rtol=1e-6)
+    np.savez(tmp_path / "bad.npz", tokens=x["tokens"])
+    result = CliRunner().invoke(app, ["run", str(spec), "--input", str(tmp_path / "bad.npz")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: {tmp_path / 'bad.npz'}: holds arrays tokens; the spec's inputs are tokens, image — one "
+        "array per input, keyed by its name"
+    ]

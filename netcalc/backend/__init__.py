@@ -158,7 +158,10 @@ def _inputs(
         raise SpecError(f"input '{unknown[0]}' is not an input of the spec (its inputs: {', '.join(named)})")
     if given and len(given) != len(named):
         missing = [n for n in named if n not in given]
-        raise SpecError(f"no array for input '{missing[0]}' — give one array per input: {', '.join(named)}")
+        raise SpecError(
+            f"no array for input '{missing[0]}' — give one array per input: {', '.join(named)} "
+            "(--input: an .npz keyed by input name)"
+        )
     arrays = {
         i: _input_array(network, i, given[name], np_dtype)
         for i, (name, _) in network.input_nodes.items()
@@ -526,7 +529,10 @@ def load_array(path: str, sample: tuple[int, ...] | None = None, limit: int | No
         with open(path, "rb") as stream:
             magic = stream.read(6)
             if magic[:4] == b"PK\x03\x04":
-                raise SpecError(f"{path}: is an .npz archive; --input takes one .npy array")
+                raise SpecError(
+                    f"{path}: is an .npz archive; one input takes one .npy array (an .npz holds one "
+                    "array per input of a spec with several)"
+                )
             if magic != b"\x93NUMPY":
                 raise SpecError(f"{path}: cannot read the input array (a .npy file): {NOT_NUMPY}")
             stream.seek(0)
@@ -540,6 +546,45 @@ def load_array(path: str, sample: tuple[int, ...] | None = None, limit: int | No
             return _data(stream, shape, fortran, dtype, path)
     except READ_ERRORS as error:
         raise SpecError(f"{path}: cannot read the input array (a .npy file): {_why(error)}") from None
+
+
+def load_inputs(
+    path: str, samples: dict[str, tuple[int, ...]], limit: int | None = None
+) -> np.ndarray | dict[str, np.ndarray]:
+    """The input arrays of `--input FILE`: one .npy array (the first input), or an .npz holding one
+    array per input, keyed by the spec's input names (`np.savez('x.npz', tokens=..., image=...)`)."""
+    try:
+        with open(path, "rb") as raw:
+            packed = raw.read(4) == b"PK\x03\x04"
+            if packed:
+                raw.seek(0)
+                with zipfile.ZipFile(raw) as archive:
+                    arrays = _named_inputs(path, archive, samples, limit)
+    except READ_ERRORS as error:
+        raise SpecError(f"{path}: cannot read the input arrays (an .npz): {_why(error)}") from None
+    if not packed:
+        return load_array(path, next(iter(samples.values())), limit)
+    return arrays
+
+
+def _named_inputs(
+    path: str, archive: zipfile.ZipFile, samples: dict[str, tuple[int, ...]], limit: int | None
+) -> dict[str, np.ndarray]:
+    names = sorted(info.filename.removesuffix(".npy") for info in archive.infolist())
+    if names != sorted(samples):
+        raise SpecError(
+            f"{path}: holds arrays {', '.join(names[:5]) or 'none'}; the spec's inputs are "
+            f"{', '.join(samples)} — one array per input, keyed by its name"
+        )
+    size = sum(info.file_size for info in archive.infolist())
+    if limit is not None and size > limit:
+        raise ResourceError(
+            f"{path}: holds {size:,} bytes, over the memory limit of {limit:,} — raise --max-memory"
+        )
+    arrays = _members(path, archive, None)
+    for name, array in arrays.items():
+        _check_input_shape(f"{path}: '{name}'", array.shape, samples[name])
+    return arrays
 
 
 def _check_input_shape(path: str, shape: tuple[int, ...], sample: tuple[int, ...] | None) -> None:

@@ -106,7 +106,11 @@ def run(
     seed: SeedOpt = 0,
     input: Annotated[
         str | None,
-        typer.Option("--input", help="input array (.npy), or a new input shape like 3x224x224"),
+        typer.Option(
+            "--input",
+            help="input array (.npy; several inputs: an .npz keyed by input name), or a new input "
+            "shape like 3x224x224",
+        ),
     ] = None,
     weights: Annotated[str | None, typer.Option("--weights", help="weights (.npz) to use")] = None,
     save_weights: Annotated[
@@ -137,7 +141,7 @@ def run(
 
     shape = input if input and SHAPE.fullmatch(input) else None  # `--input 3x64x64`, not a file
     network = load_spec(spec, set, shape)
-    x = backend.load_array(input, network.input, limit) if input and not shape else None
+    x = backend.load_inputs(input, network.inputs, limit) if input and not shape else None
     given = backend.load_weights(weights, expected_tensors(network)) if weights else None
     result = run_network(
         network,
