@@ -367,7 +367,9 @@ def check_fields(
     fields = report.receptive_field
     if fields is None or not fields.axes:
         return ()
-    exact = receptive_field(network, report.rows, exact=True).layers
+    # the exact field of what runs: the skeleton (a softmax made the identity reads less)
+    skeleton = tuple(replace(r, layer=_linear(r.layer)) if r.layer else r for r in report.rows)
+    exact = receptive_field(network, skeleton, exact=True).layers
     # the skeleton is linear up to the first layer that stays non-linear in it (a product of two
     # branches, a dilated max): past it, a zero input could hide a dependency
     linear = next((n.index for n in network.nodes if _nonlinear(n.layer)), len(network.nodes))

@@ -463,8 +463,54 @@ def test_a_dilated_window_reads_its_taps_only():
             {"conv1d": {"filters": 1, "kernel": 2, "dilation": 2, "bias": False}},
         ],
     }
-    field = netcalc.receptive_field(spec).layers[1].axes[0]
-    assert [field.span(i) for i in range(3)] == [(0, 1), (1, 0), (1, 2)]  # (1, 0): empty
+    network = netcalc.load(spec)
+    report = netcalc.analyze(network)
+    assert report.receptive_field is not None
+    claimed = report.receptive_field.layers[1].axes[0]  # a span, gaps included: Distill's
+    assert [claimed.span(i) for i in range(3)] == [(0, 1), (1, 1), (1, 2)]
+    exact = receptive_field(network, report.rows, exact=True).layers[1].axes[0]
+    assert [exact.span(i) for i in range(3)] == [(0, 1), (1, 0), (1, 2)]  # (1, 0): empty
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+
+
+def test_a_dilated_window_over_gaps_is_not_monotone():
+    # transposed k1 s3 on 4 -> 10 (every third position is an input); kernel 3, dilation 2 -> 6:
+    # output 2 reads 2, 4, 6 (input 2), output 3 reads 3, 5, 7 (input 1). A crop to output 2 and a
+    # transposed k2: both its outputs read input 2. Taking the first and last tap of such a field
+    # claimed (2, 1), nothing, for output 1 (the claimed span stays whole: monotone, [1, 2])
+    spec = {
+        "input": [1, 4],
+        "layers": [
+            {"conv_transpose1d": {"filters": 1, "kernel": 1, "stride": 3, "bias": False}},
+            {"conv1d": {"filters": 1, "kernel": 3, "dilation": 2, "bias": False}},
+            {"center_crop": {"size": 1}},
+            {"conv_transpose1d": {"filters": 1, "kernel": 2, "bias": False}},
+        ],
+    }
+    network = netcalc.load(spec)
+    report = netcalc.analyze(network)
+    exact = receptive_field(network, report.rows, exact=True).layers
+    assert [exact[1].axes[0].span(i) for i in range(6)] == [(0, 0), (1, 1), (2, 2), (1, 1), (2, 2), (3, 3)]
+    assert [exact[3].axes[0].span(i) for i in range(2)] == [(2, 2), (2, 2)]
+    assert report.receptive_field is not None
+    assert [report.receptive_field.layers[3].axes[0].span(i) for i in range(2)] == [(1, 2), (1, 2)]
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+
+
+def test_the_exact_field_is_the_skeleton_s():
+    # a softmax over the channels mixes a padded channel with a real one; in the skeleton (no
+    # activations) the padded channel sliced out is the constant it was: no corner to claim
+    spec = {
+        "input": [1, 3],
+        "layers": [
+            {"conv_transpose1d": {"filters": 1, "kernel": 1, "padding": 1, "bias": False}},
+            {"pad": {"padding": [[0, 1], [0, 0]]}},
+            {"softmax": {"axis": 0}},
+            {"slice": {"axis": 0, "start": 1}},
+        ],
+    }
     result = netcalc.verify(spec, dtype="float64")
     assert result.ok, result.failures()
 

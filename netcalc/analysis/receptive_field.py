@@ -319,9 +319,10 @@ def _compose(field: Window, layer: Window) -> Window | None:
             lo.append(field.at(a)[0])
             hi.append(field.at(b)[1])
             continue
-        taps = range(a, b + 1, layer.step)  # a period of them holds every residue the field has
-        first = next((j for j in taps[: field.period] if _reads(field, j)), None)
-        last = next((j for j in taps[::-1][: field.period] if _reads(field, j)), None)
+        # the span a..b whole, a dilated window's gaps too: first and last reading positions keep
+        # every field monotone (lo and hi never decrease), which this composition relies on
+        first = next((j for j in range(a, min(b, a + field.period) + 1) if _reads(field, j)), None)
+        last = next((j for j in range(b, max(a, b - field.period) - 1, -1) if _reads(field, j)), None)
         if first is None or last is None:
             lo.append(1)
             hi.append(0)
@@ -332,15 +333,15 @@ def _compose(field: Window, layer: Window) -> Window | None:
 
 
 def _compose_exact(field: Window, layer: Window, length: int, size: int) -> Window:
-    """As _compose, one output position at a time, reading only the `length` positions that exist."""
+    """As _compose, one output position at a time, reading only the `length` positions that exist
+    and, in a dilated window, only its taps (the span of each is then not monotone: min and max)."""
     lo, hi = [], []
     for i in range(size):
         a, b = layer.at(i)
-        taps = [j for j in range(a, b + 1, layer.step) if 0 <= j < length]
-        first = next((j for j in taps if _reads(field, j)), None)
-        last = next((j for j in reversed(taps) if _reads(field, j)), None)
-        lo.append(1 if first is None else field.at(first)[0])
-        hi.append(0 if last is None else field.at(last)[1])
+        spans = [field.at(j) for j in range(max(a, a % layer.step), min(b, length - 1) + 1, layer.step)]
+        spans = [(x, y) for x, y in spans if x <= y]
+        lo.append(min((x for x, _ in spans), default=1))
+        hi.append(max((y for _, y in spans), default=0))
     return Window(max(size, 1), 0, tuple(lo), tuple(hi))
 
 
