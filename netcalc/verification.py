@@ -258,7 +258,10 @@ def verify(
     checked_options({"seed": seed, "batch": batch, "dtype": dtype, "progress": progress})
     report = analyze(network)
     itemsize = {"float32": 4, "float64": 8}[dtype]
-    # the field witness runs first, in batches no larger than the run it witnesses needs
+    # the field witness runs first, in batches no larger than the run it witnesses needs, and only
+    # for a run that fits (its exact pass holds a flag per position of every axis)
+    limit = arguments.max_memory(max_memory)
+    check_memory(network, report, batch, itemsize, DEFAULT_MAX_MEMORY if limit is None else limit)
     bound = estimate_peak_bytes(network, batch, itemsize, report)
     fields = check_fields(network, report, seed, max_memory, bound)
     result = run(network, report, max_memory, seed=seed, batch=batch, dtype=dtype, progress=progress)

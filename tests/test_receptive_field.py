@@ -532,3 +532,14 @@ def test_padded_channels_sliced_out_read_no_input():
     assert [f.reads_input for f in exact] == [True, True, False]
     result = netcalc.verify(spec, dtype="float64")  # was: "input [1] is a corner ... unchanged"
     assert result.ok, result.failures()
+
+
+def test_a_huge_input_is_refused_before_the_exact_field_pass():
+    # the exact pass holds a flag per position of every axis: verify refuses a run that cannot fit
+    # first (before: MemoryError building 10^12 flags); count's claimed pass holds none
+    from netcalc.errors import ResourceError
+
+    spec = {"name": "huge", "input": [10**12], "layers": ["relu"]}
+    assert netcalc.analyze(netcalc.load(spec)).receptive_field is not None
+    with pytest.raises(ResourceError, match="over the limit of 2.0 GiB"):
+        netcalc.verify(netcalc.load(spec))

@@ -171,8 +171,8 @@ def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False
     }
     layers: list[LayerField] = []
     warnings: list[str] = []
-    real: dict[int, Real] = {
-        i: tuple((True,) * n for n in shape) for i, (_, shape) in network.input_nodes.items()
+    real: dict[int, Real] = {  # the exact pass only: a tuple per position of every axis
+        i: tuple((True,) * n for n in shape) for i, (_, shape) in network.input_nodes.items() if exact
     }
     for node, row in zip(network.nodes, rows, strict=True):
         key = (id(row.layer), row.input_shapes)
