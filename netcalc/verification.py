@@ -578,10 +578,12 @@ def _perturbed(
     for start in range(0, len(inputs), chunk_size):
         chunk = inputs[start : start + chunk_size]
         x = np.zeros((len(chunk), *network.input))
+        # each channel its own value: the same value in all would vanish in a normalization over them
+        values = np.arange(1.0, network.input[0] + 1.0)
         for k, points in enumerate(chunk):
             for point in points:
                 element: tuple[Any, ...] = (k, slice(None), *point)
-                x[element] = 1.0
+                x[element] = values
         given: Any = x
         if len(network.inputs) > 1:  # fields are on the first input; the others hold zeros
             first = next(iter(network.inputs))

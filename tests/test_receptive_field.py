@@ -543,3 +543,12 @@ def test_a_huge_input_is_refused_before_the_exact_field_pass():
     assert netcalc.analyze(netcalc.load(spec)).receptive_field is not None
     with pytest.raises(ResourceError, match="over the limit of 2.0 GiB"):
         netcalc.verify(netcalc.load(spec))
+
+
+def test_a_normalization_over_the_channels_sees_a_perturbed_position():
+    # (N, D) = (2, 4) permuted to (4, 2), layernorm over the 2 tokens: the witness perturbs both
+    # tokens at a position; the same value in both normalized to 0, as the zero input (property test)
+    spec = {"input": [2, 4], "layers": ["relu", {"permute": {"dims": [1, 0]}}, "layernorm"]}
+    result = netcalc.verify(spec, dtype="float64")
+    assert result.ok, result.failures()
+    assert result.fields[0].index == 2 and result.fields[0].changed > 0
