@@ -426,7 +426,13 @@ def _witness(
     positions = _positions(field)
     corners, outside = _samples(field, exact, positions, network.input)
     samples = corners + outside
-    outputs = _perturbed(network, report, field.index, samples, seed, max_memory, bound)
+    outputs = _perturbed(network, report, field.index, samples, seed, max_memory, bound, whole=True)
+    # an output the whole input (every element its own value) leaves as it is reads no input value:
+    # its field is geometry (padding, a constant channel), with no corner an input can show
+    constant = {
+        q for q in positions if not np.any(outputs[-1][_index(field, q)] != outputs[0][_index(field, q)])
+    }
+    outputs = outputs[:-1]
     problems = [
         f"receptive field: output {list(q)} reads inputs {list(r)} .. {list(s)}, not inside its field"
         for q in positions
@@ -446,7 +452,11 @@ def _witness(
                         f"receptive field: inputs {[list(p) for p in points]} are outside the field "
                         f"of output {list(q)} but change it"
                     )
-            elif len(inside) == 1 and inside[0] in _corners(field, exact, q, network.input):
+            elif (
+                q not in constant
+                and len(inside) == 1
+                and inside[0] in _corners(field, exact, q, network.input)
+            ):
                 changed += moved
                 if not moved:
                     problems.append(
@@ -554,15 +564,17 @@ def _perturbed(
     seed: int,
     max_memory: int | str | None,
     bound: int | None = None,
+    whole: bool = False,
 ) -> list[Any]:
-    """The layer's output (one sample each) for the zero input, then for each sample's points set to 1."""
+    """The layer's output (one sample each) for the zero input, then for each sample's points set
+    (each channel its own value), then, with `whole`, for every input element its own value."""
     import numpy as np
 
     from netcalc.backend import init_tensor, stream, tensor_shapes
 
     skeleton = _skeleton(network, index)
     checked = analyze(skeleton)
-    inputs: Samples = [(), *samples]  # the zero input first
+    inputs: Samples = [(), *samples, *([()] if whole else [])]  # the zero input first
     chunk_size = _chunk(skeleton, checked, min(CHUNK, len(inputs)), bound)
     limit = arguments.max_memory(max_memory)
     check_memory(skeleton, checked, chunk_size, 8, DEFAULT_MAX_MEMORY if limit is None else limit)
@@ -584,6 +596,8 @@ def _perturbed(
             for point in points:
                 element: tuple[Any, ...] = (k, slice(None), *point)
                 x[element] = values
+            if whole and start + k == len(inputs) - 1:  # every element, each its own value
+                x[k] = np.arange(1.0, x[k].size + 1.0).reshape(x[k].shape)
         given: Any = x
         if len(network.inputs) > 1:  # fields are on the first input; the others hold zeros
             first = next(iter(network.inputs))

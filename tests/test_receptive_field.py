@@ -552,3 +552,24 @@ def test_a_normalization_over_the_channels_sees_a_perturbed_position():
     result = netcalc.verify(spec, dtype="float64")
     assert result.ok, result.failures()
     assert result.fields[0].index == 2 and result.fields[0].changed > 0
+
+
+def test_an_output_that_reads_no_input_value_has_no_corner_to_show():
+    # channel 0 is a padded one, the grouped conv's first filter reads only it, the slice keeps that
+    # filter: every output is 0 whatever the input (a field by the convention's geometry, padding
+    # included); the whole input changing nothing, no corner is claimed (was: "input [0, 0] is a
+    # corner of the field of output [1, 1] but leaves it unchanged"; property test)
+    spec = {
+        "name": "constant",
+        "input": [1, 3, 3],
+        "layers": [
+            {"pad": {"padding": [[1, 0], [0, 0], [1, 0]]}},
+            {"pad": {"padding": 1}},
+            {"conv2d": {"filters": 2, "kernel": 1, "stride": [1, 2], "groups": 2, "bias": False}},
+            {"add": {"from": [-1, -1]}},
+            {"slice": {"axis": 0, "start": 0, "end": 1}},
+        ],
+    }
+    result = netcalc.verify(netcalc.load(spec), dtype="float64")
+    assert result.ok, result.failures()
+    assert result.fields[0].changed == 0 and result.fields[0].unchanged > 0
