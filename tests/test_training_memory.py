@@ -489,3 +489,14 @@ def test_the_json_layers_speak_as_count_does():
     assert set(first) == {"index", "name", "type", "saved_bytes", "tensors"}
     assert (first["type"], first["saved_bytes"]) == ("conv2d", 4096)  # the input: 1 x 32 x 32 x 4 bytes
     assert sum(layer["saved_bytes"] for layer in data["layers"]) == data["activations"]
+
+
+def test_the_command_line_offers_exactly_the_passs_choices() -> None:
+    # guard: the options' choices are typer enums beside the tables the pass reads; a new optimizer,
+    # precision or checkpoint mode added to one must be added to the other
+    from netcalc.analysis.training import CHECKPOINTS, OPTIMIZERS, PRECISIONS
+    from netcalc.cli.count import Checkpoint, Optimizer, Precision
+
+    assert [o.value for o in Optimizer] == list(OPTIMIZERS)
+    assert [p.value for p in Precision] == list(PRECISIONS)
+    assert [c.value for c in Checkpoint] == list(CHECKPOINTS)

@@ -126,6 +126,11 @@ class _Recurrent(Layer):
                 counts[f"bias_hh{suffix}"] = g * h
         return counts
 
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        """The input and every step's hidden state per layer and direction (an estimate)."""
+        states = inputs[0][0] * self.units * self.layers * self.directions
+        return (keep_input(inputs), Saved("hidden states", states))
+
     def macs(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         steps, features = inputs[0]
         g, h = self.gates, self.units
@@ -172,9 +177,6 @@ class RNN(_Recurrent):
     gates = 1
     nonlinearity: Literal["tanh", "relu"] = arg("tanh", "nonlinearity", doc="tanh or relu")
 
-    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
-        return _recurrent_saved(self, inputs)
-
 
 class LSTM(_Recurrent):
     """Long short-term memory (PyTorch LSTM, Keras LSTM), G = 4 gates in PyTorch's order i, f, g, o:
@@ -189,9 +191,6 @@ class LSTM(_Recurrent):
 
     kind = "lstm"
     gates = 4
-
-    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
-        return _recurrent_saved(self, inputs)
 
 
 class GRU(_Recurrent):
@@ -216,12 +215,3 @@ class GRU(_Recurrent):
                 "biases (bias: true); reset_after=False computes another formula"
             )
         return self
-
-    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
-        return _recurrent_saved(self, inputs)
-
-
-def _recurrent_saved(layer: _Recurrent, inputs: tuple[Shape, ...]) -> tuple[Saved, ...]:
-    steps = inputs[0][0]
-    states = steps * layer.units * layer.layers * layer.directions
-    return (keep_input(inputs), Saved("hidden states", states))
