@@ -41,6 +41,7 @@ ROLE = re.compile(
     r"(in_proj_weight|in_proj_bias|[qkv]_proj_weight|[qkv]_proj\.weight|[qkv]_proj\.bias|"
     r"out_proj\.weight|out_proj\.bias|relative_bias_table)$"
 )
+SQRT_2, SQRT_2_PI = 2.0**0.5, (2.0 / 3.141592653589793) ** 0.5  # the GELUs' constants
 FOLDABLE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish", "Elu": "elu"}
 
 
@@ -74,6 +75,10 @@ def parse_onnx(data: bytes, label: str) -> dict[str, Any]:
     if not model.graph.node:
         raise SpecError(f"{label}: not an ONNX model with a graph (no nodes)")
     return Importer(model, label).spec()
+
+
+Made = dict[str, tuple[int, Any]]  # value -> (index, node) of the node that makes it
+Users = dict[str, list[tuple[int, Any]]]  # value -> the (index, node) pairs reading it
 
 
 @dataclass
@@ -316,9 +321,9 @@ class Importer:
         self.values[out] = Value(name, _sample(self.shapes.get(out)))
 
     def _patterns(self, nodes: list[Any], consumers: Counter[str]) -> None:
-        """SiLU (x * sigmoid(x)) and erf GELU, as exporters decompose them: one layer each."""
-        made = {out: (i, n) for i, n in enumerate(nodes) for out in n.output}
-        users: dict[str, list[tuple[int, Any]]] = {}
+        """SiLU (x * sigmoid(x)), the erf and tanh GELUs, as exporters decompose them: one layer each."""
+        made: Made = {out: (i, n) for i, n in enumerate(nodes) for out in n.output}
+        users: Users = {}
         for i, n in enumerate(nodes):
             for name in n.input:
                 users.setdefault(name, []).append((i, n))
@@ -329,7 +334,9 @@ class Importer:
                     self.skip.add(i)
                     self.rewrite[j] = ("silu", node.input[0], {})
             if node.op_type == "Erf":
-                self._gelu(i, node, made, users)
+                self._erf_gelu(i, node, made, users)
+            if node.op_type == "Tanh":
+                self._tanh_gelu(i, node, made, users)
             if node.op_type == "Reshape":
                 self._shuffle(i, node, users)
             if node.op_type == "Softmax" and node.name:
@@ -461,32 +468,111 @@ class Importer:
             self.skip.update((i, j))
             self.rewrite[k] = ("channel_shuffle", first.input[0], {"groups": target[1]})
 
-    def _gelu(self, i: int, erf: Any, made: dict[str, Any], users: dict[str, list[tuple[int, Any]]]) -> None:
-        """0.5 * x * (1 + erf(x / sqrt 2)), in any order of its multiplications."""
-        div = made.get(erf.input[0])
-        if div is None or div[1].op_type != "Div" or div[1].input[1] not in self.consts:
+    def _erf_gelu(self, i: int, erf: Any, made: Made, users: Users) -> None:
+        """0.5 * x * (1 + erf(x / sqrt 2)) (x * (1 / sqrt 2) too), in any order of its products."""
+        scaled = made.get(erf.input[0])
+        if scaled is None:
             return
-        x = div[1].input[0]
-        adds = users.get(erf.output[0], [])
-        if len(adds) != 1 or adds[0][1].op_type != "Add":
+        x = self._scaled(scaled[1], "Div", SQRT_2) or self._scaled(scaled[1], "Mul", 1 / SQRT_2)
+        plus = self._plus_one(erf.output[0], users)
+        if x is None or plus is None:
             return
-        chain, frontier = [div[0], i, adds[0][0]], adds[0][1].output[0]
-        for _ in range(2):  # the two multiplications: by x (or 0.5 * x) and by 0.5
-            nxt = users.get(frontier, [])
-            if len(nxt) != 1 or nxt[0][1].op_type != "Mul":
-                break
-            j, mul = nxt[0]
-            other = [n for n in mul.input if n != frontier][0]
-            half = made.get(other)
-            if half is not None and half[1].op_type == "Mul" and x in half[1].input:
-                chain.append(half[0])
-            elif other != x and other not in self.consts:
+        tail = self._gelu_tail(plus[1].output[0], x, made, users)
+        if tail is not None:
+            self._fold_gelu([scaled, (i, erf), plus, *tail], x, "none", users)
+
+    def _tanh_gelu(self, i: int, tanh: Any, made: Made, users: Users) -> None:
+        """0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))), x^3 as Pow(x, 3), x * x * x
+        or x * (x * x), in any order of its products (PyTorch's nn.GELU('tanh'), GPT-2's code,
+        netcalc's export below opset 20)."""
+        scaled = made.get(tanh.input[0])
+        inner = self._scaled(scaled[1], "Mul", SQRT_2_PI) if scaled else None
+        add = made.get(inner) if inner else None
+        if scaled is None or add is None or add[1].op_type != "Add" or len(add[1].input) != 2:
+            return
+        for x, rest in (add[1].input, reversed(add[1].input)):
+            cubed = made.get(rest)
+            cube = self._scaled(cubed[1], "Mul", 0.044715) if cubed else None
+            powers = self._cube(cube, x, made) if cubed and cube else None
+            plus = self._plus_one(tanh.output[0], users)
+            if cubed is None or powers is None or plus is None:
+                continue
+            tail = self._gelu_tail(plus[1].output[0], x, made, users)
+            if tail is not None:
+                chain = [*powers, cubed, add, scaled, (i, tanh), plus, *tail]
+                self._fold_gelu(chain, x, "tanh", users)
                 return
-            chain.append(j)
-            frontier = mul.output[0]
-        *inner, last = chain
-        self.skip.update(inner)
-        self.rewrite[last] = ("gelu", x, {})
+
+    def _scaled(self, node: Any, op: str, constant: float) -> str | None:
+        """The other operand of `node` when it is `op` by (about) `constant`, else None."""
+        if node.op_type != op or len(node.input) != 2:
+            return None
+        a, b = node.input
+        if _near(self.consts.get(b), constant):
+            return str(a)
+        if op == "Mul" and _near(self.consts.get(a), constant):
+            return str(b)
+        return None
+
+    def _plus_one(self, value: str, users: Users) -> tuple[int, Any] | None:
+        """The one node reading `value` when it adds 1 to it."""
+        after = users.get(value, [])
+        if len(after) != 1 or after[0][1].op_type != "Add" or len(after[0][1].input) != 2:
+            return None
+        (other,) = [n for n in after[0][1].input if n != value] or [value]
+        return after[0] if _near(self.consts.get(other), 1.0) else None
+
+    def _cube(self, value: str, x: str, made: Made) -> list[tuple[int, Any]] | None:
+        """The nodes making `value` = x^3: Pow(x, 3), or x * (x * x) in either order."""
+        last = made.get(value)
+        if last is None:
+            return None
+        j, node = last
+        if node.op_type == "Pow" and node.input[0] == x and _near(self.consts.get(node.input[1]), 3.0):
+            return [last]
+        if node.op_type != "Mul" or len(node.input) != 2 or x not in node.input:
+            return None
+        square = made.get(node.input[1] if node.input[0] == x else node.input[0])
+        if square is None or square[1].op_type != "Mul" or list(square[1].input) != [x, x]:
+            return None
+        return [square, last]
+
+    def _gelu_tail(self, value: str, x: str, made: Made, users: Users) -> list[tuple[int, Any]] | None:
+        """The nodes multiplying `value` by x and by 0.5: one after the other in either order, or
+        once by a Mul(x, 0.5) made beside it. None for anything else (another factor)."""
+        chain: list[tuple[int, Any]] = []
+        need = {"x", "half"}
+        while need:
+            after = users.get(value, [])
+            if len(after) != 1 or after[0][1].op_type != "Mul" or len(after[0][1].input) != 2:
+                return None
+            mul = after[0][1]
+            (other,) = [n for n in mul.input if n != value] or [value]
+            half = made.get(other)
+            if other == x and "x" in need:
+                need.discard("x")
+            elif _near(self.consts.get(other), 0.5) and "half" in need:
+                need.discard("half")
+            elif need == {"x", "half"} and half is not None and self._scaled(half[1], "Mul", 0.5) == x:
+                chain.append(half)
+                need.clear()
+            else:
+                return None
+            chain.append(after[0])
+            value = mul.output[0]
+        return chain
+
+    def _fold_gelu(self, chain: list[tuple[int, Any]], x: str, approximate: str, users: Users) -> None:
+        """One gelu layer for the nodes of `chain` (the last in graph order makes the output), when
+        no node outside it reads a value made inside (else the nodes stay as they are)."""
+        indexes = {j for j, _ in chain}
+        last = max(indexes)
+        outputs = {o.name for o in self.model.graph.output}
+        inner = [value for j, node in chain if j != last for value in node.output]
+        if any(v in outputs or any(k not in indexes for k, _ in users.get(v, [])) for v in inner):
+            return
+        self.skip.update(indexes - {last})
+        self.rewrite[last] = ("gelu", x, {} if approximate == "none" else {"approximate": approximate})
 
     def _fold_activation(
         self, entry: Any, node: Any, index: int, nodes: list[Any], consumers: Counter[str], source: str = ""
@@ -593,6 +679,12 @@ def _sample(shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
 def _fits(dims: tuple[int, ...], shape: tuple[int, ...]) -> bool:
     """Equal shapes, an unknown size (-1, from shape inference) matching any."""
     return len(dims) == len(shape) and all(n == m or m < 0 for n, m in zip(dims, shape, strict=True))
+
+
+def _near(value: Any, target: float) -> bool:
+    """Whether a constant (a number or a list of one) is `target` to float32's precision."""
+    value = value[0] if isinstance(value, list) and len(value) == 1 else value
+    return isinstance(value, int | float) and abs(value - target) <= 1e-6 * abs(target)
 
 
 def _listed(value: Any) -> list[Any]:
