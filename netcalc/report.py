@@ -78,7 +78,14 @@ class Report:
         """Weights plus the inference activations alive at once at their peak, at the batch."""
         if self.liveness is None:
             return self.memory.total
-        return self.memory.params + self.liveness.peak * self.batch * self._dtype_bytes()
+        return self.memory.params + self.liveness.peak_bytes(self._dtype_bytes())[0] * self.batch
+
+    @property
+    def peak_layer(self) -> int | None:
+        """The index of the layer where the bytes alive are the most (None without liveness)."""
+        if self.liveness is None:
+            return None
+        return self.liveness.peak_bytes(self._dtype_bytes())[1]
 
     def _fields(self) -> tuple[Any, ...]:
         if self.receptive_field is None:

@@ -11,7 +11,7 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from netcalc import arguments
-from netcalc.analysis.liveness import liveness
+from netcalc.analysis.liveness import Liveness, liveness
 from netcalc.errors import ResourceError, UsageError
 from netcalc.graph import Network
 from netcalc.report import Report, analyze, totals_report
@@ -117,7 +117,7 @@ def estimate_peak_bytes(
     report = report or analyze(network)
     ops = [OPS[type(node.layer)] for node in network.nodes]
     views = backend_views(network, training)
-    live = backend_liveness(network, report, training)
+    live = backend_liveness(network, report, training).bytes(itemsize)  # per sample
     weights = peak = 0
     for row, node, op, alive in zip(report.rows, network.nodes, ops, live, strict=True):
         weights += sum(row.tensors.values()) + sum(row.state_tensors.values())
@@ -125,8 +125,10 @@ def estimate_peak_bytes(
         # a draw makes one temporary, except where NumPy reuses it in place (arrays over 256 KiB)
         draw = min(max(row.tensors.values(), default=0), ELIDED_BYTES // itemsize)
         output = 0 if row.index in views else prod(row.output_shape)
-        peak = max(peak, weights + draw + batch * (alive - output), weights + batch * (alive + workspace))
-    return peak * itemsize + OVERHEAD_BYTES + OVERHEAD_PER_LAYER * len(report.rows)
+        drawing = (weights + draw) * itemsize + batch * (alive - output * itemsize)
+        running = (weights + batch * workspace) * itemsize + batch * alive
+        peak = max(peak, drawing, running)
+    return peak + OVERHEAD_BYTES + OVERHEAD_PER_LAYER * len(report.rows)
 
 
 def backend_views(network: Network, training: bool = False) -> frozenset[int]:
@@ -136,19 +138,17 @@ def backend_views(network: Network, training: bool = False) -> frozenset[int]:
     return frozenset(node.index for node in network.nodes if OPS[type(node.layer)].view(node.layer, training))
 
 
-def backend_liveness(network: Network, report: Report, training: bool = False) -> tuple[int, ...]:
-    """Elements alive per sample at each layer as the backend holds them: every layer runs (the
+def backend_liveness(network: Network, report: Report, training: bool = False) -> Liveness:
+    """Tensors alive at each layer as the backend holds them: every layer runs (the
     training-only branches too), the input stays to the end, and a view takes no memory of its own."""
     views = backend_views(network, training)
-    return liveness(network, report.rows, training_only=True, views=views, keep_input=True).live
+    return liveness(network, report.rows, training_only=True, views=views, keep_input=True)
 
 
 def live_bytes_estimate(network: Network, report: Report, batch: int, itemsize: int) -> tuple[int, ...]:
     """The bytes of activations alive at each layer of a backend run, from the liveness pass: the
     figure `verify` checks the backend's recording against (token ids are int64: 8 bytes)."""
-    inputs = network.input_nodes.items()
-    ids = sum(prod(shape) for i, (_, shape) in inputs if i in network.token_ids) * batch * (8 - itemsize)
-    return tuple(n * batch * itemsize + ids for n in backend_liveness(network, report))
+    return tuple(n * batch for n in backend_liveness(network, report).bytes(itemsize))
 
 
 def expected_tensors(network: Network) -> dict[str, tuple[int, ...]]:

@@ -46,3 +46,37 @@ def test_verify_fails_when_the_backend_holds_more(monkeypatch: Any) -> None:
     v = netcalc.verify(MLP)
     assert not v.ok
     assert "live memory: liveness 96 bytes, backend 97" in v.failures()[0]
+
+
+# --- token ids are int64: 8 bytes each whatever the spec's dtype ---------------------------------
+
+EMBED = {"embedding": {"vocab": 100, "dim": 2}}
+IDS = {"name": "ids", "input": [10], "layers": [EMBED, {"dense": {"units": 1}}]}
+
+
+def test_count_peak_holds_token_ids_at_8_bytes() -> None:
+    report = netcalc.analyze(IDS, batch=3)
+    weights = (100 * 2 + (2 + 1)) * 4
+    # embedding: the 10 ids (int64) and its 10x2 output; dense: that output and its 10x1 (ids freed)
+    at_embedding, at_dense = 10 * 8 + 20 * 4, 20 * 4 + 10 * 4
+    assert report.peak_bytes == weights + 3 * max(at_embedding, at_dense)
+    assert report.peak_layer == 0
+    assert report.memory.input == 3 * 10 * 8
+
+
+def test_memory_guard_holds_token_ids_at_8_bytes() -> None:
+    from netcalc.verification import OVERHEAD_BYTES, OVERHEAD_PER_LAYER, estimate_peak_bytes
+
+    network = netcalc.load({"name": "ids", "input": [10], "layers": [EMBED]})
+    fixed = OVERHEAD_BYTES + OVERHEAD_PER_LAYER
+    # batch 100, float32, per sample 10 ids x 8 and 20 outputs x 4 = 160 bytes. Drawing the table
+    # (200 weights and its temporary, beside the ids): 400 x 4 + 100 x 80 = 9,600; running the
+    # lookup: 200 x 4 + 100 x 160 = 16,800, the larger
+    assert estimate_peak_bytes(network, 100, 4) - fixed == 200 * 4 + 100 * (10 * 8 + 20 * 4)
+
+
+def test_verify_records_token_ids_at_8_bytes() -> None:
+    v = netcalc.verify(IDS, batch=2)
+    assert v.ok
+    # embedding: ids (kept to the end) and its output; dense: ids, that output, its own
+    assert [c.live_estimate for c in v.checks] == [2 * (80 + 80), 2 * (80 + 80 + 40)]

@@ -500,3 +500,18 @@ def test_the_command_line_offers_exactly_the_passs_choices() -> None:
     assert [o.value for o in Optimizer] == list(OPTIMIZERS)
     assert [p.value for p in Precision] == list(PRECISIONS)
     assert [c.value for c in Checkpoint] == list(CHECKPOINTS)
+
+
+def test_checkpointed_block_keeps_token_ids_at_8_bytes() -> None:
+    spec = {
+        "name": "embblk",
+        "input": [10],
+        "blocks": {"stem": {"layers": [{"embedding": {"vocab": 100, "dim": 4}}, {"dense": {"units": 3}}]}},
+        "layers": ["stem", {"dense": {"units": 2}}],
+    }
+    network = netcalc.load(spec)
+    t = training_memory(network, netcalc.analyze(network).rows, checkpoint="blocks")
+    # outside the block: the block's input (10 ids, int64) and the last dense's input (10x3 fp32);
+    # recomputed: the embedding's ids and the block's dense input (10x4 fp32)
+    assert t.recompute == 10 * 8 + 40 * 4
+    assert t.activations == (10 * 8 + 30 * 4) + t.recompute

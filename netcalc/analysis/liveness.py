@@ -4,6 +4,8 @@ Tensors are produced in execution order and freed after their last use (a skip c
 its tensor alive until the merge; an output nothing reads is freed as soon as it is made). Counted
 per sample, in elements: over the layers that run in inference for the report, and over every
 layer (training-only branches too) for the backend's memory guard, which executes them all.
+Elements become bytes in one place, `Liveness.bytes`: token ids (an input an embedding reads) are
+int64, 8 bytes each whatever the dtype, as PyTorch, ONNX and the backend hold them.
 
 The memory guard asks for two refinements of how the NumPy backend holds arrays: some layers give
 a view of their input (a reshape, dropout in inference), which takes no memory of its own and keeps
@@ -17,6 +19,7 @@ from math import prod
 
 from netcalc.engine import Row
 from netcalc.graph import Network
+from netcalc.layers.sequence import ID_BYTES
 
 NEVER = 1 << 62  # the last use of the network's output: it stays alive
 
@@ -28,6 +31,18 @@ class Liveness:
     live: tuple[int, ...]  # per layer, per sample (0 for a layer that does not run)
     peak: int  # the largest of them
     peak_layer: int  # the index of the layer where it is reached
+    ids: tuple[int, ...]  # per layer, the elements of `live` that are token ids (int64)
+
+    def bytes(self, itemsize: int) -> tuple[int, ...]:
+        """Bytes alive per sample at each layer: token ids at 8 bytes (int64, as PyTorch and ONNX
+        hold them) whatever the dtype, every other element at `itemsize`."""
+        return tuple((n - k) * itemsize + k * ID_BYTES for n, k in zip(self.live, self.ids, strict=True))
+
+    def peak_bytes(self, itemsize: int) -> tuple[int, int]:
+        """(bytes per sample, layer index) where the bytes alive are the most."""
+        sizes = self.bytes(itemsize)
+        peak = max(sizes)
+        return peak, sizes.index(peak)
 
 
 def liveness(
@@ -54,10 +69,12 @@ def liveness(
     owner = {i: i for i in inputs}  # the tensor whose memory each tensor uses
     sizes = {i: prod(shape) for i, (_, shape) in inputs.items()}
     ends = {i: last_use[i] for i in inputs}  # after which layer each piece of memory is freed
-    alive, live = sum(sizes.values()), []
+    ids = {i: sizes[i] for i in network.token_ids}  # the token-id inputs: int64 whatever the dtype
+    alive, alive_ids, live, live_ids = sum(sizes.values()), sum(ids.values()), [], []
     for node, row in zip(network.nodes, rows, strict=True):
         if not runs[node.index]:
             live.append(0)
+            live_ids.append(0)
             continue
         # the network's outputs stay alive; any other tensor lives until its last reader
         end = NEVER if node.index in outputs else last_use.get(node.index, node.index)
@@ -70,8 +87,10 @@ def liveness(
             sizes[node.index], ends[node.index] = prod(row.output_shape), end
             live.append(alive + sizes[node.index])
             alive += sizes[node.index]
+        live_ids.append(alive_ids)
         for memory in {owner[i] for i in (*node.inputs, node.index)}:
             if ends[memory] == node.index:
                 alive -= sizes[memory]
+                alive_ids -= ids.get(memory, 0)
     peak = max(live)
-    return Liveness(tuple(live), peak, live.index(peak))
+    return Liveness(tuple(live), peak, live.index(peak), tuple(live_ids))

@@ -32,6 +32,7 @@ from netcalc.engine import Row
 from netcalc.errors import UsageError
 from netcalc.graph import Network
 from netcalc.layers import Attention, Saved
+from netcalc.layers.sequence import ID_BYTES
 
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # fp32 buffers per parameter
 PRECISIONS = {"fp32": 4, "bf16-mixed": 2, "fp16-mixed": 2}  # bytes of weights, grads, activations
@@ -239,6 +240,7 @@ def _checkpointed(
     """Saved bytes with each top-level block checkpointed: (what the forward pass keeps: layers
     outside blocks and the blocks' inputs; the largest block's own, recomputed one at a time)."""
     tensor = _tensors(network)
+    ids = network.token_ids
     top = {n.index: _top(n.groups, network) for n in network.nodes if n.groups}
     outside: list[tuple[Key, Saved]] = []
     blocks: dict[str, list[tuple[Key, Saved]]] = {}
@@ -250,7 +252,8 @@ def _checkpointed(
         for i in node.inputs:
             if top.get(i) != top[node.index]:  # read from outside the block: kept for the recompute
                 size = prod(network.input_nodes[i][1]) if i < 0 else prod(rows[i].output_shape)
-                outside.append(((tensor[i], "out"), Saved("block input", size)))
+                itemsize = ID_BYTES if i in ids else None  # token ids are int64 at any precision
+                outside.append(((tensor[i], "out"), Saved("block input", size, itemsize=itemsize)))
     largest = max((_unique(items, batch, width) for items in blocks.values()), default=0)
     return _unique(outside, batch, width), largest
 

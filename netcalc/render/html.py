@@ -109,9 +109,9 @@ def memory(report: Report) -> str:
         ("Weights (params + state)", m.params),
         ("Activations (every output)", m.activations),
     ]
-    if report.liveness is not None:
+    if report.peak_layer is not None:
         live = report.peak_bytes - m.params
-        layer = report.rows[report.liveness.peak_layer].name
+        layer = report.rows[report.peak_layer].name
         parts.append((f"Live tensors at the peak ({layer})", live))
     parts.append(("Total (input + weights + activations)", m.total))
     top = max(v for _, v in parts) or 1

@@ -65,8 +65,8 @@ def summary_lines(report: Report, depth: int | None = None) -> list[str]:
         f"params {human(m.params, 'B')}, activations {human(m.activations, 'B')}, "
         f"total {human(m.total, 'B')}",
     ]
-    if report.liveness is not None:
-        peak = report.rows[report.liveness.peak_layer]
+    if report.peak_layer is not None:
+        peak = report.rows[report.peak_layer]
         peak_layer = peak.groups[depth] if depth is not None and len(peak.groups) > depth else peak.name
         lines.append(
             f"Peak memory: {human(report.peak_bytes, 'B')} (params + the activations alive at once; "
