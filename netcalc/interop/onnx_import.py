@@ -321,7 +321,8 @@ class Importer:
         self.values[out] = Value(name, _sample(self.shapes.get(out)))
 
     def _patterns(self, nodes: list[Any], consumers: Counter[str]) -> None:
-        """SiLU (x * sigmoid(x)), the erf and tanh GELUs, as exporters decompose them: one layer each."""
+        """SiLU (x * sigmoid(x)), the erf and tanh GELUs and RMSNorm, as exporters decompose them:
+        one layer each."""
         made: Made = {out: (i, n) for i, n in enumerate(nodes) for out in n.output}
         users: Users = {}
         for i, n in enumerate(nodes):
@@ -337,6 +338,8 @@ class Importer:
                 self._erf_gelu(i, node, made, users)
             if node.op_type == "Tanh":
                 self._tanh_gelu(i, node, made, users)
+            if node.op_type == "ReduceMean":
+                self._rmsnorm(i, node, made, users)
             if node.op_type == "Reshape":
                 self._shuffle(i, node, users)
             if node.op_type == "Softmax" and node.name:
@@ -574,6 +577,78 @@ class Importer:
         self.skip.update(indexes - {last})
         self.rewrite[last] = ("gelu", x, {} if approximate == "none" else {"approximate": approximate})
 
+    def _rmsnorm(self, i: int, mean: Any, made: Made, users: Users) -> None:
+        """x / sqrt(mean(x^2) + eps) [* weight] over the last axis, as exporters write it: the square
+        by Pow(x, 2) or Mul(x, x); the division by Div(x, rms), or a product with its reciprocal
+        (Reciprocal, or Div(1, rms): PyTorch's rsqrt); the weight a (D,) initializer. Anything else
+        (another axis, another power, a weight of another shape) is left to the operators."""
+        square = made.get(mean.input[0])
+        x = self._squared(square[1]) if square else None
+        shape = self.shapes.get(x) if x else None
+        if square is None or x is None or not shape or not self._over_last_axis(mean, len(shape)):
+            return
+        if len(users.get(mean.input[0], [])) != 1:  # the square read elsewhere too: not only a norm
+            return
+        add = self._only_user(mean.output[0], "Add", users)
+        if add is None:
+            return
+        eps = _scalar(self.consts.get(next((n for n in add[1].input if n != mean.output[0]), "")))
+        root = self._only_user(add[1].output[0], "Sqrt", users)
+        divided = self._divided(x, root[1].output[0], users) if root else None
+        if eps is None or root is None or divided is None:
+            return
+        chain, y = [square[0], i, add[0], root[0], *divided[0]], divided[1]
+        scaled = self._only_user(y, "Mul", users)
+        weight = next((n for n in scaled[1].input if n != y), "") if scaled else ""
+        affine = self.is_initializer(weight) and self.weights.get(weight) == shape[-1:]
+        if scaled and affine:
+            chain.append(scaled[0])
+        *inner, last = chain
+        self.skip.update(inner)
+        self.rewrite[last] = ("rmsnorm", x, {"eps": _float32(eps), "affine": affine})
+
+    def _squared(self, node: Any) -> str | None:
+        """x of Pow(x, 2) or Mul(x, x), else None."""
+        if node.op_type == "Mul" and len(node.input) == 2 and node.input[0] == node.input[1]:
+            return str(node.input[0])
+        if node.op_type == "Pow" and _near(self.consts.get(node.input[1]), 2.0):
+            return str(node.input[0])
+        return None
+
+    def _over_last_axis(self, mean: Any, rank: int) -> bool:
+        """A ReduceMean over the last axis only, kept (axes an attribute before opset 18, an input after)."""
+        given = mean.input[1] if len(mean.input) > 1 and mean.input[1] else None
+        axes = self.consts.get(given) if given else _attr(mean, "axes", None)
+        return _attr(mean, "keepdims", 1) == 1 and axes is not None and _listed(axes) in ([-1], [rank - 1])
+
+    def _divided(self, x: str, rms: str, users: Users) -> tuple[list[int], str] | None:
+        """The nodes of x / rms and its value: Div(x, rms), or Mul(x, 1 / rms) with Reciprocal or
+        Div(1, rms)."""
+        found = users.get(rms, [])
+        if len(found) != 1:
+            return None
+        j, node = found[0]
+        if node.op_type == "Div" and list(node.input) == [x, rms]:
+            return [j], node.output[0]
+        one = node.op_type == "Div" and node.input[1] == rms and _near(self.consts.get(node.input[0]), 1.0)
+        if node.op_type != "Reciprocal" and not one:
+            return None
+        product = self._only_user(node.output[0], "Mul", users)
+        if product is None or sorted(product[1].input) != sorted([x, node.output[0]]):
+            return None
+        return [j, product[0]], product[1].output[0]
+
+    def _only_user(self, value: str, op_type: str, users: Users) -> tuple[int, Any] | None:
+        """(index, node) of the one node reading `value`, if it is an `op_type`; else None."""
+        found = users.get(value, [])
+        return found[0] if len(found) == 1 and found[0][1].op_type == op_type else None
+
+    def is_initializer(self, name: str) -> bool:
+        """A weight: an initializer, or one seen through the exporter's Identity."""
+        node = self.made_by.get(name)
+        seen = node is not None and node.op_type == "Identity" and node.input[0] in self.initializers
+        return name in self.initializers or seen
+
     def _fold_activation(
         self, entry: Any, node: Any, index: int, nodes: list[Any], consumers: Counter[str], source: str = ""
     ) -> bool:
@@ -685,6 +760,19 @@ def _near(value: Any, target: float) -> bool:
     """Whether a constant (a number or a list of one) is `target` to float32's precision."""
     value = value[0] if isinstance(value, list) and len(value) == 1 else value
     return isinstance(value, int | float) and abs(value - target) <= 1e-6 * abs(target)
+
+
+def _scalar(value: Any) -> float | None:
+    """A constant's one number (a scalar, or a list of one), else None."""
+    values = _listed(value) if value is not None else []
+    return float(values[0]) if len(values) == 1 and isinstance(values[0], (int, float)) else None
+
+
+def _float32(value: float) -> float:
+    """The shortest decimal of a float32 constant: 1e-05 for the 9.99999975e-06 it stores."""
+    import numpy as np
+
+    return float(str(np.float32(value)))
 
 
 def _listed(value: Any) -> list[Any]:
@@ -804,6 +892,18 @@ def _layernorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] |
     axis = _attr(node, "axis", -1)
     dims = -axis if axis < 0 else len(shape) + 1 - axis
     return "layernorm", {"eps": _attr(node, "epsilon", 1e-5), "dims": dims}
+
+
+def _rms_normalization(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    """RMSNormalization (opset 23) over the last axis; its scale a (D,) weight, or constant ones."""
+    shape = im.shape_of(node.input[0])
+    if shape is None or _attr(node, "axis", -1) not in (-1, len(shape)):
+        return None
+    scale = node.input[1]
+    ones = scale not in im.initializers and set(_listed(im.consts.get(scale, []))) == {1.0}
+    if not ones and not (im.is_initializer(scale) and im.weights.get(scale) == shape[-1:]):
+        return None
+    return "rmsnorm", {"eps": _float32(_attr(node, "epsilon", 1e-5)), "affine": not ones}
 
 
 def _pool(kind: str) -> Any:
@@ -1006,6 +1106,7 @@ HANDLERS: dict[str, Any] = {
     "MatMul": _matmul,
     "BatchNormalization": _batchnorm,
     "LayerNormalization": _layernorm,
+    "RMSNormalization": _rms_normalization,
     "MaxPool": _pool("maxpool"),
     "AveragePool": _pool("avgpool"),
     "GlobalAveragePool": _activation("global_avgpool"),
