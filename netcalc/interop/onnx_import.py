@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import prod
 from pathlib import Path
@@ -109,6 +110,8 @@ class Importer:
     origin: dict[str, str] = field(default_factory=dict)  # a weight read again -> its initializer
     owners: dict[str, str] = field(default_factory=dict)  # initializer -> the first layer that reads it
     made_by: dict[str, Any] = field(default_factory=dict)  # value -> the node that makes it
+    planned: dict[int, Callable[[Any], None]] = field(default_factory=dict)  # node -> writes its layers
+    seq_first: set[str] = field(default_factory=set)  # graph inputs (L, N, F) read by a recurrent node
 
     def spec(self) -> dict[str, Any]:
         """The raw spec of the whole model."""
@@ -116,11 +119,16 @@ class Importer:
         self._check_opset()
         self._read_initializers()
         self._infer_shapes()
+        from netcalc.interop import onnx_recurrent  # it builds on this module
+
+        onnx_recurrent.weight_inputs(self)
+        self.seq_first = onnx_recurrent.seq_first_inputs(self.model)
         samples = self._inputs()
         nodes = self._ordered()
         self.made_by = {out: node for node in nodes for out in node.output}
         consumers = Counter(name for node in nodes for name in node.input)
         self._patterns(nodes, consumers)
+        onnx_recurrent.Recurrent(self, nodes, consumers).run()
         for index, node in enumerate(nodes):
             if index not in self.skip:
                 self._node(index, node, nodes, consumers)
@@ -210,6 +218,8 @@ class Importer:
         samples = {}
         for info in inputs:
             shape = self.shapes.get(info.name)
+            if shape and len(shape) == 3 and info.name in self.seq_first:
+                shape = (shape[1], shape[0], shape[2])  # (L, N, F) read by a recurrent node: batch first
             if not shape or len(shape) < 2 or any(n <= 0 for n in shape[1:]):
                 raise SpecError(
                     f"{self.label}: input '{info.name}' needs fixed sizes after the batch axis "
@@ -266,6 +276,9 @@ class Importer:
     def _node(self, index: int, node: Any, nodes: list[Any], consumers: Counter[str]) -> None:
         op = node.op_type
         if op == "Constant":
+            return
+        if index in self.planned:  # a layer a pattern decided on (a recurrent node and its layout)
+            self.planned[index](node)
             return
         if index in self.rewrite:  # a decomposed activation (SiLU, GELU) as one layer
             kind, source, args = self.rewrite[index]
