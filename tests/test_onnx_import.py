@@ -402,6 +402,64 @@ def test_rms_normalization_operator(tmp_path):
         netcalc.load(str(tmp_path / "m.onnx"))
 
 
+def test_a_tiny_gpt_exported_by_pytorch_counts_as_pytorch_does():
+    """tools/make_onnx_fixtures.py's TinyGPT: token and position tables, two pre-norm blocks
+    (nn.GELU('tanh') with a causal mask given to nn.MultiheadAttention; GPT-2's GELU code with
+    is_causal), the final LayerNorm, an LM head tied to the token table."""
+    expected = json.loads((FIXTURES / "tiny_gpt.json").read_text())
+    network = netcalc.load(str(FIXTURES / "tiny_gpt.onnx"))
+    block = ["layernorm", "attention", "add", "layernorm", "dense", "gelu", "dense", "add"]
+    assert [n.layer.kind for n in network.nodes] == [
+        "embedding",
+        "pos_embedding",
+        *block,
+        *block,
+        "layernorm",
+        "dense",
+    ]
+    layers = {
+        n.layer.kind: [m.layer for m in network.nodes if m.layer.kind == n.layer.kind] for n in network.nodes
+    }
+    assert [(a.heads, a.causal) for a in layers["attention"]] == [(4, True), (4, True)]
+    assert [g.approximate for g in layers["gelu"]] == ["tanh", "tanh"]
+    assert layers["pos_embedding"][0].length == 12
+    assert network.spec.layers[-1]["dense"]["share"] == "wte"
+    report = analyze(network)
+    # wte 50*16, wpe 12*16 (12 rows for 10 tokens); a block: two layer norms 2*16 each, attention
+    # 48*16+48 and 16*16+16, fc 16*64+64, proj 64*16+16; ln_f 2*16; the tied head none of its own
+    assert (
+        report.totals.params
+        == 800 + 192 + 2 * (64 + 1_088 + 1_088 + 1_040) + 32
+        == expected["params"]
+        == 7_584
+    )
+    # a block: q, k, v 10*16*48, q.k and the weighted sum 2*(4*10*10*4), out 10*16*16, fc and
+    # proj 2*10*16*64; head 10*16*50
+    assert report.totals.macs == 2 * (7_680 + 3_200 + 2_560 + 20_480) + 8_000 == expected["macs"] == 75_840
+
+
+@pytest.mark.parametrize(
+    ("node", "attribute", "value", "block"),
+    [
+        ("/h/h.0/ConstantOfShape", "value", -1.0, "h.0"),  # a fill of -1 above the diagonal
+        ("/h/h.1/attn/Trilu", "upper", 1, "h.1"),  # ones kept above the diagonal: the mask is its transpose
+    ],
+)
+def test_another_mask_is_not_read_as_causal(node, attribute, value, block, tmp_path):
+    """A mask that is not -inf above the diagonal: no attention layer, its operators listed."""
+    import numpy as np
+
+    model = onnx.load(str(FIXTURES / "tiny_gpt.onnx"))
+    (attr,) = [a for n in model.graph.node if n.name == node for a in n.attribute if a.name == attribute]
+    if attribute == "value":
+        attr.t.CopyFrom(onnx.numpy_helper.from_array(np.array([value], "float32")))
+    else:
+        attr.i = value
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=rf"operators netcalc cannot count: .*/h/{block}/attn/"):
+        netcalc.load(str(tmp_path / "m.onnx"))
+
+
 def test_import_writes_a_spec_that_loads(tmp_path):
     out = tmp_path / "spec.yaml"
     result = CliRunner().invoke(app, ["import", str(FIXTURES / "token_mixer.onnx"), "-o", str(out)])

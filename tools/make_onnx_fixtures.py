@@ -14,6 +14,7 @@ matrix products, no bias adds, no batch-norm arithmetic).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -157,6 +158,58 @@ class EmbeddingMLP(nn.Module):
         return self.head(torch.flatten(torch.relu(self.mlp(self.embed(ids))), 1))
 
 
+class NewGELU(nn.Module):
+    """GPT-2's tanh GELU as its code writes it (Hugging Face's NewGELUActivation): Pow(x, 3)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class GPTBlock(nn.Module):
+    """A GPT-2 decoder block (pre-norm): causal attention, then an MLP with a tanh GELU. `mask`:
+    the causal mask given to nn.MultiheadAttention (triu of -inf, made in forward), else
+    is_causal=True, with which the module makes its own."""
+
+    def __init__(self, gelu: nn.Module, mask: bool) -> None:
+        super().__init__()
+        self.mask = mask
+        self.ln_1 = nn.LayerNorm(16)
+        self.attn = nn.MultiheadAttention(16, 4, batch_first=True)
+        self.ln_2 = nn.LayerNorm(16)
+        self.fc = nn.Linear(16, 64)
+        self.gelu = gelu
+        self.proj = nn.Linear(64, 16)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:  # (N, T, 16)
+        x, t = self.ln_1(h), h.shape[1]
+        if self.mask:
+            mask = torch.triu(torch.full((t, t), float("-inf")), 1)
+            h = h + self.attn(x, x, x, attn_mask=mask, need_weights=False)[0]
+        else:
+            mask = nn.Transformer.generate_square_subsequent_mask(t)
+            h = h + self.attn(x, x, x, attn_mask=mask, is_causal=True, need_weights=False)[0]
+        return h + self.proj(self.gelu(self.fc(self.ln_2(h))))
+
+
+class TinyGPT(nn.Module):
+    """GPT-2 in small: token and position tables (nn.Embedding of positions 0 .. T-1, 12 rows for 10
+    tokens), two blocks (nn.GELU('tanh') and an explicit mask; GPT-2's GELU code and is_causal),
+    the final LayerNorm, and an LM head tied to the token table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wte = nn.Embedding(50, 16)
+        self.wpe = nn.Embedding(12, 16)
+        self.h = nn.Sequential(GPTBlock(nn.GELU(approximate="tanh"), True), GPTBlock(NewGELU(), False))
+        self.ln_f = nn.LayerNorm(16)
+        self.head = nn.Linear(16, 50, bias=False)
+        self.head.weight = self.wte.weight  # tied: counted once
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (N, 10) int64
+        h = self.wte(ids) + self.wpe(torch.arange(ids.shape[1]))
+        return self.head(self.ln_f(self.h(h)))
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -164,8 +217,9 @@ MODELS = {
     "attention_block": (AttentionBlock, (10, 16)),
     "tied_layers": (TiedLayers, (10, 16)),
     "embedding_mlp": (EmbeddingMLP, (12,)),
+    "tiny_gpt": (TinyGPT, (10,)),
 }
-IDS = ("embedding_mlp",)  # the input holds int64 token ids
+IDS = ("embedding_mlp", "tiny_gpt")  # the input holds int64 token ids
 FOLDED = ("tied_layers",)  # exported with PyTorch's default constant folding (and deduplication)
 
 

@@ -293,6 +293,10 @@ class Importer:
         if op == "Expand" and node.input[0] in self.weights:  # a class token, broadcast over the batch
             self.weights[node.output[0]] = self.weights[node.input[0]]
             return
+        if op == "Gather" and node.input[0] in self.initializers and self._count(node.input[1]):
+            rows = self._count(node.input[1]) or 0  # the first rows of a table (positions 0 .. T-1)
+            self.weights[node.output[0]] = (rows, *self.weights[node.input[0]][1:])
+            return
         if self._shape_arithmetic(node):
             self.shape_values.update(node.output)
             return
@@ -366,7 +370,7 @@ class Importer:
         scope = _scope(softmax.name)
         inside = [(i, n) for i, n in enumerate(nodes) if n.name == scope or n.name.startswith(scope + "/")]
         made = {out for _, n in inside for out in n.output}
-        weights = [w for _, n in inside for w in n.input if w in self.initializers]
+        weights = [held for _, n in inside for w in n.input if (held := self._held(w))]
         matrices = sorted({self.weights[w] for w in weights if len(self.weights[w]) == 2}, reverse=True)
         if (
             len(matrices) != 2
@@ -383,18 +387,21 @@ class Importer:
             n
             for _, node in inside
             for n in node.input
-            if n and n not in made and n not in self.initializers and n not in self.consts
+            if n and n not in made and not self._held(n) and n not in self.consts
         }
+        outside = {n for n in outside if not self._causal_mask(n)}  # a mask made before the scope
+        causal = self._masked(softmax)
         products = [
             n for _, n in inside if n.op_type == "MatMul" and not set(n.input) & self._projected(inside)
         ]
         heads = self._heads(inside, d)
-        if len(outside) != 1 or len(products) != 2 or heads is None:
+        if len(outside) != 1 or len(products) != 2 or heads is None or causal is None:
             self._general_attention(inside, made)
             return
         *inner, (last, _) = inside
         self.skip.update(i for i, _ in inner)
-        self.rewrite[last] = ("attention", outside.pop(), {"heads": heads, "bias": bool(biases)})
+        args = {"heads": heads, "bias": bool(biases), **({"causal": True} if causal else {})}
+        self.rewrite[last] = ("attention", outside.pop(), args)
 
     def _general_attention(self, inside: list[tuple[int, Any]], made: set[str]) -> None:
         """netcalc's export of every other attention form: weights named by role (PyTorch's names
@@ -425,7 +432,7 @@ class Importer:
             for name in node.input
             if name and name not in made and name not in self.initializers and name not in self.consts
         ]
-        sources = list(dict.fromkeys(outside))
+        sources = [n for n in dict.fromkeys(outside) if not self._causal_mask(n)]
         if not grouped or not 1 <= len(sources) <= 2:
             return
         kv_heads, _, width = grouped[0]
@@ -438,7 +445,7 @@ class Importer:
         biased = [p for p in ("q", "k", "v", "out") if f"{p}_proj.bias" in roles]
         biased = ["q", "k", "v", *biased] if "in_proj_bias" in roles else biased
         args["bias"] = True if len(biased) == 4 else biased or False
-        if any(n.op_type == "Trilu" for _, n in inside):
+        if any(n.op_type == "Softmax" and self._masked(n) for _, n in inside):
             args["causal"] = True
         if "relative_bias_table" in roles:
             args["relative_bias"] = roles["relative_bias_table"][0]
@@ -532,11 +539,11 @@ class Importer:
 
     def _plus_one(self, value: str, users: Users) -> tuple[int, Any] | None:
         """The one node reading `value` when it adds 1 to it."""
-        after = users.get(value, [])
-        if len(after) != 1 or after[0][1].op_type != "Add" or len(after[0][1].input) != 2:
+        add = self._only_user(value, "Add", users)
+        if add is None or len(add[1].input) != 2:
             return None
-        (other,) = [n for n in after[0][1].input if n != value] or [value]
-        return after[0] if _near(self.consts.get(other), 1.0) else None
+        (other,) = [n for n in add[1].input if n != value] or [value]
+        return add if _near(self.consts.get(other), 1.0) else None
 
     def _cube(self, value: str, x: str, made: Made) -> list[tuple[int, Any]] | None:
         """The nodes making `value` = x^3: Pow(x, 3), or x * (x * x) in either order."""
@@ -559,10 +566,10 @@ class Importer:
         chain: list[tuple[int, Any]] = []
         need = {"x", "half"}
         while need:
-            after = users.get(value, [])
-            if len(after) != 1 or after[0][1].op_type != "Mul" or len(after[0][1].input) != 2:
+            after = self._only_user(value, "Mul", users)
+            if after is None or len(after[1].input) != 2:
                 return None
-            mul = after[0][1]
+            mul = after[1]
             (other,) = [n for n in mul.input if n != value] or [value]
             half = made.get(other)
             if other == x and "x" in need:
@@ -574,7 +581,7 @@ class Importer:
                 need.clear()
             else:
                 return None
-            chain.append(after[0])
+            chain.append(after)
             value = mul.output[0]
         return chain
 
@@ -658,9 +665,106 @@ class Importer:
 
     def is_initializer(self, name: str) -> bool:
         """A weight: an initializer, or one seen through the exporter's Identity."""
-        node = self.made_by.get(name)
-        seen = node is not None and node.op_type == "Identity" and node.input[0] in self.initializers
-        return name in self.initializers or seen
+        return self._held(name) is not None
+
+    def _held(self, name: str) -> str | None:
+        """The initializer `name` is, directly or through Identity nodes (PyTorch's exporter keeps
+        one of equal initializers and reads it again through an Identity named after the other)."""
+        for _ in range(8):
+            if name in self.initializers:
+                return name
+            node = self.made_by.get(name)
+            if node is None or node.op_type != "Identity":
+                return None
+            name = node.input[0]
+        return None
+
+    def _masked(self, softmax: Any) -> bool | None:
+        """Whether the scores reaching `softmax` are masked causally: False when no Add makes them,
+        True when an Add of a causal mask does, None for any other Add (another mask, a bias)."""
+        add = self.made_by.get(softmax.input[0])
+        if add is None or add.op_type != "Add":
+            return False
+        return True if any(self._causal_mask(n) for n in add.input) else None
+
+    def _causal_mask(self, value: str) -> bool:
+        """Whether `value` is -inf above the diagonal and 0 elsewhere, reshaped or not: as
+        Trilu(a fill of -inf, k=1, upper) (PyTorch's mask argument, netcalc's export) or as
+        Where(Trilu(ones, lower) == 0, -inf, 0) (nn.MultiheadAttention's is_causal)."""
+        node = self.made_by.get(value)
+        for _ in range(8):  # through the reshapes that broadcast the mask over batch and heads
+            if node is None or node.op_type not in ("Unsqueeze", "Reshape", "Cast", "Expand"):
+                break
+            node = self.made_by.get(node.input[0])
+        if node is not None and node.op_type == "Trilu":
+            return self._band(node, upper=True, k=1) == float("-inf")
+        if node is None or node.op_type != "Where" or len(node.input) != 3:
+            return False
+        equal = self.made_by.get(node.input[0])
+        if equal is None or equal.op_type != "Equal" or not _near(self.consts.get(equal.input[1]), 0.0):
+            return False
+        band = self.made_by.get(equal.input[0])
+        low, high = (self.consts.get(n) for n in node.input[1:])
+        kept = band is not None and band.op_type == "Trilu" and self._band(band, upper=False, k=0) == 1.0
+        return kept and _near(low, float("-inf")) and _near(high, 0.0)
+
+    def _band(self, trilu: Any, upper: bool, k: int) -> float | None:
+        """The one value filling the tensor `trilu` keeps a triangle of (ConstantOfShape, or a
+        constant Expanded), when it keeps the triangle asked for; None otherwise."""
+        given = trilu.input[1] if len(trilu.input) > 1 and trilu.input[1] else None
+        if bool(_attr(trilu, "upper", 1)) != upper or not _near(self.consts.get(given) if given else 0, k):
+            return None
+        fill = self.made_by.get(trilu.input[0])
+        if fill is not None and fill.op_type == "ConstantOfShape":
+            from onnx import numpy_helper
+
+            tensor = _attr(fill, "value", None)
+            values = numpy_helper.to_array(tensor).tolist() if tensor is not None else [0.0]
+            return float(values[0]) if len(values) == 1 else None
+        if fill is not None and fill.op_type == "Expand" and isinstance(self.consts.get(fill.input[0]), list):
+            values = self.consts[fill.input[0]]
+            return float(values[0]) if len(values) == 1 else None
+        return None
+
+    def table_of(self, value: str) -> str | None:
+        """The initializer whose first rows `value` is: Slice(table, 0, T) (netcalc's export of a
+        longer position table) or Gather(table, Range(0, T, 1)) (an nn.Embedding of positions)."""
+        node = self.made_by.get(value)
+        if node is None or not node.input or node.input[0] not in self.initializers:
+            return None
+        if node.op_type == "Slice" or node.op_type == "Gather" and self._count(node.input[1]):
+            return str(node.input[0])
+        return None
+
+    def _count(self, value: str) -> int | None:
+        """n when `value` is Range(0, n, 1) with n known from the shapes (positions 0 .. n-1)."""
+        node = self.made_by.get(value)
+        if node is None or node.op_type != "Range" or len(node.input) != 3:
+            return None
+        start, limit, delta = node.input
+        if not (_near(self.consts.get(start), 0.0) and _near(self.consts.get(delta), 1.0)):
+            return None
+        return self._size(limit)
+
+    def _size(self, value: str) -> int | None:
+        """A scalar computed from an activation's shape, as exporters take a sequence's length:
+        Gather(Shape(x), axis), perhaps Cast or Squeezed; None when not known."""
+        for _ in range(4):
+            node = self.made_by.get(value)
+            if node is None or node.op_type not in ("Cast", "Squeeze", "Unsqueeze"):
+                break
+            value = node.input[0]
+        shape_of = self.made_by.get(node.input[0]) if node is not None and node.op_type == "Gather" else None
+        if node is None or shape_of is None or shape_of.op_type != "Shape":
+            return None
+        index, shape = self.consts.get(node.input[1]), self.shapes.get(shape_of.input[0])
+        index = index[0] if isinstance(index, list) and len(index) == 1 else index
+        if shape is None or not isinstance(index, int) or not -len(shape) <= index < len(shape):
+            return None
+        start = _attr(shape_of, "start", 0)
+        position = index + (start if start >= 0 else start + len(shape))
+        size = shape[position] if 0 <= position < len(shape) else -1
+        return size if size > 0 else None
 
     def _fold_activation(
         self, entry: Any, node: Any, index: int, nodes: list[Any], consumers: Counter[str], source: str = ""
@@ -772,7 +876,9 @@ def _fits(dims: tuple[int, ...], shape: tuple[int, ...]) -> bool:
 def _near(value: Any, target: float) -> bool:
     """Whether a constant (a number or a list of one) is `target` to float32's precision."""
     value = value[0] if isinstance(value, list) and len(value) == 1 else value
-    return isinstance(value, int | float) and abs(value - target) <= 1e-6 * abs(target)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return value == target or abs(value - target) <= 1e-6 * abs(target)
 
 
 def _scalar(value: Any) -> float | None:
@@ -991,9 +1097,9 @@ def _binary(merge: str) -> Any:
             return None
         dims = tuple(n for n in im.weights[weight])
         if merge == "add" and len(dims) == 2 and (shape is None or _fits(dims, shape)):  # position embedding
-            sliced = im.made_by.get(weight)  # the first T rows of a longer table (length: its rows)
-            if sliced is not None and sliced.op_type == "Slice" and sliced.input[0] in im.initializers:
-                return "pos_embedding", {"_inputs": [x], "length": im.weights[sliced.input[0]][0]}
+            table = im.table_of(weight)  # the first T rows of a longer table (length: its rows)
+            if table is not None:
+                return "pos_embedding", {"_inputs": [x], "length": im.weights[table][0]}
             return "pos_embedding", {"_inputs": [x]}
         if shape is None:
             return None
