@@ -33,7 +33,11 @@ ZOO = [f"zoo:{name}" for name in zoo_names()]
 NOT_YET = {"zoo:inception_v3"}
 
 
-@pytest.mark.parametrize("name", ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp"])
+PYTORCH = ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp"]
+PYTORCH += ["lstm_lm", "gru_classifier", "rnn_relu"]  # recurrent: tests/test_onnx_recurrent.py
+
+
+@pytest.mark.parametrize("name", PYTORCH)
 def test_pytorch_exports_count_as_pytorch_does(name):
     expected = json.loads((FIXTURES / f"{name}.json").read_text())
     report = analyze(netcalc.load(str(FIXTURES / f"{name}.onnx")))

@@ -7,13 +7,19 @@ one-line errors naming the node and the fix.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 import netcalc
+from netcalc.errors import SpecError
 from netcalc.report import analyze
 
 onnx = pytest.importorskip("onnx")
 from test_onnx_import import stripped_export  # noqa: E402  (needs onnx)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "onnx"
 
 FORMS = [
     {"lstm": {"units": 6, "bidirectional": True, "layers": 2, "return_sequences": False}},
@@ -32,3 +38,157 @@ def test_netcalc_exports_read_back_as_the_same_layer(layer, tmp_path):
     ((kind, args),) = layer.items()
     assert back.spec.layers[0] == {kind: {**args, "name": f"{kind}_1", "from": "input"}}
     assert analyze(back).to_dict()["totals"] == analyze(network).to_dict()["totals"]
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "macs", "layers"),
+    [
+        # embedding 100*16; LSTM(16, 24, 2 layers): 4*24*(16+24) + 2*4*24 = 4,032 and
+        # 4*24*(24+24) + 2*4*24 = 4,800; decoder 24*100+100. MACs: 12 steps * 4*24*((16+24) + (24+24))
+        # + 12*24*100. Exported with constant folding: W, R, B are initializers of their own.
+        (
+            "lstm_lm",
+            1_600 + 4_032 + 4_800 + 2_500,
+            101_376 + 28_800,
+            [
+                ("embedding", {"vocab": 100, "dim": 16}),
+                ("lstm", {"units": 24, "layers": 2}),
+                ("dense", {"units": 100, "bias": True}),
+            ],
+        ),
+        # GRU(8, 12, 2 layers, both ways): 2 * (3*12*(8+12) + 2*3*12) = 1,584 and
+        # 2 * (3*12*(24+12) + 2*3*12) = 2,736; head 24*3+3. MACs: 10 steps * 2 * 3*12*((8+12) + (24+12))
+        # + 24*3. h_n[-2] and h_n[-1]: the forward and backward halves of the final state, concatenated.
+        (
+            "gru_classifier",
+            1_584 + 2_736 + 75,
+            40_320 + 72,
+            [
+                ("gru", {"units": 12, "bidirectional": True, "layers": 2, "return_sequences": False}),
+                ("slice", {"axis": 0, "start": 0, "end": 12}),
+                ("slice", {"axis": 0, "start": 12}),
+                ("concat", {"axis": 0}),
+                ("dense", {"units": 3, "bias": True}),
+            ],
+        ),
+        # RNN(8, 16, relu, no bias), the input (10, N, 8) sequence first: 16*8 + 16*16; head 16*4+4.
+        # MACs: 10 steps * 16*(8+16) + 16*4.
+        (
+            "rnn_relu",
+            384 + 68,
+            3_840 + 64,
+            [
+                ("rnn", {"units": 16, "nonlinearity": "relu", "bias": False, "return_sequences": False}),
+                ("dense", {"units": 4, "bias": True}),
+            ],
+        ),
+    ],
+)
+def test_pytorch_recurrent_exports_read_as_one_layer(name, params, macs, layers):
+    """torch.onnx.export of nn.LSTM, nn.GRU and nn.RNN (tools/make_onnx_fixtures.py): the counts
+    PyTorch gives (its parameters; torch.utils.flop_counter's MACs) and a spec that reads naturally."""
+    expected = json.loads((FIXTURES / f"{name}.json").read_text())
+    network = netcalc.load(str(FIXTURES / f"{name}.onnx"))
+    report = analyze(network)
+    assert (
+        (report.totals.params, report.totals.macs) == (params, macs) == (expected["params"], expected["macs"])
+    )
+    read = [(kind, args) for entry in network.spec.layers for kind, args in entry.items()]
+    assert [
+        (kind, {k: v for k, v in args.items() if k not in ("name", "from")}) for kind, args in read
+    ] == layers
+
+
+def recurrent_model(op: str = "LSTM", inputs: tuple[str, ...] = (), read: str = "Y_h", **attrs):
+    """x (N, 5, 4) -> Transpose -> one recurrent node of hidden size 3 -> its final state (N, 3)."""
+    helper, TensorProto = onnx.helper, onnx.TensorProto
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+    weights = [
+        helper.make_tensor("W", TensorProto.FLOAT, [1, gates * 3, 4], [0.0] * gates * 12),
+        helper.make_tensor("R", TensorProto.FLOAT, [1, gates * 3, 3], [0.0] * gates * 9),
+        helper.make_tensor("P", TensorProto.FLOAT, [1, 9], [0.0] * 9),
+    ]
+    given = {"W", "R", *inputs}
+    weights = [w for w in weights if w.name in given]
+    slots = ["xt", "W", "R", "", "", "", "", "P"]
+    node_inputs = [n if n in given or n == "xt" else "" for n in slots]
+    while not node_inputs[-1]:
+        node_inputs.pop()
+    outputs = ["Y", "Y_h", "Y_c"][: 3 if op == "LSTM" else 2]
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xt"], perm=[1, 0, 2], name="t"),
+        helper.make_node(op, node_inputs, outputs, name="rnn/" + op, **attrs),
+        helper.make_node("Squeeze", [read, "zero"], ["y"], name="last"),
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    zero = helper.make_tensor("zero", TensorProto.INT64, [1], [0])
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=[*weights, zero])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_a_hand_made_recurrent_node_reads_as_its_layer(tmp_path):
+    """The final state through a Squeeze of its direction axis: return_sequences false."""
+    onnx.save(recurrent_model("GRU", hidden_size=3, linear_before_reset=1), str(tmp_path / "m.onnx"))
+    network = netcalc.load(str(tmp_path / "m.onnx"))
+    assert network.spec.layers == [
+        {"gru": {"units": 3, "bias": False, "return_sequences": False, "name": "rnn", "from": "input"}}
+    ]
+    assert analyze(network).totals.params == 3 * 3 * (4 + 3)  # W and R; no B
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            recurrent_model(inputs=("P",), hidden_size=3),
+            r"LSTM node 'rnn/LSTM': it has peephole weights P \('P'\): netcalc's lstm has none .* — "
+            "export without peepholes",
+        ),
+        (
+            recurrent_model(hidden_size=3, activations=["Sigmoid", "Tanh", "Relu"]),
+            r"activations \['Sigmoid', 'Tanh', 'Relu'\]: netcalc's lstm has Sigmoid, Tanh, Tanh",
+        ),
+        (
+            recurrent_model("RNN", hidden_size=3, activations=["Sigmoid"]),
+            r"RNN node 'rnn/RNN': activations \['Sigmoid'\]: netcalc's rnn takes Tanh or Relu",
+        ),
+        (
+            recurrent_model("GRU", hidden_size=3),
+            r"GRU node 'rnn/GRU': linear_before_reset=0 .* another formula — export with reset_after=True",
+        ),
+        (
+            recurrent_model(read="Y_c", hidden_size=3),
+            r"its cell state Y_c is read: netcalc's lstm outputs the hidden state only",
+        ),
+        (
+            recurrent_model(hidden_size=3, direction="reverse"),
+            r"direction 'reverse': netcalc's lstm runs forward or both ways",
+        ),
+        (
+            recurrent_model(hidden_size=5),
+            r"W has shape \[1, 12, 4\], not \(1, 4 \* 5, \.\.\.\) as hidden_size 5",
+        ),
+    ],
+    ids=["peephole", "activations", "rnn-activation", "reset-before", "cell-state", "reverse", "shape"],
+)
+def test_recurrent_nodes_netcalc_cannot_express_are_one_line_errors(model, message, tmp_path):
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=message) as error:
+        netcalc.load(str(tmp_path / "m.onnx"))
+    assert "\n" not in str(error.value) and str(error.value).startswith("m.onnx: ")
+
+
+def test_no_hidden_size_and_no_weights_is_an_error(tmp_path):
+    """W and R fed as graph inputs of unknown shape, no hidden_size: the hidden size is unknown."""
+    model = recurrent_model()
+    helper = onnx.helper
+    del model.graph.initializer[:2]
+    for name in ("W", "R"):
+        model.graph.input.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["a", "b", "c"]))
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"no hidden_size attribute and no R weight of known shape"):
+        netcalc.load(str(tmp_path / "m.onnx"))
+    model.graph.node[1].attribute.append(helper.make_attribute("hidden_size", 3))
+    onnx.save(model, str(tmp_path / "m.onnx"))  # with it: W and R are weights fed at run time
+    assert analyze(netcalc.load(str(tmp_path / "m.onnx"))).totals.params == 4 * 3 * (4 + 3)

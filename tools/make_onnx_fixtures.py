@@ -210,6 +210,44 @@ class TinyGPT(nn.Module):
         return self.head(self.ln_f(self.h(h)))
 
 
+class LSTMLanguageModel(nn.Module):
+    """zoo:lstm_lm small (PyTorch's word_language_model, batch first): ids, a 2-layer LSTM, a decoder."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.rnn = nn.LSTM(16, 24, num_layers=2, batch_first=True)
+        self.decoder = nn.Linear(24, 100)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (N, 12) int64
+        return self.decoder(self.rnn(self.embed(ids))[0])
+
+
+class GRUClassifier(nn.Module):
+    """A 2-layer bidirectional GRU read by its last layer's final states, both directions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.GRU(8, 12, num_layers=2, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(24, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 10, 8)
+        h = self.rnn(x)[1]  # (layers * directions, N, 12)
+        return self.head(torch.cat([h[-2], h[-1]], dim=1))
+
+
+class ReluRNN(nn.Module):
+    """An Elman RNN with ReLU and no biases, sequence first (batch_first=False), read by h_n[-1]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(8, 16, nonlinearity="relu", bias=False)
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (10, N, 8)
+        return self.head(self.rnn(x)[1][-1])
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -218,21 +256,28 @@ MODELS = {
     "tied_layers": (TiedLayers, (10, 16)),
     "embedding_mlp": (EmbeddingMLP, (12,)),
     "tiny_gpt": (TinyGPT, (10,)),
+    "lstm_lm": (LSTMLanguageModel, (12,)),
+    "gru_classifier": (GRUClassifier, (10, 8)),
+    "rnn_relu": (ReluRNN, (10, 8)),
 }
-IDS = ("embedding_mlp", "tiny_gpt")  # the input holds int64 token ids
-FOLDED = ("tied_layers",)  # exported with PyTorch's default constant folding (and deduplication)
+IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm")  # the input holds int64 token ids
+FOLDED = ("tied_layers", "lstm_lm")  # exported with PyTorch's default constant folding (and deduplication)
+SEQ_FIRST = ("rnn_relu",)  # the input is (L, N, F): the batch on axis 1
 
 
 def example(name: str, sample: tuple[int, ...]) -> torch.Tensor:
-    """One sample of zeros: float, or int64 ids for the models in IDS."""
+    """One sample of zeros: float, or int64 ids for the models in IDS; (L, 1, F) for SEQ_FIRST."""
+    if name in SEQ_FIRST:
+        return torch.zeros(sample[0], 1, *sample[1:])
     return torch.zeros(1, *sample, dtype=torch.int64 if name in IDS else torch.float32)
 
 
 def figures(module: nn.Module, name: str, sample: tuple[int, ...]) -> dict[str, int]:
     counter = FlopCounterMode(display=False)
     # gradients on (no fused fast path) and attention's math kernel: the counter then sees attention's
-    # two products, which it does not see in the CPU flash kernel
-    with counter, sdpa_kernel(SDPBackend.MATH):
+    # two products, which it does not see in the CPU flash kernel; oneDNN off: the LSTM's fused CPU
+    # kernel hides its matrix products from the counter (it counts 0), the plain one shows them
+    with counter, sdpa_kernel(SDPBackend.MATH), torch.backends.mkldnn.flags(enabled=False):
         module(example(name, sample))
     return {
         "params": sum(p.numel() for p in module.parameters()),
@@ -256,7 +301,7 @@ def main() -> None:
             do_constant_folding=name in FOLDED,  # else keep BatchNormalization nodes (not folded into Conv)
             input_names=["input"],
             output_names=["output"],
-            dynamic_axes={"input": {0: "N"}, "output": {0: "N"}},
+            dynamic_axes={"input": {1 if name in SEQ_FIRST else 0: "N"}, "output": {0: "N"}},
             opset_version=17,
         )
         model = onnx.load(str(path))

@@ -407,8 +407,9 @@ class Recurrent:
                 im.skip.add(j)
                 aliases.append(value)
             else:
-                end = (d + 1) * units if d + 1 < group.directions else None
-                part = {"axis": 0, "start": d * units, "end": end}
+                part = {"axis": 0, "start": d * units}
+                if d + 1 < group.directions:
+                    part["end"] = (d + 1) * units
                 im.planned[j] = partial(emit, im, [Planned("slice", part, output, value, (units,))])
         kind = KINDS[group.node.op_type]
         im.planned[group.index] = partial(
