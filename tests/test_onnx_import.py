@@ -427,6 +427,7 @@ def test_a_tiny_gpt_exported_by_pytorch_counts_as_pytorch_does():
     assert [(a.heads, a.causal) for a in layers["attention"]] == [(4, True), (4, True)]
     assert [g.approximate for g in layers["gelu"]] == ["tanh", "tanh"]
     assert layers["pos_embedding"][0].length == 12
+    assert {norm.eps for norm in layers["layernorm"]} == {1e-5}  # the float32 9.99999975e-06 read back
     assert network.spec.layers[-1]["dense"]["share"] == "wte"
     report = analyze(network)
     # wte 50*16, wpe 12*16 (12 rows for 10 tokens); a block: two layer norms 2*16 each, attention

@@ -1001,7 +1001,7 @@ def _batchnorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] |
     if any(n not in im.weights for n in node.input[1:5]):
         return None
     momentum = round(1.0 - _attr(node, "momentum", 0.9), 6)  # ONNX weighs the old value
-    return "batchnorm", {"eps": _attr(node, "epsilon", 1e-5), "momentum": momentum}
+    return "batchnorm", {"eps": _float32(_attr(node, "epsilon", 1e-5)), "momentum": momentum}
 
 
 def _layernorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
@@ -1010,7 +1010,7 @@ def _layernorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] |
         return None  # netcalc's layernorm has a bias
     axis = _attr(node, "axis", -1)
     dims = -axis if axis < 0 else len(shape) + 1 - axis
-    return "layernorm", {"eps": _attr(node, "epsilon", 1e-5), "dims": dims}
+    return "layernorm", {"eps": _float32(_attr(node, "epsilon", 1e-5)), "dims": dims}
 
 
 def _rms_normalization(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
