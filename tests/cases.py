@@ -404,6 +404,10 @@ CASES: list[Case] = [
     Case("instancenorm_affine_1d", "instancenorm", {"affine": True, "eps": 1e-3}, [(4, 10)], (4, 10),
          {"weight": 4, "bias": 4}),
     Case("layer_scale_convnext", "layer_scale", {"init": 1e-6}, [(96, 56, 56)], (96, 56, 56), {"scale": 96}),
+    # an inference batch norm as tf2onnx writes Keras's (Mul, Add): scale and bias = 8 each
+    Case("layer_scale_bias", "layer_scale", {"init": 0.5, "bias": True}, [(8, 6, 6)], (8, 6, 6),
+         {"scale": 8, "bias": 8}),
+    Case("layer_scale_bias_flat", "layer_scale", {"bias": True}, [(16,)], (16,), {"scale": 16, "bias": 16}),
     # ---------------------------------------------------------------------------- merges
     Case("add_residual", "add", {}, [(64, 56, 56), (64, 56, 56)], (64, 56, 56)),
     Case("add_three", "add", {}, [(2, 3), (2, 3), (2, 3)], (2, 3)),

@@ -95,6 +95,40 @@ def test_keras_models_converted_by_tf2onnx_count_as_keras_does(name, params, mac
     assert report.totals.macs == macs
 
 
+def test_keras_batch_normalization_is_the_scale_and_shift_the_file_holds():
+    """tf2onnx writes an inference BatchNormalization as Mul(x, gamma / sqrt(var + eps)) and
+    Add(beta - mean * gamma / sqrt(var + eps)): 2*C numbers per layer, where Keras holds 4*C
+    (gamma and beta trainable, moving mean and variance non-trainable). The importer counts what
+    the file holds: a layer_scale with bias, 2*C trainable parameters. So the import's total is
+    Keras's Total less 2*C per batch norm (its Non-trainable), which here equals Keras's Trainable;
+    it is not a batchnorm (2*C params and 2*C state: 4*C the file does not hold)."""
+    model = onnx.load(str(FIXTURES / "keras_bn.onnx"))
+    muls = [n for n in model.graph.node if n.op_type == "Mul"]
+    assert [n.name.split("/")[1] for n in muls] == ["batch_normalization_1", "batch_normalization_1_2"]
+    assert not any(n.op_type == "BatchNormalization" for n in model.graph.node)
+    expected = json.loads((FIXTURES / "keras_bn.json").read_text())
+    network = netcalc.load(str(FIXTURES / "keras_bn.onnx"))
+    report = analyze(network)
+    scales = [r for r in report.rows if r.kind == "layer_scale"]
+    assert [dict(r.tensors) for r in scales] == [{"scale": 8, "bias": 8}, {"scale": 16, "bias": 16}]
+    assert [r.name for r in scales] == [
+        "sequential_1_batch_normalization_1_batchnorm",  # named after the Mul's scope
+        "sequential_1_batch_normalization_1_2_batchnorm",
+    ]
+    # conv 8*27+8; scale and shift 2*8; dense (8*8*8)*16+16; 2*16; dense 16*4+4
+    held = 224 + 16 + 8_208 + 32 + 68
+    assert report.totals.params == held == 8_548
+    assert report.totals.state == 0
+    # Keras: the same plus gamma, beta, moving mean, moving variance: 4*8 + 4*16 for the two norms
+    assert expected["params"] == 224 + 4 * 8 + 8_208 + 4 * 16 + 68 == held + 2 * (8 + 16) == 8_596
+    assert expected["non_trainable"] == 2 * (8 + 16) == 48  # moving mean and variance
+    assert expected["trainable"] == held  # gamma and beta: as many numbers as the scale and shift
+    # Keras's Flatten: a Reshape to (batch, 512) computed from the Shape of its input
+    assert [r.kind for r in report.rows][4:8] == ["maxpool2d", "permute", "flatten", "dense"]
+    # MACs: conv 16*16*8*27, dense 512*16, 16*4 (a scale and shift has none, as a batch norm)
+    assert report.totals.macs == 55_296 + 8_192 + 64
+
+
 def test_a_module_called_twice_shares_its_initializers():
     """PyTorch's default export (constant folding on) of a model that calls two Linear layers twice.
     On tokens each call's weight transpose is folded into an initializer, and the exporter keeps
@@ -585,3 +619,31 @@ def test_torch_and_import_write_errors(tmp_path):
     )
     assert result.exit_code == 1
     assert "cannot write: No such file or directory" in result.output
+
+
+def test_a_scale_is_per_channel_only_where_onnx_broadcasts_it_over_the_channels(tmp_path):
+    """ONNX aligns a constant's axes with the input's last ones: (C, 1, 1) and (1, C, 1, 1) scale
+    the channels of (N, C, H, W), but (C,) scales W (here C = W = 4), which no netcalc layer does:
+    an error naming the Mul, never a layer_scale with the right count and the wrong meaning."""
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 4, 3, 4])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 4, 3, 4])
+    for dims, kind in (((4, 1, 1), "layer_scale"), ((1, 4, 1, 1), "layer_scale"), ((4,), None)):
+        scale = helper.make_tensor("s", onnx.TensorProto.FLOAT, dims, [1.0] * 4)
+        shift = helper.make_tensor("b", onnx.TensorProto.FLOAT, dims, [0.5] * 4)
+        nodes = [
+            helper.make_node("Mul", ["x", "s"], ["m"], name="bn/mul"),
+            helper.make_node("Add", ["m", "b"], ["y"], name="bn/add"),
+        ]
+        graph = helper.make_graph(nodes, "g", [x], [y], initializer=[scale, shift])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        if kind is None:
+            with pytest.raises(
+                SpecError, match=r"operators netcalc cannot count: Add x1 \(bn/add\); Mul x1 \(bn/mul\)"
+            ):
+                netcalc.load(str(tmp_path / "m.onnx"))
+            continue
+        network = netcalc.load(str(tmp_path / "m.onnx"))
+        assert network.spec.layers == [{kind: {"bias": True, "name": "bn", "from": "input"}}]
+        assert analyze(network).totals.params == 4 + 4  # a scale and a shift per channel

@@ -29,6 +29,10 @@ from strip_weights import strip  # noqa: E402  (tools/, beside this script)
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "onnx"
 RANDOM = {"bias_initializer": "random_normal"}
+BN_RANDOM = {  # positive, so that the variance is one
+    f"{name}_initializer": keras.initializers.RandomUniform(0.5, 1.5)
+    for name in ("gamma", "beta", "moving_mean", "moving_variance")
+}
 
 
 def keras_cnn() -> keras.Model:
@@ -60,7 +64,27 @@ def keras_mlp() -> keras.Model:
     )
 
 
-MODELS = {"keras_cnn": keras_cnn, "keras_mlp": keras_mlp}
+def keras_bn() -> keras.Model:
+    """BatchNormalization after a convolution and after a dense layer (inference: tf2onnx writes
+    each as a Mul and an Add by per-channel constants). Every statistic is drawn at random: tf2onnx
+    drops a Mul by ones and an Add of zeros, which a fresh layer's would be."""
+    return keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", **RANDOM),
+            keras.layers.BatchNormalization(**BN_RANDOM),
+            keras.layers.ReLU(),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, **RANDOM),
+            keras.layers.BatchNormalization(**BN_RANDOM),
+            keras.layers.ReLU(),
+            keras.layers.Dense(4, **RANDOM),
+        ]
+    )
+
+
+MODELS = {"keras_cnn": keras_cnn, "keras_mlp": keras_mlp, "keras_bn": keras_bn}
 
 
 def main() -> None:

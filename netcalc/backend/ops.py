@@ -374,9 +374,18 @@ def _instancenorm(layer: L.InstanceNorm, inputs: Arrays, w: Weights, ctx: Contex
     return K.groupnorm(x, x.shape[1], w.get("weight"), w.get("bias"), layer.eps)
 
 
+def _scale_tensors(layer: L.LayerScale, inputs: Arrays) -> dict[str, Shape]:
+    c = (inputs[0].shape[1],)
+    return {"scale": c, "bias": c} if layer.bias else {"scale": c}
+
+
 def _scale(layer: L.LayerScale, inputs: Arrays, w: Weights, ctx: Context) -> Array:
     x = inputs[0]
-    return x * w["scale"].reshape((1, -1) + (1,) * (x.ndim - 2))
+    per_channel = (1, -1) + (1,) * (x.ndim - 2)
+    y: Array = x * w["scale"].reshape(per_channel)
+    if layer.bias:
+        y += w["bias"].reshape(per_channel)  # in place: no second output-sized array
+    return y
 
 
 # --- merging and moving ------------------------------------------------------------------------
@@ -779,7 +788,7 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     L.RMSNorm: Op(_rms_tensors, _rmsnorm, workspace=_rmsnorm_ws),
     L.GroupNorm: Op(_affine_tensors, _groupnorm, workspace=_groupnorm_ws),
     L.InstanceNorm: Op(_affine_tensors, _instancenorm, workspace=_groupnorm_ws),
-    L.LayerScale: Op(lambda layer, inputs: {"scale": (inputs[0].shape[1],)}, _scale),
+    L.LayerScale: Op(_scale_tensors, _scale),
     L.Add: Op(
         _no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0]), workspace=_merge_ws
     ),

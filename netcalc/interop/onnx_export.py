@@ -498,10 +498,8 @@ def _pad(b: _Builder, layer: L.Pad, xs: list[str], ins: Ins, out: Shape, w: Name
 
 
 def _layer_scale(b: _Builder, layer: L.LayerScale, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
-    scale = w["scale"]
-    if len(ins[0]) > 1:  # (C,) -> (C, 1, ...) to broadcast over (N, C, *rest)
-        scale = b.op("Reshape", [scale, b.const([ins[0][0]] + [1] * (len(ins[0]) - 1))])
-    return b.op("Mul", [xs[0], scale])
+    y = b.op("Mul", [xs[0], _per_channel(b, w["scale"], ins[0])])
+    return b.op("Add", [y, _per_channel(b, w["bias"], ins[0])]) if "bias" in w else y
 
 
 def _dropout(

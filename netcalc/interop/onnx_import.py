@@ -1060,7 +1060,67 @@ def _reshape(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | N
         return "reshape", {"shape": sizes}
     if out and all(n > 0 for n in out):
         return "reshape", {"shape": list(out)}
+    return _batch_reshape(im, node)
+
+
+BATCH = "N"  # the batch size in a shape computed from a Shape node: symbolic, taken as it is
+SHAPE_DEPTH = 32  # nodes followed back from a computed target: exporters' chains are a few long
+
+
+def _batch_reshape(im: Importer, node: Any) -> tuple[str, dict[str, Any]] | None:
+    """A Reshape to a target computed as (batch size, sizes...) from the input's Shape (tf2onnx's
+    Keras Flatten: Shape, Gather, Cast, Slice, Concat with -1): flatten, or reshape to the sizes."""
+    target = _shape_value(im, node.input[1], SHAPE_DEPTH) if len(node.input) > 1 else None
+    shape = im.shape_of(node.input[0])
+    if not target or target[0] != BATCH or shape is None or BATCH in target[1:]:
+        return None
+    sizes = [int(n) for n in target[1:]]
+    if sizes in ([-1], [prod(shape)]) and len(shape) > 1:
+        return "flatten", {}
+    if not sizes or any(n == 0 or n < -1 for n in sizes) or sizes.count(-1) > 1:
+        return None
+    return "reshape", {"shape": sizes}
+
+
+def _shape_value(im: Importer, name: str, depth: int) -> list[Any] | None:
+    """The value of a 1-D integer tensor computed from activations' shapes and constants, the batch
+    size as BATCH; None if any step is not one of the few exporters use for it."""
+    if name in im.consts:
+        return _listed(im.consts[name])
+    node = im.made_by.get(name)
+    if node is None or depth <= 0:
+        return None
+    op, depth = node.op_type, depth - 1
+    if op == "Shape":
+        sample = im.shape_of(node.input[0])
+        full = None if sample is None else [BATCH, *sample]
+        start, end = _attr(node, "start", 0), _attr(node, "end", None)
+        return None if full is None else full[start:end]
+    args = [_shape_value(im, n, depth) if n else None for n in node.input]
+    if op in ("Cast", "Identity", "Squeeze", "Unsqueeze"):  # 1-D values and scalars as lists
+        return args[0]
+    if op == "Concat" and all(a is not None for a in args):
+        return [v for a in args if a is not None for v in a]
+    if op == "Gather" and args[0] is not None and args[1] is not None and _attr(node, "axis", 0) == 0:
+        values, picks = args[0], args[1]
+        if all(isinstance(i, int) and -len(values) <= i < len(values) for i in picks):
+            return [values[i] for i in picks]
+        return None
+    if op == "Slice" and len(args) >= 3:
+        return _sliced(*args)
     return None
+
+
+def _sliced(
+    values: list[Any] | None, starts: list[Any] | None, ends: list[Any] | None, *rest: list[Any] | None
+) -> list[Any] | None:
+    """A 1-D Slice of known values (axis 0, step 1)."""
+    axes, steps = (list(rest) + [None, None])[:2]
+    if values is None or starts is None or ends is None or len(starts) != 1 or len(ends) != 1:
+        return None
+    if (axes is not None and axes != [0]) or (steps is not None and steps != [1]):
+        return None
+    return values[starts[0] : ends[0]]
 
 
 def _transpose(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
@@ -1101,13 +1161,53 @@ def _binary(merge: str) -> Any:
             if table is not None:
                 return "pos_embedding", {"_inputs": [x], "length": im.weights[table][0]}
             return "pos_embedding", {"_inputs": [x]}
-        if shape is None:
-            return None
-        if merge == "multiply" and dims and dims[0] == shape[0] and all(n == 1 for n in dims[1:]):
-            return "layer_scale", {"_inputs": [x]}  # a learned scale per channel
         return None
 
     return handle
+
+
+def _mul(im: Importer, node: Any, index: int, nodes: list[Any], consumers: Counter[str]) -> Any:
+    """A per-channel scale, with the Add of a per-channel shift after it if there is one (an
+    inference batch norm as tf2onnx writes Keras's): a layer_scale; else a multiply."""
+    weights = [n for n in node.input if n in im.weights]
+    data = [n for n in node.input if n in im.values]
+    if len(node.input) != 2 or len(weights) != 1 or len(data) != 1:
+        return _binary("multiply")(im, node)
+    shape = im.shape_of(data[0])
+    if shape is None or not _per_channel(im.weights[weights[0]], shape):
+        return None
+    args: dict[str, Any] = {"_inputs": data}
+    out = node.output[0]
+    after = [(j, n) for j, n in enumerate(nodes) if j > index and out in n.input]
+    if consumers[out] == 1 and len(after) == 1 and after[0][1].op_type == "Add":
+        j, add = after[0]
+        shift = [_weight_dims(im, n) for n in add.input if n != out]
+        if len(shift) == 1 and shift[0] is not None and _per_channel(shift[0], shape):
+            im.skip.add(j)
+            args.update(bias=True, _output=add.output[0])
+    return "layer_scale", args
+
+
+def _weight_dims(im: Importer, name: str) -> tuple[int, ...] | None:
+    """A weight's dims, also of one reshaped by a node not walked yet (netcalc's export reshapes a
+    (C,) shift to (C, 1, 1) after the Mul that comes before the Add)."""
+    if name in im.weights:
+        return im.weights[name]
+    node = im.made_by.get(name)
+    if node is None or not all(n in im.weights or n in im.consts for n in node.input if n):
+        return None
+    return im.shapes.get(name)
+
+
+def _per_channel(dims: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Whether a tensor of these dims, broadcast against (N, *shape) as ONNX does (aligned at the
+    last axis), holds one value per channel (axis 0 of the sample): (C,) on (C,), (C, 1, 1) or
+    (1, C, 1, 1) on (C, H, W); not (C,) on (C, H, W), which runs along W."""
+    full = len(shape) + 1
+    if not shape or len(dims) > full:
+        return False
+    padded = (1,) * (full - len(dims)) + tuple(dims)
+    return padded[1] == shape[0] and prod(padded) == shape[0]
 
 
 def _activation(kind: str) -> Any:
@@ -1236,7 +1336,7 @@ HANDLERS: dict[str, Any] = {
     "Concat": _concat,
     "Add": _binary("add"),
     "Sum": _binary("add"),
-    "Mul": _binary("multiply"),
+    "Mul": _mul,
     "Relu": _activation("relu"),
     "Sigmoid": _activation("sigmoid"),
     "Tanh": _activation("tanh"),

@@ -210,14 +210,17 @@ HELPERS = {
         return x + self.embedding[: x.shape[1]]
 ''',
     "LayerScale": '''class LayerScale(nn.Module):
-    """A learned scale per channel (axis 1)."""
+    """A learned scale per channel (axis 1), and with bias a learned shift per channel after it."""
 
-    def __init__(self, channels, init):
+    def __init__(self, channels, init, bias=False):
         super().__init__()
         self.scale = nn.Parameter(torch.full((channels,), init))
+        self.bias = nn.Parameter(torch.zeros(channels)) if bias else None
 
     def forward(self, x):
-        return x * self.scale.reshape(-1, *([1] * (x.dim() - 2)))
+        per_channel = (-1, *([1] * (x.dim() - 2)))
+        y = x * self.scale.reshape(per_channel)
+        return y if self.bias is None else y + self.bias.reshape(per_channel)
 ''',
     "logit_bias": '''def logit_bias(table, n, m, causal, like):
     """What attention adds to its scores (heads, n, m): the relative position bias, row (j - i) mod
@@ -775,7 +778,7 @@ def _simple(
         L.Pad: lambda: f"Pad({_pad_arg(layer.pairs(shape))}, {layer.value!r})",
         L.ClassToken: lambda: f"ClassToken({shape[-1]})",
         L.PosEmbedding: lambda: f"PosEmbedding({layer.length or shape[0]}, {shape[1]})",
-        L.LayerScale: lambda: f"LayerScale({shape[0]}, {layer.init!r})",
+        L.LayerScale: lambda: f"LayerScale({shape[0]}, {layer.init!r}{', bias=True' if layer.bias else ''})",
     }
     if isinstance(layer, L.Attention):
         return _attention(layer, shapes, code)

@@ -167,18 +167,23 @@ class StochasticDepth(_ElementWise):
 class LayerScale(_ElementWise):
     """Learned per-channel scale (ConvNeXt, CaiT): y = x * scale[c] on axis 0. params = C.
 
+    With bias: y = x * scale[c] + bias[c], params = 2 * C: a per-channel affine, which is what an
+    exporter leaves of an inference batch norm (tf2onnx writes Keras's BatchNormalization as a Mul
+    and an Add by gamma / sqrt(var + eps) and beta - mean * gamma / sqrt(var + eps)).
     saved: its input (for the scale's gradient).
     """
 
     kind = "layer_scale"
     init: float = arg(1e-6, doc="initial value of the scale")
+    bias: bool = arg(False, doc="add a learned shift per channel after the scale")
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         _channels(self.kind, inputs[0])
         return inputs[0]
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
-        return {"scale": inputs[0][0]}
+        c = inputs[0][0]
+        return {"scale": c, "bias": c} if self.bias else {"scale": c}
 
     def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
         return (keep_input(inputs),)
