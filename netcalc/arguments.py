@@ -64,7 +64,7 @@ def parse_bytes(text: str, option: str = "--max-memory") -> int:
         )
     value = float(match.group(1)) * UNITS[match.group(2).upper()]
     if not 0 < value <= MAX_BYTES or not math.isfinite(value):
-        raise UsageError(f"{option} must be more than 0 and at most 1P (got {_shown(text)})")
+        raise UsageError(f"{option} must be more than 0 and at most 1024P (got {_shown(text)})")
     return max(int(value), 1)
 
 

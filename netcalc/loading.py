@@ -21,7 +21,7 @@ def load(source: Source, args: Mapping[str, Any] | None = None, input: Any = Non
     `args` overrides the spec's arguments (`args: {size: 256}` at its top); `input` replaces its
     input shape ('3x512x512' or a list of sizes). A loaded Network or Spec is only re-expanded.
     A str is YAML/JSON text when it has a newline, starts with '{', or names no file and reads as a
-    mapping with 'input' or 'layers' ("input: [3]"); otherwise a path. Reads are bounded (10 MB).
+    mapping with 'input' or 'layers' ("input: [3]"); otherwise a path. Reads are bounded (10 MiB).
     Raises SpecError or ShapeError for the spec, UsageError for a source of another type.
     """
     if isinstance(source, Network) and not args and input is None:

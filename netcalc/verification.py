@@ -15,6 +15,7 @@ from netcalc.analysis.liveness import Liveness, liveness
 from netcalc.errors import ResourceError, UsageError
 from netcalc.graph import Network
 from netcalc.report import Report, analyze, totals_report
+from netcalc.units import binary
 
 if TYPE_CHECKING:
     from netcalc.analysis.receptive_field import AxisField, LayerField
@@ -165,19 +166,11 @@ def check_memory(
     need = estimate_peak_bytes(network, batch, itemsize, report, training)
     if need > limit:
         raise ResourceError(
-            f"{network.source}: running this spec needs about {_size(need)} "
+            f"{network.source}: running this spec needs about {binary(need)} "
             f"(weights, live activations and kernel workspace at batch {batch}), over the limit of "
-            f"{_size(limit)} — lower --batch or raise --max-memory (e.g. --max-memory {_hint(need)})"
+            f"{binary(limit)} — lower --batch or raise --max-memory (e.g. --max-memory {_hint(need)})"
         )
     return need
-
-
-def _size(n: int) -> str:
-    """Bytes in the largest binary unit that keeps the figure at 1 or more: '1.4 MiB'."""
-    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n:,} bytes"
 
 
 def _hint(n: int) -> str:

@@ -707,8 +707,8 @@ def netcalc_process(shell: str, limit_bytes: int = 1 << 30) -> subprocess.Comple
 @pytest.mark.parametrize(
     ("shell", "message"),
     [
-        ("netcalc count /dev/zero", "larger than 10 MB"),
-        ("yes 'layers: [relu]' | netcalc count -", "larger than 10 MB"),
+        ("netcalc count /dev/zero", "larger than 10 MiB"),
+        ("yes 'layers: [relu]' | netcalc count -", "larger than 10 MiB"),
         ("head -c 100000 /dev/urandom | netcalc count -", "not UTF-8 text"),
         ("netcalc count - 0<&-", "stdin is closed"),
         ("netcalc run - 0<&-", "stdin is closed"),

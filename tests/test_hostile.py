@@ -78,7 +78,7 @@ def test_endless_stdin_reads_only_the_limit() -> None:
 
     from netcalc.spec.read import read_stdin
 
-    with pytest.raises(SpecError, match="larger than 10 MB"):
+    with pytest.raises(SpecError, match="larger than 10 MiB"):
         read_stdin(io.TextIOWrapper(io.BufferedReader(Endless())))
     assert Endless.served <= MAX_FILE_BYTES + 2 * 1024 * 1024  # the limit, plus one buffer
 
@@ -88,7 +88,7 @@ def test_large_spec_file_is_refused_after_the_limit(tmp_path: Path) -> None:
     with path.open("wb") as out:
         out.truncate(3 * MAX_FILE_BYTES)  # sparse: 30 MB of zeros without writing them
     code, err = invoke(["count", str(path)])
-    assert code == 1 and "larger than 10 MB" in err
+    assert code == 1 and "larger than 10 MiB" in err
 
 
 def test_nul_byte_is_one_line_with_file_and_line(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import typer
 from netcalc.cli.app import SpecArg, app, load_spec
 from netcalc.cli.backend import check_outputs
 from netcalc.errors import NetcalcError
+from netcalc.units import binary
 
 
 def write_text(path: str, text: str) -> None:
@@ -113,8 +114,8 @@ def import_model(
 
         data = stdin_bytes(MAX_STDIN_BYTES + 1)
         if len(data) > MAX_STDIN_BYTES:
-            limit = MAX_STDIN_BYTES // 2**20
-            raise NetcalcError(f"<stdin>: more than {limit} MiB piped in — save the model and name the file")
+            limit = binary(MAX_STDIN_BYTES)
+            raise NetcalcError(f"<stdin>: more than {limit} piped in — save the model and name the file")
         spec = parse_onnx(data, "<stdin>")
     elif not model.lower().endswith(".onnx"):
         raise NetcalcError(f"{model}: import reads ONNX models (.onnx files, or - for stdin)")

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from netcalc.errors import UsageError
 from netcalc.render.jsontext import dumps
+from netcalc.units import human  # imports nothing: not worth deferring
 
 if TYPE_CHECKING:
     from netcalc.render.compare import compare_data, compare_table, ratio_text
     from netcalc.render.report import json_parts, json_text, plain_table, rich_table, summary_lines, visible
-    from netcalc.render.text import human, shape_text
+    from netcalc.render.text import shape_text
 
 # the names re-exported here, by the module that defines them, imported when first asked for: a
 # command imports the renderers it writes with, not those of every command (start-up time)
@@ -33,13 +34,12 @@ _LAZY = {
     "rich_table": "report",
     "summary_lines": "report",
     "visible": "report",
-    "human": "text",
     "shape_text": "text",
 }
 
 
 def __getattr__(name: str) -> Any:
-    """compare_data, json_text, visible, human and the other names re-exported, on first use."""
+    """compare_data, json_text, visible and the other names re-exported, on first use."""
     if name not in _LAZY:
         raise AttributeError(f"module 'netcalc.render' has no attribute {name!r}")
     value = getattr(_module(_LAZY[name]), name)

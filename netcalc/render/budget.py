@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from netcalc.units import binary
+
 SIGN = {"max": "<=", "min": ">="}
-BINARY = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
-
-
-def binary(n: int) -> str:
-    """Bytes in powers of 1024, as the limits are written: 200.00 MiB."""
-    for factor, unit in BINARY:
-        if n >= factor:
-            return f"{n / factor:.2f} {unit}"
-    return f"{n} B"
 
 
 def _value(n: int, unit: str) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from netcalc.errors import NetcalcError, UsageError
 from netcalc.explore.diagram import Box, Diagram
-from netcalc.render.text import human, shape_text
+from netcalc.render.text import shape_text
+from netcalc.units import human
 
 FONT = "DejaVu Sans"  # a font graphviz-pure knows the metrics of, so the text fits its box
 MAX_BOXES = 5_000  # past this no picture is readable: use --depth

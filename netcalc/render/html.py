@@ -11,8 +11,9 @@ import re
 from html import escape
 
 from netcalc import __version__
-from netcalc.render.text import human, inputs_text, kind_text, outputs_text, shape_text, title_text
+from netcalc.render.text import inputs_text, kind_text, outputs_text, shape_text, title_text
 from netcalc.report import GroupRow, Report, Row
+from netcalc.units import human
 
 STYLE = """
 :root { --ink: #1d2327; --muted: #5f6b73; --line: #e3e7ea; --accent: #f16913; --soft: #fdf1e8; }

@@ -12,7 +12,7 @@ from typing import Any
 
 from netcalc.errors import NetcalcError, UsageError
 from netcalc.explore.sweep import METRICS, Point, Sweep
-from netcalc.render.text import human
+from netcalc.units import human
 
 FORMATS = (".png", ".svg")
 MAX_LINES = 12  # more would be unreadable: a legend of a dozen is already a lot

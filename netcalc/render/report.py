@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from netcalc.collector import paused
 from netcalc.render.jsontext import parts
-from netcalc.render.text import human, kind_text, outputs_text, shape_text, title_text, width
+from netcalc.render.text import kind_text, outputs_text, shape_text, title_text, width
 from netcalc.report import Counts, GroupRow, Report, Row
+from netcalc.units import human
 
 if TYPE_CHECKING:
     from rich.table import Table

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netcalc.render.text import human
+from netcalc.units import human
 
 LABELS = {
     "weights": "Weights",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from netcalc.errors import SpecError, UsageError
-from netcalc.spec.yamlio import MAX_FILE_BYTES, check_size, parse
+from netcalc.spec.yamlio import MAX_FILE_BYTES, check_length, check_size, parse
 
 SPEC_KEYS = ("input", "layers")
 
@@ -118,11 +118,7 @@ def stdin_bytes(size: int, stream: IO[Any] | None = None) -> bytes:
 
 def decode(data: bytes, source: str) -> str:
     """UTF-8 text (a byte-order mark allowed), or a one-line SpecError saying what it is instead."""
-    if len(data) > MAX_FILE_BYTES:
-        raise SpecError(
-            f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB — "
-            "a spec is a short YAML or JSON file (blocks and repeat keep it short)"
-        )
+    check_length(len(data), source)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise SpecError(f"{source}: the file is UTF-16 text; save it as UTF-8")
     try:

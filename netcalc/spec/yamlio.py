@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from netcalc.errors import SpecError
+from netcalc.units import binary
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_VALUES = 1_000_000  # values after expanding YAML aliases: stops "billion laughs" specs
@@ -94,13 +95,18 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _int)
 _Loader.add_constructor("tag:yaml.org,2002:set", _set)
 
 
-def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
-    """Parse YAML (safely: no Python objects) or JSON text, with line numbers where YAML gives them."""
-    if len(text) > MAX_FILE_BYTES:
+def check_length(size: int, source: str) -> None:
+    """A SpecError when a spec's text is over MAX_FILE_BYTES (read as bytes or as characters)."""
+    if size > MAX_FILE_BYTES:
         raise SpecError(
-            f"{source}: the spec is larger than {MAX_FILE_BYTES // 1024 // 1024} MB — "
+            f"{source}: the spec is larger than {binary(MAX_FILE_BYTES)} — "
             "a spec is a short YAML or JSON file (blocks and repeat keep it short)"
         )
+
+
+def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
+    """Parse YAML (safely: no Python objects) or JSON text, with line numbers where YAML gives them."""
+    check_length(len(text), source)
     pieces = text.count("\n") + text.count(",") + text.count(": ")
     if pieces > MAX_VALUES:  # reading it would take seconds before the count below could refuse it
         raise SpecError(
