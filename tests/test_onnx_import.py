@@ -33,7 +33,7 @@ ZOO = [f"zoo:{name}" for name in zoo_names()]
 NOT_YET = {"zoo:inception_v3"}
 
 
-PYTORCH = ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp"]
+PYTORCH = ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp", "llama_block"]
 PYTORCH += ["lstm_lm", "gru_classifier", "rnn_relu"]  # recurrent: tests/test_onnx_recurrent.py
 
 
@@ -324,6 +324,42 @@ def test_llama_and_t5_import_as_netcalc_wrote_them(tmp_path):
     assert layers["encoded"].kind == "rmsnorm" and layers["encoded"].eps == 1e-6
     tied = nodes["lm_head"].shares
     assert tied is not None and back.nodes[tied].layer.kind == "embedding"  # the head is the table
+
+
+def test_pytorch_llama_block_folds_into_netcalc_layers():
+    """A Llama decoder layer as its code writes it (tools/make_onnx_fixtures.py), exported by
+    PyTorch: RMSNorm by rsqrt (Pow, ReduceMean, Add, Sqrt, Div(1, .), Mul, Mul by the weight),
+    grouped-query attention by repeat_interleave (Unsqueeze, Tile, Reshape) into
+    scaled_dot_product_attention (its causal mask by Trilu, Equal, Where), SwiGLU; the second
+    norm's weight is the first's, deduplicated behind an Identity named after it: its own."""
+    model = onnx.load(str(FIXTURES / "llama_block.onnx"))
+    assert sum(1 for n in model.graph.node if n.name.startswith("/self_attn/")) == 109
+    network = netcalc.load(str(FIXTURES / "llama_block.onnx"))
+    assert [n.layer.kind for n in network.nodes] == [
+        *("rmsnorm", "attention", "add", "rmsnorm"),
+        *("dense", "silu", "dense", "multiply", "dense", "add", "rmsnorm"),
+    ]
+    attention = network.nodes[1].layer
+    assert (network.nodes[1].path, attention.heads, attention.kv_heads, attention.head_dim) == (
+        "self_attn",
+        4,
+        2,
+        None,
+    )
+    assert (attention.bias, attention.causal) == (False, True)
+    norms = [(n.layer.eps, n.layer.affine) for n in network.nodes if n.layer.kind == "rmsnorm"]
+    assert norms == [(1e-5, True), (1e-5, True), (1e-6, False)]
+    # norms 32 + 32 + none; q and o 32*32 each, k and v 32*(2*8) each; gate, up, down 32*48 each
+    params = 64 + 2 * 1_024 + 2 * 512 + 3 * 1_536
+    # 10 tokens: q and o 10*32*32 each, k and v 10*32*16 each, q.k and weights.v 2 * 10*10*4*8,
+    # the MLP 3 * 10*32*48
+    macs = 2 * 10_240 + 2 * 5_120 + 6_400 + 46_080
+    expected = json.loads((FIXTURES / "llama_block.json").read_text())
+    report = analyze(network)
+    assert (
+        (report.totals.params, report.totals.macs) == (params, macs) == (expected["params"], expected["macs"])
+    )
+    assert (params, macs) == (7_744, 83_200)
 
 
 RMS_SPEC = {

@@ -38,6 +38,7 @@ def test_quick_start_command_runs_and_its_output_is_quoted():
 
 def test_every_quoted_netcalc_session_matches_real_output(tmp_path, monkeypatch):
     (tmp_path / "specs").symlink_to(ROOT / "specs")
+    (tmp_path / "tests").symlink_to(ROOT / "tests")  # the ONNX fixtures that sessions import
     monkeypatch.chdir(tmp_path)  # sessions that write files (export) write them here
     sessions = [b for b in blocks("text") if b.startswith("$ netcalc ")]
     assert len(sessions) >= 2

@@ -248,6 +248,75 @@ class ReluRNN(nn.Module):
         return self.head(self.rnn(x)[1][-1])
 
 
+class LlamaRMSNorm(nn.Module):
+    """RMSNorm as Llama's and T5's code write it (the TorchScript exporter has no nn.RMSNorm):
+    x * rsqrt(mean(x^2) + eps) * weight; without the weight when `affine` is false."""
+
+    def __init__(self, dim: int, eps: float, affine: bool = True) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim)) if affine else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+        return x if self.weight is None else self.weight * x
+
+
+class LlamaAttention(nn.Module):
+    """Grouped-query attention as Llama's code writes it (no biases, no rotary embedding): key and
+    value heads repeated to every query head (repeat_interleave), then scaled_dot_product_attention
+    with its causal mask."""
+
+    def __init__(self, dim: int, heads: int, kv_heads: int, head_dim: int) -> None:
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
+        self.q_proj = nn.Linear(dim, heads * head_dim, bias=False)
+        self.k_proj = nn.Linear(dim, kv_heads * head_dim, bias=False)
+        self.v_proj = nn.Linear(dim, kv_heads * head_dim, bias=False)
+        self.o_proj = nn.Linear(heads * head_dim, dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, T, D)
+        n, t, _ = x.shape
+        q = self.q_proj(x).view(n, t, self.heads, self.head_dim).transpose(1, 2)  # (N, h, T, d)
+        k = self.k_proj(x).view(n, t, self.kv_heads, self.head_dim).transpose(1, 2)  # (N, g, T, d)
+        v = self.v_proj(x).view(n, t, self.kv_heads, self.head_dim).transpose(1, 2)
+        k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)  # (N, h, T, d)
+        v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.o_proj(y.transpose(1, 2).reshape(n, t, self.heads * self.head_dim))
+
+
+class LlamaMLP(nn.Module):
+    """SwiGLU: down(silu(gate(x)) * up(x)), no biases."""
+
+    def __init__(self, dim: int, ffn: int) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(dim, ffn, bias=False)
+        self.up_proj = nn.Linear(dim, ffn, bias=False)
+        self.down_proj = nn.Linear(ffn, dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(nn.functional.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class LlamaBlock(nn.Module):
+    """A Llama decoder layer (pre-norm, residuals) of width 32: 4 query heads and 2 key-value heads
+    of 8, SwiGLU 48; then an RMSNorm without weight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.input_layernorm = LlamaRMSNorm(32, 1e-5)
+        self.self_attn = LlamaAttention(32, heads=4, kv_heads=2, head_dim=8)
+        self.post_attention_layernorm = LlamaRMSNorm(32, 1e-5)
+        self.mlp = LlamaMLP(32, 48)
+        self.norm = LlamaRMSNorm(32, 1e-6, affine=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 10, 32)
+        x = x + self.self_attn(self.input_layernorm(x))
+        x = x + self.mlp(self.post_attention_layernorm(x))
+        return self.norm(x)
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -259,6 +328,7 @@ MODELS = {
     "lstm_lm": (LSTMLanguageModel, (12,)),
     "gru_classifier": (GRUClassifier, (10, 8)),
     "rnn_relu": (ReluRNN, (10, 8)),
+    "llama_block": (LlamaBlock, (10, 32)),
 }
 IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm")  # the input holds int64 token ids
 FOLDED = ("tied_layers", "lstm_lm")  # exported with PyTorch's default constant folding (and deduplication)

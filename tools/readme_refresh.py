@@ -51,6 +51,7 @@ def main() -> int:
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "specs").symlink_to(ROOT / "specs")
+        (Path(scratch) / "tests").symlink_to(ROOT / "tests")  # the ONNX fixtures
         os.chdir(scratch)
         try:
             updated = SESSION.sub(replace, readme)

@@ -37,10 +37,10 @@ PASS_THROUGH = ("Identity", "Dropout")
 # model's batch-norm ones and zeros), so it is counted.
 EXPORTER_NAMED = "onnx::"
 # attention's tensors by role, at the end of an initializer's name (netcalc's '<layer>/<tensor>',
-# PyTorch's '<module>.<tensor>')
+# PyTorch's '<module>.<tensor>'; Llama's code calls the output projection o_proj)
 ROLE = re.compile(
     r"(in_proj_weight|in_proj_bias|[qkv]_proj_weight|[qkv]_proj\.weight|[qkv]_proj\.bias|"
-    r"out_proj\.weight|out_proj\.bias|relative_bias_table)$"
+    r"out_proj\.weight|out_proj\.bias|o_proj\.weight|o_proj\.bias|relative_bias_table)$"
 )
 SQRT_2, SQRT_2_PI = 2.0**0.5, (2.0 / 3.141592653589793) ** 0.5  # the GELUs' constants
 FOLDABLE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish", "Elu": "elu"}
@@ -322,7 +322,7 @@ class Importer:
         self._add(node, kind, args, data)
 
     def _add(self, node: Any, kind: str, args: dict[str, Any], data: list[str]) -> None:
-        name = self._name(node)
+        name = self._name(node, args.pop("_scope", ""))  # a folded pattern: the scope it fills
         ins, out = args.pop("_inputs", data), args.pop("_output", node.output[0])
         refs = [self.values[n].ref for n in ins]
         made = [node] if out == node.output[0] else [node, self.made_by[out]]  # a dense's Add too
@@ -404,12 +404,14 @@ class Importer:
         self.rewrite[last] = ("attention", outside.pop(), args)
 
     def _general_attention(self, inside: list[tuple[int, Any]], made: set[str]) -> None:
-        """netcalc's export of every other attention form: weights named by role (PyTorch's names
-        or one Linear per projection), the key Reshape to (..., kv_heads, 1, head_dim), a Trilu
-        mask (causal), a Gather on an (ENTRIES, heads) table (relative bias); one input, or queries
-        then memory (cross-attention), in order of first use."""
+        """netcalc's export of every other attention form, and PyTorch's of attention written with
+        one Linear per projection (Llama's code): weights named by role (PyTorch's names, one Linear
+        per projection, Llama's o_proj), the key Reshape to (..., kv_heads, 1, head_dim) (netcalc)
+        or to (N, T, kv_heads, head_dim) (PyTorch's view, repeated to every query head after), a
+        Trilu mask (causal), a Gather on an (ENTRIES, heads) table (relative bias); one input, or
+        queries then memory (cross-attention), in order of first use."""
         roles = {
-            match.group(1): self.weights[w]
+            re.sub("^o_proj", "out_proj", match.group(1)): self.weights[w]
             for _, n in inside
             for w in n.input
             if w in self.initializers and (match := ROLE.search(w))
@@ -426,6 +428,7 @@ class Importer:
             if n.op_type == "Reshape" and len(n.input) > 1
         ]
         grouped = [t[-3:] for t in targets if len(t) >= 5 and t[-2] == 1 and t[-3] * t[-1] == kv_inner]
+        split = (grouped[0][0], grouped[0][2]) if grouped else self._key_heads(inside, kv_inner)
         outside = [
             name
             for _, node in inside
@@ -433,9 +436,9 @@ class Importer:
             if name and name not in made and name not in self.initializers and name not in self.consts
         ]
         sources = [n for n in dict.fromkeys(outside) if not self._causal_mask(n)]
-        if not grouped or not 1 <= len(sources) <= 2:
+        if split is None or not 1 <= len(sources) <= 2:
             return
-        kv_heads, _, width = grouped[0]
+        kv_heads, width = split
         heads = inner // width
         args: dict[str, Any] = {"heads": heads}
         if kv_heads != heads:
@@ -451,7 +454,52 @@ class Importer:
             args["relative_bias"] = roles["relative_bias_table"][0]
         *inner_nodes, (last, _) = inside
         self.skip.update(i for i, _ in inner_nodes)
-        self.rewrite[last] = ("attention", sources[0], {**args, "_inputs": sources})
+        scope = next(_scope(n.name) for _, n in inside if n.op_type == "Softmax")  # not its out_proj's
+        self.rewrite[last] = ("attention", sources[0], {**args, "_inputs": sources, "_scope": scope})
+
+    def _key_heads(self, inside: list[tuple[int, Any]], kv_inner: int) -> tuple[int, int] | None:
+        """(kv_heads, head_dim) as PyTorch's code splits the key projection: a Reshape of the
+        MatMul by the key weight to (N, T, kv_heads, head_dim), the batch and length taken from the
+        input's shape (Concat of Unsqueezed scalars), the heads and width constants."""
+        for _, node in inside:
+            if (
+                node.op_type != "Reshape"
+                or len(node.input) < 2
+                or not self._projects(node.input[0], "k_proj.weight")
+            ):
+                continue
+            target = self._target(node.input[1])
+            if len(target) == 4 and isinstance(target[2], int) and isinstance(target[3], int):
+                kv_heads, width = target[2], target[3]
+                return (kv_heads, width) if kv_heads * width == kv_inner else None
+        return None
+
+    def _projects(self, value: str, role: str) -> bool:
+        """Whether `value` is a MatMul by the weight named `role` (transposed, as PyTorch's Linear)."""
+        node = self.made_by.get(value)
+        if node is None or node.op_type != "MatMul":
+            return False
+        weight = node.input[1]
+        transposed = self.made_by.get(weight)
+        if transposed is not None and transposed.op_type == "Transpose":
+            weight = transposed.input[0]
+        return weight in self.initializers and weight.endswith(role)
+
+    def _target(self, value: str) -> list[Any]:
+        """A Reshape's target: a constant, or a Concat of constants and Unsqueezed constants, with
+        None for each part computed from a shape; [] when neither."""
+        if value in self.consts:
+            return _listed(self.consts[value])
+        concat = self.made_by.get(value)
+        if concat is None or concat.op_type != "Concat":
+            return []
+        parts: list[Any] = []
+        for part in concat.input:
+            unsqueezed = self.made_by.get(part)
+            if unsqueezed is not None and unsqueezed.op_type == "Unsqueeze":
+                part = unsqueezed.input[0]
+            parts.extend(_listed(self.consts[part]) if part in self.consts else [None])
+        return parts
 
     def _projected(self, inside: list[tuple[int, Any]]) -> set[str]:
         """Weights and the values made from them by Transpose: a MatMul by one is a projection."""
@@ -620,7 +668,7 @@ class Importer:
         chain, y = [square[0], i, add[0], root[0], *divided[0]], divided[1]
         scaled = self._only_user(y, "Mul", users)
         weight = next((n for n in scaled[1].input if n != y), "") if scaled else ""
-        affine = self.is_initializer(weight) and self.weights.get(weight) == shape[-1:]
+        affine = self.weight_dims(weight) == shape[-1:]
         if scaled and affine:
             chain.append(scaled[0])
         *inner, last = chain
@@ -663,9 +711,10 @@ class Importer:
         found = users.get(value, [])
         return found[0] if len(found) == 1 and found[0][1].op_type == op_type else None
 
-    def is_initializer(self, name: str) -> bool:
-        """A weight: an initializer, or one seen through the exporter's Identity."""
-        return self._held(name) is not None
+    def weight_dims(self, name: str) -> tuple[int, ...] | None:
+        """The dims of the initializer `name` is (directly or through Identity nodes), else None."""
+        held = self._held(name)
+        return self.weights[held] if held is not None else None
 
     def _held(self, name: str) -> str | None:
         """The initializer `name` is, directly or through Identity nodes (PyTorch's exporter keeps
@@ -816,8 +865,8 @@ class Importer:
         elif source in self.values:
             self.values[node.output[0]] = self.values[source]
 
-    def _name(self, node: Any) -> str:
-        base = _word(_scope(node.name) or node.output[0]) or node.op_type.lower()
+    def _name(self, node: Any, scope: str = "") -> str:
+        base = _word(scope or _scope(node.name) or node.output[0]) or node.op_type.lower()
         if base.lstrip("+-").isdigit() or base == "input":
             base = f"{node.op_type.lower()}_{base}"
         name, n = base, 1
@@ -1020,7 +1069,7 @@ def _rms_normalization(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str,
         return None
     scale = node.input[1]
     ones = scale not in im.initializers and set(_listed(im.consts.get(scale, []))) == {1.0}
-    if not ones and not (im.is_initializer(scale) and im.weights.get(scale) == shape[-1:]):
+    if not ones and im.weight_dims(scale) != shape[-1:]:
         return None
     return "rmsnorm", {"eps": _float32(_attr(node, "epsilon", 1e-5)), "affine": not ones}
 
