@@ -513,6 +513,27 @@ def test_a_tiny_gpt_exported_by_pytorch_counts_as_pytorch_does():
     assert report.totals.macs == 2 * (7_680 + 3_200 + 2_560 + 20_480) + 8_000 == expected["macs"] == 75_840
 
 
+def test_gelus_from_pytorchs_default_exporter_fold():
+    """torch.onnx.export(dynamo=True), PyTorch's default exporter (tools/make_onnx_fixtures.py's
+    GELUs): nn.GELU('tanh') written with Pow(x, 3), nn.GELU() with Erf, GPT-2's code; the constants
+    are scalar initializers, the nodes have no name scopes."""
+    expected = json.loads((FIXTURES / "gelus_dynamo.json").read_text())
+    network = netcalc.load(str(FIXTURES / "gelus_dynamo.onnx"))
+    layers = [(n.layer.kind, getattr(n.layer, "approximate", None)) for n in network.nodes]
+    assert layers == [
+        ("dense", None),
+        ("gelu", "tanh"),
+        ("dense", None),
+        ("gelu", "none"),
+        ("dense", None),
+        ("gelu", "tanh"),
+    ]
+    report = analyze(network)
+    # fc1 8*16+16, fc2 16*16+16, fc3 16*4+4; MACs on 6 tokens: 6*(8*16 + 16*16 + 16*4)
+    assert report.totals.params == 144 + 272 + 68 == expected["params"] == 484
+    assert report.totals.macs == 6 * (128 + 256 + 64) == expected["macs"] == 2_688
+
+
 @pytest.mark.parametrize(
     ("node", "attribute", "value", "block"),
     [

@@ -317,6 +317,18 @@ class LlamaBlock(nn.Module):
         return self.norm(x)
 
 
+class GELUs(nn.Module):
+    """Three GELUs on tokens, each after a Linear: nn.GELU('tanh'), nn.GELU() (erf) and GPT-2's code."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1, self.fc2, self.fc3 = nn.Linear(8, 16), nn.Linear(16, 16), nn.Linear(16, 4)
+        self.tanh, self.erf, self.new = nn.GELU(approximate="tanh"), nn.GELU(), NewGELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 6, 8)
+        return self.new(self.fc3(self.erf(self.fc2(self.tanh(self.fc1(x))))))
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -329,10 +341,13 @@ MODELS = {
     "gru_classifier": (GRUClassifier, (10, 8)),
     "rnn_relu": (ReluRNN, (10, 8)),
     "llama_block": (LlamaBlock, (10, 32)),
+    "gelus_dynamo": (GELUs, (6, 8)),
 }
 IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm")  # the input holds int64 token ids
 FOLDED = ("tied_layers", "lstm_lm")  # exported with PyTorch's default constant folding (and deduplication)
 SEQ_FIRST = ("rnn_relu",)  # the input is (L, N, F): the batch on axis 1
+# exported by PyTorch's default exporter, torch.onnx.export(dynamo=True) (needs onnxscript), opset 18
+DYNAMO = ("gelus_dynamo",)
 
 
 def example(name: str, sample: tuple[int, ...]) -> torch.Tensor:
@@ -363,17 +378,21 @@ def main() -> None:
         cls, sample = MODELS[name]
         module = cls().eval()
         path = OUT / f"{name}.onnx"
-        torch.onnx.export(
-            module,
-            (example(name, sample),),
-            str(path),
-            dynamo=False,
-            do_constant_folding=name in FOLDED,  # else keep BatchNormalization nodes (not folded into Conv)
-            input_names=["input"],
-            output_names=["output"],
-            dynamic_axes={"input": {1 if name in SEQ_FIRST else 0: "N"}, "output": {0: "N"}},
-            opset_version=17,
-        )
+        if name in DYNAMO:
+            dynamo_export(module, sample, path)
+        else:
+            torch.onnx.export(
+                module,
+                (example(name, sample),),
+                str(path),
+                dynamo=False,
+                do_constant_folding=name
+                in FOLDED,  # else keep BatchNormalization nodes (not folded into Conv)
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": {1 if name in SEQ_FIRST else 0: "N"}, "output": {0: "N"}},
+                opset_version=17,
+            )
         model = onnx.load(str(path))
         strip(model)
         onnx.save(model, str(path))
@@ -381,6 +400,17 @@ def main() -> None:
         info.update(figures(module, name, sample))
         (OUT / f"{name}.json").write_text(json.dumps(info, indent=2) + "\n")
         print(name, path.stat().st_size, "bytes", info, file=sys.stderr)
+
+
+def dynamo_export(module: nn.Module, sample: tuple[int, ...], path: Path) -> None:
+    """torch.export's graph as ONNX (onnxscript's translation, optimized), the batch axis symbolic:
+    an example batch of 2 (torch.export fixes an axis of size 1)."""
+    batch = ({0: torch.export.Dim("N")},)
+    program = torch.onnx.export(
+        module, (torch.zeros(2, *sample),), dynamo=True, opset_version=18, dynamic_shapes=batch
+    )
+    assert program is not None
+    program.save(str(path))
 
 
 if __name__ == "__main__":
