@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from netcalc.errors import ShapeError, SpecError
+from netcalc.errors import NetcalcError, ShapeError, SpecError
 from netcalc.layers import BY_KIND, Embedding, Layer
 from netcalc.layers.base import input_range
 from netcalc.spec import Block, Spec, nearest, validate_layer
 from netcalc.spec.arith import ArithError, substitute
 
 MAX_LAYERS = 200_000
+Size = tuple[int, int]  # (layers, block instances)
 MAX_NESTING = 64  # blocks inside blocks; deeper would exhaust Python's recursion
 INPUT = -1  # node index of the network's (first) input; its k-th input is -1 - k
 RESERVED = ("repeat", "name", "from", "training_only", "trainable", "when")
@@ -145,6 +146,7 @@ def expand(spec: Spec) -> Network:
                 "'input' — rename the block"
             )
     builder = _Builder(spec)
+    builder.check_total()
     builder.scope(spec.layers, ("layers",), "", INPUT, dict(spec.args), (), ())
     if not builder.nodes:
         raise SpecError(
@@ -183,6 +185,29 @@ def _check_token_ids(nodes: list[Node]) -> None:
                 f"{label}: reads the input, which holds token ids (an embedding reads it) — "
                 "take the embedding's output instead (from: NAME)"
             )
+
+
+def _check_counts(where: str, label: str, one: int, repeat: int | None, others: int, uses: int) -> None:
+    """The SpecError of a block use that makes more layers than MAX_LAYERS (`one` in each of
+    `repeat` instances, besides `others` made by the rest), or more block instances."""
+    count = one * (repeat or 1)
+    if others + count > MAX_LAYERS:
+        times = f"{repeat:,} repeats of {one:,}" if repeat else "one instance"
+        besides = f", besides {others:,} other{'s' if others > 1 else ''}" if others else ""
+        raise SpecError(
+            f"{where}: {label}: expands to at least {count:,} layers ({times}{besides}), more than "
+            f"{MAX_LAYERS:,} — reduce the repeats"
+        )
+    if uses > MAX_LAYERS:  # uses of blocks whose layers are all skipped (when:) make no layer
+        raise SpecError(
+            f"{where}: {label}: the spec expands to more than {MAX_LAYERS:,} block instances — "
+            "reduce the repeats"
+        )
+
+
+def _fixed(args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments that are the same for every instance: all but $in and $index."""
+    return {k: v for k, v in args.items() if k not in ("in", "index")}
 
 
 def _valid_name(name: object) -> bool:
@@ -304,6 +329,7 @@ class _Builder:
         self.plans: dict[tuple[Any, ...], _Plan] = {}  # a block's entries at some argument values
         self.frozen = 0  # depth of enclosing block uses with trainable: false
         self.shapes: list[tuple[int, ...]] = []  # output shapes of the first nodes, for $in
+        self.least: dict[tuple[str, str], Size] = {}  # (block, arguments) -> fewest it makes
         self.input_names = {name: input_node(k) for k, name in enumerate(spec.input_shapes)}
 
     def outputs(self) -> tuple[int, ...]:
@@ -648,6 +674,75 @@ class _Builder:
             self.training_only -= training
             self.frozen -= frozen
 
+    def _check_size(
+        self, use: _Use, repeat: int | None, args: dict[str, Any], stack: tuple[str, ...]
+    ) -> None:
+        """A SpecError before a block use is built when it makes more layers (or block instances)
+        than MAX_LAYERS: 30 nested `repeat: 2` make 2^30, refused at once, not after 200,000."""
+        layers, uses = self._least(use.kind, _fixed(args), stack)
+        n = repeat or 1
+        _check_counts(use.where, use.label, layers, repeat, len(self.nodes), n * uses + len(self.groups))
+
+    def check_total(self) -> None:
+        """A SpecError before anything is built when the spec's layers make more than MAX_LAYERS
+        (or as many block instances), naming the entry that makes the most."""
+        counts: list[Size] = []
+        layers = uses = 0
+        for entry in self.spec.layers:
+            counts.append(self._least_entry(entry, self.spec.args, ()))
+            layers, uses = layers + counts[-1][0], uses + counts[-1][1]
+            if layers > MAX_LAYERS or uses > MAX_LAYERS:
+                top = counts.index(max(counts))
+                where = self.spec.where(("layers", top))
+                kind, values = split_entry(self.spec.layers[top], where, top)
+                repeat = None if isinstance(values, Layer) else values.get("repeat")
+                repeat = repeat if type(repeat) is int else None
+                label = f"block '{kind}'" if kind in self.spec.blocks else f"'{kind}'"
+                one = counts[top][0] // (repeat or 1)
+                _check_counts(where, label, one, repeat, layers - counts[top][0], uses)
+
+    def _least(self, kind: str, args: dict[str, Any], stack: tuple[str, ...]) -> Size:
+        """The fewest (layers, block instances) one instance of block `kind` makes with these
+        arguments: an entry skipped by a condition it cannot work out yet counts none, a repeat
+        given by one counts once. Each (block, arguments) is worked out once, so blocks used many
+        times by blocks used many times cost their distinct uses only; past MAX_LAYERS distinct
+        ones, each built at least once, the instances are too many. A block using itself counts
+        none (building it says so)."""
+        key = (kind, repr(args))
+        if key in self.least:
+            return self.least[key]
+        if len(self.least) >= MAX_LAYERS:
+            return 0, MAX_LAYERS + 1
+        self.least[key] = (0, 1)
+        if kind in stack or len(stack) >= MAX_NESTING:
+            return 0, 1
+        layers, uses = 0, 1
+        for entry in self.spec.blocks[kind].layers:
+            more = self._least_entry(entry, args, (*stack, kind))
+            layers, uses = layers + more[0], uses + more[1]
+        self.least[key] = layers, uses
+        return layers, uses
+
+    def _least_entry(self, entry: object, args: dict[str, Any], stack: tuple[str, ...]) -> Size:
+        """The fewest (layers, block instances) one entry of a block makes (see _least)."""
+        try:
+            kind, values = split_entry(entry, "", 0)
+            if isinstance(values, Layer):
+                return 1, 0
+            kind = substitute(kind, args)
+            if substitute(values.get("when", True), args) is not True:
+                return 0, 0
+            if kind not in self.spec.blocks:
+                return 1, 0
+            repeat = substitute(values.get("repeat", 1), args)
+            written = substitute(self.spec.blocks[kind].defaults(), self.spec.args)
+            given = substitute({k: v for k, v in values.items() if k not in RESERVED}, args)
+        except (NetcalcError, ArithError, RecursionError, MemoryError):
+            return 0, 0  # building it will say what is wrong
+        n = repeat if type(repeat) is int and 1 <= repeat <= MAX_LAYERS else 1
+        layers, uses = self._least(kind, _fixed({**self.spec.args, **written, **given}), stack)
+        return n * layers, n * uses + (n > 1)  # a repeated use is a group of its instances
+
     def _arguments(self, use: _Use, source: int, index: int) -> dict[str, Any]:
         """The arguments of one instance of a block use: the spec's, the block's defaults, the
         use's own; and $in (the instance's input shape) and $index (its 0-based repeat) when the
@@ -691,17 +786,17 @@ class _Builder:
         kind, where = use.kind, use.where
         depth = len(groups)
         parent = groups[-1] if groups else None
+        args = self._arguments(use, source, 0)  # the same for every repeat unless $in or $index
+        self._check_size(use, repeat, args, stack)
         self.groups.append(Group(path, kind, parent, depth, repeat, where))
         body = ("blocks", kind, "layers")
         if repeat is None:
-            args = self._arguments(use, source, 0)
             return self.scope(block.layers, body, path + ".", source, args, (*stack, kind), (*groups, path))
         out = source
-        args = {} if use.provided else self._arguments(use, source, 0)  # the same for every repeat
         for r in range(1, repeat + 1):
             instance = f"{path}.{r}"
             self.groups.append(Group(instance, kind, path, depth + 1, None, where))
-            if use.provided:
+            if use.provided and r > 1:  # the first instance's are worked out above
                 args = self._arguments(use, out, r - 1)
             out = self.scope(
                 block.layers, body, instance + ".", out, args, (*stack, kind), (*groups, path, instance)

@@ -311,12 +311,78 @@ def test_alias_bomb():
 
 
 def test_spec_expanding_beyond_the_layer_limit(monkeypatch):
-    monkeypatch.setattr(graph, "MAX_LAYERS", 50)  # the real limit, 200,000, takes seconds to reach
+    monkeypatch.setattr(graph, "MAX_LAYERS", 50)
     text = (
         "input: [3]\nblocks:\n  inner:\n    layers: [relu, tanh]\n"
         "  outer:\n    layers:\n      - inner: {repeat: 5}\nlayers:\n  - outer: {repeat: 6}\n"
     )
-    fails(text, SpecError, r"<string>:4: the spec expands to more than 50 layers — reduce the repeats")
+    # refused before building, at the use: 6 x (5 x 2) = 60 layers
+    fails(
+        text,
+        SpecError,
+        r"<string>:9: block 'outer': expands to at least 60 layers \(6 repeats of 10\), more than 50 "
+        "— reduce the repeats",
+    )
+
+
+def _nested(body: list[str], depth: int = 30, last: str = "relu", top: str = "b0") -> str:
+    """Blocks b0 .. b{depth}: each holds `body` (uses of the next one, {n} its number); the last `last`."""
+    text = "input: [4]\nblocks:\n"
+    for i in range(depth):
+        text += f"  b{i}:\n    args: {{k: 1}}\n    layers:\n"
+        text += "".join(f"      - {entry.format(n=i + 1)}\n" for entry in body)
+    return text + f"  b{depth}:\n    args: {{k: 1}}\n    layers: [{last}]\nlayers: [{top}]\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _nested(["b{n}: {{repeat: 2}}"]),  # 30 nested repeats of 2
+        _nested(["b{n}", "b{n}"]),  # a DAG: each block uses the next twice
+        _nested(["b{n}: {{repeat: $k, k: 2}}"], top="b0: {k: 2}"),  # repeats from arguments
+    ],
+    ids=["nested-repeat", "dag", "argument-repeat"],
+)
+def test_an_exponential_expansion_is_refused_before_it_is_built(text):
+    # 2^30 layers: the count comes from the spec, not from building 200,000 layers (seconds)
+    fails(
+        text,
+        SpecError,
+        r"^<string>:\d+: block 'b0': expands to at least 1,073,741,824 layers \(one instance\), more "
+        "than 200,000 — reduce the repeats$",
+    )
+
+
+def test_a_wide_expansion_is_refused_before_it_is_built():
+    text = "input: [4]\nblocks:\n  two:\n    layers: [relu, tanh]\n"
+    text += "layers:\n  - relu\n  - two: {repeat: 150000}\n"
+    fails(
+        text,
+        SpecError,
+        r"<string>:7: block 'two': expands to at least 300,000 layers \(150,000 repeats of 2, besides 1 "
+        r"other\), more than 200,000",
+    )
+
+
+def test_block_uses_whose_layers_are_all_skipped_are_bounded():
+    # every relu skipped (when: false for k = 1): 2^30 block instances and no layer
+    fails(
+        _nested(["b{n}", "b{n}"], last="relu: {when: $k > 5}"),
+        SpecError,
+        r"<string>:\d+: block 'b0': the spec expands to more than 200,000 block instances — "
+        "reduce the repeats",
+    )
+
+
+def test_a_condition_keeps_the_count_a_lower_bound(monkeypatch):
+    # `when: $index == 0` cannot be worked out before the instance: it counts none, and the spec
+    # is built (5 repeats, one relu each, 5 layers at a limit of 6)
+    monkeypatch.setattr(graph, "MAX_LAYERS", 6)
+    text = (
+        "input: [3]\nblocks:\n  b:\n    layers:\n      - relu\n      - {tanh: {when: '$index == 0'}}\n"
+        "layers:\n  - b: {repeat: 5}\n"
+    )
+    assert len(netcalc.load(text).nodes) == 6
 
 
 def test_errors_name_the_file_and_line(tmp_path):
