@@ -615,6 +615,46 @@ def small_model(nodes, opset: int = 17, inputs=None):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
+def formula(steps, consts):
+    """A model of elementwise steps (op, inputs, output) on x (N, 4) to y, its constants as Constant nodes."""
+    import numpy as np
+
+    helper = onnx.helper
+    nodes = [
+        helper.make_node("Constant", [], [name], value=onnx.numpy_helper.from_array(np.array(v, "float32")))
+        for name, v in consts.items()
+    ]
+    nodes += [helper.make_node(op, ins, [out], name=f"g/{out}") for op, ins, out in steps]
+    return small_model(nodes)
+
+
+# the erf GELU with x / sqrt 2 as x * (1 / sqrt 2), 0.5 taken before x
+ERF_BY_PRODUCTS = [
+    ("Mul", ["x", "k"], "s"),
+    ("Erf", ["s"], "e"),
+    ("Add", ["e", "one"], "p"),
+    ("Mul", ["half", "p"], "h"),
+    ("Mul", ["h", "x"], "y"),
+]
+ERF_CONSTS = {"k": 2**-0.5, "one": 1.0, "half": 0.5}
+
+
+def test_erf_gelu_by_a_product_folds(tmp_path):
+    onnx.save(formula(ERF_BY_PRODUCTS, ERF_CONSTS), str(tmp_path / "m.onnx"))
+    assert netcalc.load(str(tmp_path / "m.onnx")).spec.layers == [{"gelu": {"name": "g", "from": "input"}}]
+
+
+def test_a_gelu_whose_inner_value_is_read_elsewhere_is_not_folded(tmp_path):
+    """x / sqrt 2 also added to the output: folding would lose it, so the steps stay (the product
+    of two activations, g/g, is a multiply layer; the Add after it reads an unknown value)."""
+    steps = [*ERF_BY_PRODUCTS[:-1], ("Mul", ["h", "x"], "g"), ("Add", ["g", "s"], "y")]
+    onnx.save(formula(steps, ERF_CONSTS), str(tmp_path / "m.onnx"))
+    with pytest.raises(
+        SpecError, match=r"cannot count: Add x2 \(g/p, g/y\); Erf x1 \(g/e\); Mul x2 \(g/s, g/h\)$"
+    ):
+        netcalc.load(str(tmp_path / "m.onnx"))
+
+
 def test_cycle_unknown_operators_and_opset(tmp_path):
     helper = onnx.helper
     cycle = small_model(
