@@ -83,6 +83,9 @@ def test_gather_on_a_table_is_an_embedding():
         # conv 8*(3*3*3)+8 on 32x32 ('same'), maxpool to 16x16, conv 16*(8*3*3)+16 on 14x14, global
         # average pool, dense 16*10+10; MACs 32*32*8*27 + 14*14*16*72 + 16*10
         ("keras_cnn", 224 + 1_168 + 170, 221_184 + 225_792 + 160),
+        # LSTM(12) on (10, 8), one bias: 4*12*(8+12) + 4*12; LSTM(6): 4*6*(12+6) + 4*6; dense 6*3+3.
+        # MACs: 10 steps * 4*12*(8+12) + 10 * 4*6*(12+6) + 6*3 (tests/test_onnx_recurrent.py)
+        ("keras_lstm", 1_008 + 456 + 21, 9_600 + 4_320 + 18),
     ],
 )
 def test_keras_models_converted_by_tf2onnx_count_as_keras_does(name, params, macs):

@@ -192,3 +192,59 @@ def test_no_hidden_size_and_no_weights_is_an_error(tmp_path):
     model.graph.node[1].attribute.append(helper.make_attribute("hidden_size", 3))
     onnx.save(model, str(tmp_path / "m.onnx"))  # with it: W and R are weights fed at run time
     assert analyze(netcalc.load(str(tmp_path / "m.onnx"))).totals.params == 4 * 3 * (4 + 3)
+
+
+def test_keras_lstm_converted_by_tf2onnx_reads_as_keras_layers():
+    """tf2onnx writes each Keras LSTM as one node: B holds Keras's one bias and zeros for Rb (kept in
+    the fixture: bias single); return_sequences=False is a Slice of the last step and a Squeeze."""
+    network = netcalc.load(str(FIXTURES / "keras_lstm.onnx"))
+    kinds = [
+        (kind, args.get("units"), args.get("bias"), args.get("return_sequences"))
+        for e in network.spec.layers
+        for kind, args in e.items()
+    ]
+    assert kinds == [("lstm", 12, "single", None), ("lstm", 6, "single", False), ("dense", 3, True, None)]
+
+
+def test_a_zero_recurrent_bias_is_single_only_with_its_data(tmp_path):
+    """B's zero Rb half says Keras's one bias only where the file holds B's values: stripped, it is
+    PyTorch's two biases (the count the file's shapes give)."""
+    model = onnx.load(str(FIXTURES / "keras_lstm.onnx"))
+    first = next(n for n in model.graph.node if n.op_type == "LSTM")
+    bias = next(t for t in model.graph.initializer if t.name == first.input[3])  # (1, 2 * 4 * 12)
+    assert bias.raw_data or bias.float_data
+    bias.ClearField("raw_data")
+    bias.ClearField("float_data")
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    assert analyze(netcalc.load(str(tmp_path / "m.onnx"))).totals.params == 1_485 + 4 * 12
+
+
+def test_a_loop_reading_activations_from_its_body_is_an_unknown_operator(tmp_path):
+    """tf2onnx writes Keras 3's GRU and SimpleRNN as a Loop whose body reads the sequence by name:
+    its inputs are constants and shapes only, and it was taken for shape arithmetic (a silent zero)."""
+    helper, TensorProto = onnx.helper, onnx.TensorProto
+    body = helper.make_graph(
+        [
+            helper.make_node("Identity", ["cond"], ["cond_out"]),
+            helper.make_node("Add", ["v", "x"], ["v_out"]),  # x: the outer graph's input
+        ],
+        "body",
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v", TensorProto.FLOAT, None),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("v_out", TensorProto.FLOAT, None),
+        ],
+    )
+    steps = helper.make_tensor("steps", TensorProto.INT64, [], [3])
+    start = helper.make_tensor("start", TensorProto.FLOAT, [1, 4], [0.0] * 4)
+    loop = helper.make_node("Loop", ["steps", "", "start"], ["y"], name="rnn/while_loop", body=body)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([loop], "g", [x], [y], initializer=[steps, start])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: Loop x1 \(rnn/while_loop\)"):
+        netcalc.load(str(tmp_path / "m.onnx"))

@@ -43,6 +43,7 @@ ROLE = re.compile(
     r"out_proj\.weight|out_proj\.bias|o_proj\.weight|o_proj\.bias|relative_bias_table)$"
 )
 SQRT_2, SQRT_2_PI = 2.0**0.5, (2.0 / 3.141592653589793) ** 0.5  # the GELUs' constants
+SUBGRAPHS = ("Loop", "Scan", "If")  # control flow (tf2onnx's Keras GRU and SimpleRNN are a Loop)
 FOLDABLE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish", "Elu": "elu"}
 
 
@@ -296,6 +297,10 @@ class Importer:
         if op == "Gather" and node.input[0] in self.initializers and self._count(node.input[1]):
             rows = self._count(node.input[1]) or 0  # the first rows of a table (positions 0 .. T-1)
             self.weights[node.output[0]] = (rows, *self.weights[node.input[0]][1:])
+            return
+        if op in SUBGRAPHS:  # its body reads activations by name, not as inputs: never shape arithmetic
+            self.unknown.setdefault(op, []).append(node.name or node.output[0])
+            self.values[node.output[0]] = Value("input", None)
             return
         if self._shape_arithmetic(node):
             self.shape_values.update(node.output)

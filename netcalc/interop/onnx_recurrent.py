@@ -254,21 +254,20 @@ class Recurrent:
         return int(units)
 
     def _bias(self, node: Any) -> bool | str:
-        """True for B (Wb and Rb: PyTorch's two biases), 'single' when Rb is a Constant of zeros (no
-        parameter: netcalc's export of Keras's one bias), False without B."""
+        """True for B (Wb and Rb: PyTorch's two biases), False without B, 'single' when Rb is zeros
+        that are no parameter: a Constant (netcalc's export of Keras's one bias), or the zero half
+        of an initializer that holds its data (tf2onnx's of Keras's LSTM)."""
         if not _given(node, 3):
             return False
-        made = self.im.made_by.get(node.input[3])
-        if (
-            made is not None
-            and made.op_type == "Concat"
-            and len(made.input) == 2
-            and _attr(made, "axis", 0) in (1, -1)
-        ):
+        im, b = self.im, node.input[3]
+        made = im.made_by.get(b)
+        if made is not None and made.op_type == "Concat" and len(made.input) == 2 and _attr(made, "axis", 0):
             zeros = made.input[1]
-            values = self.im.consts.get(zeros)
-            if zeros not in self.im.initializers and values is not None and not any(_flat(values)):
+            values = im.consts.get(zeros)
+            if zeros not in im.initializers and values is not None and not any(_flat(values)):
                 return "single"
+        if node.op_type != "GRU" and b in im.initializers and _zero_half(im.model, b):
+            return "single"
         return True
 
     def _source(self, node: Any) -> str:
@@ -300,7 +299,9 @@ class Recurrent:
 
     def _sequence(self, group: Group, node: Any) -> None:
         """Follow Y through its layout ops to the value holding the sequence (L, W), skipping the
-        nodes on the way: the group's sequence (None when Y is not read)."""
+        nodes on the way: the group's sequence (None when Y is not read). Its last step, sliced and
+        squeezed (tf2onnx's Keras LSTM with return_sequences=False), is the one direction's final
+        state."""
         im, value, state = self.im, node.output[0], "y"
         outputs = {o.name for o in im.model.graph.output}
         while True:
@@ -322,6 +323,16 @@ class Recurrent:
                 state = "seq"
             elif state == "seq" and op == "Transpose" and perm == [1, 0, 2]:
                 state = "batch"
+            elif (
+                state == "seq"
+                and op == "Slice"
+                and group.directions == 1
+                and self._last_step(nxt, group.steps)
+            ):
+                state = "last"
+            elif state == "last" and op == "Squeeze" and _listed(self._axes(nxt)) == [0]:
+                group.finals.append((j, nxt.output[0], None))
+                return
             else:
                 break
             im.skip.add(j)
@@ -447,6 +458,18 @@ class Recurrent:
             return self.im.consts.get(node.input[1])
         return _attr(node, "axes", None)
 
+    def _last_step(self, node: Any, steps: int) -> bool:
+        """A Slice of the last step on axis 0: starts -1 (or L - 1), ends past L, step 1."""
+        names = [*node.input[1:5], "", "", "", ""][:4]  # starts, ends, axes, steps; the last two optional
+        starts, ends, axes, by = (self.im.consts.get(n) if n else None for n in names)
+        return (
+            _listed(axes) == [0]
+            and _listed(starts) in ([-1], [steps - 1])
+            and isinstance(_listed(ends)[0], int)
+            and _listed(ends)[0] >= steps
+            and by in (None, 1, [1])
+        )
+
     def _reshaped(self, node: Any, rank: int, width: int) -> bool:
         """A Reshape to `rank` axes keeping the leading ones (0) and merging the rest to `width`."""
         target = self.im.consts.get(node.input[1]) if len(node.input) > 1 else None
@@ -472,3 +495,14 @@ def _flat(values: Any) -> list[Any]:
     if isinstance(values, list):
         return [v for item in values for v in _flat(item)]
     return [values]
+
+
+def _zero_half(model: Any, name: str) -> bool:
+    """Whether the initializer holds its data and every Rb (the second half of each row) is 0."""
+    from onnx import numpy_helper
+
+    tensor = next(t for t in model.graph.initializer if t.name == name)
+    if len(tensor.dims) != 2 or tensor.dims[1] % 2 or not (tensor.raw_data or tensor.float_data):
+        return False
+    values = numpy_helper.to_array(tensor)
+    return not values[:, tensor.dims[1] // 2 :].any()
