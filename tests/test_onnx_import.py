@@ -647,6 +647,27 @@ def test_erf_gelu_by_a_product_folds(tmp_path):
     assert netcalc.load(str(tmp_path / "m.onnx")).spec.layers == [{"gelu": {"name": "g", "from": "input"}}]
 
 
+# the tanh GELU with x last in its Add, x^3 as (x * x) * x, 0.5 taken last
+TANH_X_LAST = [
+    ("Mul", ["x", "x"], "sq"),
+    ("Mul", ["sq", "x"], "cube"),
+    ("Mul", ["cube", "kappa"], "m"),
+    ("Add", ["m", "x"], "inner"),
+    ("Mul", ["beta", "inner"], "s"),
+    ("Tanh", ["s"], "t"),
+    ("Add", ["one", "t"], "p"),
+    ("Mul", ["p", "x"], "h"),
+    ("Mul", ["h", "half"], "y"),
+]
+TANH_CONSTS = {"kappa": 0.044715, "beta": (2 / 3.141592653589793) ** 0.5, "one": 1.0, "half": 0.5}
+
+
+def test_tanh_gelu_in_another_order_folds(tmp_path):
+    onnx.save(formula(TANH_X_LAST, TANH_CONSTS), str(tmp_path / "m.onnx"))
+    layers = netcalc.load(str(tmp_path / "m.onnx")).spec.layers
+    assert layers == [{"gelu": {"name": "g", "approximate": "tanh", "from": "input"}}]
+
+
 def test_a_gelu_whose_inner_value_is_read_elsewhere_is_not_folded(tmp_path):
     """x / sqrt 2 also added to the output: folding would lose it, so the steps stay (the product
     of two activations, g/g, is a multiply layer; the Add after it reads an unknown value)."""
