@@ -4,8 +4,6 @@ Every Activation class is also a fused `activation: KIND` of dense and convoluti
 default arguments): the names come from the classes in the layer list, nowhere else.
 """
 
-from __future__ import annotations
-
 from math import prod
 from typing import Annotated, Any, ClassVar, Literal
 
