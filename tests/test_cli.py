@@ -352,6 +352,47 @@ def test_count_reads_a_spec_from_stdin():
     assert json.loads(result.output)["totals"]["params"] == (64 * 9 + 64) + (64 * 64 * 9 + 64)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["count", "-"],
+        ["run", "-"],
+        ["explain", "-"],
+        ["check", "-", "--max-params", "5"],
+        ["report", "-", "-o", "-"],
+    ],
+)
+def test_a_spec_from_stdin_is_named_stdin(command):
+    result = CliRunner().invoke(app, command, input="input: [3]\nlayers:\n  - dense: {units: 0}\n")
+    assert result.exit_code == 1
+    assert "error: <stdin>:3: layer 0 'dense' (dense_1): units:" in result.output
+    assert "<string>" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        (["count", "-"], "cat my.yaml | netcalc count -"),
+        (["run", "-"], "cat my.yaml | netcalc run -"),
+        (["diff", "-", "zoo:lenet5"], "cat my.yaml | netcalc diff -"),
+        (["import", "-"], "cat model.onnx | netcalc import -"),
+    ],
+)
+def test_the_closed_stdin_hint_names_the_command_run(command, example, monkeypatch):
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    read = import_module("netcalc.spec.read")  # the module (netcalc.spec.read is also a function)
+    closed = io.BytesIO()
+    closed.close()
+    monkeypatch.setattr(read, "sys", SimpleNamespace(stdin=closed))
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2
+    assert (
+        f"stdin is closed: pipe a {'model' if 'onnx' in example else 'spec'} in ({example})" in result.output
+    )
+
+
 def test_one_wrong_spec_among_several_does_not_hide_the_others(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("input: [3]\nlayers:\n  - dense: {units: 0}\n")

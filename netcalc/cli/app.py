@@ -6,6 +6,7 @@ import copy
 import os
 import sys
 from collections.abc import Iterator
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -37,6 +38,9 @@ Examples:
 """
 
 
+RUNNING: ContextVar[str] = ContextVar("RUNNING", default="count")  # the command being run
+
+
 class Boundary(TyperGroup):
     """The one place where a NetcalcError becomes 'error: ...' lines on stderr and an exit code.
 
@@ -44,6 +48,10 @@ class Boundary(TyperGroup):
     code is the error class's (1 spec or shape, 2 usage, 3 verification mismatch, 4 over budget,
     5 changed).
     """
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        RUNNING.set(cmd_name)  # the command about to run, for hints that show it
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -219,13 +227,24 @@ def load_all(
 
 
 def load_spec(
-    source: str, sets: list[str] | dict[str, Any] | None = None, input: str | None = None
+    source: str,
+    sets: list[str] | dict[str, Any] | None = None,
+    input: str | None = None,
+    piped: str | None = None,
 ) -> Network:
-    """The network at a path or zoo:NAME, or piped in when the source is '-', with --set and --input."""
+    """The network at a path or zoo:NAME, or piped in when the source is '-' (its text `piped`
+    when it was read already), with --set and --input; a piped spec is named <stdin>."""
     import netcalc
 
     args = sets if isinstance(sets, dict) else parse_sets(sets)
-    return netcalc.load(read_source(source), args=args, input=input)
+    if source != "-":
+        return netcalc.load(source, args=args, input=input)
+    from netcalc.spec.messages import validate_spec
+    from netcalc.spec.read import STDIN
+    from netcalc.spec.yamlio import parse
+
+    text = read_source(source) if piped is None else piped
+    return netcalc.load(validate_spec(parse(text, STDIN), STDIN), args=args, input=input)
 
 
 def read_source(source: str) -> str:
@@ -234,8 +253,7 @@ def read_source(source: str) -> str:
         return source
     from netcalc.spec.read import read_stdin
 
-    text = read_stdin()  # `cat my.yaml | netcalc count -`, bounded
-    return text if "\n" in text else text + "\n"  # text, not a path
+    return read_stdin(example=f"cat my.yaml | netcalc {RUNNING.get()} -")  # bounded
 
 
 def parse_sets(sets: list[str] | None) -> dict[str, Any]:

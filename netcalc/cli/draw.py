@@ -101,7 +101,7 @@ def report(
 
     check_outputs({"--output": output if output != "-" else None}, [spec], "report.html")
     text = read_source(spec)
-    network = load_spec(text, set, input)  # '-' was read once, above
+    network = load_spec(spec, set, input, piped=text if spec == "-" else None)  # '-' is read once
     write(netcalc.html_report(network, batch, spec_text(spec, text)), output)
 
 

@@ -112,7 +112,7 @@ def import_model(
     if model == "-":  # `curl ... | netcalc import -`
         from netcalc.spec.read import stdin_bytes
 
-        data = stdin_bytes(MAX_STDIN_BYTES + 1)
+        data = stdin_bytes(MAX_STDIN_BYTES + 1, example="cat model.onnx | netcalc import -", what="a model")
         if len(data) > MAX_STDIN_BYTES:
             limit = binary(MAX_STDIN_BYTES)
             raise NetcalcError(f"<stdin>: more than {limit} piped in — save the model and name the file")

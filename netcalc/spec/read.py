@@ -14,6 +14,8 @@ from netcalc.errors import SpecError, UsageError
 from netcalc.spec.yamlio import MAX_FILE_BYTES, check_length, check_size, parse
 
 SPEC_KEYS = ("input", "layers")
+STDIN = "<stdin>"  # the name of what is piped in, in messages
+EXAMPLE = "cat my.yaml | netcalc count -"
 
 
 def read(source: str | Path | dict[str, Any]) -> tuple[Any, str]:
@@ -99,16 +101,19 @@ def read_path(path: Path) -> str:
     return decode(data, str(path))
 
 
-def read_stdin(stream: IO[Any] | None = None) -> str:
+def read_stdin(stream: IO[Any] | None = None, example: str = EXAMPLE) -> str:
     """The text piped to stdin ('-'), reading at most the limit plus one byte."""
-    return decode(stdin_bytes(MAX_FILE_BYTES + 1, stream), "<stdin>")
+    return decode(stdin_bytes(MAX_FILE_BYTES + 1, stream, example), STDIN)
 
 
-def stdin_bytes(size: int, stream: IO[Any] | None = None) -> bytes:
-    """At most `size` bytes piped to stdin; a closed or missing stdin is a UsageError."""
+def stdin_bytes(
+    size: int, stream: IO[Any] | None = None, example: str = EXAMPLE, what: str = "a spec"
+) -> bytes:
+    """At most `size` bytes piped to stdin; a closed or missing stdin is a UsageError whose hint
+    is `example` (the command being run)."""
     stream = sys.stdin if stream is None else stream
     if stream is None or getattr(stream, "closed", False):
-        raise UsageError("stdin is closed: pipe a spec in (cat my.yaml | netcalc count -) or name a file")
+        raise UsageError(f"stdin is closed: pipe {what} in ({example}) or name a file")
     binary = getattr(stream, "buffer", None)
     try:
         return read_bounded(binary if binary is not None else stream, size)
