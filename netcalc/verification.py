@@ -133,10 +133,13 @@ def estimate_peak_bytes(
 
 
 def backend_views(network: Network, training: bool = False) -> frozenset[int]:
-    """The layers whose output the backend makes a view of their input (as backend.ops declares)."""
+    """The layers whose output the backend makes a view of their input (as backend.ops declares),
+    or writes over their input's memory (backend.in_place): no memory of their own, either way."""
+    from netcalc.backend import in_place
     from netcalc.backend.ops import OPS
 
-    return frozenset(node.index for node in network.nodes if OPS[type(node.layer)].view(node.layer, training))
+    views = {node.index for node in network.nodes if OPS[type(node.layer)].view(node.layer, training)}
+    return frozenset(views) | in_place(network, training)
 
 
 def backend_liveness(network: Network, report: Report, training: bool = False) -> Liveness:

@@ -17,9 +17,39 @@ MLP = {"name": "mlp", "input": [4], "layers": [{"dense": {"units": 8}}, "relu", 
 def test_live_bytes_by_hand() -> None:
     result = netcalc.run(MLP, batch=2)
     item = 4 * 2  # float32, batch 2
-    # dense: the input (kept to the end) and its output; relu: the input, the dense output (freed
-    # after the relu, its last reader) and its own; the last dense: input, relu output, its own
-    assert [t.live_bytes for t in result.traces] == [(4 + 8) * item, (4 + 8 + 8) * item, (4 + 8 + 2) * item]
+    # dense: the input (kept to the end) and its output; relu: the input and the dense output,
+    # which it writes over (its last reader); the last dense: input, relu output, its own
+    assert [t.live_bytes for t in result.traces] == [(4 + 8) * item, (4 + 8) * item, (4 + 8 + 2) * item]
+
+
+def test_a_layer_writes_over_its_input_only_when_nothing_else_needs_it() -> None:
+    spec = {
+        "name": "skips",
+        "input": [2, 4],
+        "layers": [
+            "relu",  # 0: reads the caller's array: never written
+            {"dense": {"units": 4, "name": "a"}},  # 1
+            {"reshape": {"shape": [2, 4], "name": "v"}},  # 2: a view of a
+            {"relu": {"from": "a"}},  # 3: a's last reader, but the view v still needs a's memory
+            {"add": {"from": [-1, "v"]}},  # 4: writes over the relu's output
+            {"relu": {"name": "r"}},  # 5: writes over the sum
+            {"add": {"from": ["r", "a"]}},  # 6: writes over r, the output
+        ],
+    }
+    network = netcalc.load(spec)
+    assert backend.in_place(network) == {4, 5, 6}
+    x = np.random.default_rng(1).standard_normal((3, 2, 4)).astype(np.float32)
+    given = x.copy()
+    result = netcalc.run(network, x=x)
+    assert np.array_equal(x, given)
+    w = result.weights["a"]
+    a = np.maximum(x, 0) @ w["weight"].T + w["bias"]
+    assert np.allclose(result.output, np.maximum(np.maximum(a, 0) + a, 0) + a, rtol=1e-6, atol=1e-6)
+    # elements per sample, 8 each: the input (kept to the end) and relu 0; a (relu 0 freed after
+    # it); v holds a's memory; relu 3's own array, which 4, 5 and 6 write over; a lives to 6
+    alive = [8 + 8, 8 + 8 + 8, 8 + 8, 8 + 8 + 8, 8 + 8 + 8, 8 + 8 + 8, 8 + 8 + 8]
+    assert [t.live_bytes for t in result.traces] == [n * 4 * 3 for n in alive]  # float32, batch 3
+    assert netcalc.verify(network, batch=3).ok
 
 
 def test_a_view_counts_its_base_once() -> None:

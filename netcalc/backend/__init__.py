@@ -94,6 +94,33 @@ def relu_fed(graph: Network) -> set[int]:
     return found
 
 
+def in_place(graph: Network, training: bool = False) -> frozenset[int]:
+    """The layers of a run that write their output over their first input's memory.
+
+    Those whose op can (Op.in_place) where nothing else needs that memory: the input is the new
+    array of a layer that is not a view (not a network input, whose array is the caller's, nor an
+    output), and this layer is its last reader, with no view of it among the readers (a view would
+    see the change). For the liveness pass the output is then a view of that input.
+    """
+    readers: dict[int, list[Node]] = {}
+    for node in graph.nodes:
+        for i in node.inputs:
+            readers.setdefault(i, []).append(node)
+    views = {node.index for node in graph.nodes if OPS[type(node.layer)].view(node.layer, training)}
+    outputs = set(graph.outputs)
+    found = set()
+    for node in graph.nodes:
+        source = node.inputs[0] if node.inputs else INPUT
+        if source < 0 or source in outputs or source in views:
+            continue
+        if not OPS[type(node.layer)].in_place(node.layer, training):
+            continue
+        read = readers[source]
+        if read[-1].index == node.index and not any(r.index in views for r in read):
+            found.add(node.index)
+    return frozenset(found)
+
+
 def stream(seed: int, key: str) -> np.random.Generator:
     """The generator of one named stream of a run: its values depend on the seed and the key only.
 
@@ -204,6 +231,7 @@ def run(
     last_use = {i: node.index for node in graph.nodes for i in node.inputs}
     outputs = set(network.outputs)
     he_init = relu_fed(graph)
+    overwrite = in_place(graph, training)
     for node in graph.nodes:
         op = OPS[type(node.layer)]
         inputs = [values[i] for i in node.inputs]
@@ -217,6 +245,7 @@ def run(
             for name, shape in shapes.items()
         }
         result.shared.update(f"{node.path}/{name}" for name in owned)
+        ctx.overwrite = node.index in overwrite
         y = op.forward(node.layer, inputs, tensors, ctx)
         if not y.flags.c_contiguous:  # a permute: copied once here, so every reshape after is a view
             y = np.ascontiguousarray(y)

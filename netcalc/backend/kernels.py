@@ -320,9 +320,16 @@ def upsample_linear(
 
 
 def batchnorm(
-    x: Array, mean: Array, var: Array, weight: Array | None, bias: Array | None, eps: float
+    x: Array,
+    mean: Array,
+    var: Array,
+    weight: Array | None,
+    bias: Array | None,
+    eps: float,
+    out: Array | None = None,
 ) -> Array:
-    """Inference batch norm over channel axis 1 with running statistics; weight/bias may be None."""
+    """Inference batch norm over channel axis 1 with running statistics; weight/bias may be None;
+    into `out` when given (x itself, to work in place)."""
     dt = x.dtype
     # one scale and one shift per channel, folded from the four vectors: two passes over x
     scale = 1 / np.sqrt(np.asarray(var, dt) + dt.type(eps))
@@ -331,7 +338,7 @@ def batchnorm(
     shift = -np.asarray(mean, dt) * scale
     if bias is not None:
         shift = shift + np.asarray(bias, dt)
-    y = x * _channel_shape(scale.astype(dt, copy=False), x.ndim)
+    y = np.multiply(x, _channel_shape(scale.astype(dt, copy=False), x.ndim), out=out)
     y += _channel_shape(shift.astype(dt, copy=False), x.ndim)
     return y.astype(dt, copy=False)
 
@@ -384,7 +391,7 @@ def dense(x: Array, weight: Array, bias: Array | None) -> Array:
     """Affine map on the last axis like torch Linear: x @ weight.T + bias, weight (units, in)."""
     y = x @ np.asarray(weight, x.dtype).T
     if bias is not None:
-        y = y + np.asarray(bias, x.dtype)
+        y += np.asarray(bias, x.dtype)  # y is new: the bias is added in place
     return y.astype(x.dtype, copy=False)
 
 
@@ -476,14 +483,14 @@ def erf(x: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return y
 
 
-def relu(x: Array) -> Array:
-    """max(x, 0)."""
-    return np.maximum(x, x.dtype.type(0))
+def relu(x: Array, out: Array | None = None) -> Array:
+    """max(x, 0); into `out` when given (x itself, to work in place)."""
+    return np.maximum(x, x.dtype.type(0), out=out)
 
 
-def relu6(x: Array) -> Array:
-    """min(max(x, 0), 6)."""
-    return np.clip(x, x.dtype.type(0), x.dtype.type(6))
+def relu6(x: Array, out: Array | None = None) -> Array:
+    """min(max(x, 0), 6); into `out` when given (x itself, to work in place)."""
+    return np.clip(x, x.dtype.type(0), x.dtype.type(6), out=out)
 
 
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:

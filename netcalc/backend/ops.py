@@ -35,6 +35,7 @@ class Context:
 
     training: bool = False
     rng: np.random.Generator | None = None
+    overwrite: bool = False  # the forward pass may write its output over inputs[0] (see Op.in_place)
 
 
 Tensors = Callable[[LayerT, Arrays], dict[str, Shape]]  # {name: shape}, trainable then state
@@ -71,6 +72,9 @@ class Op(Generic[LayerT]):
     neurons: Macs[LayerT] | None = None  # when not the output elements of a layer with MACs
     workspace: Workspace[LayerT] = no_workspace
     view: View[LayerT] = never
+    # (layer, training) -> the forward pass writes its output over inputs[0] when ctx.overwrite
+    # (backend.in_place says for which layers of a run: where nothing else needs that memory)
+    in_place: View[LayerT] = never
 
 
 def axes(value: N | Sequence[N], rank: int) -> tuple[N, ...]:
@@ -83,7 +87,7 @@ def activate(x: Array, name: str | None) -> Array:
     if name is None:
         return x
     cls = L.BY_KIND[name]
-    return OPS[cls].forward(cls(), [x], {}, Context())
+    return OPS[cls].forward(cls(), [x], {}, Context(overwrite=True))  # x is the kernel's new array
 
 
 # Temporaries of each activation kernel per input element, measured with tracemalloc on 10^6
@@ -123,12 +127,14 @@ def activation_workspace(name: str | None, elements: int, itemsize: int) -> int:
 
 def fused(name: str | None, kernel: int, out: Shape, itemsize: int) -> int:
     """A kernel then its fused activation: the kernel's temporaries, or the kernel's result kept
-    while the activation (its layer's own op) makes its output and temporaries."""
+    while the activation (its layer's own op) makes its output and temporaries; an activation
+    that writes over its input makes no output of its own."""
     if name is None:
         return kernel
     cls = L.BY_KIND[name]
-    own = OPS[cls].workspace(cls(), (out,), out, itemsize, False)
-    return max(kernel, prod(out) + own)
+    op = OPS[cls]
+    own = op.workspace(cls(), (out,), out, itemsize, False)
+    return max(kernel, own if op.in_place(cls(), False) else prod(out) + own)
 
 
 def _activation_ws(name: str) -> Workspace[L.Layer]:
@@ -335,9 +341,10 @@ def _bn_tensors(layer: L.BatchNorm, inputs: Arrays) -> dict[str, Shape]:
 
 
 def _bn(layer: L.BatchNorm, inputs: Arrays, w: Weights, ctx: Context) -> Array:
-    return K.batchnorm(
-        inputs[0], w["running_mean"], w["running_var"], w.get("weight"), w.get("bias"), layer.eps
-    )
+    x = inputs[0]
+    mean, var = w["running_mean"], w["running_var"]
+    out = x if ctx.overwrite else None
+    return K.batchnorm(x, mean, var, w.get("weight"), w.get("bias"), layer.eps, out)
 
 
 def _ln_tensors(layer: L.LayerNorm, inputs: Arrays) -> dict[str, Shape]:
@@ -389,6 +396,13 @@ def _scale(layer: L.LayerScale, inputs: Arrays, w: Weights, ctx: Context) -> Arr
 
 
 # --- merging and moving ------------------------------------------------------------------------
+
+
+def _add(layer: L.Add, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    y = np.add(inputs[0], inputs[1], out=inputs[0] if ctx.overwrite else None)
+    for x in inputs[2:]:
+        y += x  # the running sum is this layer's own array
+    return y
 
 
 def _multiply(layer: L.Multiply, inputs: Arrays, w: Weights, ctx: Context) -> Array:
@@ -581,8 +595,7 @@ def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
 
 
 def _dense_ws(layer: L.Dense, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
-    n = prod(out)  # x @ w.T, then + bias: both alive for a moment
-    return fused(layer.activation, n if layer.bias else 0, out, itemsize)
+    return fused(layer.activation, 0, out, itemsize)  # x @ w.T, the bias added in place
 
 
 def _conv_ws(layer: L.Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
@@ -663,6 +676,12 @@ def _always(layer: L.Layer, training: bool) -> bool:
     return True
 
 
+def _same_shape(layer: L.Layer, training: bool) -> bool:
+    """The output has the first input's shape and dtype (add's inputs have equal shapes), so the
+    kernel can write it over that input."""
+    return True
+
+
 def _identity_in_inference(layer: Rated, training: bool) -> bool:
     """Dropout and stochastic depth give their input itself in inference or at rate 0."""
     return not training or layer.rate == 0
@@ -739,6 +758,15 @@ def _elementwise(kernel: Callable[[Array], Array], name: str) -> Op[L.Layer]:
     return Op(_no_tensors, lambda layer, inputs, w, ctx: kernel(inputs[0]), workspace=_activation_ws(name))
 
 
+def _clamp(kernel: Callable[[Array, Array | None], Array], name: str) -> Op[L.Layer]:
+    """An activation whose kernel can write over its input (relu, relu6)."""
+
+    def forward(layer: L.Layer, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+        return kernel(inputs[0], inputs[0] if ctx.overwrite else None)
+
+    return Op(_no_tensors, forward, workspace=_activation_ws(name), in_place=_same_shape)
+
+
 def _stochastic_depth_ws(
     layer: L.StochasticDepth, ins: Ins, out: Shape, itemsize: int, training: bool
 ) -> int:
@@ -783,22 +811,22 @@ OPS: dict[type[L.Layer], Op[Any]] = {
     L.StochasticDepth: Op(
         _no_tensors, _stochastic_depth, workspace=_stochastic_depth_ws, view=_identity_in_inference
     ),
-    L.BatchNorm: Op(_bn_tensors, _bn, state=("running_mean", "running_var"), workspace=_batchnorm_ws),
+    L.BatchNorm: Op(
+        _bn_tensors, _bn, state=("running_mean", "running_var"), workspace=_batchnorm_ws, in_place=_same_shape
+    ),
     L.LayerNorm: Op(_ln_tensors, _ln, workspace=_layernorm_ws),
     L.RMSNorm: Op(_rms_tensors, _rmsnorm, workspace=_rmsnorm_ws),
     L.GroupNorm: Op(_affine_tensors, _groupnorm, workspace=_groupnorm_ws),
     L.InstanceNorm: Op(_affine_tensors, _instancenorm, workspace=_groupnorm_ws),
     L.LayerScale: Op(_scale_tensors, _scale),
-    L.Add: Op(
-        _no_tensors, lambda layer, inputs, w, ctx: sum(inputs[1:], start=inputs[0]), workspace=_merge_ws
-    ),
+    L.Add: Op(_no_tensors, _add, workspace=_merge_ws, in_place=_same_shape),
     L.Multiply: Op(_no_tensors, _multiply, workspace=_merge_ws),
     L.Concat: Op(_no_tensors, _concat),
     L.Matmul: Op(
         _no_tensors, lambda layer, inputs, w, ctx: np.matmul(inputs[0], inputs[1]), macs=_matmul_macs
     ),
-    L.ReLU: _elementwise(K.relu, "relu"),
-    L.ReLU6: _elementwise(K.relu6, "relu6"),
+    L.ReLU: _clamp(K.relu, "relu"),
+    L.ReLU6: _clamp(K.relu6, "relu6"),
     L.LeakyReLU: Op[L.LeakyReLU](
         _no_tensors,
         lambda layer, inputs, w, ctx: K.leaky_relu(inputs[0], layer.negative_slope),
