@@ -436,7 +436,7 @@ def test_a_10_to_the_12_element_layer_fails_before_allocating():
 def test_max_memory_1k_stops_a_small_spec():
     out = runner.invoke(app, ["run", TINY_RESNET, "--max-memory", "1K"])
     assert out.exit_code == 1
-    assert "over the limit of 1.0 KiB" in out.stderr
+    assert "over the limit of 1 KiB" in out.stderr
     assert "--max-memory" in out.stderr
     assert runner.invoke(app, ["run", TINY_RESNET, "--max-memory", "64M"]).exit_code == 0
 
