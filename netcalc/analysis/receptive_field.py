@@ -59,7 +59,7 @@ class AxisField:
         if self.window is None:
             return None
         spans = [b - a + 1 for a, b in zip(self.window.lo, self.window.hi, strict=True)]
-        return min(max(r, 0) for r in spans), max(spans)
+        return max(min(spans), 0), max(spans)
 
     @property
     def stride(self) -> Fraction | None:
@@ -78,9 +78,10 @@ class AxisField:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: status, and for a local field size (or size_min/size_max), stride, padding."""
-        if self.sizes is None:
+        sizes = self.sizes  # once: it walks the window's period
+        if sizes is None:
             return {"status": self.status}
-        low, high = self.sizes
+        low, high = sizes
         stride = self.stride
         assert stride is not None
         return {
@@ -353,15 +354,19 @@ def _reads(field: Window, j: int) -> bool:
 def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | None]:
     """The field of a merge: the union of its branches, and the two centre lines (centre minus
     i * S, averaged over a period) that differ when the branches are not centred alike."""
+    first = branches[0]
     if len(branches) == 1:
-        return branches[0], None
+        return first, None
+    if _one_plain_window(first, branches):  # a skip around element-wise layers, say
+        return first, None  # what the union below makes of it: the same window, centred alike
     if any(t.status == "global" for t in branches):
         return GLOBAL, None
     windows = [t.window for t in branches if t.local and t.window is not None]
     if len(windows) < len(branches) or len({t.axes for t in branches}) > 1:
         return Track("n/a", tuple(sorted({a for t in branches for a in t.axes}))), None
     period = lcm(*(w.period for w in windows))
-    if len({w.stride for w in windows}) > 1 or period > MAX_PERIOD:
+    one = windows[0]  # strides shift / period compared as shift * period', without fractions
+    if any(w.shift * one.period != one.shift * w.period for w in windows) or period > MAX_PERIOD:
         return Track("n/a", branches[0].axes), None
     lo, hi = [], []
     for i in range(period):
@@ -373,8 +378,15 @@ def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | No
         centres = [Fraction(doubled[0], 2), Fraction(doubled[-1], 2)] if len(doubled) > 1 else []
     else:
         centres = sorted({c for w in windows if (c := _centre_line(w, period)) is not None})
-    window = Window(period, int(windows[0].stride * period), tuple(lo), tuple(hi))
+    window = Window(period, one.shift * period // one.period, tuple(lo), tuple(hi))
     return Track("local", branches[0].axes, window), (centres[0], centres[-1]) if len(centres) > 1 else None
+
+
+def _one_plain_window(first: Track, branches: list[Track]) -> bool:
+    """Every branch the same local window, gapless and undilated (the union keeps neither gaps nor taps)."""
+    window = first.window
+    plain = first.local and window is not None and window.step == 1 and window.gapless
+    return plain and all(t == first for t in branches)
 
 
 def _centre_line(window: Window, period: int) -> Fraction | None:

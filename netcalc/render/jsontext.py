@@ -6,9 +6,9 @@ join of its items' texts; strings are escaped by the C helper the json module it
 numbers are written by their own repr, as json does. Anything else (a key that is not text, NaN, a
 subclass of a plain type) goes to json.dumps, so the text is always the json module's.
 
-`parts` writes the same text piece by piece, an item of the outer lists and mappings at a time, and
-takes a generator where a list belongs (a report's rows, made one by one): a large report is never
-held whole, neither as data nor as text.
+`parts` writes the same text piece by piece, an item of the outer lists and mappings at a time (a
+report's row is one piece), and takes a generator where a list belongs (a report's rows, made one by
+one): a large report is never held whole, neither as data nor as text.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 _INDENTS = ["\n" + "  " * depth for depth in range(64)]
 _SEPARATORS = ["," + indent for indent in _INDENTS]
 _MAX_DEPTH = len(_INDENTS) - 2
-_OUTER = 3  # parts yields the items of containers this shallow one by one (rows sit at 2 or 3)
+_OUTER = 2  # parts yields the items of containers this shallow (and of generators) one by one
 
 
 _NOTHING = object()
@@ -60,10 +60,11 @@ def _parts(value: Any, depth: int) -> Iterator[str]:
         else:
             item = entry
             yield separator
-        if depth + 1 < _OUTER and type(item) in (dict, list, tuple, GeneratorType):
+        kind = type(item)
+        if kind is GeneratorType or (depth + 1 < _OUTER and kind in (dict, list, tuple)):
             yield from _parts(item, depth + 1)
         else:
-            yield _at(list(item) if type(item) is GeneratorType else item, depth + 1)
+            yield _at(item, depth + 1)
         separator = _SEPARATORS[depth + 1]
     yield _INDENTS[depth] + closing
 
