@@ -11,7 +11,7 @@ from netcalc.layers import BY_KIND, LAYERS, Layer
 from netcalc.layers.base import input_range
 from netcalc.spec import nearest
 
-COMMON = ("name", "source", "training_only", "trainable", "share")
+COMMON = ("name", "source", "training_only", "trainable", "share", "share_tensors")
 
 
 def describe(cls: type[Layer]) -> dict[str, Any]:

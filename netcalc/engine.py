@@ -165,6 +165,16 @@ def _sharing(row: Row, node: Node, owner: Node, owner_row: Row) -> Row:
             "dense, convolution and embedding layers"
         )
     common = [name for name in mine if name in theirs]
+    chosen = node.layer.share_tensors
+    if chosen is not None:
+        missing = [name for name in chosen if name not in common]
+        if missing:
+            raise ShapeError(
+                f"{_where(node)}: share_tensors: {', '.join(missing)} is not a tensor of both this "
+                f"layer ({', '.join(mine) or 'none'}) and layer '{owner.path}' ({', '.join(theirs)}) — "
+                f"name some of: {', '.join(common) or 'none'}"
+            )
+        common = list(chosen)
     for name in common:
         if mine[name] != theirs[name]:
             raise ShapeError(

@@ -577,6 +577,12 @@ class _Builder:
                 f"{where}: {label}: share names block '{ref}' — share takes one layer, "
                 "like share: block.layer"
             )
+        if node.shares is not None and node.layer.share_tensors is not None:
+            owner = self.nodes[node.shares].path
+            raise SpecError(
+                f"{where}: {label}: share names '{ref}', which takes only some tensors from '{owner}' "
+                f"(share_tensors) and owns the rest — share '{owner}' instead"
+            )
         return node.shares if node.shares is not None else node.index
 
     def _layer(

@@ -429,4 +429,4 @@ def test_layers_names_every_key_a_layer_or_block_use_takes():
     from netcalc.graph import RESERVED
 
     footer = ok("layers", "dense").strip().splitlines()[-1]
-    assert all(f"{key}:" in footer for key in (*RESERVED, "share")), footer
+    assert all(f"{key}:" in footer for key in (*RESERVED, "share", "share_tensors")), footer

@@ -63,7 +63,7 @@ def test_every_layer_type_has_a_docstring():
 
 
 # every layer's; see test_spec, test_network_io, test_share
-COMMON = {"name", "source", "training_only", "trainable", "share"}
+COMMON = {"name", "source", "training_only", "trainable", "share", "share_tensors"}
 
 
 def test_every_canonical_argument_appears_in_some_case():

@@ -156,6 +156,38 @@ def test_a_module_called_twice_shares_its_initializers():
     assert report.totals.macs == expected["macs"]  # every call computes
 
 
+def test_a_weight_shared_with_a_bias_of_its_own():
+    """PyTorch's `b.weight = a.weight` with b's own bias, on tokens (each MatMul reads a Transpose
+    of a.weight) and after flattening (both Gemm nodes read fc.weight), and a head tied to the
+    token table with its own bias: share: with share_tensors: [weight] where the owner has a bias
+    too; the file holds each weight once and each bias, and so does the spec: PyTorch's count."""
+    from math import prod
+
+    expected = json.loads((FIXTURES / "shared_weights.json").read_text())
+    model = onnx.load(str(FIXTURES / "shared_weights.onnx"))
+    network = netcalc.load(str(FIXTURES / "shared_weights.onnx"))
+    shares = {
+        args["name"]: (args["share"], args.get("share_tensors"))
+        for entry in network.spec.layers
+        for args in entry.values()
+        if args.get("share")
+    }
+    assert shares == {"b": ("a", ["weight"]), "fc_b": ("fc", ["weight"]), "head": ("embed", None)}
+    # embed 50*16; a 16*16+16, b's bias 16; fc 64*64+64, fc_b's bias 64; the head's bias 50
+    held = sum(prod(t.dims) for t in model.graph.initializer)
+    assert held == 800 + 272 + 16 + 4_160 + 64 + 50 == expected["params"] == 5_362
+    report = analyze(network)
+    assert report.totals.params == held
+    rows = {r.name: r for r in report.rows}
+    assert [dict(rows[n].tensors) for n in ("b", "fc_b", "head")] == [
+        {"bias": 16},
+        {"bias": 64},
+        {"bias": 50},
+    ]
+    # every call computes: a, b 4*16*16 each; fc, fc_b 64*64 each; head 4*16*50
+    assert report.totals.macs == 2 * 1_024 + 2 * 4_096 + 3_200 == expected["macs"]
+
+
 def test_an_identity_naming_a_parameter_of_its_own_is_not_sharing(tmp_path):
     """Equal initializers that the exporter deduplicates (a fresh model's ones and zeros) reach a
     layer through an Identity named after that layer's own parameter: counted, not shared. An
@@ -176,9 +208,17 @@ def test_an_identity_naming_a_parameter_of_its_own_is_not_sharing(tmp_path):
         m.graph.initializer.extend(weights)
         return m
 
-    for alias, params in (("b.weight", 2 * (16 + 4)), ("onnx::Gemm_7", 16 + 4)):
+    # b's Gemm reads a.bias itself, the same tensor: held once, shared (share_tensors: [bias]; it
+    # was counted twice while a layer could only share all of its tensors or none)
+    for alias, params, share in (
+        ("b.weight", 16 + 4 + 16, {"share": "a", "share_tensors": ["bias"]}),
+        ("onnx::Gemm_7", 16 + 4, {"share": "a"}),
+    ):
         onnx.save(model(alias), str(tmp_path / "m.onnx"))
-        assert analyze(netcalc.load(str(tmp_path / "m.onnx"))).totals.params == params, alias
+        network = netcalc.load(str(tmp_path / "m.onnx"))
+        b = network.spec.layers[1]["dense"]
+        assert {k: v for k, v in b.items() if k.startswith("share")} == share, alias
+        assert analyze(network).totals.params == params, alias
 
 
 def zero_weights(network: netcalc.Network):

@@ -42,6 +42,17 @@ layers:
 # wte: 11*4 = 44 params (its (vocab, dim) table); head: weight (units, in) = (11, 4), the table
 # itself: no params of its own; 6 tokens * 4 * 11 = 264 MACs
 
+OWN_BIAS = """\
+input: [3, 5]
+layers:
+  - dense: {units: 5, name: a}
+  - relu
+  - dense: {units: 5, share: a, share_tensors: [weight], name: b}
+"""
+# a: 5*5 + 5 = 30 params; b: a's weight and a bias of its own: 5 (PyTorch's `b.weight = a.weight`);
+# 3 tokens * 5 * 5 = 75 MACs each
+OWN_BIAS_PARAMS, OWN_BIAS_MACS = 30 + 5, 2 * 75
+
 
 def rows(text: str) -> dict[str, netcalc.Row]:
     return {r.name: r for r in netcalc.analyze(netcalc.load(text)).rows}
@@ -85,9 +96,44 @@ layers:
     assert (r["b"].shares, r["c"].shares) == ("a", "a")
 
 
+def test_share_tensors_takes_the_weight_and_keeps_the_bias():
+    report = netcalc.analyze(netcalc.load(OWN_BIAS))
+    assert (report.totals.params, report.totals.macs) == (OWN_BIAS_PARAMS, OWN_BIAS_MACS)
+    b = {r.name: r for r in report.rows}["b"]
+    assert (b.shares, b.tensors, b.shared_tensors, b.counts.params) == ("a", {"bias": 5}, {"weight": 25}, 5)
+    layer = report.to_dict()["layers"][2]
+    assert (layer["shares"], layer["shared_tensors"], layer["params"]) == ("a", {"weight": 25}, 5)
+    # without share_tensors the bias is a's too: 30 in all
+    assert (
+        netcalc.analyze(netcalc.load(OWN_BIAS.replace(", share_tensors: [weight]", ""))).totals.params == 30
+    )
+
+
 @pytest.mark.parametrize(
     "text, error, pattern",
     [
+        (
+            OWN_BIAS.replace("share_tensors: [weight]", "share_tensors: [weight, scale]"),
+            ShapeError,
+            r"<string>:5: layer 2 'dense' \(b\): share_tensors: scale is not a tensor of both this layer "
+            r"\(weight, bias\) and layer 'a' \(weight, bias\) — name some of: weight, bias",
+        ),
+        (
+            OWN_BIAS.replace("share: a, ", ""),
+            SpecError,
+            r"<string>:5: .*share_tensors: needs share: NAME, the layer whose tensors these are — add share:",
+        ),
+        (
+            OWN_BIAS.replace("[weight]", "[weight, weight]"),
+            SpecError,
+            r"share_tensors: takes one or more distinct tensor names \(got \['weight', 'weight'\]\)",
+        ),
+        (
+            OWN_BIAS + "  - dense: {units: 5, share: b, name: c}\n",
+            SpecError,
+            r"<string>:6: layer 3 'dense' \(c\): share names 'b', which takes only some tensors from 'a' "
+            r"\(share_tensors\) and owns the rest — share 'a' instead",
+        ),
         (
             CONVS.replace(
                 "filters: 3, kernel: 3, padding: 1, share", "filters: 4, kernel: 3, padding: 1, share"
@@ -158,6 +204,11 @@ def test_the_backend_uses_one_array_twice():
     assert sorted(result.flat_weights()) == ["conv1/bias", "conv1/weight", "fc/bias", "fc/weight"]
     again = backend.run(network, x=np.ones((1, 3, 8, 8)), weights=result.flat_weights())
     assert again.weights["conv2"]["bias"] is again.weights["conv1"]["bias"]
+    own = backend.run(netcalc.load(OWN_BIAS), seed=2)
+    assert own.weights["b"]["weight"] is own.weights["a"]["weight"]
+    assert own.weights["b"]["bias"] is not own.weights["a"]["bias"]
+    assert sorted(own.flat_weights()) == ["a/bias", "a/weight", "b/bias"]
+    assert netcalc.verify(netcalc.load(OWN_BIAS)).ok
     assert netcalc.verify(network).ok
     tied = netcalc.load(TIED)
     run = backend.run(tied, x=np.array([[0, 1, 2, 3, 4, 10]]))
@@ -170,7 +221,7 @@ def test_the_backend_uses_one_array_twice():
 # --- ONNX ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [CONVS, TIED])
+@pytest.mark.parametrize("text", [CONVS, TIED, OWN_BIAS])
 def test_onnx_has_one_initializer_and_matches_the_backend(text):
     onnx = pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
@@ -196,12 +247,18 @@ def test_onnx_import_finds_the_shared_initializer(tmp_path: Path):
     report = netcalc.analyze(netcalc.load(str(path)))
     assert {r.name: r for r in report.rows}["conv2"].shares == "conv1"
     assert (report.totals.params, report.totals.macs) == (CONV_PARAMS, CONV_MACS)
+    # a weight shared and a bias of its own: one initializer read by both, and b's own bias
+    path.write_bytes(to_onnx(netcalc.load(OWN_BIAS)).SerializeToString())
+    network = netcalc.load(str(path))
+    assert network.spec.layers[2]["dense"]["share_tensors"] == ["weight"]
+    report = netcalc.analyze(network)
+    assert (report.totals.params, report.totals.macs) == (OWN_BIAS_PARAMS, OWN_BIAS_MACS)
 
 
 # --- PyTorch -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [CONVS, TIED])
+@pytest.mark.parametrize("text", [CONVS, TIED, OWN_BIAS])
 def test_torch_reuses_one_parameter_and_matches_the_backend(text):
     torch = pytest.importorskip("torch")
     from netcalc.interop.torch_code import module_paths, to_torch, torch_source
@@ -212,9 +269,13 @@ def test_torch_reuses_one_parameter_and_matches_the_backend(text):
     if text is CONVS:
         assert "self.conv2.weight = self.conv1.weight  # share: conv1" in source
         assert module.conv2.weight is module.conv1.weight
-    else:
+    elif text is TIED:
         assert "self.head.weight = self.wte.weight  # share: wte" in source
         assert module.head.weight is module.wte.weight
+    else:
+        assert "self.b.weight = self.a.weight  # share: a" in source
+        assert "self.b.bias =" not in source
+        assert module.b.weight is module.a.weight and module.b.bias is not module.a.bias
     assert sum(p.numel() for p in module.parameters()) == netcalc.analyze(network).totals.params
     result = backend.run(network, seed=1, batch=2, dtype="float64")
     paths = module_paths(network)
@@ -261,6 +322,22 @@ def test_conventions_count_a_tied_parameter_as_the_tools_do():
         logging.disable(logging.NOTSET)
     assert convention("thop", report).figures == {"macs": int(macs), "params": int(params)}
     assert convention("ptflops", report).figures == {"macs": pt_macs, "params": pt_params}
+
+
+def test_torchinfo_counts_a_shared_weight_on_both_modules_and_each_bias():
+    torch = pytest.importorskip("torch")
+    torchinfo = pytest.importorskip("torchinfo")
+    from netcalc.interop.torch_code import to_torch
+
+    network = netcalc.load(OWN_BIAS)
+    with torch.device("meta"):
+        module = to_torch(network).eval()
+    assert sum(p.numel() for p in module.parameters()) == OWN_BIAS_PARAMS  # a Parameter once
+    stats = torchinfo.summary(module, input_size=(1, 3, 5), device="meta", verbose=0)
+    ours = convention("torchinfo", netcalc.analyze(network)).figures
+    # torchinfo: a's 25 + 5, and b's module holds the tied weight 25 and its own bias 5: 60
+    assert ours["total_params"] == stats.total_params == 30 + 30
+    assert ours["total_mult_adds"] == stats.total_mult_adds
 
 
 def test_readme_example_is_real_output():

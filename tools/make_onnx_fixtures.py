@@ -329,6 +329,29 @@ class GELUs(nn.Module):
         return self.new(self.fc3(self.erf(self.fc2(self.tanh(self.fc1(x))))))
 
 
+class SharedWeightsOwnBiases(nn.Module):
+    """Weights shared, biases not: a Linear whose weight is another's Parameter (`b.weight =
+    a.weight`) with a bias of its own, on tokens (MatMul + Add) and after flattening (Gemm), and a
+    head tied to the token table with a bias of its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(50, 16)
+        self.a = nn.Linear(16, 16)
+        self.b = nn.Linear(16, 16)
+        self.b.weight = self.a.weight  # tied weight, own bias
+        self.fc = nn.Linear(64, 64)
+        self.fc_b = nn.Linear(64, 64)
+        self.fc_b.weight = self.fc.weight
+        self.head = nn.Linear(16, 50)
+        self.head.weight = self.embed.weight  # tied to the table, own bias
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:  # (N, 4) int64
+        h = torch.relu(self.b(torch.relu(self.a(self.embed(ids)))))  # (N, 4, 16)
+        z = torch.relu(self.fc_b(torch.relu(self.fc(torch.flatten(h, 1)))))  # (N, 64)
+        return torch.cat([torch.flatten(self.head(h), 1), z], 1)  # (N, 4 * 50 + 64)
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -337,13 +360,14 @@ MODELS = {
     "tied_layers": (TiedLayers, (10, 16)),
     "embedding_mlp": (EmbeddingMLP, (12,)),
     "tiny_gpt": (TinyGPT, (10,)),
+    "shared_weights": (SharedWeightsOwnBiases, (4,)),
     "lstm_lm": (LSTMLanguageModel, (12,)),
     "gru_classifier": (GRUClassifier, (10, 8)),
     "rnn_relu": (ReluRNN, (10, 8)),
     "llama_block": (LlamaBlock, (10, 32)),
     "gelus_dynamo": (GELUs, (6, 8)),
 }
-IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm")  # the input holds int64 token ids
+IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm", "shared_weights")  # the input holds int64 token ids
 FOLDED = ("tied_layers", "lstm_lm")  # exported with PyTorch's default constant folding (and deduplication)
 SEQ_FIRST = ("rnn_relu",)  # the input is (L, N, F): the batch on axis 1
 # exported by PyTorch's default exporter, torch.onnx.export(dynamo=True) (needs onnxscript), opset 18

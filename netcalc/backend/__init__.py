@@ -286,7 +286,8 @@ def _owned(graph: Network, node: Node, shapes: dict[str, Any], result: Result) -
         return {}
     owner = graph.nodes[node.shares]
     arrays = result.weights[owner.path]
-    taken = {name: arrays[name] for name in shapes if name in arrays}
+    chosen = node.layer.share_tensors  # only these, or every tensor of the same name
+    taken = {name: arrays[name] for name in shapes if name in arrays and (chosen is None or name in chosen)}
     for name, array in taken.items():
         if tuple(array.shape) != tuple(shapes[name]):
             raise SpecError(
@@ -401,6 +402,7 @@ def tensor_shapes(network: Network, inputs: list[tuple[tuple[int, ...], ...]]) -
     for node, shapes_in in zip(network.nodes, inputs, strict=True):
         fake = [np.lib.stride_tricks.as_strided(np.zeros(1), (1, *s), (0,) * (len(s) + 1)) for s in shapes_in]
         owned = drawn.get(node.shares, set()) if node.shares is not None else set()
+        owned = owned & set(node.layer.share_tensors or owned)  # a new set: drawn's stays whole
         drawn[node.index] = set()
         for name, shape in OPS[type(node.layer)].tensors(node.layer, fake).items():
             drawn[node.index].add(name)

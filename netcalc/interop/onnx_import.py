@@ -110,6 +110,7 @@ class Importer:
     initializers: set[str] = field(default_factory=set)
     origin: dict[str, str] = field(default_factory=dict)  # a weight read again -> its initializer
     owners: dict[str, str] = field(default_factory=dict)  # initializer -> the first layer that reads it
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)  # layer -> initializer -> tensor
     made_by: dict[str, Any] = field(default_factory=dict)  # value -> the node that makes it
     planned: dict[int, Callable[[Any], None]] = field(default_factory=dict)  # node -> writes its layers
     seq_first: set[str] = field(default_factory=set)  # graph inputs (L, N, F) read by a recurrent node
@@ -331,16 +332,37 @@ class Importer:
         ins, out = args.pop("_inputs", data), args.pop("_output", node.output[0])
         refs = [self.values[n].ref for n in ins]
         made = [node] if out == node.output[0] else [node, self.made_by[out]]  # a dense's Add too
-        weights = {self.origin.get(n, n) for m in made for n in m.input if n in self.weights}
-        earlier = {self.owners[w] for w in weights if w in self.owners}
-        if len(earlier) == 1 and weights <= set(self.owners) and _can_share(kind):
-            args["share"] = earlier.pop()  # every weight another layer's: tied weights
+        read = [self.origin.get(n, n) for m in made for n in m.input if n in self.weights]
+        weights = set(read)
+        if _can_share(kind):
+            args.update(self._share(read))
         for w in weights:
             self.owners.setdefault(w, name)
+        # the tensor each initializer is: the main node's first weight, then the bias (Gemm's C,
+        # Conv's B, the Add after a MatMul); a table read by Gather is an embedding's weight
+        self.roles[name] = {w: "weight" if i == 0 else "bias" for i, w in enumerate(dict.fromkeys(read))}
         self.layers.append(
             {kind: {**args, "name": name, "from": refs if len(refs) > 1 else refs[0]}, "_name": name}
         )
         self.values[out] = Value(name, _sample(self.shapes.get(out)))
+
+    def _share(self, read: list[str]) -> dict[str, Any]:
+        """`share:` for a layer whose initializers some earlier layer read first (tied weights):
+        all of them, or with share_tensors the ones that are (a weight shared, a bias of its own:
+        PyTorch's `b.weight = a.weight`); nothing if they are several layers'."""
+        mine = {w: "weight" if i == 0 else "bias" for i, w in enumerate(dict.fromkeys(read))}
+        earlier = {self.owners[w] for w in mine if w in self.owners}
+        if len(earlier) != 1:
+            return {}
+        owner = earlier.pop()
+        theirs = self.roles.get(owner, {})
+        taken = [role for w, role in mine.items() if w in self.owners]
+        if any(theirs.get(w) != role for w, role in mine.items() if w in self.owners):
+            return {}  # the same initializer as another tensor (a weight as a bias): not netcalc's sharing
+        kept = set(mine.values()) - set(taken)
+        if kept & set(theirs.values()):  # the owner has a tensor of the same name this layer keeps
+            return {"share": owner, "share_tensors": taken}
+        return {"share": owner}
 
     def _patterns(self, nodes: list[Any], consumers: Counter[str]) -> None:
         """SiLU (x * sigmoid(x)), the erf and tanh GELUs and RMSNorm, as exporters decompose them:

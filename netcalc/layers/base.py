@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from math import prod
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from netcalc.errors import NetcalcError, ShapeError
 from netcalc.layers.fields import Reads, everything
@@ -95,11 +104,27 @@ class Layer(BaseModel):
         description="use the parameters of an earlier layer NAME (tied weights): counted once there; "
         "this layer's MACs and activations still count per call",
     )
+    share_tensors: tuple[str, ...] | None = Field(
+        None,
+        description="with share: only these tensors are the other layer's (share: a, share_tensors: "
+        "[weight]: a's weight, a bias of its own); default: every tensor of the same name",
+    )
     trainable: Annotated[bool, Strict()] = Field(
         True,
         description="false: its parameters are frozen (counted as non-trainable, as Keras does; "
         "PyTorch's requires_grad=False)",
     )
+
+    @field_validator("share_tensors")
+    @classmethod
+    def _share_tensors_need_share(cls, names: tuple[str, ...] | None, info: ValidationInfo) -> Any:
+        if names is None:
+            return names
+        if info.data.get("share") is None:
+            raise ValueError("needs share: NAME, the layer whose tensors these are — add share:")
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"takes one or more distinct tensor names (got {list(names)})")
+        return names
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

@@ -20,7 +20,7 @@ def catalog_text(entries: list[dict[str, Any]], markdown: bool = False) -> str:
         lines.append("")
     lines.append(
         "Every layer (and block use) also takes name:, from:, training_only:, trainable: and when:; "
-        "a block use takes repeat:; dense, convolution and embedding layers take share:."
+        "a block use takes repeat:; dense, convolution and embedding layers take share: (and share_tensors:)."
     )
     return "\n".join(lines) + "\n"
 
