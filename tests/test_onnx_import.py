@@ -559,7 +559,8 @@ def test_a_tiny_gpt_exported_by_pytorch_counts_as_pytorch_does():
 def test_gelus_from_pytorchs_default_exporter_fold():
     """torch.onnx.export(dynamo=True), PyTorch's default exporter (tools/make_onnx_fixtures.py's
     GELUs): nn.GELU('tanh') written with Pow(x, 3), nn.GELU() with Erf, GPT-2's code; the constants
-    are scalar initializers, the nodes have no name scopes."""
+    are scalar initializers. Nodes are named 'node_MatMul_1', each one's module kept in its
+    metadata: the layers are named after the modules."""
     expected = json.loads((FIXTURES / "gelus_dynamo.json").read_text())
     network = netcalc.load(str(FIXTURES / "gelus_dynamo.onnx"))
     layers = [(n.layer.kind, getattr(n.layer, "approximate", None)) for n in network.nodes]
@@ -571,6 +572,7 @@ def test_gelus_from_pytorchs_default_exporter_fold():
         ("dense", None),
         ("gelu", "tanh"),
     ]
+    assert [n.path for n in network.nodes] == ["fc1", "tanh", "fc2", "erf", "fc3", "new"]
     report = analyze(network)
     # fc1 8*16+16, fc2 16*16+16, fc3 16*4+4; MACs on 6 tokens: 6*(8*16 + 16*16 + 16*4)
     assert report.totals.params == 144 + 272 + 68 == expected["params"] == 484

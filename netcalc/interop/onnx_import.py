@@ -36,6 +36,9 @@ PASS_THROUGH = ("Identity", "Dropout")
 # ('layer2.bn1.weight') is a parameter of its own whose values happen to be equal (a fresh
 # model's batch-norm ones and zeros), so it is counted.
 EXPORTER_NAMED = "onnx::"
+# PyTorch's dynamo exporter names nodes 'node_MatMul_1' and keeps each one's module path in its
+# metadata: "['', 'h', 'h.0', 'h.0.attn', 'linear']" (the root, the modules, the call)
+NAME_SCOPES = "pkg.torch.onnx.name_scopes"
 # attention's tensors by role, at the end of an initializer's name (netcalc's '<layer>/<tensor>',
 # PyTorch's '<module>.<tensor>'; Llama's code calls the output projection o_proj)
 ROLE = re.compile(
@@ -126,6 +129,7 @@ class Importer:
         onnx_recurrent.weight_inputs(self)
         self.seq_first = onnx_recurrent.seq_first_inputs(self.model)
         samples = self._inputs()
+        self._module_scopes()
         nodes = self._ordered()
         self.made_by = {out: node for node in nodes for out in node.output}
         consumers = Counter(name for node in nodes for name in node.input)
@@ -169,6 +173,15 @@ class Importer:
         return list(dict.fromkeys(refs))
 
     # --- reading --------------------------------------------------------------------------------
+
+    def _module_scopes(self) -> None:
+        """Name a node of PyTorch's dynamo exporter '<module>/<name>', as the TorchScript exporter
+        scopes its nodes, so that layers are named after modules and patterns see a module's nodes."""
+        for node in self.model.graph.node:
+            scopes = next((p.value for p in node.metadata_props if p.key == NAME_SCOPES), "")
+            path = re.findall(r"'([^'/]*)'", scopes[:4096])  # bounded: a hostile path is cut short
+            if len(path) > 2 and path[-2] and "/" not in node.name:
+                node.name = f"{path[-2]}/{node.name}"
 
     def _check_opset(self) -> None:
         versions = {o.domain: o.version for o in self.model.opset_import}
