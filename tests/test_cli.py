@@ -404,6 +404,45 @@ def test_one_wrong_spec_among_several_does_not_hide_the_others(tmp_path):
     assert [d["totals"]["params"] for d in data] == [(64 * 9 + 64) + (64 * 64 * 9 + 64)]
 
 
+BAD_UNITS = "input: [3]\nlayers:\n  - dense: {units: 0}\n"
+BAD_SHAPE = "input: [3, 4]\nlayers:\n  - conv2d: {filters: 2, kernel: 40}\n"  # 2 axes; 40 > 32 in the sweep
+UNITS_LINE = "bad1.yaml:3: layer 0 'dense' (dense_1): units: input should be greater than 0"
+SHAPE_LINE = "bad2.yaml:3: layer 0 'conv2d' (conv2d_1): "
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "good"),
+    [
+        (["rf", "--format", "json"], 1, "lenet5"),
+        (["check", "--max-params", "1M", "--format", "json"], 1, "lenet5"),
+        (["check", "--max-params", "1k", "--format", "json"], 4, "lenet5"),  # lenet5 over: the worst code
+        (["count", "--train", "--format", "json"], 1, "lenet5"),
+        (["verify", "--format", "json"], 1, "lenet5"),
+        (["sweep", "--set", "input=1x32x32", "--format", "json"], 1, "lenet5"),
+    ],
+)
+def test_every_wrong_spec_has_its_line_and_the_others_are_processed(tmp_path, command, code, good):
+    (tmp_path / "bad1.yaml").write_text(BAD_UNITS)
+    (tmp_path / "bad2.yaml").write_text(BAD_SHAPE)
+    specs = [str(tmp_path / "bad1.yaml"), "zoo:lenet5", str(tmp_path / "bad2.yaml")]
+    result = CliRunner().invoke(app, [command[0], *specs, *command[1:]])
+    assert result.exit_code == code
+    errors = result.stderr.splitlines()
+    assert UNITS_LINE in errors[0] and SHAPE_LINE in errors[1]
+    assert good in result.stdout  # the good spec's output is written
+
+
+@pytest.mark.parametrize("command", [["compare"], ["diff"]])
+def test_a_command_needing_every_spec_names_each_wrong_one(tmp_path, command):
+    (tmp_path / "bad1.yaml").write_text(BAD_UNITS)
+    (tmp_path / "bad2.yaml").write_text(BAD_SHAPE)
+    result = CliRunner().invoke(app, [*command, str(tmp_path / "bad1.yaml"), str(tmp_path / "bad2.yaml")])
+    assert result.exit_code == 1
+    errors = result.stderr.splitlines()
+    assert len(errors) == 2 and UNITS_LINE in errors[0] and SHAPE_LINE in errors[1]
+    assert result.stdout == ""
+
+
 def test_help_examples_are_one_command_a_line():
     # click rewraps a paragraph: without \b the examples ran together and broke inside options
     # ("--max-\nmemory"), so none could be copied

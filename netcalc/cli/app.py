@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -38,6 +38,7 @@ Examples:
 """
 
 
+T = TypeVar("T")
 RUNNING: ContextVar[str] = ContextVar("RUNNING", default="count")  # the command being run
 
 
@@ -217,13 +218,15 @@ def load_all(
     if sources.count("-") > 1:
         raise UsageError("'-' (stdin) can be given once")
     args = parse_sets(sets)
-    loaded: list[Network | NetcalcError] = []
-    for source in sources:
-        try:
-            loaded.append(load_spec(source, args, input))
-        except NetcalcError as error:
-            loaded.append(error)
-    return loaded
+    return [load_one(source, args, input) for source in sources]
+
+
+def load_one(source: str, args: dict[str, Any], input: str | None = None) -> Network | NetcalcError:
+    """The spec loaded, or the error that stopped it."""
+    try:
+        return load_spec(source, args, input)
+    except NetcalcError as error:
+        return error
 
 
 def load_spec(
@@ -277,14 +280,40 @@ def split_sets(sets: list[str] | None) -> dict[str, str]:
     return result
 
 
-def only_networks(loaded: list[Network | NetcalcError]) -> list[Network]:
-    """The networks, or the first error when any spec failed."""
-    for item in loaded:
-        if isinstance(item, NetcalcError):
-            raise item
+def only_networks(loaded: Sequence[Network | NetcalcError]) -> list[Network]:
+    """The networks, for a command that needs them all (compare, diff), or one error naming every
+    spec that failed."""
+    failed = [item for item in loaded if isinstance(item, NetcalcError)]
+    if failed:
+        raise combined(failed)
     return [item for item in loaded if not isinstance(item, NetcalcError)]
 
 
-def combined(errors: list[NetcalcError]) -> NetcalcError:
-    """Several errors as one, of the first one's class, one message line each."""
-    return type(errors[0])("\n".join(str(e) for e in errors))
+def each(
+    loaded: Sequence[Network | NetcalcError], work: Callable[[Network], T]
+) -> tuple[list[T], list[NetcalcError]]:
+    """`work` on each loaded network: (the results, the errors of the specs that failed to load
+    or whose work failed). A wrong spec among several does not hide the others' results."""
+    results: list[T] = []
+    failed: list[NetcalcError] = []
+    for item in loaded:
+        try:
+            if isinstance(item, NetcalcError):
+                raise item
+            results.append(work(item))
+        except NetcalcError as error:
+            failed.append(error)
+    return results, failed
+
+
+def raise_all(errors: Sequence[NetcalcError]) -> None:
+    """Raise the errors as one (after the good specs' output), when there are any."""
+    if errors:
+        raise combined(errors)
+
+
+def combined(errors: Sequence[NetcalcError]) -> NetcalcError:
+    """Several errors as one, one message line each, of the class with the highest exit code
+    (a mismatch or an over-budget figure outranks a bad spec, which outranks none)."""
+    worst = max(errors, key=lambda e: e.exit_code)
+    return type(worst)("\n".join(str(e) for e in errors))

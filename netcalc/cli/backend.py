@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,12 +22,13 @@ from netcalc.cli.app import (
     SpecArg,
     SpecsArg,
     app,
+    each,
     emit,
     load_all,
     load_spec,
-    only_networks,
+    raise_all,
 )
-from netcalc.errors import UsageError, VerifyError
+from netcalc.errors import NetcalcError, UsageError, VerifyError
 from netcalc.render import check_format
 
 if TYPE_CHECKING:
@@ -194,28 +196,33 @@ def verify(
     """
     check_format("verify", format.value)
     limit = parse_bytes(max_memory)
-    verify_networks(only_networks(load_all(specs, set, input)), format, batch, seed, dtype.value, limit)
+    verify_networks(load_all(specs, set, input), format, batch, seed, dtype.value, limit)
 
 
 def verify_networks(
-    networks: list[Network],
+    networks: Sequence[Network | NetcalcError],
     format: Format,
     batch: int,
     seed: int = 0,
     dtype: str = "float32",
     max_memory: int | None = None,
 ) -> None:
-    """Verify each network, show the checks, and raise VerifyError on any mismatch."""
+    """Verify each network, show the checks, and raise VerifyError on any mismatch (with the
+    errors of the specs that failed to load or to run, one line each)."""
     from netcalc.verification import verify as check
 
-    results = [
-        check(n, seed=seed, batch=batch, dtype=dtype, max_memory=max_memory, progress=ProgressBar(n.source))
-        for n in networks
-    ]
-    emit("verify", format, results, many=len(results) > 1)
-    failures = [line for r in results for line in r.failures()]
-    if failures:
-        raise VerifyError("\n".join(f"mismatch: {line}" for line in failures))
+    results, failed = each(
+        networks,
+        lambda n: check(
+            n, seed=seed, batch=batch, dtype=dtype, max_memory=max_memory, progress=ProgressBar(n.source)
+        ),
+    )
+    if results:
+        emit("verify", format, results, many=len(networks) > 1)
+    mismatches = [line for r in results for line in r.failures()]
+    if mismatches:
+        failed.append(VerifyError("\n".join(f"mismatch: {line}" for line in mismatches)))
+    raise_all(failed)
 
 
 @app.command()

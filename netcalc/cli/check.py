@@ -14,9 +14,10 @@ from netcalc.cli.app import (
     SetOpt,
     SpecsArg,
     app,
+    each,
     emit,
     load_all,
-    only_networks,
+    raise_all,
 )
 from netcalc.cli.count import Optimizer, OptimizerOpt, Precision, PrecisionOpt
 from netcalc.errors import BudgetError
@@ -72,15 +73,15 @@ def check(
         )
         if value is not None
     }
-    results = [
-        netcalc.check_budget(network, options, batch, optimizer.value, precision.value)
-        for network in only_networks(load_all(specs, set, input))
-    ]
-    emit("check", format, results, many=len(specs) > 1)
+    results, failures = each(
+        load_all(specs, set, input),
+        lambda network: netcalc.check_budget(network, options, batch, optimizer.value, precision.value),
+    )
+    if results:
+        emit("check", format, results, many=len(specs) > 1)
     over = [
         f"{c.name}: {x.what} {x.figure:,} {'over' if x.bound == 'max' else 'under'} {x.limit:,}"
         for c in results
         for x in c.over()
     ]
-    if over:
-        raise BudgetError("over budget: " + "; ".join(over))
+    raise_all([*failures, *([BudgetError("over budget: " + "; ".join(over))] if over else [])])

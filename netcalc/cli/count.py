@@ -18,12 +18,12 @@ from netcalc.cli.app import (
     SetOpt,
     SpecsArg,
     app,
-    combined,
+    each,
     emit,
     load_all,
-    only_networks,
+    raise_all,
 )
-from netcalc.errors import NetcalcError, UsageError
+from netcalc.errors import UsageError
 from netcalc.render import check_format
 
 
@@ -99,28 +99,18 @@ def count(
             raise UsageError("--train shows netcalc's training memory: drop --convention and --verify")
         check_format("train", format.value)
         options = {"optimizer": optimizer.value, "precision": precision.value, "checkpoint": checkpoint.value}
-        emit(
-            "train",
-            format,
-            trainings(only_networks(load_all(specs, set, input)), batch, options),
-            many=len(specs) > 1,
-        )
+        memories, failures = each(load_all(specs, set, input), lambda n: training(n, batch, options))
+        if memories:
+            emit("train", format, memories, many=len(specs) > 1)
+        raise_all(failures)
         return
     check_format("count" if convention == Convention.netcalc else "convention", format.value)
-    reports, failures = [], []
-    for item in load_all(specs, set, input):  # a wrong spec among several does not hide the others' reports
-        try:
-            if isinstance(item, NetcalcError):
-                raise item
-            reports.append((item, analyze(item, batch=batch)))
-        except NetcalcError as error:
-            failures.append(error)
+    reports, failures = each(load_all(specs, set, input), lambda n: (n, analyze(n, batch=batch)))
     if reports and convention != Convention.netcalc:
         emit("convention", format, conventions(convention, [r for _, r in reports]), many=len(specs) > 1)
     elif reports:
         emit("count", format, [r for _, r in reports], depth=depth, many=len(specs) > 1)
-    if failures:
-        raise combined(failures)
+    raise_all(failures)
     if verify:
         from netcalc.cli.backend import verify_networks
 
@@ -147,20 +137,20 @@ def compare(
     check_format("compare" if convention == Convention.netcalc else "convention", format.value)
     if len(specs) < 2:
         raise UsageError("compare needs at least two specs")
-    networks = only_networks(load_all(specs, set, input))
-    reports = [analyze(n, batch=batch) for n in networks]
+    reports, failures = each(load_all(specs, set, input), lambda n: analyze(n, batch=batch))
+    raise_all(failures)  # a comparison needs every spec: each wrong one has its line
     if convention != Convention.netcalc:
         emit("convention", format, conventions(convention, reports), many=True)
         return
     emit("compare", format, reports)
 
 
-def trainings(networks: list[Any], batch: int, options: dict[str, str]) -> list[Any]:
-    """Each network's training memory at the batch and options."""
+def training(network: Any, batch: int, options: dict[str, str]) -> Any:
+    """A network's training memory at the batch and options."""
     from netcalc import engine
     from netcalc.analysis.training import training_memory
 
-    return [training_memory(n, engine.rows(n), batch, **options) for n in networks]
+    return training_memory(network, engine.rows(network), batch, **options)
 
 
 def conventions(name: Convention, reports: list[Any]) -> list[Any]:
@@ -190,5 +180,7 @@ def rf(
     from netcalc.report import analyze
 
     check_format("rf", format.value)
-    networks = only_networks(load_all(specs, set, input))
-    emit("rf", format, [analyze(n) for n in networks], depth=depth, many=len(specs) > 1)
+    reports, failures = each(load_all(specs, set, input), analyze)
+    if reports:
+        emit("rf", format, reports, depth=depth, many=len(specs) > 1)
+    raise_all(failures)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -14,11 +15,12 @@ from netcalc.cli.app import (
     SetOpt,
     SpecsArg,
     app,
+    each,
     emit,
     load_all,
-    load_spec,
-    only_networks,
+    load_one,
     parse_sets,
+    raise_all,
     split_sets,
 )
 from netcalc.cli.backend import check_outputs
@@ -80,14 +82,19 @@ def sweep(
         check_plot_path(plot)
         check_outputs({"--plot": plot}, specs)
     points = grid(split_sets(set))
-    networks = only_networks(load_all(specs, input=input))
-    result = run_sweep(networks, points, chosen or DEFAULT_METRICS, batch)
-    emit("sweep", format, result)
-    if plot:
-        from netcalc.render.plot import plot as draw
+    metrics_shown = chosen or DEFAULT_METRICS
+    sweeps, failures = each(
+        load_all(specs, input=input), lambda n: run_sweep([n], points, metrics_shown, batch)
+    )
+    if sweeps:  # one table of every spec that swept
+        result = replace(sweeps[0], points=tuple(p for s in sweeps for p in s.points))
+        emit("sweep", format, result)
+        if plot:
+            from netcalc.render.plot import plot as draw
 
-        written = draw(result, plot, chosen or PLOT_METRICS)  # the defaults include params and macs
-        typer.echo(f"plot: {written}", err=True)
+            written = draw(result, plot, chosen or PLOT_METRICS)  # the defaults include params and macs
+            typer.echo(f"plot: {written}", err=True)
+    raise_all(failures)
 
 
 @app.command()
@@ -127,9 +134,11 @@ def diff(
     if [a, b].count("-") > 1:
         raise UsageError("'-' (stdin) can be given once")
     args = parse_sets(set)
-    first = load_spec(a, args, input)
-    second = load_spec(b, {**args, **parse_sets(set_b)}, input)
-    result = compute(analyze(first, batch=batch), analyze(second, batch=batch))
+    loaded = [load_one(a, args, input), load_one(b, {**args, **parse_sets(set_b)}, input)]
+    reports, failures = each(loaded, lambda network: analyze(network, batch=batch))
+    raise_all(failures)  # a diff needs both specs: each wrong one has its line
+    first, second = reports
+    result = compute(first, second)
     emit("diff", format, result, everything=everything)
     if fail_on_change and result.changed:
         n = result.counts()
