@@ -599,14 +599,14 @@ class Importer:
         scaled = made.get(tanh.input[0])
         inner = self._scaled(scaled[1], "Mul", SQRT_2_PI) if scaled else None
         add = made.get(inner) if inner else None
-        if scaled is None or add is None or add[1].op_type != "Add" or len(add[1].input) != 2:
+        plus = self._plus_one(tanh.output[0], users)
+        if scaled is None or add is None or add[1].op_type != "Add" or len(add[1].input) != 2 or plus is None:
             return
-        for x, rest in (add[1].input, reversed(add[1].input)):
+        for x, rest in (add[1].input, reversed(add[1].input)):  # x + 0.044715 x^3, either way round
             cubed = made.get(rest)
             cube = self._scaled(cubed[1], "Mul", 0.044715) if cubed else None
             powers = self._cube(cube, x, made) if cubed and cube else None
-            plus = self._plus_one(tanh.output[0], users)
-            if cubed is None or powers is None or plus is None:
+            if cubed is None or powers is None:
                 continue
             tail = self._gelu_tail(plus[1].output[0], x, made, users)
             if tail is not None:
@@ -638,7 +638,7 @@ class Importer:
         last = made.get(value)
         if last is None:
             return None
-        j, node = last
+        node = last[1]
         if node.op_type == "Pow" and node.input[0] == x and _near(self.consts.get(node.input[1]), 3.0):
             return [last]
         if node.op_type != "Mul" or len(node.input) != 2 or x not in node.input:
