@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -12,6 +13,10 @@ def main() -> None:
 
         print(f"netcalc {__version__}")
         return
+    # pydantic looks for plugins in the entry points of every installed distribution when it builds
+    # its first validator (a scan of site-packages, ~5 ms); a command has no use for them, as typer
+    # says for its own validators. Set PYDANTIC_DISABLE_PLUGINS (to '' for all) to choose otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from netcalc.cli import main as run
 
     run()
