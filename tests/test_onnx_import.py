@@ -33,7 +33,8 @@ ZOO = [f"zoo:{name}" for name in zoo_names()]
 NOT_YET = {"zoo:inception_v3"}
 
 
-PYTORCH = ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp", "llama_block"]
+PYTORCH = ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp"]
+PYTORCH += ["llama_block", "qwen_cross"]  # attention written with one Linear per projection
 PYTORCH += ["lstm_lm", "gru_classifier", "rnn_relu"]  # recurrent: tests/test_onnx_recurrent.py
 
 
@@ -405,6 +406,55 @@ def test_pytorch_llama_block_folds_into_netcalc_layers():
     assert (params, macs) == (7_744, 83_200)
 
 
+def test_pytorch_qwen_and_cross_attention_fold_into_attention_layers():
+    """The same attention code with q, k and v biases (Qwen2), one key-value head of 6 (narrower
+    than D / heads), and again as cross-attention to the input transposed: a memory of 32 tokens
+    of 10 features, 2 key-value heads. The exporter names a constant of the cross-attention after
+    the self-attention, which makes it first: the self-attention still ends at its out_proj."""
+    network = netcalc.load(str(FIXTURES / "qwen_cross.onnx"))
+    assert [n.layer.kind for n in network.nodes] == ["attention", "add", "permute", "attention", "add"]
+    self_attn, cross = network.nodes[0].layer, network.nodes[3].layer
+    assert (self_attn.heads, self_attn.kv_heads, self_attn.head_dim, self_attn.bias) == (
+        4,
+        1,
+        6,
+        ("q", "k", "v"),
+    )
+    assert self_attn.causal and not cross.causal
+    assert (cross.heads, cross.kv_heads, cross.head_dim, cross.bias) == (4, 2, None, False)
+    assert [network.nodes[i].path for i in network.nodes[3].inputs] == ["Add", "Transpose"]
+    # self: q 32*24 + 24, k and v 32*6 + 6 each, out 24*32; cross: q 32*32, k and v 10*16 each,
+    # out 32*32
+    params = (792 + 2 * 198 + 768) + (1_024 + 2 * 160 + 1_024)
+    # 10 queries; self: q 10*32*24, k and v 10*32*6 each, products 2 * 10*10*4*6, out 10*24*32;
+    # cross over 32 memory tokens: q 10*32*32, k and v 32*10*16 each, products 2 * 10*32*4*8, out 10*32*32
+    macs = (7_680 + 3_840 + 4_800 + 7_680) + (10_240 + 10_240 + 20_480 + 10_240)
+    expected = json.loads((FIXTURES / "qwen_cross.json").read_text())
+    report = analyze(network)
+    assert (
+        (report.totals.params, report.totals.macs) == (params, macs) == (expected["params"], expected["macs"])
+    )
+    assert (params, macs) == (4_324, 75_200)
+    result = CliRunner().invoke(app, ["import", str(FIXTURES / "qwen_cross.onnx")])
+    assert result.exit_code == 0, result.output
+    assert "bias: [q, k, v], causal: true, from: input}" in result.output  # a bias list is written
+
+
+def test_a_key_view_that_does_not_split_the_key_projection_is_not_folded(tmp_path):
+    """The Llama block with the heads' width 8 changed to 4 in the views of q, k and v: 2 key heads
+    of 4 are not the key projection's 16 features, so the attention is not folded (its Tile,
+    Reshape, ... are named) rather than counted with a made-up head size."""
+    import numpy as np
+
+    model = onnx.load(str(FIXTURES / "llama_block.onnx"))
+    (width,) = [n for n in model.graph.node if n.output[0] == "/self_attn/Constant_3_output_0"]
+    assert int(onnx.numpy_helper.to_array(width.attribute[0].t)) == 8
+    width.attribute[0].t.CopyFrom(onnx.numpy_helper.from_array(np.array(4, "int64")))
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: .*Tile x2 \(/self_attn/Tile"):
+        netcalc.load(str(tmp_path / "m.onnx"))
+
+
 RMS_SPEC = {
     "name": "rms",
     "input": [6, 8],
@@ -431,7 +481,9 @@ def test_netcalc_rmsnorm_export_folds_back(opset, tmp_path):
     assert (analyze(back).totals.params, analyze(back).totals.macs) == (8 + 36, 192)
 
 
-def rms_chain(axes=(-1,), power=2.0, weight=(8,), tail="Reciprocal", opset=17) -> onnx.ModelProto:
+def rms_chain(
+    axes=(-1,), power=2.0, weight=(8,), tail="Reciprocal", reuse=False, opset=17
+) -> onnx.ModelProto:
     """PyTorch's export of x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight on
     (N, 6, 8): Pow, ReduceMean, Add, Sqrt, then Reciprocal (or Div(1, .)), Mul by x, Mul by the
     weight (first, as `weight * ...` writes it); each part can be bent to almost match."""
@@ -451,7 +503,11 @@ def rms_chain(axes=(-1,), power=2.0, weight=(8,), tail="Reciprocal", opset=17) -
     inverse = ["rms"] if tail == "Reciprocal" else ["one", "rms"]
     nodes.append(helper.make_node(tail, inverse, ["inv"], name=f"norm/{tail}"))
     nodes.append(helper.make_node("Mul", ["x", "inv"], ["normed"], name="norm/Mul"))
-    nodes.append(helper.make_node("Mul", ["norm.weight", "normed"], ["y"], name="norm/Mul_1"))
+    nodes.append(
+        helper.make_node("Mul", ["norm.weight", "normed"], ["w" if reuse else "y"], name="norm/Mul_1")
+    )
+    if reuse:  # the square read again outside the norm
+        nodes.append(helper.make_node("Add", ["w", "sq"], ["y"], name="plus/Add"))
     x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 6, 8])
     y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 6, 8])
     table = numpy_helper.from_array(np.ones(weight, "float32"), "norm.weight")
@@ -479,13 +535,14 @@ def test_pytorch_rsqrt_decomposition_is_one_rmsnorm(tail, tmp_path):
         ),
         ({"axes": (-2, -1)}, r"ReduceMean x1 \(norm/ReduceMean\)"),  # over tokens and features
         ({"power": 3.0}, r"Pow x1 \(norm/Pow\)"),  # the mean cube
+        ({"reuse": True}, r"ReduceMean x1 \(norm/ReduceMean\)"),  # x^2 also added to the output
         ({"weight": (6, 8)}, r"operators netcalc cannot count: Mul x1 \(norm/Mul_1\)$"),
     ],
 )
 def test_a_near_rmsnorm_is_not_folded(bent, left, tmp_path):
-    """A chain that differs in one place (the mean over tokens, over two axes, a cube, a weight per
-    token) is not RMSNorm: its operators stay and are named. A weight of another shape leaves the
-    weightless norm folded and its Mul named."""
+    """A chain that differs in one place (the mean over tokens, over two axes, a cube, a square read
+    elsewhere too, a weight per token) is not RMSNorm: its operators stay and are named. A weight
+    of another shape leaves the weightless norm folded and its Mul named."""
     onnx.save(rms_chain(**bent), str(tmp_path / "m.onnx"))
     with pytest.raises(SpecError, match=left):
         netcalc.load(str(tmp_path / "m.onnx"))

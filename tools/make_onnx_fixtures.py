@@ -263,26 +263,37 @@ class LlamaRMSNorm(nn.Module):
 
 
 class LlamaAttention(nn.Module):
-    """Grouped-query attention as Llama's code writes it (no biases, no rotary embedding): key and
-    value heads repeated to every query head (repeat_interleave), then scaled_dot_product_attention
-    with its causal mask."""
+    """Grouped-query attention as Llama's code writes it (no rotary embedding): key and value heads
+    repeated to every query head (repeat_interleave), then scaled_dot_product_attention, causal or
+    not. Qwen2's q, k and v biases with `qkv_bias`; keys and values from a memory of width
+    `memory_dim` when one is given (cross-attention)."""
 
-    def __init__(self, dim: int, heads: int, kv_heads: int, head_dim: int) -> None:
+    def __init__(
+        self,
+        dim: int,
+        heads: int,
+        kv_heads: int,
+        head_dim: int,
+        causal: bool = True,
+        qkv_bias: bool = False,
+        memory_dim: int | None = None,
+    ) -> None:
         super().__init__()
-        self.heads, self.kv_heads, self.head_dim = heads, kv_heads, head_dim
-        self.q_proj = nn.Linear(dim, heads * head_dim, bias=False)
-        self.k_proj = nn.Linear(dim, kv_heads * head_dim, bias=False)
-        self.v_proj = nn.Linear(dim, kv_heads * head_dim, bias=False)
+        self.heads, self.kv_heads, self.head_dim, self.causal = heads, kv_heads, head_dim, causal
+        self.q_proj = nn.Linear(dim, heads * head_dim, bias=qkv_bias)
+        self.k_proj = nn.Linear(memory_dim or dim, kv_heads * head_dim, bias=qkv_bias)
+        self.v_proj = nn.Linear(memory_dim or dim, kv_heads * head_dim, bias=qkv_bias)
         self.o_proj = nn.Linear(heads * head_dim, dim, bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, T, D)
-        n, t, _ = x.shape
+    def forward(self, x: torch.Tensor, memory: torch.Tensor | None = None) -> torch.Tensor:  # (N, T, D)
+        memory = x if memory is None else memory  # (N, M, Dm)
+        (n, t, _), m = x.shape, memory.shape[1]
         q = self.q_proj(x).view(n, t, self.heads, self.head_dim).transpose(1, 2)  # (N, h, T, d)
-        k = self.k_proj(x).view(n, t, self.kv_heads, self.head_dim).transpose(1, 2)  # (N, g, T, d)
-        v = self.v_proj(x).view(n, t, self.kv_heads, self.head_dim).transpose(1, 2)
-        k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)  # (N, h, T, d)
+        k = self.k_proj(memory).view(n, m, self.kv_heads, self.head_dim).transpose(1, 2)  # (N, g, M, d)
+        v = self.v_proj(memory).view(n, m, self.kv_heads, self.head_dim).transpose(1, 2)
+        k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)  # (N, h, M, d)
         v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
-        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
         return self.o_proj(y.transpose(1, 2).reshape(n, t, self.heads * self.head_dim))
 
 
@@ -352,6 +363,21 @@ class SharedWeightsOwnBiases(nn.Module):
         return torch.cat([torch.flatten(self.head(h), 1), z], 1)  # (N, 4 * 50 + 64)
 
 
+class QwenCross(nn.Module):
+    """Width 32: causal self-attention with q, k and v biases (Qwen2), one key-value head (multi-query)
+    and heads of 6 (narrower than 32 / 4); then cross-attention to a memory of 32 tokens of 10 (the
+    input transposed), 2 key-value heads of 8, not masked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.self_attn = LlamaAttention(32, heads=4, kv_heads=1, head_dim=6, qkv_bias=True)
+        self.cross_attn = LlamaAttention(32, heads=4, kv_heads=2, head_dim=8, causal=False, memory_dim=10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 10, 32)
+        x = x + self.self_attn(x)
+        return x + self.cross_attn(x, x.transpose(1, 2))  # the memory (N, 32, 10)
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -366,6 +392,7 @@ MODELS = {
     "rnn_relu": (ReluRNN, (10, 8)),
     "llama_block": (LlamaBlock, (10, 32)),
     "gelus_dynamo": (GELUs, (6, 8)),
+    "qwen_cross": (QwenCross, (10, 32)),
 }
 IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm", "shared_weights")  # the input holds int64 token ids
 FOLDED = ("tied_layers", "lstm_lm")  # exported with PyTorch's default constant folding (and deduplication)

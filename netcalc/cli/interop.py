@@ -57,6 +57,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _is_default(key: str, value: Any) -> bool:
+    """Whether an imported argument is its default: [1, 1] is stride [1]; a bias list is no `true`."""
+    default = DEFAULTS.get(key, ...)
+    if isinstance(value, list) and isinstance(default, list):
+        return set(value) == set(default)
+    return bool(value == default)
+
+
 def spec_yaml(spec: dict[str, Any]) -> str:
     """The spec as YAML, one line per layer, arguments at their defaults left out."""
     import yaml
@@ -71,13 +79,7 @@ def spec_yaml(spec: dict[str, Any]) -> str:
     ]
     for entry in spec["layers"]:
         ((kind, args),) = entry.items()
-        kept = {
-            k: v
-            for k, v in args.items()
-            if not (
-                k in DEFAULTS and (v == DEFAULTS[k] or (isinstance(v, list) and set(v) == set(DEFAULTS[k])))
-            )
-        }
+        kept = {k: v for k, v in args.items() if not _is_default(k, v)}
         ordered = {
             "name": kept.pop("name"),
             **{k: v for k, v in kept.items() if k != "from"},

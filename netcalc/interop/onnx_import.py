@@ -438,8 +438,8 @@ class Importer:
         if len(outside) != 1 or len(products) != 2 or heads is None or causal is None:
             self._general_attention(inside, made)
             return
-        *inner, (last, _) = inside
-        self.skip.update(i for i, _ in inner)
+        last = _exit(inside)
+        self.skip.update(i for i, _ in inside if i != last)
         args = {"heads": heads, "bias": bool(biases), **({"causal": True} if causal else {})}
         self.rewrite[last] = ("attention", outside.pop(), args)
 
@@ -492,8 +492,8 @@ class Importer:
             args["causal"] = True
         if "relative_bias_table" in roles:
             args["relative_bias"] = roles["relative_bias_table"][0]
-        *inner_nodes, (last, _) = inside
-        self.skip.update(i for i, _ in inner_nodes)
+        last = _exit(inside)
+        self.skip.update(i for i, _ in inside if i != last)
         scope = next(_scope(n.name) for _, n in inside if n.op_type == "Softmax")  # not its out_proj's
         self.rewrite[last] = ("attention", sources[0], {**args, "_inputs": sources, "_scope": scope})
 
@@ -515,8 +515,12 @@ class Importer:
         return None
 
     def _projects(self, value: str, role: str) -> bool:
-        """Whether `value` is a MatMul by the weight named `role` (transposed, as PyTorch's Linear)."""
+        """Whether `value` is a MatMul by the weight named `role` (transposed, as PyTorch's Linear),
+        perhaps plus its bias."""
         node = self.made_by.get(value)
+        if node is not None and node.op_type == "Add" and len(node.input) == 2:
+            biased = [n for n in node.input if n not in self.initializers]
+            node = self.made_by.get(biased[0]) if len(biased) == 1 else None
         if node is None or node.op_type != "MatMul":
             return False
         weight = node.input[1]
@@ -940,6 +944,12 @@ FUSING = ("dense", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_trans
 def _scope(name: str) -> str:
     """A node's name without its last '/Op' part: 'layer1.conv/Conv' -> 'layer1.conv'."""
     return name.rsplit("/", 1)[0] if "/" in name.strip("/") else name
+
+
+def _exit(inside: list[tuple[int, Any]]) -> int:
+    """The index of the node making a folded scope's output: its last, Constants aside (PyTorch's
+    exporter names a constant after the scope that made it first, though only a later scope reads it)."""
+    return max(i for i, node in inside if node.op_type != "Constant")
 
 
 def _can_share(kind: str) -> bool:
