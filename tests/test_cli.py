@@ -469,3 +469,19 @@ def test_layers_names_every_key_a_layer_or_block_use_takes():
 
     footer = ok("layers", "dense").strip().splitlines()[-1]
     assert all(f"{key}:" in footer for key in (*RESERVED, "share", "share_tensors")), footer
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly():
+    # `netcalc count zoo:inception_v3 --format json | head -c 1`: 400 kB, more than a pipe holds
+    process = subprocess.Popen(
+        [sys.executable, "-m", "netcalc", "count", "zoo:inception_v3", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(1) == b"{"
+    process.stdout.close()  # the reader goes away, as head does
+    error = process.stderr.read()
+    assert process.wait(timeout=60) == 141  # 128 + SIGPIPE, as git and seq (it was 1)
+    assert error == b""  # no traceback, no error line

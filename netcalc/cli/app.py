@@ -42,12 +42,25 @@ T = TypeVar("T")
 RUNNING: ContextVar[str] = ContextVar("RUNNING", default="count")  # the command being run
 
 
+BROKEN_PIPE = 141  # 128 + SIGPIPE: the status git, seq and cat have when their reader goes away
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for the closed pipe is dropped quietly
+    instead of failing again when Python flushes it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stream)
+        pass
+
+
 class Boundary(TyperGroup):
     """The one place where a NetcalcError becomes 'error: ...' lines on stderr and an exit code.
 
     It wraps every command, so the console script and typer's CliRunner behave alike; the exit
     code is the error class's (1 spec or shape, 2 usage, 3 verification mismatch, 4 over budget,
-    5 changed).
+    5 changed); a closed output pipe ends the command quietly with 141.
     """
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
@@ -56,7 +69,12 @@ class Boundary(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+            return result
+        except BrokenPipeError:  # `netcalc count ... | head -1`: the reader has all it wants
+            _silence_stdout()
+            raise typer.Exit(BROKEN_PIPE) from None
         except NetcalcError as error:
             for line in str(error).splitlines():
                 typer.echo(f"error: {line}", err=True)
