@@ -248,3 +248,38 @@ def test_a_loop_reading_activations_from_its_body_is_an_unknown_operator(tmp_pat
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
     with pytest.raises(SpecError, match=r"operators netcalc cannot count: Loop x1 \(rnn/while_loop\)"):
         netcalc.load(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize(
+    ("index", "layers"),
+    [
+        (-1, [("rnn", {"units": 3, "bias": False, "return_sequences": False})]),
+        (2, [("rnn", {"units": 3, "bias": False}), ("select", {"axis": 0, "index": 2})]),
+    ],
+)
+def test_a_step_of_a_sequence_first_output(index, layers, tmp_path):
+    """PyTorch's y[i] on a batch_first=False output (L, N, H): Gather on axis 0. The last step is
+    the final state (return_sequences: false); another step is a select of the sequence."""
+    helper, TensorProto = onnx.helper, onnx.TensorProto
+    nodes = [
+        helper.make_node("RNN", ["x", "W", "R"], ["Y"], name="rnn/RNN", hidden_size=3),
+        helper.make_node("Squeeze", ["Y", "one"], ["seq"], name="rnn/Squeeze"),  # (L, N, H)
+        helper.make_node("Gather", ["seq", "i"], ["y"], name="pick", axis=0),
+    ]
+    weights = [
+        helper.make_tensor("W", TensorProto.FLOAT, [1, 3, 4], [0.0] * 12),
+        helper.make_tensor("R", TensorProto.FLOAT, [1, 3, 3], [0.0] * 9),
+        helper.make_tensor("one", TensorProto.INT64, [1], [1]),
+        helper.make_tensor("i", TensorProto.INT64, [], [index]),
+    ]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, "N", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=weights)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
+    network = netcalc.load(str(tmp_path / "m.onnx"))
+    read = [(kind, args) for entry in network.spec.layers for kind, args in entry.items()]
+    assert [
+        (kind, {k: v for k, v in args.items() if k not in ("name", "from")}) for kind, args in read
+    ] == layers
+    assert list(analyze(network).input_shape) == [5, 4]
+    assert analyze(network).totals.macs == 5 * 3 * (4 + 3)  # every step's products, whichever is read

@@ -58,6 +58,7 @@ class Group:
     sequence: str | None = None  # the value holding its sequence output, if read
     seq_first: bool = False  # that value is (L, N, W): another recurrent node may stack on it
     finals: list[tuple[int, str, int | None]] = field(default_factory=list)  # (node, value, direction)
+    steps_read: list[tuple[int, str, int]] = field(default_factory=list)  # (node, value, step): y[i]
 
     @property
     def units(self) -> int:
@@ -333,6 +334,8 @@ class Recurrent:
             elif state == "last" and op == "Squeeze" and _listed(self._axes(nxt)) == [0]:
                 group.finals.append((j, nxt.output[0], None))
                 return
+            elif state == "seq" and op == "Gather" and _attr(nxt, "axis", 0) == 0 and self._step(nxt, group):
+                return
             else:
                 break
             im.skip.add(j)
@@ -401,7 +404,8 @@ class Recurrent:
         args = {**group.args, "layers": group.layers} if group.layers > 1 else dict(group.args)
         if not sequences:
             args["return_sequences"] = False
-        output = group.sequence if group.sequence is not None else group.node.output[1]
+        state = group.node.output[1] if len(group.node.output) > 1 and group.node.output[1] else ""
+        output = group.sequence or state or group.finals[0][1]  # no Y_h: the last step read
         shape = (group.steps, group.width) if sequences else (group.width,)
         aliases = []
         for j, value, d in group.finals:
@@ -422,6 +426,9 @@ class Recurrent:
                 if d + 1 < group.directions:
                     part["end"] = (d + 1) * units
                 im.planned[j] = partial(emit, im, [Planned("slice", part, output, value, (units,))])
+        for j, value, index in group.steps_read:
+            step = Planned("select", {"axis": 0, "index": index}, output, value, (group.width,))
+            im.planned[j] = partial(emit, im, [step])
         kind = KINDS[group.node.op_type]
         im.planned[group.index] = partial(
             emit, im, [Planned(kind, args, group.source, output, shape, tuple(aliases))]
@@ -457,6 +464,20 @@ class Recurrent:
         if len(node.input) > 1 and node.input[1]:
             return self.im.consts.get(node.input[1])
         return _attr(node, "axes", None)
+
+    def _step(self, node: Any, group: Group) -> bool:
+        """y[i] on the (L, N, W) sequence (PyTorch's batch_first=False): the one direction's final
+        state for the last step, else a select of the sequence."""
+        index = self.im.consts.get(node.input[1])
+        if not isinstance(index, int) or not -group.steps <= index < group.steps:
+            return False
+        j = self.index[id(node)]
+        if group.directions == 1 and index % group.steps == group.steps - 1:
+            group.finals.append((j, node.output[0], None))
+        else:
+            group.sequence, group.seq_first = node.input[0], True
+            group.steps_read.append((j, node.output[0], index))
+        return True
 
     def _last_step(self, node: Any, steps: int) -> bool:
         """A Slice of the last step on axis 0: starts -1 (or L - 1), ends past L, step 1."""
