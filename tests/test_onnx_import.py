@@ -455,6 +455,29 @@ def test_a_key_view_that_does_not_split_the_key_projection_is_not_folded(tmp_pat
         netcalc.load(str(tmp_path / "m.onnx"))
 
 
+@pytest.mark.parametrize(
+    ("opset", "ops"), [(18, {"Pow", "ReduceMean", "Reciprocal"}), (23, {"RMSNormalization"})]
+)
+def test_pytorch_default_exporter_rmsnorm_is_one_layer(opset, ops):
+    """nn.RMSNorm through torch.onnx.export(dynamo=True): Pow, ReduceMean, Add, Sqrt, Reciprocal,
+    Mul (and Mul by the weight) at opset 18; RMSNormalization at 23, the weightless one's scale a
+    ConstantOfShape of ones the input's shape. Either is one rmsnorm layer, weight or none."""
+    model = onnx.load(str(FIXTURES / f"rmsnorm_opset{opset}.onnx"))
+    assert ops <= {n.op_type for n in model.graph.node}
+    network = netcalc.load(str(FIXTURES / f"rmsnorm_opset{opset}.onnx"))
+    assert [n.layer.kind for n in network.nodes] == ["rmsnorm", "dense", "rmsnorm"]
+    norms = [(n.layer.eps, n.layer.affine) for n in network.nodes if n.layer.kind == "rmsnorm"]
+    assert norms == [(1e-5, True), (1.1920929e-07, False)]  # eps None: float32's epsilon
+    # weight 32, Linear 32*16 without bias, no weight; MACs 10 tokens * 32*16
+    expected = json.loads((FIXTURES / f"rmsnorm_opset{opset}.json").read_text())
+    report = analyze(network)
+    assert (
+        (report.totals.params, report.totals.macs)
+        == (32 + 512, 5_120)
+        == (expected["params"], expected["macs"])
+    )
+
+
 RMS_SPEC = {
     "name": "rms",
     "input": [6, 8],

@@ -378,6 +378,20 @@ class QwenCross(nn.Module):
         return x + self.cross_attn(x, x.transpose(1, 2))  # the memory (N, 32, 10)
 
 
+class RMSNorms(nn.Module):
+    """nn.RMSNorm itself (the TorchScript exporter cannot write it): with its weight and eps 1e-5,
+    then a Linear, then without weight and eps None (float32's epsilon, 1.1920929e-07)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.RMSNorm(32, eps=1e-5)
+        self.fc = nn.Linear(32, 16, bias=False)
+        self.norm2 = nn.RMSNorm(16, elementwise_affine=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 10, 32)
+        return self.norm2(self.fc(self.norm(x)))
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -393,12 +407,15 @@ MODELS = {
     "llama_block": (LlamaBlock, (10, 32)),
     "gelus_dynamo": (GELUs, (6, 8)),
     "qwen_cross": (QwenCross, (10, 32)),
+    "rmsnorm_opset18": (RMSNorms, (10, 32)),
+    "rmsnorm_opset23": (RMSNorms, (10, 32)),
 }
 IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm", "shared_weights")  # the input holds int64 token ids
 FOLDED = ("tied_layers", "lstm_lm")  # exported with PyTorch's default constant folding (and deduplication)
 SEQ_FIRST = ("rnn_relu",)  # the input is (L, N, F): the batch on axis 1
-# exported by PyTorch's default exporter, torch.onnx.export(dynamo=True) (needs onnxscript), opset 18
-DYNAMO = ("gelus_dynamo",)
+# exported by PyTorch's default exporter, torch.onnx.export(dynamo=True) (needs onnxscript), at an
+# opset: nn.RMSNorm is Pow, ReduceMean, Add, Sqrt, Reciprocal, Mul at 18, RMSNormalization from 23
+DYNAMO = {"gelus_dynamo": 18, "rmsnorm_opset18": 18, "rmsnorm_opset23": 23}  # name: opset
 
 
 def example(name: str, sample: tuple[int, ...]) -> torch.Tensor:
@@ -430,7 +447,7 @@ def main() -> None:
         module = cls().eval()
         path = OUT / f"{name}.onnx"
         if name in DYNAMO:
-            dynamo_export(module, sample, path)
+            dynamo_export(module, sample, path, DYNAMO[name])
         else:
             torch.onnx.export(
                 module,
@@ -453,12 +470,12 @@ def main() -> None:
         print(name, path.stat().st_size, "bytes", info, file=sys.stderr)
 
 
-def dynamo_export(module: nn.Module, sample: tuple[int, ...], path: Path) -> None:
+def dynamo_export(module: nn.Module, sample: tuple[int, ...], path: Path, opset: int) -> None:
     """torch.export's graph as ONNX (onnxscript's translation, optimized), the batch axis symbolic:
     an example batch of 2 (torch.export fixes an axis of size 1)."""
     batch = ({0: torch.export.Dim("N")},)
     program = torch.onnx.export(
-        module, (torch.zeros(2, *sample),), dynamo=True, opset_version=18, dynamic_shapes=batch
+        module, (torch.zeros(2, *sample),), dynamo=True, opset_version=opset, dynamic_shapes=batch
     )
     assert program is not None
     program.save(str(path))

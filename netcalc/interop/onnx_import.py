@@ -807,7 +807,12 @@ class Importer:
         given = trilu.input[1] if len(trilu.input) > 1 and trilu.input[1] else None
         if bool(_attr(trilu, "upper", 1)) != upper or not _near(self.consts.get(given) if given else 0, k):
             return None
-        fill = self.made_by.get(trilu.input[0])
+        return self.fill_value(trilu.input[0])
+
+    def fill_value(self, value: str) -> float | None:
+        """The one number filling the tensor `value` made from a shape: ConstantOfShape's (0 by
+        default), or a one-element constant Expanded; None otherwise."""
+        fill = self.made_by.get(value)
         if fill is not None and fill.op_type == "ConstantOfShape":
             from onnx import numpy_helper
 
@@ -1113,12 +1118,15 @@ def _layernorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] |
 
 
 def _rms_normalization(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
-    """RMSNormalization (opset 23) over the last axis; its scale a (D,) weight, or constant ones."""
+    """RMSNormalization (opset 23) over the last axis; its scale a (D,) weight, or ones: a constant,
+    or a fill of the input's shape (PyTorch's export of nn.RMSNorm without weight)."""
     shape = im.shape_of(node.input[0])
     if shape is None or _attr(node, "axis", -1) not in (-1, len(shape)):
         return None
     scale = node.input[1]
-    ones = scale not in im.initializers and set(_listed(im.consts.get(scale, []))) == {1.0}
+    ones = scale not in im.initializers and (
+        set(_listed(im.consts.get(scale, []))) == {1.0} or im.fill_value(scale) == 1.0
+    )
     if not ones and im.weight_dims(scale) != shape[-1:]:
         return None
     return "rmsnorm", {"eps": _float32(_attr(node, "epsilon", 1e-5)), "affine": not ones}
