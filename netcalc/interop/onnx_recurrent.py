@@ -9,9 +9,13 @@ those fold away, so the spec reads one layer on (steps, features):
   (L, N, dirs * H), then Transpose(1, 0, 2) back to batch-first;
 - the final state: Y_h read through netcalc's Transpose(1, 0, 2) + Reshape(0, dirs * H), a
   Squeeze of its direction axis, or PyTorch's h_n[i] (Concat of every layer's Y_h, Gather of a
-  row): the layer's `return_sequences: false` output, a slice of it for one direction of two.
+  row); or the last step of a one-way sequence (tf2onnx's Slice + Squeeze of Keras's
+  return_sequences=False, PyTorch's y[-1] sequence first): the layer's `return_sequences: false`
+  output, a slice of it for one direction of two. Another step, y[i], is a select of the sequence.
 Consecutive nodes of one module (one name scope, the second reading the first's sequence) are one
-layer with `layers:`. Weights give only their dims: the gate blocks' order changes no count.
+layer with `layers:`. Weights give only their dims (the gate blocks' order changes no count), with
+one exception: B's recurrent half of zeros that are no parameter (a Constant, or the zeros tf2onnx
+writes for Keras's one bias) is `bias: single`.
 """
 
 from __future__ import annotations
@@ -173,7 +177,20 @@ class Recurrent:
             )
 
     def _args(self, node: Any) -> dict[str, Any]:
-        """The layer's arguments from the node's attributes; an error for what netcalc cannot express."""
+        """The layer's arguments from the node's attributes."""
+        self._refuse(node)
+        dirs = DIRECTIONS[_attr(node, "direction", "forward")]
+        args: dict[str, Any] = {"units": self._units(node, dirs)}
+        if dirs == 2:
+            args["bidirectional"] = True
+        args.update(self._activations(node, dirs))
+        bias = self._bias(node)
+        if bias is not True:
+            args["bias"] = bias
+        return args
+
+    def _refuse(self, node: Any) -> None:
+        """An error for a node netcalc's layers cannot express, naming the fix."""
         op, where = node.op_type, _where(self.im, node)
         direction = _attr(node, "direction", "forward")
         if direction not in DIRECTIONS:
@@ -181,7 +198,6 @@ class Recurrent:
                 f"{where}: direction {direction!r}: netcalc's {KINDS[op]} runs forward or both ways "
                 "(bidirectional) — reverse the sequence before it instead"
             )
-        dirs = DIRECTIONS[direction]
         if _attr(node, "layout", 0) != 0:
             raise SpecError(
                 f"{where}: layout=1 (batch first) is not read — export with layout 0 (the default)"
@@ -205,9 +221,16 @@ class Recurrent:
                     f"{where}: {role} is read from '{node.input[slot]}': netcalc counts every step of "
                     "every sequence from a zero state — export without lengths or initial states"
                 )
-        args: dict[str, Any] = {"units": self._units(node, dirs)}
-        if dirs == 2:
-            args["bidirectional"] = True
+        if op == "GRU" and _attr(node, "linear_before_reset", 0) != 1:
+            raise SpecError(
+                f"{where}: linear_before_reset=0 applies the reset gate before the recurrent product "
+                "(Keras's reset_after=False): netcalc's gru is PyTorch's (linear_before_reset=1, Keras's "
+                "reset_after=True), the same counts but another formula — export with reset_after=True"
+            )
+
+    def _activations(self, node: Any, dirs: int) -> dict[str, Any]:
+        """The RNN's nonlinearity; an error for activations other than PyTorch's."""
+        op, where, args = node.op_type, _where(self.im, node), {}
         activations = [a.decode() for a in _attr(node, "activations", [])]
         if op == "RNN":
             kinds = set(activations or ["Tanh"])
@@ -216,22 +239,14 @@ class Recurrent:
                     f"{where}: activations {activations}: netcalc's rnn takes Tanh or Relu, the same both "
                     "ways — export nn.RNN with nonlinearity tanh or relu"
                 )
-            if kinds == {"Relu"}:
-                args["nonlinearity"] = "relu"
+            (kind,) = kinds
+            if kind != "Tanh":  # tanh: the layer's default
+                args["nonlinearity"] = NONLINEARITY[kind]
         elif activations and activations != ACTIVATIONS[op] * dirs:
             raise SpecError(
                 f"{where}: activations {activations}: netcalc's {KINDS[op]} has "
                 f"{', '.join(ACTIVATIONS[op])} (ONNX's default, PyTorch's and Keras's) — export with those"
             )
-        if op == "GRU" and _attr(node, "linear_before_reset", 0) != 1:
-            raise SpecError(
-                f"{where}: linear_before_reset=0 applies the reset gate before the recurrent product "
-                "(Keras's reset_after=False): netcalc's gru is PyTorch's (linear_before_reset=1, Keras's "
-                "reset_after=True), the same counts but another formula — export with reset_after=True"
-            )
-        bias = self._bias(node)
-        if bias is not True:
-            args["bias"] = bias
         return args
 
     def _units(self, node: Any, dirs: int) -> int:
