@@ -133,6 +133,61 @@ def test_keras_batch_normalization_is_the_scale_and_shift_the_file_holds():
     assert report.totals.macs == 55_296 + 8_192 + 64
 
 
+def test_more_pytorch_operators_count_as_pytorch_does():
+    """tools/make_onnx_fixtures.py's MoreOps: Pad (its pads computed from constants by PyTorch's
+    exporter, read by ONNX's reference evaluator), InstanceNormalization with its weights, a
+    ConvTranspose with output_padding, Resize by scales and by sizes computed from the input's
+    Shape (bilinear, align_corners both ways), an AdaptiveAvgPool2d(4) (an AveragePool) and
+    LogSoftmax: each the netcalc layer, PyTorch's figures."""
+    expected = json.loads((FIXTURES / "more_ops.json").read_text())
+    network = netcalc.load(str(FIXTURES / "more_ops.onnx"))
+    layers = {n.path: n.layer for n in network.nodes}
+    assert [(layers[n].padding, layers[n].value) for n in ("pad", "fill")] == [
+        (((0, 0), (0, 1), (1, 2)), 0.0),  # ZeroPad2d((left 1, right 2, top 0, bottom 1))
+        (((0, 0), (1, 1), (1, 1)), 0.5),
+    ]
+    assert (layers["norm"].kind, layers["norm"].affine, layers["norm"].eps) == ("instancenorm", True, 1e-5)
+    assert layers["deconv"].output_padding == (1, 1)
+    assert [(layers[n].mode, layers[n].align_corners) for n in ("up", "up_corners")] == [
+        ("bilinear", False),
+        ("bilinear", True),
+    ]
+    assert (layers["up"].scale, layers["up_corners"].size) == ((2.0, 2.0), (6, 6))
+    assert layers["LogSoftmax"].kind == "log_softmax"
+    report = analyze(network)
+    # conv 6*(3*9)+6; instance norm 2*6; deconv 6*4*9+4; head 144*5+5
+    assert report.totals.params == 168 + 12 + 220 + 725 == expected["params"] == 1_125
+    # conv 3*5 outputs * 6 * 27; deconv, by its input positions 5*7 * 6 * 4 * 9; head 144*5
+    assert report.totals.macs == 2_430 + 7_560 + 720 == expected["macs"]
+
+
+def test_keras_depthwise_and_separable_convolutions_and_zero_padding():
+    """tf2onnx's DepthwiseConv2D (a Conv with group C), SeparableConv2D (two Conv nodes), and
+    ZeroPadding2D (a Pad of the channels-last input, before the transpose): Keras's count."""
+    expected = json.loads((FIXTURES / "keras_convs.json").read_text())
+    report = analyze(netcalc.load(str(FIXTURES / "keras_convs.onnx")))
+    rows = [(r.kind, r.output_shape) for r in report.rows]
+    assert rows[:5] == [
+        ("pad", (18, 18, 4)),  # NHWC: rows and columns padded by 1, not the channels
+        ("permute", (4, 18, 18)),
+        ("conv2d", (4, 16, 16)),  # depthwise 3x3: 4*9 + 4
+        ("conv2d", (4, 16, 16)),  # separable's depthwise, 'same', no bias: 4*9
+        ("conv2d", (8, 16, 16)),  # separable's pointwise: 8*4 + 8
+    ]
+    # + conv 1x1 4*8+4 after the average pool, dense 4*3+3 after the global max pool
+    assert report.totals.params == 40 + 36 + 40 + 36 + 15 == expected["params"] == 167
+    # 16*16*4*9 twice, 16*16*8*4, 8*8*4*8, 4*3
+    assert report.totals.macs == 2 * 9_216 + 8_192 + 2_048 + 12
+
+
+def test_keras_embedding_and_layer_normalization_are_not_read_yet():
+    """tf2onnx's Keras Embedding fixes negative ids first (Less, Not, Cast, Mul, Add on the ids),
+    its LayerNormalization is decomposed (moments as GlobalAveragePool over transposed tokens),
+    and GlobalAveragePooling1D is a ReduceMean over the tokens: an error naming them."""
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: Add x5 .*ReduceMean x1"):
+        netcalc.load(str(FIXTURES / "keras_seq.onnx"))
+
+
 def test_a_module_called_twice_shares_its_initializers():
     """PyTorch's default export (constant folding on) of a model that calls two Linear layers twice.
     On tokens each call's weight transpose is folded into an initializer, and the exporter keeps
@@ -890,3 +945,51 @@ def test_a_scale_is_per_channel_only_where_onnx_broadcasts_it_over_the_channels(
         network = netcalc.load(str(tmp_path / "m.onnx"))
         assert network.spec.layers == [{kind: {"bias": True, "name": "bn", "from": "input"}}]
         assert analyze(network).totals.params == 4 + 4  # a scale and a shift per channel
+
+
+def test_pads_computed_from_constants_are_bounded_and_the_batch_is_never_padded(tmp_path):
+    """Pads are read from constants, or computed from constants by at most a few small nodes: a
+    ConstantOfShape of 10^9 elements is never made (the Pad is an unknown operator), and pads of
+    the batch axis or negative ones (a crop) are not netcalc's pad."""
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 4, 3])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+
+    def pad_model(pads_nodes, name="p"):
+        nodes = [*pads_nodes, helper.make_node("Pad", ["x", name], ["y"], name="the/Pad")]
+        return helper.make_model(
+            helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)]
+        )
+
+    def const(name, values):
+        return helper.make_node(
+            "Constant",
+            [],
+            [name],
+            value=helper.make_tensor(name, onnx.TensorProto.INT64, [len(values)], values),
+        )
+
+    cases = {
+        "huge": [
+            const("n", [10**9]),
+            helper.make_node("ConstantOfShape", ["n"], ["p"]),
+        ],
+        "batch": [const("p", [1, 0, 0, 0, 0, 0])],
+        "crop": [const("p", [0, 0, -1, 0, 0, 0])],
+    }
+    for what, nodes in cases.items():
+        onnx.save(pad_model(nodes), str(tmp_path / f"{what}.onnx"))
+        with pytest.raises(SpecError, match=r"cannot count: Pad x1 \(the/Pad\)"):
+            netcalc.load(str(tmp_path / f"{what}.onnx"))
+    # computed: (0, 0, 1) and (0, 2, 0) as Concat of two constants, then a Mul by 1
+    computed = [
+        const("a", [0, 0, 1]),
+        const("b", [0, 2, 0]),
+        const("one", [1]),
+        helper.make_node("Concat", ["a", "b"], ["ab"], axis=0),
+        helper.make_node("Mul", ["ab", "one"], ["p"]),
+    ]
+    onnx.save(pad_model(computed), str(tmp_path / "m.onnx"))
+    network = netcalc.load(str(tmp_path / "m.onnx"))
+    assert network.spec.layers[0]["pad"]["padding"] == [[0, 2], [1, 0]]
+    assert analyze(network).rows[0].output_shape == (6, 4)

@@ -97,7 +97,47 @@ def keras_lstm() -> keras.Model:
     )
 
 
-MODELS = {"keras_cnn": keras_cnn, "keras_mlp": keras_mlp, "keras_bn": keras_bn, "keras_lstm": keras_lstm}
+def keras_convs() -> keras.Model:
+    """Depthwise and separable convolutions (grouped Conv nodes), zero padding (a Pad of the NHWC
+    input), average and global max pooling. Not UpSampling2D: tf2onnx repeats the NHWC rows and
+    columns with Unsqueeze, Tile and Reshape, which netcalc does not read as an upsample."""
+    return keras.Sequential(
+        [
+            keras.Input((16, 16, 4)),
+            keras.layers.ZeroPadding2D(1),
+            keras.layers.DepthwiseConv2D(3, **RANDOM),
+            keras.layers.SeparableConv2D(8, 3, padding="same", activation="relu", **RANDOM),
+            keras.layers.AveragePooling2D(2),
+            keras.layers.Conv2D(4, 1, **RANDOM),
+            keras.layers.GlobalMaxPooling2D(),
+            keras.layers.Dense(3, activation="softmax", **RANDOM),
+        ]
+    )
+
+
+def keras_seq() -> keras.Model:
+    """Token ids through an Embedding, a Conv1D, LayerNormalization and a global average pool."""
+    return keras.Sequential(
+        [
+            keras.Input((12,), dtype="int32"),
+            keras.layers.Embedding(40, 8),
+            keras.layers.Conv1D(16, 3, padding="same", activation="relu", **RANDOM),
+            keras.layers.LayerNormalization(beta_initializer="random_normal"),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(2, **RANDOM),
+        ]
+    )
+
+
+MODELS = {
+    "keras_cnn": keras_cnn,
+    "keras_mlp": keras_mlp,
+    "keras_bn": keras_bn,
+    "keras_lstm": keras_lstm,
+    "keras_convs": keras_convs,
+    "keras_seq": keras_seq,
+}
+INT_INPUTS = ("keras_seq",)  # token ids
 
 
 def main() -> None:
@@ -105,7 +145,8 @@ def main() -> None:
     for name in sys.argv[1:] or list(MODELS):
         model = MODELS[name]()
         sample = tuple(model.input_shape[1:])
-        spec = (tf.TensorSpec((None, *sample), tf.float32, name="input"),)
+        dtype = tf.int32 if name in INT_INPUTS else tf.float32
+        spec = (tf.TensorSpec((None, *sample), dtype, name="input"),)
         proto, _ = tf2onnx.convert.from_function(
             tf.function(lambda x, model=model: model(x, training=False)), input_signature=spec, opset=17
         )

@@ -392,6 +392,30 @@ class RMSNorms(nn.Module):
         return self.norm2(self.fc(self.norm(x)))
 
 
+class MoreOps(nn.Module):
+    """Layers netcalc knows, as PyTorch's exporter writes them: zero and constant padding (Pad),
+    a transposed convolution with output_padding, bilinear upsampling (align_corners both ways),
+    an adaptive average pool to 4 x 4, instance norm, log-softmax."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pad = nn.ZeroPad2d((1, 2, 0, 1))  # left, right, top, bottom
+        self.conv = nn.Conv2d(3, 6, 3)
+        self.fill = nn.ConstantPad2d(1, 0.5)
+        self.norm = nn.InstanceNorm2d(6, affine=True)
+        self.deconv = nn.ConvTranspose2d(6, 4, 3, stride=2, padding=1, output_padding=1)
+        self.up = nn.Upsample(scale_factor=2.0, mode="bilinear", align_corners=False)
+        self.up_corners = nn.Upsample(size=(6, 6), mode="bilinear", align_corners=True)
+        self.pool = nn.AdaptiveAvgPool2d(4)  # first: the exporter needs the input's sizes
+        self.head = nn.Linear(144, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 3, 8, 8)
+        y = self.pad(self.pool(x))  # (N, 3, 4, 4) -> (N, 3, 5, 7)
+        y = self.norm(self.fill(self.conv(y)))  # (N, 6, 3, 5) -> (N, 6, 5, 7)
+        y = self.up_corners(self.up(self.deconv(y)))  # (N, 4, 10, 14) -> (N, 4, 20, 28) -> (N, 4, 6, 6)
+        return torch.log_softmax(self.head(torch.flatten(y, 1)), dim=1)
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -401,6 +425,7 @@ MODELS = {
     "embedding_mlp": (EmbeddingMLP, (12,)),
     "tiny_gpt": (TinyGPT, (10,)),
     "shared_weights": (SharedWeightsOwnBiases, (4,)),
+    "more_ops": (MoreOps, (3, 8, 8)),
     "lstm_lm": (LSTMLanguageModel, (12,)),
     "gru_classifier": (GRUClassifier, (10, 8)),
     "rnn_relu": (ReluRNN, (10, 8)),

@@ -60,8 +60,8 @@ DEFAULTS: dict[str, Any] = {
 def _is_default(key: str, value: Any) -> bool:
     """Whether an imported argument is its default: [1, 1] is stride [1]; a bias list is no `true`."""
     default = DEFAULTS.get(key, ...)
-    if isinstance(value, list) and isinstance(default, list):
-        return set(value) == set(default)
+    if isinstance(value, list) and isinstance(default, list):  # pad's [before, after] pairs: kept
+        return all(not isinstance(v, list) for v in value) and set(value) == set(default)
     return bool(value == default)
 
 

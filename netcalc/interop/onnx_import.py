@@ -1369,12 +1369,101 @@ def _resize(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | No
         args["scale"] = [float(s) for s in scales[2:]]
     elif sizes:
         args["size"] = [int(s) for s in sizes[2:]]
+    elif (computed := _computed_sizes(im, node)) is not None:  # (N, C) of the input's Shape, then sizes
+        args["size"] = computed
     else:  # sizes computed from the input's shape (PyTorch's Upsample): the inferred output size
         out = _sample(im.shapes.get(node.output[0]))
         if not out or any(n <= 0 for n in out):
             return None
         args["size"] = list(out[1:])
     return "upsample", args
+
+
+def _computed_sizes(im: Importer, node: Any) -> list[int] | None:
+    """A Resize's sizes computed as Concat(Shape(x)[:2], sizes) (PyTorch's Upsample(size=...))."""
+    given = node.input[3] if len(node.input) > 3 and node.input[3] else None
+    sizes = _shape_value(im, given, SHAPE_DEPTH) if given else None
+    if not sizes or len(sizes) < 3 or not all(isinstance(n, int) and n > 0 for n in sizes[2:]):
+        return None
+    return [int(n) for n in sizes[2:]]
+
+
+def _pad(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    """Constant padding of the sample axes (PyTorch's F.pad and ZeroPad2d, Keras's ZeroPadding2D):
+    pads given, or computed from constants only (PyTorch reorders its pads in a few nodes)."""
+    shape = im.shape_of(node.input[0])
+    given = node.input[1] if len(node.input) > 1 and node.input[1] else None
+    pads = (im.consts.get(given) or _constant_value(im, given)) if given else _attr(node, "pads", None)
+    filled = node.input[2] if len(node.input) > 2 and node.input[2] else None
+    value = im.consts.get(filled, 0.0) if filled else _attr(node, "value", 0.0)
+    axes = node.input[3] if len(node.input) > 3 and node.input[3] else None
+    if _attr(node, "mode", "constant") != "constant" or shape is None or pads is None or axes:
+        return None
+    pads, rank = _listed(pads), len(shape) + 1
+    if len(pads) != 2 * rank or pads[0] or pads[rank] or any(n < 0 for n in pads):
+        return None  # the batch axis padded, or cropped (negative pads): not netcalc's pad
+    value = _listed(value)
+    if len(value) != 1:
+        return None
+    pairs = [[int(pads[a]), int(pads[a + rank])] for a in range(1, rank)]
+    return "pad", {"padding": pairs, "value": float(value[0])}
+
+
+FOLDABLE_OPS = {
+    "Constant", "Shape", "Gather", "Mul", "Sub", "Add", "Neg", "Cast", "ConstantOfShape", "Concat",
+    "Reshape", "Slice", "Transpose", "Squeeze", "Unsqueeze", "Identity",
+}  # fmt: skip
+FOLD_LIMIT = 64  # nodes, and elements of any value: pads and sizes are a few numbers
+
+
+def _constant_value(im: Importer, name: str) -> list[Any] | None:
+    """The value of a small tensor computed from constants only, by ONNX's reference evaluator on
+    the nodes that make it; None if they read an activation, are many, or make a large value."""
+    import numpy as np
+    from onnx import helper
+
+    found: dict[int, Any] = {}
+    stack = [name]
+    while stack:
+        tensor = stack.pop()
+        node = im.made_by.get(tensor)
+        if node is None or node.op_type not in FOLDABLE_OPS or len(found) >= FOLD_LIMIT:
+            return None
+        if id(node) in found:
+            continue
+        if node.op_type == "ConstantOfShape":  # the one op that allocates by a value: bound it first
+            size = _constant_value(im, node.input[0])
+            if size is None or prod(size) > FOLD_LIMIT:
+                return None
+        found[id(node)] = node
+        stack.extend(n for n in node.input if n)
+    order = {id(n): i for i, n in enumerate(im.model.graph.node)}
+    nodes = sorted(found.values(), key=lambda n: order.get(id(n), 0))
+    graph = helper.make_graph(nodes, "folded", [], [helper.make_empty_tensor_value_info(name)])
+    model = helper.make_model(graph, opset_imports=im.model.opset_import)
+    try:
+        from onnx.reference import ReferenceEvaluator
+
+        (value,) = ReferenceEvaluator(model).run(None, {})
+    except Exception:  # an op the evaluator rejects on these values: not a constant netcalc reads
+        return None
+    array = np.asarray(value)
+    return array.reshape(-1).tolist() if array.size <= FOLD_LIMIT else None
+
+
+def _instancenorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    """InstanceNormalization: affine when its scale and bias are initializers (PyTorch's
+    InstanceNorm(affine=True)); Constant ones and zeros are netcalc's export of affine false."""
+    scale, bias = node.input[1], node.input[2]
+    learned = {n in im.initializers for n in (scale, bias)}
+    if len(learned) != 1 or not all(n in im.weights for n in (scale, bias)):
+        return None
+    return "instancenorm", {"eps": _float32(_attr(node, "epsilon", 1e-5)), "affine": learned.pop()}
+
+
+def _log_softmax(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    axis = _attr(node, "axis", -1)
+    return ("log_softmax", {"axis": axis - 1 if axis > 0 else axis}) if axis != 0 else None
 
 
 def _slice(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
@@ -1460,4 +1549,7 @@ HANDLERS: dict[str, Any] = {
     "Unsqueeze": _squeeze,
     "Dropout": lambda im, node, *_: ("dropout", {}),
     "Resize": _resize,
+    "Pad": _pad,
+    "InstanceNormalization": _instancenorm,
+    "LogSoftmax": _log_softmax,
 }
