@@ -173,18 +173,22 @@ def _check_token_ids(nodes: list[Node]) -> None:
     """Embeddings read token ids from an input, and nothing else reads those ids."""
     ids = {i for node in nodes if isinstance(node.layer, Embedding) for i in node.inputs}
     for node in nodes:
-        label = f"{node.where}: layer {node.index} '{node.layer.kind}' ({node.path})"
-        if isinstance(node.layer, Embedding) and node.inputs[0] >= 0:
+        embedding = isinstance(node.layer, Embedding)
+        if embedding and node.inputs[0] >= 0:
             source = nodes[node.inputs[0]]
             raise SpecError(
-                f"{label}: an embedding reads token ids, which only an input holds, but it reads "
-                f"layer '{source.path}' — take the ids from the input (from: input)"
+                f"{_label(node)}: an embedding reads token ids, which only an input holds, but it "
+                f"reads layer '{source.path}' — take the ids from the input (from: input)"
             )
-        if not isinstance(node.layer, Embedding) and ids & set(node.inputs):
+        if ids and not embedding and not ids.isdisjoint(node.inputs):
             raise SpecError(
-                f"{label}: reads the input, which holds token ids (an embedding reads it) — "
+                f"{_label(node)}: reads the input, which holds token ids (an embedding reads it) — "
                 "take the embedding's output instead (from: NAME)"
             )
+
+
+def _label(node: Node) -> str:
+    return f"{node.where}: layer {node.index} '{node.layer.kind}' ({node.path})"
 
 
 def _check_counts(where: str, label: str, one: int, repeat: int | None, others: int, uses: int) -> None:
@@ -380,8 +384,11 @@ class _Builder:
                     substituted[i] = self._substituted(kind, values, args, where, label)
                 values = substituted[i]
             source = values.source if isinstance(values, Layer) else values.get("from")
-            site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, label)
-            inputs = self._resolve(source, site)
+            site = (i, outputs, local, plan.position, prefix, scope_input, where, label)  # a _Site's
+            if source is None:  # the previous entry (made into a _Site only for a `from`: most have none)
+                inputs: tuple[int, ...] = (outputs[-1] if outputs else scope_input,)
+            else:
+                inputs = self._resolve(source, _Site(*site))
             when = True if isinstance(values, Layer) else values.get("when", True)
             if when is not True:
                 out = self._skipped(when, inputs, where, label)
@@ -394,7 +401,7 @@ class _Builder:
                 layers[i] = self.nodes[out].layer
                 share = layers[i].share
                 if share is not None:
-                    owner = self._owner(share, site)
+                    owner = self._owner(share, _Site(*site))
                     self.nodes[out] = replace(self.nodes[out], shares=owner)
             outputs.append(out)
             self.paths[prefix + local[i]] = out
@@ -455,7 +462,7 @@ class _Builder:
         """'file:line' of each entry of the list at `loc`, worked out once for every use of a block."""
         known = self.wheres.get(loc)
         if known is None or len(known) != count:
-            known = self.wheres[loc] = [self.spec.where((*loc, i)) for i in range(count)]
+            known = self.wheres[loc] = self.spec.wheres(loc, count)
         return known
 
     def _names(self, parsed: list[Parsed], prefix: str) -> list[str]:
@@ -501,9 +508,7 @@ class _Builder:
         return names
 
     def _resolve(self, source: object, at: _Site) -> tuple[int, ...]:
-        """Node indices named by `from` (default: the previous entry)."""
-        if source is None:
-            return (at.outputs[-1] if at.outputs else at.scope_input,)
+        """Node indices named by `from` (without one: the previous entry, in scope)."""
         refs = source if isinstance(source, list) else [source]
         if not refs:
             raise SpecError(f"{at.where}: {at.label}: from is an empty list")

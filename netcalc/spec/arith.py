@@ -68,15 +68,24 @@ class ArithError(ValueError):
 def substitute(value: Any, args: dict[str, Any]) -> Any:
     """Replace `$name` and `$expr` strings inside value (recursively in lists and dicts)."""
     if isinstance(value, dict):
-        return {k: substitute(v, args) for k, v in value.items()}
+        return {k: v if _plain(v) else substitute(v, args) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [substitute(v, args) for v in value]
+        return [v if _plain(v) else substitute(v, args) for v in value]
     if not isinstance(value, str) or "$" not in value:
         return value
     whole = _WHOLE.fullmatch(value)
     if whole:
         return _lookup(whole.group(1), args)
     return evaluate(value, args)
+
+
+def _plain(value: Any) -> bool:
+    """A value with nothing to substitute (most of a spec's): a number, a bool, None, text without $."""
+    kind = type(value)
+    return kind in _NUMBERS or (kind is str and "$" not in value)
+
+
+_NUMBERS = frozenset([int, float, bool, type(None)])
 
 
 def _lookup(name: str, args: dict[str, Any]) -> Any:

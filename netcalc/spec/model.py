@@ -202,13 +202,22 @@ class Spec(BaseModel):
 
     def where(self, loc: tuple[str | int, ...]) -> str:
         """'file:line' for a location in the raw spec, or just the file."""
-        line = line_of(self._raw, loc)
-        return f"{self._source}:{line}" if line else self._source
+        return _where(self._source, line_of(self._raw, loc))
+
+    def wheres(self, loc: tuple[str | int, ...], count: int) -> list[str]:
+        """where() of items 0 .. count - 1 of the list at `loc` (a private attribute is read
+        through pydantic's __getattr__: once here, not once per item)."""
+        source, raw = self._source, self._raw
+        return [_where(source, line_of(raw, (*loc, i))) for i in range(count)]
 
     @property
     def dtype_bytes(self) -> int:
         """Bytes per element of the spec's dtype."""
         return DTYPE_BYTES[self.dtype]
+
+
+def _where(source: str, line: int | None) -> str:
+    return f"{source}:{line}" if line else source
 
 
 # __init__ is for direct calls only: validation from a file keeps pydantic's own path (and its
