@@ -693,9 +693,9 @@ def test_a_tiny_gpt_exported_by_pytorch_counts_as_pytorch_does():
 
 def test_gelus_from_pytorchs_default_exporter_fold():
     """torch.onnx.export(dynamo=True), PyTorch's default exporter (tools/make_onnx_fixtures.py's
-    GELUs): nn.GELU('tanh') written with Pow(x, 3), nn.GELU() with Erf, GPT-2's code; the constants
-    are scalar initializers. Nodes are named 'node_MatMul_1', each one's module kept in its
-    metadata: the layers are named after the modules."""
+    GELUs): nn.GELU('tanh') written with Pow(x, 3), nn.GELU() with Erf, GPT-2's code, Hugging Face's
+    FastGELU; the constants are scalar initializers. Nodes are named 'node_MatMul_1', each one's
+    module kept in its metadata: the layers are named after the modules."""
     expected = json.loads((FIXTURES / "gelus_dynamo.json").read_text())
     network = netcalc.load(str(FIXTURES / "gelus_dynamo.onnx"))
     layers = [(n.layer.kind, getattr(n.layer, "approximate", None)) for n in network.nodes]
@@ -706,8 +706,9 @@ def test_gelus_from_pytorchs_default_exporter_fold():
         ("gelu", "none"),
         ("dense", None),
         ("gelu", "tanh"),
+        ("gelu", "tanh"),
     ]
-    assert [n.path for n in network.nodes] == ["fc1", "tanh", "fc2", "erf", "fc3", "new"]
+    assert [n.path for n in network.nodes] == ["fc1", "tanh", "fc2", "erf", "fc3", "new", "fast"]
     report = analyze(network)
     # fc1 8*16+16, fc2 16*16+16, fc3 16*4+4; MACs on 6 tokens: 6*(8*16 + 16*16 + 16*4)
     assert report.totals.params == 144 + 272 + 68 == expected["params"] == 484
@@ -839,10 +840,32 @@ TANH_X_LAST = [
 TANH_CONSTS = {"kappa": 0.044715, "beta": (2 / 3.141592653589793) ** 0.5, "one": 1.0, "half": 0.5}
 
 
-def test_tanh_gelu_in_another_order_folds(tmp_path):
-    onnx.save(formula(TANH_X_LAST, TANH_CONSTS), str(tmp_path / "m.onnx"))
+# Hugging Face's FastGELU, 0.5 * x * (1 + tanh(x * 0.7978845608 * (1 + 0.044715 * x * x))), as
+# PyTorch's TorchScript exporter writes it
+FAST = [
+    ("Mul", ["x", "half"], "h"),
+    ("Mul", ["x", "beta"], "bx"),
+    ("Mul", ["x", "kappa"], "kx"),
+    ("Mul", ["kx", "x"], "kxx"),
+    ("Add", ["kxx", "one"], "a"),
+    ("Mul", ["bx", "a"], "s"),
+    ("Tanh", ["s"], "t"),
+    ("Add", ["t", "one"], "p"),
+    ("Mul", ["h", "p"], "y"),
+]
+
+
+@pytest.mark.parametrize("steps", [TANH_X_LAST, FAST], ids=["x_last", "fast"])
+def test_tanh_gelu_forms_fold(steps, tmp_path):
+    onnx.save(formula(steps, TANH_CONSTS), str(tmp_path / "m.onnx"))
     layers = netcalc.load(str(tmp_path / "m.onnx")).spec.layers
     assert layers == [{"gelu": {"name": "g", "approximate": "tanh", "from": "input"}}]
+
+
+def test_fast_gelu_with_another_constant_is_not_folded(tmp_path):
+    onnx.save(formula(FAST, {**TANH_CONSTS, "kappa": 0.05}), str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"cannot count: Add x2 \(g/a, g/p\); Mul x3 \(g/h, g/bx, g/kx\)$"):
+        netcalc.load(str(tmp_path / "m.onnx"))
 
 
 def test_a_gelu_whose_inner_value_is_read_elsewhere_is_not_folded(tmp_path):

@@ -328,16 +328,29 @@ class LlamaBlock(nn.Module):
         return self.norm(x)
 
 
+class FastGELU(nn.Module):
+    """Hugging Face's FastGELUActivation: the tanh GELU with x^3 factored as x * (1 + 0.044715 x^2)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
+
+
 class GELUs(nn.Module):
-    """Three GELUs on tokens, each after a Linear: nn.GELU('tanh'), nn.GELU() (erf) and GPT-2's code."""
+    """GELUs on tokens, each after a Linear: nn.GELU('tanh'), nn.GELU() (erf) and GPT-2's code, then
+    Hugging Face's FastGELU after the last."""
 
     def __init__(self) -> None:
         super().__init__()
         self.fc1, self.fc2, self.fc3 = nn.Linear(8, 16), nn.Linear(16, 16), nn.Linear(16, 4)
-        self.tanh, self.erf, self.new = nn.GELU(approximate="tanh"), nn.GELU(), NewGELU()
+        self.tanh, self.erf, self.new, self.fast = (
+            nn.GELU(approximate="tanh"),
+            nn.GELU(),
+            NewGELU(),
+            FastGELU(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 6, 8)
-        return self.new(self.fc3(self.erf(self.fc2(self.tanh(self.fc1(x))))))
+        return self.fast(self.new(self.fc3(self.erf(self.fc2(self.tanh(self.fc1(x)))))))
 
 
 class SharedWeightsOwnBiases(nn.Module):

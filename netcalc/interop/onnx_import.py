@@ -45,7 +45,7 @@ ROLE = re.compile(
     r"(in_proj_weight|in_proj_bias|[qkv]_proj_weight|[qkv]_proj\.weight|[qkv]_proj\.bias|"
     r"out_proj\.weight|out_proj\.bias|o_proj\.weight|o_proj\.bias|relative_bias_table)$"
 )
-SQRT_2, SQRT_2_PI = 2.0**0.5, (2.0 / 3.141592653589793) ** 0.5  # the GELUs' constants
+SQRT_2, SQRT_2_PI, KAPPA = 2.0**0.5, (2.0 / 3.141592653589793) ** 0.5, 0.044715  # the GELUs' constants
 SUBGRAPHS = ("Loop", "Scan", "If")  # control flow (tf2onnx's Keras GRU and SimpleRNN are a Loop)
 FOLDABLE = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish", "Elu": "elu"}
 
@@ -597,26 +597,63 @@ class Importer:
             self._fold_gelu([scaled, (i, erf), plus, *tail], x, "none", users)
 
     def _tanh_gelu(self, i: int, tanh: Any, made: Made, users: Users) -> None:
-        """0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))), x^3 as Pow(x, 3), x * x * x
-        or x * (x * x), in any order of its products (PyTorch's nn.GELU('tanh'), GPT-2's code,
-        netcalc's export below opset 20)."""
+        """0.5 * x * (1 + tanh(inner)), in any order of its products, the inner as PyTorch's
+        nn.GELU('tanh'), GPT-2's code and netcalc's export below opset 20 write it, or as Hugging
+        Face's FastGELU does."""
         scaled = made.get(tanh.input[0])
-        inner = self._scaled(scaled[1], "Mul", SQRT_2_PI) if scaled else None
-        add = made.get(inner) if inner else None
         plus = self._plus_one(tanh.output[0], users)
-        if scaled is None or add is None or add[1].op_type != "Add" or len(add[1].input) != 2 or plus is None:
+        found = (self._tanh_inner(scaled, made) or self._fast_inner(scaled, made)) if scaled else None
+        if found is None or plus is None:
             return
+        x, inner = found
+        tail = self._gelu_tail(plus[1].output[0], x, made, users)
+        if tail is not None:
+            self._fold_gelu([*inner, (i, tanh), plus, *tail], x, "tanh", users)
+
+    def _tanh_inner(self, scaled: tuple[int, Any], made: Made) -> tuple[str, list[tuple[int, Any]]] | None:
+        """x and the nodes of sqrt(2 / pi) * (x + 0.044715 * x^3), x^3 as Pow(x, 3), x * x * x or
+        x * (x * x)."""
+        inner = self._scaled(scaled[1], "Mul", SQRT_2_PI)
+        add = made.get(inner) if inner else None
+        if add is None or add[1].op_type != "Add" or len(add[1].input) != 2:
+            return None
         for x, rest in (add[1].input, reversed(add[1].input)):  # x + 0.044715 x^3, either way round
             cubed = made.get(rest)
-            cube = self._scaled(cubed[1], "Mul", 0.044715) if cubed else None
+            cube = self._scaled(cubed[1], "Mul", KAPPA) if cubed else None
             powers = self._cube(cube, x, made) if cubed and cube else None
-            if cubed is None or powers is None:
+            if cubed is not None and powers is not None:
+                return str(x), [*powers, cubed, add, scaled]
+        return None
+
+    def _fast_inner(self, product: tuple[int, Any], made: Made) -> tuple[str, list[tuple[int, Any]]] | None:
+        """x and the nodes of (x * sqrt(2 / pi)) * (1 + 0.044715 * x * x) (FastGELU's)."""
+        if product[1].op_type != "Mul" or len(product[1].input) != 2:
+            return None
+        for a, b in (product[1].input, reversed(product[1].input)):
+            left, right = made.get(a), made.get(b)
+            x = self._scaled(left[1], "Mul", SQRT_2_PI) if left else None
+            if left is None or right is None or x is None or right[1].op_type != "Add":
                 continue
-            tail = self._gelu_tail(plus[1].output[0], x, made, users)
-            if tail is not None:
-                chain = [*powers, cubed, add, scaled, (i, tanh), plus, *tail]
-                self._fold_gelu(chain, x, "tanh", users)
-                return
+            rest = [n for n in right[1].input if not _near(self.consts.get(n), 1.0)]
+            one_added = len(rest) == 1 and len(right[1].input) == 2
+            square = self._scaled_square(rest[0], x, made) if one_added else None
+            if square is not None:
+                return x, [left, *square, right, product]
+        return None
+
+    def _scaled_square(self, value: str, x: str, made: Made) -> list[tuple[int, Any]] | None:
+        """The nodes making `value` = 0.044715 * x * x: (x * 0.044715) * x or 0.044715 * (x * x)."""
+        last = made.get(value)
+        if last is None or last[1].op_type != "Mul" or len(last[1].input) != 2:
+            return None
+        a, b = last[1].input
+        first = made.get(b if a == x else a) if x in (a, b) else None
+        if first is not None and self._scaled(first[1], "Mul", KAPPA) == x:
+            return [first, last]
+        square = made.get(self._scaled(last[1], "Mul", KAPPA) or "")
+        if square is not None and square[1].op_type == "Mul" and list(square[1].input) == [x, x]:
+            return [square, last]
+        return None
 
     def _scaled(self, node: Any, op: str, constant: float) -> str | None:
         """The other operand of `node` when it is `op` by (about) `constant`, else None."""
