@@ -114,6 +114,7 @@ class Importer:
     origin: dict[str, str] = field(default_factory=dict)  # a weight read again -> its initializer
     owners: dict[str, str] = field(default_factory=dict)  # initializer -> the first layer that reads it
     roles: dict[str, dict[str, str]] = field(default_factory=dict)  # layer -> initializer -> tensor
+    ids: dict[str, str] = field(default_factory=dict)  # ids mapped by arithmetic -> the ids themselves
     made_by: dict[str, Any] = field(default_factory=dict)  # value -> the node that makes it
     planned: dict[int, Callable[[Any], None]] = field(default_factory=dict)  # node -> writes its layers
     seq_first: set[str] = field(default_factory=set)  # graph inputs (L, N, F) read by a recurrent node
@@ -399,8 +400,37 @@ class Importer:
                 self._rmsnorm(i, node, made, users)
             if node.op_type == "Reshape":
                 self._shuffle(i, node, users)
+            if node.op_type == "Gather":
+                self._id_arithmetic(node, made, consumers)
             if node.op_type == "Softmax" and node.name:
                 self._attention(node, nodes)
+
+    def _id_arithmetic(self, gather: Any, made: Made, consumers: Counter[str]) -> None:
+        """Keras's Embedding as tf2onnx writes it: the ids mapped first (a negative id counts from
+        the end: Less, Not, Cast, Mul and Add on the ids and constants), then the table's Gather.
+        The mapping changes no count: the Gather reads the ids themselves, the rest is skipped."""
+        table = gather.input[0]
+        if table not in self.initializers or len(self.weights.get(table, ())) != 2:
+            return
+        chain: dict[int, Any] = {}
+        sources, stack = set(), [gather.input[1]]
+        while stack:
+            name = stack.pop()
+            if name in self.values or name in self.consts:  # the graph's ids, or a constant
+                sources.update({name} & set(self.values))
+                continue
+            producer = made.get(name)
+            if producer is None or producer[1].op_type not in ID_OPS or len(chain) >= ID_CHAIN:
+                return
+            if producer[0] not in chain:
+                chain[producer[0]] = producer[1]
+                stack.extend(n for n in producer[1].input if n)
+        outs = {out for node in chain.values() for out in node.output}
+        reads = Counter(n for node in [*chain.values(), gather] for n in node.input if n in outs)
+        if len(sources) != 1 or not chain or any(consumers[o] != reads[o] for o in outs):
+            return  # another input, or a value the chain makes read elsewhere: not only an id map
+        self.skip.update(chain)
+        self.ids[gather.input[1]] = sources.pop()
 
     def _attention(self, softmax: Any, nodes: list[Any]) -> None:
         """Self-attention decomposed by an exporter, inside one name scope (PyTorch's
@@ -1446,6 +1476,13 @@ def _pad(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
     return "pad", {"padding": pairs, "value": float(value[0])}
 
 
+ID_OPS = {
+    "Cast", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Equal", "Not", "And", "Or", "Mul",
+    "Add", "Sub", "Where", "Identity",
+}  # fmt: skip
+ID_CHAIN = 16  # nodes: tf2onnx's negative-id mapping is 7
+
+
 FOLDABLE_OPS = {
     "Constant", "Shape", "Gather", "Mul", "Sub", "Add", "Neg", "Cast", "ConstantOfShape", "Concat",
     "Reshape", "Slice", "Transpose", "Squeeze", "Unsqueeze", "Identity",
@@ -1543,9 +1580,10 @@ def _squeeze(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | N
 
 def _gather(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
     index, axis = im.consts.get(node.input[1]), _attr(node, "axis", 0)
-    table = im.weights.get(node.input[0])
-    if table is not None and len(table) == 2 and axis == 0 and node.input[1] in im.values:
-        return "embedding", {"vocab": table[0], "dim": table[1]}  # rows of a table picked by ids
+    table, ids = im.weights.get(node.input[0]), im.ids.get(node.input[1], node.input[1])
+    if table is not None and len(table) == 2 and axis == 0 and ids in im.values:
+        # rows of a table picked by ids
+        return "embedding", {"vocab": table[0], "dim": table[1], "_inputs": [ids]}
     if node.input[0] not in im.values or not isinstance(index, int) or axis == 0:
         return None  # a batch index: not a netcalc layer
     return "select", {"axis": axis - 1 if axis > 0 else axis, "index": index}
