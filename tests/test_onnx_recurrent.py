@@ -99,13 +99,15 @@ def test_pytorch_recurrent_exports_read_as_one_layer(name, params, macs, layers)
     ] == layers
 
 
-def recurrent_model(op: str = "LSTM", inputs: tuple[str, ...] = (), read: str = "Y_h", **attrs):
+def recurrent_model(
+    op: str = "LSTM", inputs: tuple[str, ...] = (), read: str = "Y_h", dirs: int = 1, **attrs
+):
     """x (N, 5, 4) -> Transpose -> one recurrent node of hidden size 3 -> its final state (N, 3)."""
     helper, TensorProto = onnx.helper, onnx.TensorProto
     gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
     weights = [
-        helper.make_tensor("W", TensorProto.FLOAT, [1, gates * 3, 4], [0.0] * gates * 12),
-        helper.make_tensor("R", TensorProto.FLOAT, [1, gates * 3, 3], [0.0] * gates * 9),
+        helper.make_tensor("W", TensorProto.FLOAT, [dirs, gates * 3, 4], [0.0] * dirs * gates * 12),
+        helper.make_tensor("R", TensorProto.FLOAT, [dirs, gates * 3, 3], [0.0] * dirs * gates * 9),
         helper.make_tensor("P", TensorProto.FLOAT, [1, 9], [0.0] * 9),
     ]
     given = {"W", "R", *inputs}
@@ -283,3 +285,25 @@ def test_a_step_of_a_sequence_first_output(index, layers, tmp_path):
     ] == layers
     assert list(analyze(network).input_shape) == [5, 4]
     assert analyze(network).totals.macs == 5 * 3 * (4 + 3)  # every step's products, whichever is read
+
+
+def test_a_final_state_that_is_the_graph_output(tmp_path):
+    """Y_h itself as the graph's output (an encoder returning h_n): (1, N, H) is the one direction's
+    final state, the layer's output; the final states of two directions (or layers) as they are
+    are an error naming the fix."""
+    model = recurrent_model("GRU", hidden_size=3, linear_before_reset=1)
+    del model.graph.node[2]  # the Squeeze
+    model.graph.output[0].name = "Y_h"
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    network = netcalc.load(str(tmp_path / "m.onnx"))
+    assert network.spec.layers == [
+        {"gru": {"units": 3, "bias": False, "return_sequences": False, "name": "rnn", "from": "input"}}
+    ]
+    both = recurrent_model("GRU", dirs=2, hidden_size=3, linear_before_reset=1, direction="bidirectional")
+    del both.graph.node[2]
+    both.graph.output[0].name = "Y_h"
+    onnx.save(both, str(tmp_path / "m.onnx"))
+    with pytest.raises(
+        SpecError, match=r"the graph's output 'Y_h' holds the final states of 2 .* return h_n\[-1\]"
+    ):
+        netcalc.load(str(tmp_path / "m.onnx"))

@@ -61,7 +61,8 @@ class Group:
     layers: int = 1
     sequence: str | None = None  # the value holding its sequence output, if read
     seq_first: bool = False  # that value is (L, N, W): another recurrent node may stack on it
-    finals: list[tuple[int, str, int | None]] = field(default_factory=list)  # (node, value, direction)
+    # (node reading it, or None for the graph's output itself; value; direction, None for all)
+    finals: list[tuple[int | None, str, int | None]] = field(default_factory=list)
     steps_read: list[tuple[int, str, int]] = field(default_factory=list)  # (node, value, step): y[i]
 
     @property
@@ -139,8 +140,25 @@ class Recurrent:
                 self._recurrent(i, node)
             elif any(name in self.rows for name in node.input):
                 self._final(i, node)
+        self._outputs()
         for group in self.groups:
             self._write(group)
+
+    def _outputs(self) -> None:
+        """A final state that is a graph output as it is, (1, N, H): the one direction's final state
+        of the last layer; more rows are an error."""
+        for info in self.im.model.graph.output:
+            rows = self.rows.get(info.name)
+            if rows is None:
+                continue
+            group, k, _ = rows[0]
+            if len(rows) != 1 or k != group.layers - 1:
+                raise SpecError(
+                    f"{self.im.label}: the graph's output '{info.name}' holds the final states of "
+                    f"{len(rows)} layers and directions as they are: netcalc's {KINDS[group.node.op_type]} "
+                    "outputs the last layer's final state per sample — return h_n[-1] (or the sequence)"
+                )
+            group.finals.append((None, info.name, None))
 
     # --- a recurrent node ---------------------------------------------------------------------------
 
@@ -422,32 +440,33 @@ class Recurrent:
         state = group.node.output[1] if len(group.node.output) > 1 and group.node.output[1] else ""
         output = group.sequence or state or group.finals[0][1]  # no Y_h: the last step read
         shape = (group.steps, group.width) if sequences else (group.width,)
-        aliases = []
+        aliases: list[str] = []
+        after: list[Planned] = []  # layers written right after it (for the graph's own outputs)
         for j, value, d in group.finals:
-            if sequences:
-                if group.directions == 2:
-                    raise SpecError(
-                        f"{_where(im, group.node)}: both its sequence and its final state are read: "
-                        "netcalc's bidirectional layer outputs one of them — read the sequence only"
-                    )
-                im.planned[j] = partial(
-                    emit, im, [Planned("select", {"axis": 0, "index": -1}, output, value, (units,))]
+            if sequences and group.directions == 2:
+                raise SpecError(
+                    f"{_where(im, group.node)}: both its sequence and its final state are read: "
+                    "netcalc's bidirectional layer outputs one of them — read the sequence only"
                 )
-            elif d is None or group.directions == 1:
-                im.skip.add(j)
+            if sequences:  # the one direction's final state: the last step
+                part = Planned("select", {"axis": 0, "index": -1}, output, value, (units,))
+            elif d is None or group.directions == 1:  # the whole final state: the layer's output
+                im.skip.update([j] if j is not None else [])
                 aliases.append(value)
+                continue
+            else:  # one direction of two
+                bounds = {"start": d * units, "end": (d + 1) * units} if d == 0 else {"start": d * units}
+                part = Planned("slice", {"axis": 0, **bounds}, output, value, (units,))
+            if j is None:
+                after.append(part)
             else:
-                part = {"axis": 0, "start": d * units}
-                if d + 1 < group.directions:
-                    part["end"] = (d + 1) * units
-                im.planned[j] = partial(emit, im, [Planned("slice", part, output, value, (units,))])
+                im.planned[j] = partial(emit, im, [part])
         for j, value, index in group.steps_read:
             step = Planned("select", {"axis": 0, "index": index}, output, value, (group.width,))
             im.planned[j] = partial(emit, im, [step])
         kind = KINDS[group.node.op_type]
-        im.planned[group.index] = partial(
-            emit, im, [Planned(kind, args, group.source, output, shape, tuple(aliases))]
-        )
+        layer = Planned(kind, args, group.source, output, shape, tuple(aliases))
+        im.planned[group.index] = partial(emit, im, [layer, *after])
         im.skip.discard(group.index)
 
     def _constant(self, name: str) -> bool:
