@@ -180,17 +180,30 @@ def test_keras_depthwise_and_separable_convolutions_and_zero_padding():
     assert report.totals.macs == 2 * 9_216 + 8_192 + 2_048 + 12
 
 
-def test_keras_layer_normalization_and_conv1d_bias_are_not_read_yet():
+def test_keras_embedding_and_conv1d_count_as_keras_does():
+    """tf2onnx's Keras Embedding (negative ids mapped first: below) and Conv1D: Unsqueeze to 2-D,
+    a Conv without bias, Squeeze, then the Add of the per-channel bias, which is the conv's."""
+    expected = json.loads((FIXTURES / "keras_seq.json").read_text())
+    report = analyze(netcalc.load(str(FIXTURES / "keras_seq.onnx")))
+    kinds = [r.kind for r in report.rows]
+    assert kinds[:5] == ["embedding", "reshape", "permute", "conv2d", "reshape"]
+    conv = report.rows[3]
+    assert (conv.output_shape, dict(conv.tensors)) == ((16, 1, 12), {"weight": 16 * 8 * 3, "bias": 16})
+    # table 40*8; conv 16*(8*3)+16; dense (12*16)*2+2
+    assert report.totals.params == 320 + 400 + 386 == expected["params"] == 1_106
+    # conv 12 positions * 16 * 24; dense 192*2
+    assert report.totals.macs == 4_608 + 384
+
+
+def test_keras_layer_normalization_is_not_read_yet():
     """tf2onnx decomposes Keras's LayerNormalization (moments as GlobalAveragePool over transposed
-    tokens), adds a Conv1D's bias after the Squeeze back to 1-D, and writes GlobalAveragePooling1D
-    as a ReduceMean over the tokens: an error naming them (its Embedding is read: below)."""
-    with pytest.raises(SpecError, match=r"operators netcalc cannot count: Add x4 .*ReduceMean x1") as error:
-        netcalc.load(str(FIXTURES / "keras_seq.onnx"))
-    assert "embedding" not in str(error.value) and "Cast" not in str(error.value)
+    tokens) and writes GlobalAveragePooling1D as a ReduceMean over the tokens: an error naming them."""
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: Add x3 .*ReduceMean x1 .*Sqrt x1"):
+        netcalc.load(str(FIXTURES / "keras_norm.onnx"))
 
 
 def test_keras_embedding_maps_negative_ids_first(tmp_path):
-    """tf2onnx's Keras Embedding (the keras_seq fixture's, written out): where(ids < 0, ids + vocab,
+    """tf2onnx's Keras Embedding (as in the keras_seq fixture, written out): where(ids < 0, ids + vocab,
     ids) as Less, Not, Cast, Mul and Add on the ids, then Gather on the table. The mapping has no
     parameters and no MACs: one embedding layer reading the ids, 10 x 4 parameters."""
     helper, numpy_helper = onnx.helper, onnx.numpy_helper

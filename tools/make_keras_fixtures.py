@@ -116,12 +116,25 @@ def keras_convs() -> keras.Model:
 
 
 def keras_seq() -> keras.Model:
-    """Token ids through an Embedding, a Conv1D, LayerNormalization and a global average pool."""
+    """Token ids through an Embedding (tf2onnx maps negative ids first), a Conv1D (a 2-D Conv
+    between Unsqueeze and Squeeze, its bias added after), Flatten and Dense."""
     return keras.Sequential(
         [
             keras.Input((12,), dtype="int32"),
             keras.layers.Embedding(40, 8),
             keras.layers.Conv1D(16, 3, padding="same", activation="relu", **RANDOM),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, **RANDOM),
+        ]
+    )
+
+
+def keras_norm() -> keras.Model:
+    """LayerNormalization (tf2onnx decomposes it) and GlobalAveragePooling1D (a ReduceMean over
+    the tokens), which netcalc does not read yet."""
+    return keras.Sequential(
+        [
+            keras.Input((12, 8)),
             keras.layers.LayerNormalization(beta_initializer="random_normal"),
             keras.layers.GlobalAveragePooling1D(),
             keras.layers.Dense(2, **RANDOM),
@@ -136,6 +149,7 @@ MODELS = {
     "keras_lstm": keras_lstm,
     "keras_convs": keras_convs,
     "keras_seq": keras_seq,
+    "keras_norm": keras_norm,
 }
 INT_INPUTS = ("keras_seq",)  # token ids
 

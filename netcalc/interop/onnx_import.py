@@ -1565,8 +1565,40 @@ def _slice(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | Non
     return ("center_crop", {"size": size}) if centred else None
 
 
-def _squeeze(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
-    """Squeeze or Unsqueeze of size-1 axes other than the batch (tf2onnx's after a global pool)."""
+def _squeeze(im: Importer, node: Any, index: int, nodes: list[Any], consumers: Counter[str]) -> Any:
+    """Squeeze or Unsqueeze of size-1 axes other than the batch (tf2onnx's after a global pool);
+    a bias added right after a Squeeze of a convolution is that convolution's (Keras's Conv1D)."""
+    entry = _squeezed(im, node)
+    if entry is not None and node.op_type == "Squeeze":
+        _conv_bias_after(im, node, index, nodes, consumers, entry[1])
+    return entry
+
+
+def _conv_bias_after(
+    im: Importer, node: Any, index: int, nodes: list[Any], consumers: Counter[str], args: dict[str, Any]
+) -> None:
+    """tf2onnx writes Keras's Conv1D as Unsqueeze, a 2-D Conv without bias, Squeeze, then the Add
+    of a per-channel bias: the bias is the convolution's (the same count), the Add no layer."""
+    source, out = node.input[0], node.output[0]
+    owner = im.layers[-1] if im.layers and im.values.get(source) else None
+    shape = _sample(im.shapes.get(out))
+    if owner is None or shape is None or consumers[source] != 1 or consumers[out] != 1:
+        return
+    ((kind, conv),) = ((k, v) for k, v in owner.items() if k != "_name")
+    if owner["_name"] != im.values[source].ref or not kind.startswith("conv") or conv.get("bias"):
+        return
+    after = [(j, n) for j, n in enumerate(nodes) if j > index and out in n.input]
+    if len(after) != 1 or after[0][1].op_type != "Add":
+        return
+    j, add = after[0]
+    bias = [_weight_dims(im, n) for n in add.input if n != out]
+    if len(bias) == 1 and bias[0] is not None and _per_channel(bias[0], shape):
+        conv["bias"] = True
+        im.skip.add(j)
+        args["_output"] = add.output[0]
+
+
+def _squeezed(im: Importer, node: Any) -> tuple[str, dict[str, Any]] | None:
     given = node.input[1] if len(node.input) > 1 and node.input[1] else None
     axes = im.consts.get(given) if given else _attr(node, "axes", None)
     full = im.shapes.get(node.output[0] if node.op_type == "Unsqueeze" else node.input[0])
