@@ -587,6 +587,33 @@ def test_pytorch_default_exporter_rmsnorm_is_one_layer(opset, ops):
     )
 
 
+def test_slice_bounds_given_as_unsqueezed_scalars(tmp_path):
+    """PyTorch's export of x[:, 2:6] writes each bound as a scalar Constant through Unsqueeze:
+    still a slice of tokens 2 to 5 (it was an operator netcalc could not count)."""
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    import numpy as np
+
+    nodes = []
+    for name, value in (("start", 2), ("end", 6), ("axis", 1), ("step", 1)):
+        nodes.append(helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.array(value))))
+        nodes.append(
+            helper.make_node("Constant", [], [f"{name}_at"], value=numpy_helper.from_array(np.array([0])))
+        )
+        nodes.append(
+            helper.make_node("Unsqueeze", [name, f"{name}_at"], [f"{name}s"], name=f"/Unsqueeze_{name}")
+        )
+    nodes.append(helper.make_node("Slice", ["x", "starts", "ends", "axiss", "steps"], ["y"], name="/Slice"))
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 10, 32])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 4, 32])
+    graph = helper.make_graph(nodes, "g", [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
+    network = netcalc.load(str(tmp_path / "m.onnx"))
+    assert network.spec.layers == [
+        {"slice": {"name": "Slice", "axis": 0, "start": 2, "end": 6, "from": "input"}}
+    ]
+    assert analyze(network).rows[0].output_shape == (4, 32)
+
+
 RMS_SPEC = {
     "name": "rms",
     "input": [6, 8],

@@ -323,6 +323,9 @@ class Importer:
         if not data and all(n in self.weights or n in self.consts for n in node.input if n):
             if op == "Concat" and all(n in self.consts for n in node.input):  # scales, sizes
                 self.consts[node.output[0]] = [v for n in node.input for v in _listed(self.consts[n])]
+            scalar = op == "Unsqueeze" and not isinstance(self.consts.get(node.input[0], []), list)
+            if scalar:  # a scalar made a list of one: PyTorch's bounds of a slice x[:, :6]
+                self.consts[node.output[0]] = [self.consts[node.input[0]]]
             for out in node.output:  # arithmetic on weights (a reshaped scale): still a weight
                 inferred = self.shapes.get(out)
                 if inferred is not None:
