@@ -195,11 +195,26 @@ def test_keras_embedding_and_conv1d_count_as_keras_does():
     assert report.totals.macs == 4_608 + 384
 
 
-def test_keras_layer_normalization_is_not_read_yet():
-    """tf2onnx decomposes Keras's LayerNormalization (moments as GlobalAveragePool over transposed
-    tokens) and writes GlobalAveragePooling1D as a ReduceMean over the tokens: an error naming them."""
-    with pytest.raises(SpecError, match=r"operators netcalc cannot count: Add x3 .*ReduceMean x1 .*Sqrt x1"):
-        netcalc.load(str(FIXTURES / "keras_norm.onnx"))
+def test_keras_layer_normalization_folds_into_one_layernorm(tmp_path):
+    """tf2onnx decomposes Keras's LayerNormalization: the mean and the variance as GlobalAveragePool
+    of (N, T, D), Add of eps, Sqrt, Reciprocal, times gamma, x * m + (beta - mean * m), 12 nodes in
+    its name scope. Their counts are layernorm's: gamma and beta, D each (Keras's 2 * 8)."""
+    expected = json.loads((FIXTURES / "keras_norm.json").read_text())
+    network = netcalc.load(str(FIXTURES / "keras_norm.onnx"))
+    norm = network.nodes[0].layer
+    assert (norm.kind, norm.eps, norm.dims, norm.affine) == ("layernorm", 1e-3, 1, True)  # Keras's eps
+    report = analyze(network)
+    # gamma and beta 2*8; dense (12*8)*2+2
+    assert report.totals.params == 16 + 194 == expected["params"] == 210
+    assert report.totals.macs == 96 * 2
+    # the mean also read outside the scope: not only a layer norm, not folded
+    model = onnx.load(str(FIXTURES / "keras_norm.onnx"))
+    mean = next(n for n in model.graph.node if n.name.endswith("moments/mean"))
+    model.graph.node.append(onnx.helper.make_node("Relu", [mean.output[0]], ["other"], name="other"))
+    model.graph.output.append(onnx.helper.make_tensor_value_info("other", onnx.TensorProto.FLOAT, None))
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: .*Reciprocal x1"):
+        netcalc.load(str(tmp_path / "m.onnx"))
 
 
 def test_keras_embedding_maps_negative_ids_first(tmp_path):

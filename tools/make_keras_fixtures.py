@@ -130,13 +130,16 @@ def keras_seq() -> keras.Model:
 
 
 def keras_norm() -> keras.Model:
-    """LayerNormalization (tf2onnx decomposes it) and GlobalAveragePooling1D (a ReduceMean over
-    the tokens), which netcalc does not read yet."""
+    """LayerNormalization on tokens (tf2onnx decomposes it), Flatten, Dense. Not read yet, so not
+    here: GlobalAveragePooling1D (a ReduceMean over the tokens) and a Dense on tokens (tf2onnx's
+    Tensordot: Reshape to (N * T, D), MatMul, Reshape back, Add)."""
     return keras.Sequential(
         [
             keras.Input((12, 8)),
-            keras.layers.LayerNormalization(beta_initializer="random_normal"),
-            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.LayerNormalization(
+                beta_initializer="random_normal", gamma_initializer="random_normal"
+            ),
+            keras.layers.Flatten(),
             keras.layers.Dense(2, **RANDOM),
         ]
     )

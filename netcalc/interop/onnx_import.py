@@ -405,8 +405,53 @@ class Importer:
                 self._shuffle(i, node, users)
             if node.op_type == "Gather":
                 self._id_arithmetic(node, made, consumers)
+            if node.op_type == "Reciprocal" and node.name:
+                self._keras_layernorm(node, nodes, consumers)
             if node.op_type == "Softmax" and node.name:
                 self._attention(node, nodes)
+
+    def _keras_layernorm(self, reciprocal: Any, nodes: list[Any], consumers: Counter[str]) -> None:
+        """Keras's LayerNormalization (last axis) as tf2onnx writes it, in its name scope: the mean
+        and the variance as GlobalAveragePool of (N, T, D), Sub, Mul, Add of eps, Sqrt, Reciprocal,
+        times gamma, and x * m + (beta - mean * m): one layernorm with gamma and beta (their (1, 1, D)
+        initializers), on one input, the scope's last node its only output."""
+        scope = _scope(reciprocal.name)
+        inside = [(i, n) for i, n in enumerate(nodes) if n.name.startswith(scope + "/")]
+        made = {out for _, n in inside for out in n.output}
+        ops = Counter(n.op_type for _, n in inside)
+        outside = {
+            name
+            for _, n in inside
+            for name in n.input
+            if name and name not in made and name not in self.initializers and name not in self.consts
+        }
+        weights = {w: self.weights[w] for _, n in inside for w in n.input if w in self.initializers}
+        *_, (last, final) = inside
+        leaving = [out for out in made if consumers[out] > sum(list(n.input).count(out) for _, n in inside)]
+        if (
+            ops["GlobalAveragePool"] != 2
+            or ops["Sqrt"] != 1
+            or len(outside) != 1
+            or leaving != [final.output[0]]
+        ):
+            return
+        x = outside.pop()
+        shape = self.shapes.get(x)
+        learned = [dims for w, dims in weights.items() if len(dims) > 0]
+        if (
+            shape is None
+            or len(shape) != 3
+            or any(prod(d) != shape[-1] or d[-1] != shape[-1] for d in learned)
+        ):
+            return  # GlobalAveragePool of (N, T, D) is over D only; gamma and beta are (.., D)
+        if len(learned) not in (0, 2):
+            return  # gamma without beta (or beta alone): netcalc's layernorm has both or neither
+        eps = [self.consts[w] for w, dims in weights.items() if not dims and w in self.consts]
+        args: dict[str, Any] = {"eps": _float32(float(_listed(eps[0])[0])) if len(eps) == 1 else 1e-3}
+        if not learned:
+            args["affine"] = False
+        self.skip.update(i for i, _ in inside[:-1])
+        self.rewrite[last] = ("layernorm", x, args)
 
     def _id_arithmetic(self, gather: Any, made: Made, consumers: Counter[str]) -> None:
         """Keras's Embedding as tf2onnx writes it: the ids mapped first (a negative id counts from
