@@ -307,3 +307,14 @@ def test_a_final_state_that_is_the_graph_output(tmp_path):
         SpecError, match=r"the graph's output 'Y_h' holds the final states of 2 .* return h_n\[-1\]"
     ):
         netcalc.load(str(tmp_path / "m.onnx"))
+
+
+def test_a_sequence_first_input_not_read_by_a_recurrent_node_names_the_fix(tmp_path):
+    """Token ids (L, N) of PyTorch's sequence-first word_language_model: the batch on axis 1."""
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [7, "N", 4])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="r")], "g", [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"\(got \[7, -1, 4\]\) — export batch first \(batch_first=True\)$"):
+        netcalc.load(str(tmp_path / "m.onnx"))

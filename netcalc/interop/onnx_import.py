@@ -237,9 +237,11 @@ class Importer:
             if shape and len(shape) == 3 and info.name in self.seq_first:
                 shape = (shape[1], shape[0], shape[2])  # (L, N, F) read by a recurrent node: batch first
             if not shape or len(shape) < 2 or any(n <= 0 for n in shape[1:]):
+                later = shape and shape[0] > 0 and shape[1] < 0  # (L, N, ...): a sequence-first model
+                fix = "export batch first (batch_first=True)" if later else "export with a fixed sample shape"
                 raise SpecError(
                     f"{self.label}: input '{info.name}' needs fixed sizes after the batch axis "
-                    f"(got {list(shape or [])}) — export with a fixed sample shape"
+                    f"(got {list(shape or [])}) — {fix}"
                 )
             name = "input" if len(inputs) == 1 else self._input_name(info.name)
             self.values[info.name] = Value(name, shape[1:])
