@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
@@ -104,6 +105,124 @@ def check_length(size: int, source: str) -> None:
         )
 
 
+class _Unusual(Exception):
+    """Something the quick reader leaves to the full loader (which says what is wrong, if anything)."""
+
+
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null"))
+_MAX_QUICK_DEPTH = 100  # deeper: the full loader (and its RecursionError message)
+
+
+def _load(text: str) -> Any:
+    """The YAML loader's value for `text`: read straight from libyaml's events (no node tree: half
+    the time and none of the nodes' memory) when the text uses plain YAML only; anything else (an
+    anchor, a tag, a merge key, a duplicate key, an error) is read again by the full loader, so
+    values, lines and messages are the loader's own."""
+    if _SafeLoader is yaml.SafeLoader:  # no libyaml: the quick reader would be no quicker
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    try:
+        return _quick(text)
+    except (_Unusual, _KeyProblem, yaml.YAMLError, ValueError, RecursionError):
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
+class _Open:
+    """A mapping or list being read: its value, its line, and for a mapping the key read last."""
+
+    __slots__ = ("key", "key_line", "keys", "line", "value")
+
+    def __init__(self, value: LineDict | LineList, line: int) -> None:
+        self.value, self.line = value, line
+        self.key: Any = _NO_KEY
+        self.key_line = 0
+        self.keys: set[str] = set()  # the keys as written, for duplicates
+
+
+_NO_KEY = object()
+
+
+def _quick(text: str) -> Any:
+    """Plain YAML (one document; mappings, lists, str/int/float/bool/null scalars) as _Loader reads it."""
+    loader = _Loader(text)
+    try:
+        get: Callable[[], Any] = loader.get_event  # untyped in PyYAML's stubs
+        if type(get()) is not yaml.StreamStartEvent:
+            raise _Unusual
+        if type(get()) is not yaml.DocumentStartEvent:
+            raise _Unusual  # an empty stream
+        value = _document(loader, get)
+        if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
+            raise _Unusual  # more than one document
+        return value
+    finally:
+        loader.dispose()
+
+
+def _document(loader: _Loader, get: Callable[[], Any]) -> Any:
+    """The value of the document's root, read event by event."""
+    scalars: dict[tuple[str, bool], Any] = {}  # (text, plain) -> its value: a spec repeats a few
+    stack: list[_Open] = []
+    while True:
+        event = get()
+        kind = type(event)
+        line = event.start_mark.line + 1
+        if kind is yaml.ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            key = (event.value, event.implicit[0])
+            value = scalars[key] if key in scalars else scalars.setdefault(key, _scalar(loader, event))
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None or len(stack) > _MAX_QUICK_DEPTH:
+                raise _Unusual
+            stack.append(_Open(_mapping_value() if kind is yaml.MappingStartEvent else _list_value(), line))
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            done = stack.pop()
+            value, line = done.value, done.line
+        else:  # an alias
+            raise _Unusual
+        if not stack:
+            return value
+        _add(stack[-1], value, line, event)
+
+
+def _mapping_value() -> LineDict:
+    made = LineDict()
+    made.lines = {}
+    return made
+
+
+def _list_value() -> LineList:
+    made = LineList()
+    made.lines = []
+    return made
+
+
+def _add(into: _Open, value: Any, line: int, event: Any) -> None:
+    """Put a value read into the mapping or list being read."""
+    if isinstance(into.value, LineList):
+        into.value.append(value)
+        into.value.lines.append(line)
+    elif into.key is _NO_KEY:  # a key: a scalar (a merge key is refused by _scalar), written once
+        if type(event) is not yaml.ScalarEvent or event.value in into.keys:  # (<< resolves to merge)
+            raise _Unusual
+        into.keys.add(event.value)
+        into.key, into.key_line = value, line
+    else:
+        into.value[into.key] = value
+        into.value.lines[into.key] = into.key_line
+        into.key = _NO_KEY
+
+
+def _scalar(loader: _Loader, event: Any) -> Any:
+    """A scalar's value, by the loader's own resolver and constructors."""
+    tag = cast(Callable[..., str], loader.resolve)(yaml.ScalarNode, event.value, event.implicit)
+    if tag not in _SCALAR_TAGS:
+        raise _Unusual
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    return loader.yaml_constructors[tag](loader, node)
+
+
 def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
     """Parse YAML (safely: no Python objects) or JSON text, with line numbers where YAML gives them."""
     check_length(len(text), source)
@@ -114,7 +233,7 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
             "write repeated layers once, as a block with repeat"
         )
     try:
-        data = _json(text) if is_json else yaml.load(text, Loader=_Loader)  # noqa: S506
+        data = _json(text) if is_json else _load(text)
     except _KeyProblem as problem:
         where = f"{source}:{problem.line}" if problem.line else source  # json.loads has no lines
         raise SpecError(f"{where}: {problem}") from None
@@ -160,7 +279,7 @@ def _json(text: str) -> Any:
     numbers; when the YAML parser objects (a tab, say) the lines are simply not known."""
     data = json.loads(text, object_pairs_hook=_unique)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return _load(text)
     except (yaml.YAMLError, _KeyProblem):
         return data
 
