@@ -35,6 +35,9 @@ NOT_YET = {"zoo:inception_v3"}
 
 PYTORCH = ["resnet18", "small_cnn", "token_mixer", "attention_block", "embedding_mlp"]
 PYTORCH += ["llama_block", "qwen_cross"]  # attention written with one Linear per projection
+# the same two by PyTorch's default export (constant folding): each projection's weight a transposed
+# initializer 'onnx::MatMul_N', known by the MatMul's scope ('/self_attn/k_proj/MatMul')
+PYTORCH += ["llama_block_folded", "qwen_cross_folded"]
 PYTORCH += ["lstm_lm", "gru_classifier", "rnn_relu"]  # recurrent: tests/test_onnx_recurrent.py
 
 
@@ -562,6 +565,17 @@ def test_pytorch_qwen_and_cross_attention_fold_into_attention_layers():
     result = CliRunner().invoke(app, ["import", str(FIXTURES / "qwen_cross.onnx")])
     assert result.exit_code == 0, result.output
     assert "bias: [q, k, v], causal: true, from: input}" in result.output  # a bias list is written
+
+
+@pytest.mark.parametrize("name", ["llama_block", "qwen_cross"])
+def test_constant_folding_gives_the_same_layers(name):
+    """PyTorch's default export folds each projection's transpose into an 'onnx::MatMul_N'
+    initializer: no weight name says q, k, v or o any more, the MatMul's scope does. The layers
+    and their arguments are those of the export without folding."""
+    plain, folded = (netcalc.load(str(FIXTURES / f"{n}.onnx")) for n in (name, f"{name}_folded"))
+    model = onnx.load(str(FIXTURES / f"{name}_folded.onnx"))
+    assert not [t.name for t in model.graph.initializer if t.name.endswith("proj.weight")]
+    assert [n.layer for n in folded.nodes] == [n.layer for n in plain.nodes]
 
 
 def test_a_key_view_that_does_not_split_the_key_projection_is_not_folded(tmp_path):

@@ -445,11 +445,14 @@ MODELS = {
     "llama_block": (LlamaBlock, (10, 32)),
     "gelus_dynamo": (GELUs, (6, 8)),
     "qwen_cross": (QwenCross, (10, 32)),
+    "llama_block_folded": (LlamaBlock, (10, 32)),
+    "qwen_cross_folded": (QwenCross, (10, 32)),
     "rmsnorm_opset18": (RMSNorms, (10, 32)),
     "rmsnorm_opset23": (RMSNorms, (10, 32)),
 }
 IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm", "shared_weights")  # the input holds int64 token ids
-FOLDED = ("tied_layers", "lstm_lm")  # exported with PyTorch's default constant folding (and deduplication)
+# exported with PyTorch's default constant folding (and deduplication)
+FOLDED = ("tied_layers", "lstm_lm", "llama_block_folded", "qwen_cross_folded")
 SEQ_FIRST = ("rnn_relu",)  # the input is (L, N, F): the batch on axis 1
 # exported by PyTorch's default exporter, torch.onnx.export(dynamo=True) (needs onnxscript), at an
 # opset: nn.RMSNorm is Pow, ReduceMean, Add, Sqrt, Reciprocal, Mul at 18, RMSNormalization from 23

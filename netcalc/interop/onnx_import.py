@@ -536,6 +536,7 @@ class Importer:
             for w in n.input
             if w in self.initializers and (match := ROLE.search(w))
         }
+        roles.update(self._folded_roles(inside))
         key = roles.get("k_proj.weight") or roles.get("k_proj_weight") or roles.get("in_proj_weight")
         out = roles.get("out_proj.weight")
         if key is None or out is None or len(out) != 2:
@@ -607,7 +608,23 @@ class Importer:
         transposed = self.made_by.get(weight)
         if transposed is not None and transposed.op_type == "Transpose":
             weight = transposed.input[0]
-        return weight in self.initializers and weight.endswith(role)
+        module = role.split(".")[0]  # a weight the exporter folded: the MatMul's scope names it
+        return weight in self.initializers and (
+            weight.endswith(role) or _scope(node.name).endswith(f"/{module}")
+        )
+
+    def _folded_roles(self, inside: list[tuple[int, Any]]) -> dict[str, tuple[int, ...]]:
+        """Projection weights that PyTorch's default export (constant folding) stores transposed as
+        'onnx::MatMul_N' initializers: the role is the module the MatMul's scope ends in
+        ('/self_attn/k_proj/MatMul': k_proj.weight), the dims PyTorch's (out, in)."""
+        found: dict[str, tuple[int, ...]] = {}
+        for _, node in inside:
+            weight = node.input[1] if node.op_type == "MatMul" and len(node.input) == 2 else ""
+            role = f"{_scope(node.name).rsplit('/', 1)[-1]}.weight"
+            folded = weight.startswith(EXPORTER_NAMED) and weight in self.initializers
+            if folded and len(self.weights[weight]) == 2 and ROLE.fullmatch(role):
+                found[re.sub("^o_proj", "out_proj", role)] = tuple(reversed(self.weights[weight]))
+        return found
 
     def _target(self, value: str) -> list[Any]:
         """A Reshape's target: a constant, or a Concat of constants and Unsqueezed constants, with
