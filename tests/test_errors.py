@@ -557,3 +557,73 @@ def test_token_ids_take_eight_bytes_in_the_memory_figures():
     assert ids.memory.total == 128 * 2 * 8 + 10 * 4 * 4 + 128 * 4 * 2 * 4
     floats = netcalc.analyze(netcalc.load("input: [128]\nlayers:\n  - dense: {units: 4}\n"), batch=2)
     assert floats.memory.input == 128 * 2 * 4  # a 1-axis input of floats keeps its meaning
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        (
+            "inputs: []\nlayers: [relu]\n",
+            SpecError,
+            "<string>:1: inputs: Input should be a valid dictionary (got []) — name each input with its "
+            "shape, like inputs: {tokens: [128], image: [3, 224, 224]}",
+        ),
+        (
+            "input: [3]\nlayers:\n  - gelu: {approximate: {a: 1}}\n",
+            SpecError,
+            "<string>:3: layer 0 'gelu' (gelu_1): approximate: input should be 'none' or 'tanh' "
+            "(got {'a': 1}) — write one of them, like approximate: none",
+        ),
+        (
+            "input: [3]\nlayers:\n  - dense: {units: 0}\n",
+            SpecError,
+            "<string>:3: layer 0 'dense' (dense_1): units: input should be greater than 0 (got 0) — set "
+            "units to 1 or more",
+        ),
+        (
+            "input: [3]\nlayers:\n  - dense: {units: 2, bias: maybe}\n",
+            SpecError,
+            "<string>:3: layer 0 'dense' (dense_1): bias: input should be a valid boolean, unable to "
+            "interpret input (got 'maybe') — write true or false",
+        ),
+        (
+            "input: [3]\nblocks:\n  b:\n    - relu\nlayers: [b]\n",
+            SpecError,
+            "<string>:3: blocks.b: Input should be a valid dictionary (got ['relu']) — a block is a "
+            "mapping with its layers, like blocks: {stem: {layers: [relu]}}",
+        ),
+        ("input: [3]\nlayers: []\n", SpecError, "<string>:2: layers: needs at least one item — add one"),
+        (
+            "input: [3, 4]\nlayers:\n  - conv2d: {filters: 2, kernel: 3}\n",
+            ShapeError,
+            "<string>:3: layer 0 'conv2d' (conv2d_1): conv2d expects a 3-axis input (C, H, W) but got 2 "
+            "axes [3, 4] — give it a (C, H, W) input (a channel axis of 1 first if it has none), or use "
+            "the 1d form of conv [input [3, 4]]",
+        ),
+        (
+            "input: [3, 4]\nlayers:\n  - select: {axis: 2}\n",
+            ShapeError,
+            "<string>:3: layer 0 'select' (select_1): select axis 2 does not exist in input [3, 4] — set "
+            "axis from 0 to 1 [input [3, 4]]",
+        ),
+        (
+            "input: [4, 8]\nlayers:\n  - conv1d: {filters: 3, kernel: 1, groups: 2}\n",
+            SpecError,
+            "<string>:3: layer 0 'conv1d' (conv1d_1): filters=3 is not divisible by groups=2 — set "
+            "filters to a multiple of 2",
+        ),
+    ],
+    ids=[
+        "inputs-list",
+        "gelu-dict",
+        "units-0",
+        "bias-word",
+        "block-list",
+        "no-layers",
+        "rank",
+        "select",
+        "groups",
+    ],
+)
+def test_a_message_says_how_to_fix_it(text, error, message):
+    fails(text, error, "^" + re.escape(message) + "$")

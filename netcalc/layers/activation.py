@@ -137,7 +137,10 @@ class Softmax(Activation):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         if not -len(shape) <= self.axis < len(shape):
-            raise ShapeError(f"{self.kind} axis {self.axis} does not exist in input {list(shape)}")
+            raise ShapeError(
+                f"{self.kind} axis {self.axis} does not exist in input {list(shape)} — set axis from "
+                f"{-len(shape)} to {len(shape) - 1}"
+            )
         return shape
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:

@@ -73,7 +73,10 @@ def per_axis(value: int | tuple[int, ...], rank: int, what: str) -> tuple[int, .
     if isinstance(value, int):
         return (value,) * rank
     if len(value) != rank:
-        raise ValueError(f"{what} has {len(value)} values but there are {rank} spatial axes")
+        raise ValueError(
+            f"{what} has {len(value)} values but there are {rank} spatial axes — give {rank} values "
+            "or one for all"
+        )
     return tuple(value)
 
 
@@ -204,6 +207,9 @@ Layer.model_rebuild(force=True)
 def need_rank(shape: Shape, rank: int, kind: str, layout: str) -> None:
     """Raise ShapeError unless the input has exactly `rank` axes."""
     if len(shape) != rank:
+        variant = f"the {len(shape) - 1}d form of {kind.rstrip('123d')}" if 2 <= len(shape) <= 4 else ""
+        hint = f"give it a {layout} input (a channel axis of 1 first if it has none)"
         raise ShapeError(
-            f"{kind} expects a {rank}-axis input {layout} but got {len(shape)} axes {list(shape)}"
+            f"{kind} expects a {rank}-axis input {layout} but got {len(shape)} axes {list(shape)} — "
+            + (f"{hint}, or use {variant}" if variant else hint)
         )

@@ -48,7 +48,10 @@ class _Conv(Layer):
             if isinstance(value, int | tuple):
                 per_axis(value, self.rank, field)
         if self.filters % self.groups:
-            raise ValueError(f"filters={self.filters} is not divisible by groups={self.groups}")
+            raise ValueError(
+                f"filters={self.filters} is not divisible by groups={self.groups} — set filters to a "
+                f"multiple of {self.groups}"
+            )
         return self
 
     def axes(self, field: str) -> tuple[int, ...]:
@@ -207,7 +210,10 @@ class _ConvTranspose(_Conv):
         extra = per_axis(self.output_padding, self.rank, "output_padding")
         for o, s, d in zip(extra, self.axes("stride"), self.axes("dilation"), strict=True):
             if o >= max(s, d):
-                raise ValueError(f"output_padding {o} must be smaller than stride {s} or dilation {d}")
+                raise ValueError(
+                    f"output_padding {o} must be smaller than stride {s} or dilation {d} — set "
+                    f"output_padding to at most {max(s, d) - 1}"
+                )
         return self
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:

@@ -27,7 +27,10 @@ class Dense(Layer):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         if not shape or shape[-1] == 0:
-            raise ShapeError(f"dense needs an input with features on its last axis but got {list(shape)}")
+            raise ShapeError(
+                f"dense needs an input with features on its last axis but got {list(shape)} — "
+                "give it a non-empty feature axis (flatten a scalar's source, or fix the previous layer)"
+            )
         if self.in_features is not None and self.in_features != shape[-1]:
             raise ShapeError(
                 f"in_features={self.in_features} but the input has {shape[-1]} features "

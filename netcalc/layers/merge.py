@@ -110,7 +110,10 @@ class Concat(Layer):
         first = inputs[0]
         rank = len(first)
         if not -rank <= self.axis < rank:
-            raise ShapeError(f"concat axis {self.axis} does not exist in input {list(first)}")
+            raise ShapeError(
+                f"concat axis {self.axis} does not exist in input {list(first)} — set axis from "
+                f"{-rank} to {rank - 1}"
+            )
         axis = self.axis % rank
         for i, shape in enumerate(inputs[1:], start=1):
             others_match = len(shape) == rank and all(

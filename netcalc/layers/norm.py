@@ -15,7 +15,9 @@ STATISTIC = 4  # bytes: PyTorch keeps normalization statistics in float32, for h
 
 def _channels(kind: str, shape: Shape) -> int:
     if not shape:
-        raise ShapeError(f"{kind} needs a channel axis but got a scalar input")
+        raise ShapeError(
+            f"{kind} needs a channel axis but got a scalar input — remove it or give it (C, ...)"
+        )
     return shape[0]
 
 
@@ -203,7 +205,10 @@ class RMSNorm(Layer):
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         if not inputs[0]:
-            raise ShapeError("rmsnorm needs an input with features on its last axis but got a scalar")
+            raise ShapeError(
+                "rmsnorm needs an input with features on its last axis but got a scalar — remove it or "
+                "give it (..., D)"
+            )
         return inputs[0]
 
     def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:

@@ -52,7 +52,9 @@ class _Pool(Layer):
         if not isinstance(self.padding, str):
             for k, p in zip(self.axes("size"), self.axes("padding"), strict=True):
                 if p > k // 2:
-                    raise ValueError(f"padding {p} is more than half the window {k}")
+                    raise ValueError(
+                        f"padding {p} is more than half the window {k} — set padding to at most {k // 2}"
+                    )
         return self
 
     def axes(self, field: str) -> tuple[int, ...]:
@@ -231,7 +233,8 @@ class _GlobalPool(Layer):
         shape = inputs[0]
         if len(shape) < 2:
             raise ShapeError(
-                f"{self.kind} needs a channel axis and at least one spatial axis but got {list(shape)}"
+                f"{self.kind} needs a channel axis and at least one spatial axis but got {list(shape)} — "
+                "give it (C, *spatial), or remove it"
             )
         return (shape[0],) + (1,) * (len(shape) - 1)
 

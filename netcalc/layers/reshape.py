@@ -67,7 +67,7 @@ class Reshape(Layer):
     @model_validator(mode="after")
     def _check_shape(self) -> Self:
         if any(n == 0 or n < -1 for n in self.shape) or self.shape.count(-1) > 1:
-            raise ValueError("shape takes positive sizes and at most one -1")
+            raise ValueError("shape takes positive sizes and at most one -1 — write it like [16, -1]")
         return self
 
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
@@ -140,10 +140,14 @@ class Select(Layer):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         if self.axis >= len(shape):
-            raise ShapeError(f"select axis {self.axis} does not exist in input {list(shape)}")
+            raise ShapeError(
+                f"select axis {self.axis} does not exist in input {list(shape)} — set axis from 0 "
+                f"to {len(shape) - 1}"
+            )
         if not -shape[self.axis] <= self.index < shape[self.axis]:
             raise ShapeError(
-                f"select index {self.index} is outside axis {self.axis} of size {shape[self.axis]}"
+                f"select index {self.index} is outside axis {self.axis} of size {shape[self.axis]} — set "
+                f"index from {-shape[self.axis]} to {shape[self.axis] - 1}"
             )
         return shape[: self.axis] + shape[self.axis + 1 :]
 
@@ -173,7 +177,10 @@ class Slice(Layer):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         if self.axis >= len(shape):
-            raise ShapeError(f"slice axis {self.axis} does not exist in input {list(shape)}")
+            raise ShapeError(
+                f"slice axis {self.axis} does not exist in input {list(shape)} — set axis from 0 "
+                f"to {len(shape) - 1}"
+            )
         size = len(range(shape[self.axis])[self.start : self.end])
         if size == 0:
             raise ShapeError(
@@ -209,14 +216,16 @@ class CenterCrop(Layer):
     def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
         shape = inputs[0]
         if len(shape) < 2:
-            raise ShapeError(f"center_crop needs (C, *spatial) but got {list(shape)}")
+            raise ShapeError(
+                f"center_crop needs (C, *spatial) but got {list(shape)} — give it a spatial axis"
+            )
         try:
             size = per_axis(self.size, len(shape) - 1, "size")
         except ValueError as error:
             raise ShapeError(str(error)) from None
         for n, s, name in zip(shape[1:], size, axis_names(len(shape) - 1), strict=True):
             if s > n:
-                raise ShapeError(f"center_crop size {s} is larger than {name}={n}")
+                raise ShapeError(f"center_crop size {s} is larger than {name}={n} — set size to at most {n}")
         return (shape[0], *size)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
@@ -327,10 +336,12 @@ class Upsample(Layer):
     @model_validator(mode="after")
     def _check_one(self) -> Self:
         if (self.scale is None) == (self.size is None):
-            raise ValueError("give exactly one of scale or size")
+            raise ValueError("give exactly one of scale or size — remove one, or add scale: 2")
         scales = self.scale if isinstance(self.scale, tuple) else (self.scale,)
         if self.scale is not None and not all(s is not None and 0 < s < inf for s in scales):  # NaN too
-            raise ValueError(f"scale must be a positive finite number (got {self.scale})")
+            raise ValueError(
+                f"scale must be a positive finite number (got {self.scale}) — write one like 2 or 0.5"
+            )
         if self.align_corners and self.mode == "nearest":  # PyTorch refuses it too
             raise ValueError("align_corners works with the linear modes only: drop it or use mode: bilinear")
         return self
@@ -342,7 +353,7 @@ class Upsample(Layer):
         if rank < 1 or (needed and rank != needed):
             raise ShapeError(
                 f"upsample mode {self.mode} needs {needed or 'at least 1'} spatial axes "
-                f"but the input is {list(shape)}"
+                f"but the input is {list(shape)} — use mode: nearest, or the linear mode of its axes"
             )
         try:
             if self.size is not None:
@@ -350,15 +361,19 @@ class Upsample(Layer):
             assert self.scale is not None  # the validator requires exactly one of scale and size
             scales = self.scale if isinstance(self.scale, tuple) else (self.scale,) * rank
             if len(scales) != rank:
-                raise ValueError(f"scale has {len(scales)} values but there are {rank} axes")
+                raise ValueError(
+                    f"scale has {len(scales)} values but there are {rank} axes — give {rank} or one"
+                )
         except ValueError as error:
             raise ShapeError(str(error)) from None
         try:
             out = tuple(floor(n * s) for n, s in zip(shape[1:], scales, strict=True))
         except OverflowError:  # a size beyond a float's range, as PyTorch computes in floats
-            raise ShapeError(f"upsample of {list(shape)} by {self.scale} is too large") from None
+            raise ShapeError(
+                f"upsample of {list(shape)} by {self.scale} is too large — lower scale"
+            ) from None
         if min(out) < 1:
-            raise ShapeError(f"upsample scale {self.scale} gives an empty output {list(out)}")
+            raise ShapeError(f"upsample scale {self.scale} gives an empty output {list(out)} — raise scale")
         return (shape[0], *out)
 
     def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,13 @@ from netcalc.spec.model import Block, Budget, Spec
 from netcalc.spec.yamlio import line_of
 
 Loc = tuple[str | int, ...]
+TOP_LEVEL_HINTS = {  # the fix for a top-level section of the wrong kind
+    "inputs": " — name each input with its shape, like inputs: {tokens: [128], image: [3, 224, 224]}",
+    "blocks": " — a block is a mapping with its layers, like blocks: {stem: {layers: [relu]}}",
+    "layers": " — write the layers as a list, like layers: [relu, {dense: {units: 10}}]",
+    "outputs": " — list layer names, like outputs: [head, aux]",
+    "args": " — write the arguments as a mapping, like args: {width: 64}",
+}
 
 
 def nearest(word: str, choices: Iterable[str]) -> str:
@@ -73,9 +81,51 @@ def problem(error: ErrorDetails, fields: dict[str, list[str]]) -> tuple[Loc, str
         return loc, f"missing argument '{field}'"
     message = error["msg"].removeprefix("Value error, ")
     shown = error.get("input")
-    if error["type"].startswith("value_error") or isinstance(shown, dict):
+    if error["type"].startswith("value_error"):
         return loc, f"{field}: {message}" if field and field != "__root__" else message
-    return loc, f"{field}: {message[0].lower()}{message[1:]} (got {shown!r}){_arithmetic_hint(shown)}"
+    got = _shown(shown)
+    hint = _arithmetic_hint(shown) or fix(error, field)
+    return loc, f"{field}: {message[0].lower()}{message[1:]} (got {got}){hint}"
+
+
+def _shown(value: Any) -> str:
+    """A value as written, cut short (a mapping given where a word belongs can be long)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def fix(error: ErrorDetails, field: str) -> str:
+    """' — how to fix it' for a pydantic error of a field, by the kind of error ('' when the
+    message carries its own fix)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    bounds = {
+        "greater_than": ("gt", "above {}"),
+        "greater_than_equal": ("ge", "to {} or more"),
+        "less_than": ("lt", "below {}"),
+        "less_than_equal": ("le", "to {} or less"),
+    }
+    if kind in bounds:
+        key, text = bounds[kind]
+        limit = ctx.get(key)
+        if kind == "greater_than" and type(limit) is int and type(error.get("input")) is int:
+            text, limit = "to {} or more", limit + 1  # a whole number above 0: 1 or more
+        return f" — set {field} {text.format(limit)}"
+    if kind == "literal_error":
+        first = re.search(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f" — write one of them, like {field}: {first.group(1)}" if first else ""
+    hints = {
+        "int": "write a whole number",
+        "float": "write a number",
+        "bool": "write true or false",
+        "string": "write a word (in quotes if it reads as a number)",
+        "list": "write a list in brackets, like [1, 2]",
+        "dict": "write a mapping in braces, like {name: value}",
+        "too": "give at least one",
+    }
+    for prefix, hint in hints.items():
+        if kind.startswith(prefix):
+            return f" — {hint}"
+    return ""
 
 
 def _arithmetic_hint(value: Any) -> str:
@@ -162,7 +212,7 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
                 "'conv2d: {filters: 8, kernel: 3}'"
             )
         elif item["type"] == "too_short":
-            lines.append(f"{where}: {path}: needs at least one item")
+            lines.append(f"{where}: {path}: needs at least one item — add one")
         elif path.endswith(".args"):
             lines.append(
                 f"{where}: {path}: a block's args are a mapping of defaults like "
@@ -187,7 +237,9 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
                 f"[3, 224, 224] (got {item.get('input')!r})"
             )
         else:
-            lines.append(f"{where}: {path}: {item['msg']} (got {item.get('input')!r})")
+            hint = TOP_LEVEL_HINTS.get(str(loc[0]) if len(loc) < 3 else "") or fix(item, path)
+            message = re.sub(r" or instance of \w+", "", item["msg"])  # pydantic's class names
+            lines.append(f"{where}: {path}: {message} (got {_shown(item.get('input'))}){hint}")
     return "\n".join(dict.fromkeys(lines))
 
 
