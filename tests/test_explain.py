@@ -163,3 +163,22 @@ def test_a_sharing_layer_says_whose_parameters_it_uses():
     again = {f.what: f for f in result.lines[2].figures}
     assert again["weight"].note == "tied to wte: counted there" and again["params"].value == 0
     assert_every_formula_gives_its_figure(result, netcalc.analyze(text))
+
+
+def test_a_token_sequence_is_labelled_l_and_d_and_a_frozen_layer_says_so():
+    text = (
+        "input: [16]\nlayers:\n  - embedding: {vocab: 100, dim: 8, trainable: false}\n"
+        "  - dense: {units: 4}\n  - flatten\n  - dense: {units: 3}\n"
+    )
+    result = explained(text)
+    axes = [[(f.what, f.value) for f in line.figures[:2]] for line in result.lines]
+    assert axes[0] == [("L", 16), ("D", 8)]  # the embedding's (L, D), not C and L
+    assert axes[1] == [("L", 16), ("D", 4)]  # a dense over the tokens keeps them
+    assert axes[2][0] == ("size", 64) and axes[3][0] == ("size", 3)  # flattened: no tokens
+    frozen = {f.what: f for f in result.lines[0].figures}
+    assert frozen["weight"].note == "frozen (trainable: false): no gradient"
+    assert [line.trainable for line in result.lines] == [False, True, True, True]
+    out = CliRunner().invoke(app, ["explain", "-"], input=text)
+    assert out.exit_code == 0
+    assert "layer 0 'embedding' (embedding_1, frozen): 16 -> 16x8" in out.output
+    assert "layer 1 'dense' (dense_1): 16x8 -> 16x4" in out.output

@@ -215,6 +215,37 @@ layers:
 # --- lint ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        (
+            "inputs: {x: [4], input: [4]}\nlayers:\n  - dense: {units: 4}\n  - add: {from: [-1, input]}\n",
+            "input 'input' is one of several: inside a block, from: input means the block's own input — "
+            "rename it after what it holds (image, tokens)",
+        ),
+        (
+            "inputs: {dense_1: [4], y: [4]}\nlayers:\n  - dense: {units: 4, from: y}\n"
+            "  - add: {from: [dense_1, -1]}\n",
+            "input 'dense_1' has the name netcalc gives an unnamed 'dense' layer, which is then numbered "
+            "on; from: dense_1 reads the input — rename the input",
+        ),
+        (
+            "inputs: {q: [5, 8], m: [7, 8]}\nlayers:\n"
+            "  - attention: {heads: 2, causal: true, from: [q, m]}\n",
+            "layer 0 'attention' (attention_1) is causal over a memory of 7 tokens for 5 queries — "
+            "cross-attention reads its whole memory: remove causal",
+        ),
+    ],
+    ids=["input-named-input", "input-named-like-a-layer", "causal-cross-attention"],
+)
+def test_lint_warns_of_ambiguous_names_and_causal_cross_attention(text, warning):
+    assert netcalc.analyze(netcalc.load(text)).warnings == (warning,)
+    # the same without the ambiguity: no warning
+    fixed = text.replace("input: [4]", "image: [4]").replace("input]", "image]").replace("dense_1", "extra")
+    fixed = fixed.replace("m: [7, 8]", "m: [5, 8]")
+    assert netcalc.analyze(netcalc.load(fixed)).warnings == ()
+
+
 def test_unused_output_warning_respects_outputs():
     assert netcalc.analyze(two()).warnings == ()
     one = TWO.replace("outputs: [head, aux]", "outputs: [head]")

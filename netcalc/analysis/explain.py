@@ -15,6 +15,7 @@ from netcalc.analysis.blocks import GroupRow
 from netcalc.analysis.receptive_field import AxisField, ReceptiveField
 from netcalc.engine import Row
 from netcalc.graph import INPUT, Network
+from netcalc.layers import Embedding
 from netcalc.layers.base import axis_names
 from netcalc.layers.fields import IDENTITY, Window
 from netcalc.layers.formula import Expr, elements, num, plus, times
@@ -51,6 +52,7 @@ class Explanation:
     output_shape: tuple[int, ...]
     figures: tuple[Figure, ...]
     note: str = ""
+    trainable: bool = True  # False for a layer under trainable: false (frozen)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -58,6 +60,7 @@ class Explanation:
             "index": self.index,
             "name": self.name,
             "type": self.kind,
+            "trainable": self.trainable,
             "input_shapes": [list(s) for s in self.input_shapes],
             "output_shape": list(self.output_shape),
             "note": self.note,
@@ -65,8 +68,15 @@ class Explanation:
         }
 
 
-def explain_row(network: Network, row: Row, fields: ReceptiveField | None, batch: int = 1) -> Explanation:
-    """Every figure of one layer as its formula."""
+def explain_row(
+    network: Network,
+    row: Row,
+    fields: ReceptiveField | None,
+    batch: int = 1,
+    tokens: frozenset[int] = frozenset(),
+) -> Explanation:
+    """Every figure of one layer as its formula (`tokens`: the layers whose output is a sequence
+    of tokens, (L, D), see token_sequences)."""
     layer = row.layer
     said = layer.explain(row.input_shapes, row.output_shape) if layer else None
     if said is None:  # a layer type without its explanation: the guard test names it
@@ -76,7 +86,9 @@ def explain_row(network: Network, row: Row, fields: ReceptiveField | None, batch
         )
     figures = [
         Figure(label, e, n)
-        for label, e, n in zip(_labels(row.output_shape), said.shape, row.output_shape, strict=True)
+        for label, e, n in zip(
+            _labels(row.output_shape, row.index in tokens), said.shape, row.output_shape, strict=True
+        )
     ]
     tensors = {**row.tensors, **row.state_tensors}
     figures += [Figure(name, said.tensors[name], n, _state(name, row)) for name, n in tensors.items()]
@@ -101,7 +113,14 @@ def explain_row(network: Network, row: Row, fields: ReceptiveField | None, batch
     figures += _field(network, row, fields)
     figures += _memory(network, row, batch)
     return Explanation(
-        str(row.index), row.name, row.kind, row.input_shapes, row.output_shape, tuple(figures), said.note
+        str(row.index),
+        row.name,
+        row.kind,
+        row.input_shapes,
+        row.output_shape,
+        tuple(figures),
+        said.note,
+        row.trainable,
     )
 
 
@@ -155,10 +174,11 @@ def explain(
 ) -> Explained:
     """The explanation of each line (a layer, or a collapsed block); with `whole`, the lines cover
     the network once and the totals are their sums, term by term."""
+    tokens = token_sequences(network, rows)
     out = [
         explain_group(line, rows, fields)
         if isinstance(line, GroupRow)
-        else explain_row(network, line, fields, batch)
+        else explain_row(network, line, fields, batch, tokens)
         for line in lines
     ]
     sums: tuple[Figure, ...] = ()
@@ -190,14 +210,34 @@ def _sum(what: str, terms: list[int], value: int) -> Figure:
     return Figure(what, plus(*nonzero) if nonzero else num(0), value)
 
 
-def _labels(shape: tuple[int, ...]) -> tuple[str, ...]:
+def _labels(shape: tuple[int, ...], tokens: bool = False) -> tuple[str, ...]:
+    """Names of a tensor's axes: (C, H, W) channels first, or (L, D) for a sequence of tokens."""
+    if tokens:
+        return ("L", "D")
     if len(shape) == 1:
         return ("size",)
     return ("C", *axis_names(len(shape) - 1))
 
 
+def token_sequences(network: Network, rows: tuple[Row, ...]) -> frozenset[int]:
+    """The layers whose output is a sequence of tokens, (L, D): an embedding's, and a 2-axis
+    output of the same L made from one (attention, dense, norms, activations, recurrent layers)."""
+    found: set[int] = set()
+    for node, row in zip(network.nodes, rows, strict=True):
+        source = node.inputs[0]
+        if isinstance(node.layer, Embedding) or (
+            source in found
+            and len(row.output_shape) == 2
+            and row.output_shape[0] == rows[source].output_shape[0]
+        ):
+            found.add(node.index)
+    return frozenset(found)
+
+
 def _state(name: str, row: Row) -> str:
-    return "non-trainable" if name in row.state_tensors else ""
+    if name in row.state_tensors:
+        return "non-trainable"
+    return "" if row.trainable else "frozen (trainable: false): no gradient"
 
 
 def _field(network: Network, row: Row, fields: ReceptiveField | None) -> list[Figure]:

@@ -2,13 +2,55 @@
 
 from __future__ import annotations
 
+import re
+
 from netcalc.engine import Row
 from netcalc.graph import Network
+from netcalc.layers import Attention
+
+AUTO_NAME = re.compile(r"(.+)_([0-9]+)")  # kind_n: the name a layer without `name:` gets
 
 
 def warnings(network: Network, rows: tuple[Row, ...]) -> tuple[str, ...]:
     """Every warning of the network, in layer order within each rule."""
-    return _unused(network) + tuple(w for r in rows if (w := _pooled_dense(r)))
+    layers = tuple(w for r in rows for w in (_pooled_dense(r), _causal_cross_attention(r)) if w)
+    return _unused(network) + _input_names(network) + layers
+
+
+def _input_names(network: Network) -> tuple[str, ...]:
+    """Inputs named so that `from:` reads ambiguously: 'input' among several inputs (inside a block
+    it is the block's own input), or the name a layer without `name:` would get (dense_1: that
+    layer becomes dense_2, and `from: dense_1` reads the input)."""
+    kinds = {node.layer.kind for node in network.nodes} | set(network.blocks)
+    found = []
+    for name in network.inputs:
+        auto = AUTO_NAME.fullmatch(name)
+        if name == "input" and len(network.inputs) > 1:
+            found.append(
+                "input 'input' is one of several: inside a block, from: input means the block's "
+                "own input — rename it after what it holds (image, tokens)"
+            )
+        elif auto and auto.group(1) in kinds:
+            found.append(
+                f"input '{name}' has the name netcalc gives an unnamed '{auto.group(1)}' layer, "
+                f"which is then numbered on; from: {name} reads the input — rename the input"
+            )
+    return tuple(found)
+
+
+def _causal_cross_attention(row: Row) -> str | None:
+    """A causal mask over a memory of another length than the queries: the mask is the square
+    one's corner, a decoder's cross-attention reads its whole memory."""
+    layer = row.layer
+    if not isinstance(layer, Attention) or not layer.causal or len(row.input_shapes) < 2:
+        return None
+    queries, memory = row.input_shapes[0][-2], row.input_shapes[1][-2]
+    if queries == memory:
+        return None
+    return (
+        f"layer {row.index} 'attention' ({row.name}) is causal over a memory of {memory} tokens "
+        f"for {queries} queries — cross-attention reads its whole memory: remove causal"
+    )
 
 
 def _unused(network: Network) -> tuple[str, ...]:

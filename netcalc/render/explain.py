@@ -17,10 +17,8 @@ def explain_text(results: Sequence[Explained]) -> str:
         for line in result.lines:
             inputs = " + ".join(shape_text(s) for s in line.input_shapes)
             kind = line.kind if line.kind.startswith("[") else f"'{line.kind}'"
-            out += [
-                "",
-                f"layer {line.index} {kind} ({line.name}): {inputs} -> {shape_text(line.output_shape)}",
-            ]
+            name = line.name if line.trainable else f"{line.name}, frozen"
+            out += ["", f"layer {line.index} {kind} ({name}): {inputs} -> {shape_text(line.output_shape)}"]
             if line.note:
                 out.append(f"  shape: {line.note}")
             out += [f"  {_figure(f)}" for f in line.figures]
