@@ -578,6 +578,17 @@ def test_constant_folding_gives_the_same_layers(name):
     assert [n.layer for n in folded.nodes] == [n.layer for n in plain.nodes]
 
 
+def test_an_attention_whose_inner_value_is_read_outside_is_not_folded(tmp_path):
+    """The Llama block with its attention weights (the Softmax) also a graph output: the scope has
+    two values read after it, so it is not one layer; its operators are named, not dropped."""
+    model = onnx.load(str(FIXTURES / "llama_block.onnx"))
+    weights = onnx.helper.make_tensor_value_info("/self_attn/Softmax_output_0", onnx.TensorProto.FLOAT, None)
+    model.graph.output.append(weights)
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: .*Tile x2 \(/self_attn/Tile"):
+        netcalc.load(str(tmp_path / "m.onnx"))
+
+
 def test_a_key_view_that_does_not_split_the_key_projection_is_not_folded(tmp_path):
     """The Llama block with the heads' width 8 changed to 4 in the views of q, k and v: 2 key heads
     of 4 are not the key projection's 16 features, so the attention is not folded (its Tile,

@@ -515,10 +515,10 @@ class Importer:
             n for _, n in inside if n.op_type == "MatMul" and not set(n.input) & self._projected(inside)
         ]
         heads = self._heads(inside, d)
-        if len(outside) != 1 or len(products) != 2 or heads is None or causal is None:
+        last = self._exit(inside)
+        if len(outside) != 1 or len(products) != 2 or heads is None or causal is None or last is None:
             self._general_attention(inside, made)
             return
-        last = _exit(inside)
         self.skip.update(i for i, _ in inside if i != last)
         args = {"heads": heads, "bias": bool(biases), **({"causal": True} if causal else {})}
         self.rewrite[last] = ("attention", outside.pop(), args)
@@ -573,10 +573,24 @@ class Importer:
             args["causal"] = True
         if "relative_bias_table" in roles:
             args["relative_bias"] = roles["relative_bias_table"][0]
-        last = _exit(inside)
+        last = self._exit(inside)
+        if last is None:
+            return
         self.skip.update(i for i, _ in inside if i != last)
         scope = next(_scope(n.name) for _, n in inside if n.op_type == "Softmax")  # not its out_proj's
         self.rewrite[last] = ("attention", sources[0], {**args, "_inputs": sources, "_scope": scope})
+
+    def _exit(self, inside: list[tuple[int, Any]]) -> int | None:
+        """The index of the one node of a scope whose output is read after it (by a node outside,
+        or as a graph output): the folded layer's output. Constants aside (PyTorch's exporter names
+        a constant after the scope that makes it first, though only a later scope reads it). None
+        when there is not one: the scope is not one layer."""
+        within = {id(node) for _, node in inside}
+        made = {out: i for i, node in inside if node.op_type != "Constant" for out in node.output}
+        graph = self.model.graph
+        read = {made[n] for node in graph.node if id(node) not in within for n in node.input if n in made}
+        read |= {made[info.name] for info in graph.output if info.name in made}
+        return read.pop() if len(read) == 1 else None
 
     def _key_heads(self, inside: list[tuple[int, Any]], kv_inner: int) -> tuple[int, int] | None:
         """(kv_heads, head_dim) as PyTorch's code splits the key projection: a Reshape of the
@@ -1083,12 +1097,6 @@ FUSING = ("dense", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_trans
 def _scope(name: str) -> str:
     """A node's name without its last '/Op' part: 'layer1.conv/Conv' -> 'layer1.conv'."""
     return name.rsplit("/", 1)[0] if "/" in name.strip("/") else name
-
-
-def _exit(inside: list[tuple[int, Any]]) -> int:
-    """The index of the node making a folded scope's output: its last, Constants aside (PyTorch's
-    exporter names a constant after the scope that made it first, though only a later scope reads it)."""
-    return max(i for i, node in inside if node.op_type != "Constant")
 
 
 def _can_share(kind: str) -> bool:
