@@ -47,6 +47,7 @@ class Planned:
     output: str  # the ONNX value it makes
     shape: tuple[int, ...]  # its sample shape
     aliases: tuple[str, ...] = ()  # other ONNX values equal to its output
+    named: Any = None  # the node whose name scope names it, if not the node it is written at
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Group:
 
     index: int  # the last node's: where the layer is written
     node: Any  # the last node
+    named: Any  # the node whose name scope names the layer
     args: dict[str, Any]  # units, bidirectional, bias, nonlinearity
     source: str
     steps: int
@@ -109,7 +111,7 @@ def weight_inputs(im: Importer) -> None:
 def emit(im: Importer, planned: list[Planned], node: Any) -> None:
     """Write the planned layers at their node."""
     for p in planned:
-        im._add(node, p.kind, {**p.args, "_inputs": [p.source], "_output": p.output}, [p.source])
+        im._add(p.named or node, p.kind, {**p.args, "_inputs": [p.source], "_output": p.output}, [p.source])
         made = im.values[p.output]
         made.shape = p.shape
         for alias in p.aliases:
@@ -180,7 +182,7 @@ class Recurrent:
                     f"{_where(self.im, node)}: its input X has no known (steps, batch, features) shape "
                     f"(got {list(shape or [])}) — export with a fixed sequence length"
                 )
-            group = Group(i, node, args, self._source(node), shape[0])
+            group = Group(i, node, self._named(node), args, self._source(node), shape[0])
             self.groups.append(group)
         self.im.skip.add(i)
         self._sequence(group, node)
@@ -321,6 +323,14 @@ class Recurrent:
             f"{_where(im, node)}: its input X comes from {made.op_type} '{made.name}' in ONNX's (steps, "
             "batch, features) layout, which netcalc does not fold — export with batch_first=True"
         )
+
+    def _named(self, node: Any) -> Any:
+        """The node itself when its name has a scope ('/rnn/LSTM'), else the Transpose before it
+        when that has one (tf2onnx's 'LSTM__33' after 'sequential/lstm/transpose')."""
+        made = self.im.made_by.get(node.input[0])
+        if _scope(node.name) == node.name and made is not None and _scope(made.name) != made.name:
+            return made
+        return node
 
     def _stacks(self, below: Group, node: Any, args: dict[str, Any]) -> bool:
         """Whether the node is the next layer of the group below: same module and form, its only reader."""
@@ -465,7 +475,7 @@ class Recurrent:
             step = Planned("select", {"axis": 0, "index": index}, output, value, (group.width,))
             im.planned[j] = partial(emit, im, [step])
         kind = KINDS[group.node.op_type]
-        layer = Planned(kind, args, group.source, output, shape, tuple(aliases))
+        layer = Planned(kind, args, group.source, output, shape, tuple(aliases), group.named)
         im.planned[group.index] = partial(emit, im, [layer, *after])
         im.skip.discard(group.index)
 
