@@ -220,6 +220,35 @@ def test_keras_layer_normalization_folds_into_one_layernorm(tmp_path):
         netcalc.load(str(tmp_path / "m.onnx"))
 
 
+def test_keras_dense_on_tokens_is_one_dense(tmp_path):
+    """tf2onnx's Keras Dense on (T, D) tokens (Tensordot): Reshape to (-1, D), MatMul, Reshape back
+    to (N, T, U) computed from the input's Shape, Add of the bias: one dense on the tokens."""
+    expected = json.loads((FIXTURES / "keras_tokens.json").read_text())
+    network = netcalc.load(str(FIXTURES / "keras_tokens.onnx"))
+    report = analyze(network)
+    assert [(r.kind, r.output_shape) for r in report.rows] == [
+        ("dense", (12, 16)),
+        ("dense", (12, 4)),
+        ("reshape", (48,)),
+        ("dense", (2,)),
+    ]
+    assert network.nodes[0].layer.activation == "relu"
+    # 8*16+16, 16*4+4, 48*2+2; MACs 12*8*16, 12*16*4, 48*2
+    assert report.totals.params == 144 + 68 + 98 == expected["params"] == 310
+    assert report.totals.macs == 1_536 + 768 + 96
+    # a Reshape back to anything but (N, T, U): the MatMul is not read, never miscounted
+    model = onnx.load(str(FIXTURES / "keras_tokens.onnx"))
+    back = next(
+        n for n in model.graph.node if n.op_type == "Reshape" and n.name == "sequential_1/dense_1/Tensordot"
+    )
+    back.input[1] = "sequential_1/dense_1/Tensordot/Reshape_shape__36"  # the constant (-1, 8)
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(
+        SpecError, match=r"cannot count: .*MatMul x1 \(sequential_1/dense_1/Tensordot/MatMul\)"
+    ):
+        netcalc.load(str(tmp_path / "m.onnx"))
+
+
 def test_keras_embedding_maps_negative_ids_first(tmp_path):
     """tf2onnx's Keras Embedding (as in the keras_seq fixture, written out): where(ids < 0, ids + vocab,
     ids) as Less, Not, Cast, Mul and Add on the ids, then Gather on the table. The mapping has no

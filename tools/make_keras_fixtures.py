@@ -145,6 +145,20 @@ def keras_norm() -> keras.Model:
     )
 
 
+def keras_tokens() -> keras.Model:
+    """Dense layers on tokens (tf2onnx's Tensordot: Reshape to (N * T, D), MatMul, Reshape back to
+    (N, T, U), Add of the bias), then Flatten and Dense."""
+    return keras.Sequential(
+        [
+            keras.Input((12, 8)),
+            keras.layers.Dense(16, activation="relu", **RANDOM),
+            keras.layers.Dense(4, **RANDOM),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, **RANDOM),
+        ]
+    )
+
+
 MODELS = {
     "keras_cnn": keras_cnn,
     "keras_mlp": keras_mlp,
@@ -153,6 +167,7 @@ MODELS = {
     "keras_convs": keras_convs,
     "keras_seq": keras_seq,
     "keras_norm": keras_norm,
+    "keras_tokens": keras_tokens,
 }
 INT_INPUTS = ("keras_seq",)  # token ids
 

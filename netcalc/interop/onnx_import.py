@@ -115,6 +115,7 @@ class Importer:
     owners: dict[str, str] = field(default_factory=dict)  # initializer -> the first layer that reads it
     roles: dict[str, dict[str, str]] = field(default_factory=dict)  # layer -> initializer -> tensor
     ids: dict[str, str] = field(default_factory=dict)  # ids mapped by arithmetic -> the ids themselves
+    tensordot: dict[str, tuple[str, Any]] = field(default_factory=dict)  # MatMul out -> (x, Reshape back)
     made_by: dict[str, Any] = field(default_factory=dict)  # value -> the node that makes it
     planned: dict[int, Callable[[Any], None]] = field(default_factory=dict)  # node -> writes its layers
     seq_first: set[str] = field(default_factory=set)  # graph inputs (L, N, F) read by a recurrent node
@@ -407,6 +408,8 @@ class Importer:
                 self._shuffle(i, node, users)
             if node.op_type == "Gather":
                 self._id_arithmetic(node, made, consumers)
+            if node.op_type == "MatMul":
+                self._tensordot(node, made, users)
             if node.op_type == "Reciprocal" and node.name:
                 self._keras_layernorm(node, nodes, consumers)
             if node.op_type == "Softmax" and node.name:
@@ -454,6 +457,24 @@ class Importer:
             args["affine"] = False
         self.skip.update(i for i, _ in inside[:-1])
         self.rewrite[last] = ("layernorm", x, args)
+
+    def _tensordot(self, matmul: Any, made: Made, users: Users) -> None:
+        """Keras's Dense on tokens as tf2onnx writes it (Tensordot): Reshape (N, T, D) to (-1, D),
+        MatMul by the (D, U) weight, Reshape back to (N, T, U), Add of the bias. The Reshapes are
+        skipped; the MatMul is the dense on the tokens (its target checked when it is walked)."""
+        first, dims = made.get(matmul.input[0]), self.weights.get(matmul.input[1])
+        if first is None or first[1].op_type != "Reshape" or dims is None or len(dims) != 2:
+            return
+        i, reshape = first
+        target = _listed(self.consts.get(reshape.input[1], []))
+        full = self.shapes.get(reshape.input[0])
+        if target != [-1, dims[0]] or not full or len(full) < 3 or full[-1] != dims[0]:
+            return
+        after = users.get(matmul.output[0], [])
+        if len(users.get(reshape.output[0], [])) != 1 or len(after) != 1 or after[0][1].op_type != "Reshape":
+            return
+        self.skip.update((i, after[0][0]))
+        self.tensordot[matmul.output[0]] = (reshape.input[0], after[0][1])
 
     def _id_arithmetic(self, gather: Any, made: Made, consumers: Counter[str]) -> None:
         """Keras's Embedding as tf2onnx writes it: the ids mapped first (a negative id counts from
@@ -1223,12 +1244,22 @@ def _gemm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None
 
 def _matmul(im: Importer, node: Any, index: int, nodes: list[Any], consumers: Counter[str]) -> Any:
     a, b = node.input[0], node.input[1]
+    folded = im.tensordot.get(node.output[0])  # Keras's Dense on tokens: the Reshapes around it skipped
+    if folded is not None:
+        a = folded[0]
     if b in im.weights and a in im.values:  # x @ W: a dense layer, with the next Add's bias if any
         dims = im.weights[b]
         if len(dims) != 2:
             return None
         args: dict[str, Any] = {"units": dims[1], "bias": False}
         out = node.output[0]
+        if folded is not None:
+            shape = im.shape_of(a)
+            back = _shape_value(im, folded[1].input[1], SHAPE_DEPTH)
+            if shape is None or back != [BATCH, *shape[:-1], dims[1]]:
+                return None  # not back to (N, T, U): the MatMul is left unknown, never miscounted
+            out = folded[1].output[0]
+            args.update(_inputs=[a], _output=out)
         for j in range(index + 1, len(nodes)):
             nxt = nodes[j]
             if nxt.op_type == "Add" and out in nxt.input and consumers[out] == 1:
