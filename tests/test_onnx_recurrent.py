@@ -171,8 +171,23 @@ def test_a_hand_made_recurrent_node_reads_as_its_layer(tmp_path):
             recurrent_model(hidden_size=5),
             r"W has shape \[1, 12, 4\], not \(1, 4 \* 5, \.\.\.\) as hidden_size 5",
         ),
+        (  # hostile: attributes of another type
+            recurrent_model("RNN", hidden_size=3, activations=[1.5]),
+            r"RNN node 'rnn/RNN': activations \['1.5'\]: netcalc's rnn takes Tanh or Relu",
+        ),
+        (recurrent_model(hidden_size="3"), r"hidden_size '3' is not an integer — fix the attribute"),
     ],
-    ids=["peephole", "activations", "rnn-activation", "reset-before", "cell-state", "reverse", "shape"],
+    ids=[
+        "peephole",
+        "activations",
+        "rnn-activation",
+        "reset-before",
+        "cell-state",
+        "reverse",
+        "shape",
+        "floats",
+        "size",
+    ],
 )
 def test_recurrent_nodes_netcalc_cannot_express_are_one_line_errors(model, message, tmp_path):
     onnx.save(model, str(tmp_path / "m.onnx"))

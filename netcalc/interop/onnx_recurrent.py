@@ -251,7 +251,9 @@ class Recurrent:
     def _activations(self, node: Any, dirs: int) -> dict[str, Any]:
         """The RNN's nonlinearity; an error for activations other than PyTorch's."""
         op, where, args = node.op_type, _where(self.im, node), {}
-        activations = [a.decode() for a in _attr(node, "activations", [])]
+        activations = [
+            a.decode() if isinstance(a, bytes) else str(a) for a in _listed(_attr(node, "activations", []))
+        ]
         if op == "RNN":
             kinds = set(activations or ["Tanh"])
             if len(kinds) != 1 or kinds - set(NONLINEARITY):
@@ -274,6 +276,8 @@ class Recurrent:
         gates, where = GATES[node.op_type], _where(self.im, node)
         w, r = (self.im.weights.get(n) if n else None for n in node.input[1:3])
         units = _attr(node, "hidden_size", None)
+        if units is not None and not isinstance(units, int):
+            raise SpecError(f"{where}: hidden_size {units!r} is not an integer — fix the attribute")
         if units is None and r is not None and len(r) == 3 and r[2] > 0:
             units = r[2]
         if units is None:
@@ -315,7 +319,7 @@ class Recurrent:
             return str(x)
         if made is None:
             raise SpecError(f"{_where(im, node)}: its input X '{x}' is made by no node and is no graph input")
-        swapped = made.op_type == "Transpose" and list(_attr(made, "perm", [])) == [1, 0, 2]
+        swapped = made.op_type == "Transpose" and _listed(_attr(made, "perm", [])) == [1, 0, 2]
         if swapped and self.consumers[x] == 1 and made.input[0] not in im.weights:
             im.skip.add(self.index[id(made)])
             return str(made.input[0])
@@ -339,6 +343,7 @@ class Recurrent:
             and _scope(below.node.name) == _scope(node.name)
             and below.args == args
             and self.consumers[node.input[0]] == 1
+            and node.input[0] not in {o.name for o in self.im.model.graph.output}
         )
 
     def _sequence(self, group: Group, node: Any) -> None:
@@ -358,7 +363,7 @@ class Recurrent:
             if len(after) != 1 or value in outputs:
                 break
             j, nxt = after[0]
-            op, perm = nxt.op_type, list(_attr(nxt, "perm", []))
+            op, perm = nxt.op_type, _listed(_attr(nxt, "perm", []))
             if state == "y" and op == "Squeeze" and group.directions == 1 and _listed(self._axes(nxt)) == [1]:
                 state = "seq"
             elif state == "y" and op == "Transpose" and perm == [0, 2, 1, 3]:
@@ -415,7 +420,7 @@ class Recurrent:
             self._last_layer(group, k, node)
             group.finals.append((j, node.output[0], None))
             return
-        if mine is not None and op == "Transpose" and list(_attr(node, "perm", [])) == [1, 0, 2]:
+        if mine is not None and op == "Transpose" and _listed(_attr(node, "perm", [])) == [1, 0, 2]:
             after = self.users.get(node.output[0], [])
             group, k, _ = mine[0]
             whole = len(mine) == group.directions and {row[1] for row in mine} == {k}
