@@ -612,6 +612,18 @@ def test_token_ids_take_eight_bytes_in_the_memory_figures():
             "<string>:3: layer 0 'conv1d' (conv1d_1): filters=3 is not divisible by groups=2 — set "
             "filters to a multiple of 2",
         ),
+        (
+            "input: [2, 3, 4]\nlayers:\n  - permute: {dims: [0, 0, 1]}\n",
+            ShapeError,
+            "<string>:3: layer 0 'permute' (permute_1): permute dims [0, 0, 1] is not an ordering of the 3 "
+            "axes of [2, 3, 4] — list each axis once, like dims: [2, 1, 0] [input [2, 3, 4]]",
+        ),
+        (
+            "input: [6, 4]\nlayers:\n  - reshape: {shape: [5, -1]}\n",
+            ShapeError,
+            "<string>:3: layer 0 'reshape' (reshape_1): cannot reshape [6, 4] (24 elements) to [5, -1]: "
+            "24 is not divisible by 5 — give sizes whose product divides 24 [input [6, 4]]",
+        ),
     ],
     ids=[
         "inputs-list",
@@ -623,6 +635,8 @@ def test_token_ids_take_eight_bytes_in_the_memory_figures():
         "rank",
         "select",
         "groups",
+        "permute",
+        "reshape",
     ],
 )
 def test_a_message_says_how_to_fix_it(text, error, message):

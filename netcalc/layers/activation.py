@@ -57,7 +57,7 @@ def _known_activation(value: str) -> str:
     kinds = activation_kinds()
     if value not in kinds:
         listed = ", ".join(repr(k) for k in kinds[:-1]) + f" or {kinds[-1]!r}"
-        raise ValueError(f"input should be {listed} (got {value!r})")
+        raise ValueError(f"input should be {listed} (got {value!r}) — write one of them, like relu")
     return value
 
 

@@ -126,7 +126,9 @@ class Layer(BaseModel):
         if info.data.get("share") is None:
             raise ValueError("needs share: NAME, the layer whose tensors these are — add share:")
         if not names or len(set(names)) != len(names):
-            raise ValueError(f"takes one or more distinct tensor names (got {list(names)})")
+            raise ValueError(
+                f"takes one or more distinct tensor names (got {list(names)}) — list each once, like [weight]"
+            )
         return names
 
     @classmethod

@@ -77,7 +77,7 @@ class Reshape(Layer):
             if total % known:
                 raise ShapeError(
                     f"cannot reshape {list(inputs[0])} ({total} elements) to {list(self.shape)}: "
-                    f"{total} is not divisible by {known}"
+                    f"{total} is not divisible by {known} — give sizes whose product divides {total}"
                 )
             return tuple(total // known if n == -1 else n for n in self.shape)
         if known != total:
@@ -113,7 +113,8 @@ class Permute(Layer):
         shape = inputs[0]
         if sorted(self.dims) != list(range(len(shape))):
             raise ShapeError(
-                f"permute dims {list(self.dims)} is not an ordering of the {len(shape)} axes of {list(shape)}"
+                f"permute dims {list(self.dims)} is not an ordering of the {len(shape)} axes of "
+                f"{list(shape)} — list each axis once, like dims: {list(range(len(shape)))[::-1]}"
             )
         return tuple(shape[d] for d in self.dims)
 
@@ -303,7 +304,8 @@ class ChannelShuffle(Layer):
         shape = inputs[0]
         if not shape or shape[0] % self.groups:
             raise ShapeError(
-                f"channel_shuffle groups={self.groups} does not divide the channels of {list(shape)}"
+                f"channel_shuffle groups={self.groups} does not divide the channels of {list(shape)} — set "
+                "groups to a divisor of the channels"
             )
         return shape
 

@@ -212,6 +212,6 @@ class GRU(_Recurrent):
         if self.bias == "single":
             raise ValueError(
                 "a GRU has no single-bias form: Keras's GRU(reset_after=True) has PyTorch's two "
-                "biases (bias: true); reset_after=False computes another formula"
+                "biases (bias: true); reset_after=False computes another formula — use bias: true"
             )
         return self
