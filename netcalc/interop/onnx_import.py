@@ -30,6 +30,7 @@ MAX_STDIN_BYTES = 2**28  # a model piped in is held in memory: 256 MiB; larger o
 MIN_OPSET, MAX_OPSET = 7, 23
 INSTALL_HINT = "pip install 'netcalc[onnx]'"
 PASS_THROUGH = ("Identity", "Dropout")
+EXPORTER_GRAPHS = ("", "main_graph", "torch_jit", "tf2onnx")  # graph names that say no model: the file's
 # PyTorch's exporter names the tensors it makes (a folded transpose of a weight) 'onnx::Op_N'. Its
 # deduplication of equal initializers leaves an Identity per duplicate: one whose output has such
 # a name is the same tensor read again (a module called twice); one named like a parameter
@@ -150,7 +151,7 @@ class Importer:
         last = self.layers[-1]["_name"] if self.layers else None
         for entry in self.layers:
             del entry["_name"]
-        name = graph.name if graph.name not in ("", "main_graph", "torch_jit") else Path(self.label).stem
+        name = graph.name if graph.name not in EXPORTER_GRAPHS else Path(self.label).stem
         spec: dict[str, Any] = {
             "name": _word(name) or "imported",
             "description": f"imported from {self.label}",
