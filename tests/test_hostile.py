@@ -494,3 +494,43 @@ def test_netcalc_torch_writes_no_code_from_the_spec_name(name: str) -> None:
             assert isinstance(statement, ast.FunctionDef) or (
                 isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
             ), ast.dump(statement)[:200]
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"rmsnorm": {"eps": float("nan")}},
+        {"layernorm": {"eps": float("inf")}},
+        {"batchnorm": {"momentum": float("nan")}},
+        {"groupnorm": {"groups": 1, "eps": float("-inf")}},
+        {"leaky_relu": {"negative_slope": float("nan")}},
+        {"elu": {"alpha": float("inf")}},
+        {"layer_scale": {"init": float("nan")}},
+        {"attention": {"heads": 2, "dropout": float("nan")}},
+    ],
+)
+def test_a_nan_or_infinite_hyper_parameter_is_refused(layer: dict[str, Any]) -> None:
+    # each counted fine, and export wrote a network whose every output is NaN
+    ((kind, args),) = layer.items()
+    name = next(iter(args.keys() - {"groups", "heads"}))
+    with pytest.raises(
+        SpecError, match=rf"'{kind}'.*{name}: input should be a finite number \(got -?(nan|inf)\)"
+    ):
+        netcalc.load({"input": [4, 6], "layers": [layer]})
+
+
+def test_pad_takes_minus_infinity_but_not_nan() -> None:
+    pad = {"pad": {"padding": [[0, 0], [1, 0]], "value": float("-inf")}}  # before a max pooling
+    out = netcalc.run(netcalc.load({"input": [2, 3], "layers": [pad]}), x=np.ones((1, 2, 3))).output
+    np.testing.assert_array_equal(out[:, :, 0], -np.inf)
+    with pytest.raises(SpecError, match="value: the value padded in is NaN"):
+        netcalc.load({"input": [2, 3], "layers": [{"pad": {"padding": 1, "value": float("nan")}}]})
+
+
+@pytest.mark.parametrize(
+    ("rate", "message"), [(-0.5, "greater than or equal to 0"), (3, "less than or equal to 1")]
+)
+def test_attention_dropout_is_a_probability(rate: float, message: str) -> None:
+    # PyTorch refuses it at the first training step; the training figures counted its mask
+    with pytest.raises(SpecError, match=f"dropout: input should be {message}"):
+        netcalc.load({"input": [4, 6], "layers": [{"attention": {"heads": 2, "dropout": rate}}]})

@@ -83,9 +83,15 @@ def per_axis(value: int | tuple[int, ...], rank: int, what: str) -> tuple[int, .
 class Layer(BaseModel):
     """A layer: hyper-parameters, and rules for its output shape and counts."""
 
-    # defer_build: a layer type's validator is built when first used, so a spec pays only for its own types
+    # defer_build: a layer type's validator is built when first used, so a spec pays only for its own types;
+    # allow_inf_nan: an eps, slope or rate of NaN or inf counts fine but exports a network of NaNs
     model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True, defer_build=True
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        defer_build=True,
+        allow_inf_nan=False,
     )
     kind: ClassVar[str]
     # inputs it takes: 1 or 2 exactly, None: two or more (merge layers), (min, max): a range

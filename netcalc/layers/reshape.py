@@ -1,10 +1,10 @@
 """Layers that move elements around: flatten, reshape, permute, select, crop, shuffle, upsample."""
 
 from fractions import Fraction
-from math import floor, inf, prod
+from math import floor, inf, isnan, prod
 from typing import Literal, Self
 
-from pydantic import model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import (
@@ -249,11 +249,20 @@ class Pad(Layer):
     out = before + n + after per axis. No parameters. saved: nothing (the gradient is a slice).
     """
 
+    # -inf is a real padding value (before a max pooling); NaN is refused below
+    model_config = ConfigDict(allow_inf_nan=True)
     kind = "pad"
     padding: NonNegativeInt | tuple[tuple[NonNegativeInt, NonNegativeInt], ...] = arg(
         ..., doc="int: both sides of every spatial axis; or [before, after] per sample axis"
     )
     value: float = arg(0.0, doc="the constant padded in")
+
+    @field_validator("value")
+    @classmethod
+    def _a_number(cls, value: float) -> float:
+        if isnan(value):
+            raise ValueError("the value padded in is NaN: give a number (or -.inf, .inf)")
+        return value
 
     def pairs(self, shape: Shape) -> tuple[tuple[int, int], ...]:
         """(before, after) for every sample axis, channels first."""
@@ -329,6 +338,8 @@ class Upsample(Layer):
     saved: nothing (the backward pass needs only the sizes).
     """
 
+    # its own validator names a NaN or infinite scale
+    model_config = ConfigDict(allow_inf_nan=True)
     kind = "upsample"
     scale: float | tuple[float, ...] | None = arg(None, "scale", "scale_factor", doc="factor")
     size: Sizes | None = arg(None, doc="output size, int or one per spatial axis")

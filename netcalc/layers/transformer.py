@@ -3,7 +3,7 @@
 from math import prod
 from typing import Any, Literal, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from netcalc.errors import ShapeError
 from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
@@ -128,7 +128,7 @@ class Attention(Layer):
     heads: PositiveInt = arg(
         ..., "heads", "num_heads", "num_attention_heads", doc="number of attention (query) heads"
     )
-    dropout: float = arg(0.0, doc="dropout on the attention weights in training")
+    dropout: float = Field(0.0, ge=0.0, le=1.0, description="dropout on the attention weights in training")
     bias: bool | tuple[Projection, ...] = arg(
         True, "bias", "use_bias", doc="biases in the projections: true, false, or a list of q, k, v, out"
     )
