@@ -90,7 +90,9 @@ class App(typer.Typer):
     """
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return typer.Typer.__call__(self.for_command(sys.argv[1:2]), *args, **kwargs)
+        given = kwargs.get("args", args[0] if args else None)  # click's main(args=None, ...)
+        words = sys.argv[1:] if given is None else list(given)
+        return typer.Typer.__call__(self.for_command(words[:1]), *args, **kwargs)
 
     def for_command(self, args: list[str]) -> typer.Typer:
         """This app, with only the command named first on the command line when one is."""
