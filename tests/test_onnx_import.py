@@ -38,6 +38,9 @@ PYTORCH += ["llama_block", "qwen_cross"]  # attention written with one Linear pe
 # the same two by PyTorch's default export (constant folding): each projection's weight a transposed
 # initializer 'onnx::MatMul_N', known by the MatMul's scope ('/self_attn/k_proj/MatMul')
 PYTORCH += ["llama_block_folded", "qwen_cross_folded"]
+# and by the dynamo=True exporter: nodes 'node_MatMul_1' scoped by their metadata, projections in
+# sub-module scopes (self_attn.k_proj), weights 'val_7', repeat_interleave as Expand
+PYTORCH += ["llama_block_dynamo", "qwen_cross_dynamo"]
 PYTORCH += ["lstm_lm", "gru_classifier", "rnn_relu"]  # recurrent: tests/test_onnx_recurrent.py
 
 
@@ -597,14 +600,23 @@ def test_pytorch_qwen_and_cross_attention_fold_into_attention_layers():
 
 
 @pytest.mark.parametrize("name", ["llama_block", "qwen_cross"])
-def test_constant_folding_gives_the_same_layers(name):
-    """PyTorch's default export folds each projection's transpose into an 'onnx::MatMul_N'
-    initializer: no weight name says q, k, v or o any more, the MatMul's scope does. The layers
-    and their arguments are those of the export without folding."""
-    plain, folded = (netcalc.load(str(FIXTURES / f"{n}.onnx")) for n in (name, f"{name}_folded"))
-    model = onnx.load(str(FIXTURES / f"{name}_folded.onnx"))
+@pytest.mark.parametrize("variant", ["folded", "dynamo"])
+def test_other_exports_give_the_same_layers(name, variant):
+    """PyTorch's default TorchScript export folds each projection's transpose into an
+    'onnx::MatMul_N' initializer; the dynamo exporter names weights 'val_7' and nodes
+    'node_MatMul_1', their module path in metadata. No weight name says q, k, v or o any more:
+    the MatMul's scope does. The layers and their arguments are those of the plain export."""
+    plain, other = (netcalc.load(str(FIXTURES / f"{n}.onnx")) for n in (name, f"{name}_{variant}"))
+    model = onnx.load(str(FIXTURES / f"{name}_{variant}.onnx"))
     assert not [t.name for t in model.graph.initializer if t.name.endswith("proj.weight")]
-    assert [n.layer for n in folded.nodes] == [n.layer for n in plain.nodes]
+
+    def arguments(network):  # each layer's type and arguments, its name and its inputs' names aside
+        return [
+            n.layer.model_dump(exclude={"name", "source"}) | {"kind": n.layer.kind} for n in network.nodes
+        ]
+
+    assert arguments(other) == arguments(plain)
+    assert [n.inputs for n in other.nodes] == [n.inputs for n in plain.nodes]  # wired alike
 
 
 def test_an_attention_whose_inner_value_is_read_outside_is_not_folded(tmp_path):

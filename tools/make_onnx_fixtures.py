@@ -447,6 +447,8 @@ MODELS = {
     "qwen_cross": (QwenCross, (10, 32)),
     "llama_block_folded": (LlamaBlock, (10, 32)),
     "qwen_cross_folded": (QwenCross, (10, 32)),
+    "llama_block_dynamo": (LlamaBlock, (10, 32)),
+    "qwen_cross_dynamo": (QwenCross, (10, 32)),
     "rmsnorm_opset18": (RMSNorms, (10, 32)),
     "rmsnorm_opset23": (RMSNorms, (10, 32)),
 }
@@ -457,6 +459,7 @@ SEQ_FIRST = ("rnn_relu",)  # the input is (L, N, F): the batch on axis 1
 # exported by PyTorch's default exporter, torch.onnx.export(dynamo=True) (needs onnxscript), at an
 # opset: nn.RMSNorm is Pow, ReduceMean, Add, Sqrt, Reciprocal, Mul at 18, RMSNormalization from 23
 DYNAMO = {"gelus_dynamo": 18, "rmsnorm_opset18": 18, "rmsnorm_opset23": 23}  # name: opset
+DYNAMO |= {"llama_block_dynamo": 18, "qwen_cross_dynamo": 18}
 
 
 def example(name: str, sample: tuple[int, ...]) -> torch.Tensor:

@@ -510,7 +510,11 @@ class Importer:
         (D, D) projection, two products of activations and a Softmax, on one input. Counts equal
         netcalc's attention layer, so it becomes one."""
         scope = _scope(softmax.name)
-        inside = [(i, n) for i, n in enumerate(nodes) if n.name == scope or n.name.startswith(scope + "/")]
+        inside = [
+            (i, n)
+            for i, n in enumerate(nodes)
+            if n.name == scope or n.name.startswith((f"{scope}/", f"{scope}."))
+        ]
         made = {out for _, n in inside for out in n.output}
         weights = [held for _, n in inside for w in n.input if (held := self._held(w))]
         matrices = sorted({self.weights[w] for w in weights if len(self.weights[w]) == 2}, reverse=True)
@@ -646,7 +650,7 @@ class Importer:
             weight = transposed.input[0]
         module = role.split(".")[0]  # a weight the exporter folded: the MatMul's scope names it
         return weight in self.initializers and (
-            weight.endswith(role) or _scope(node.name).endswith(f"/{module}")
+            weight.endswith(role) or _scope(node.name).endswith((f"/{module}", f".{module}"))
         )
 
     def _folded_roles(self, inside: list[tuple[int, Any]]) -> dict[str, tuple[int, ...]]:
@@ -656,8 +660,8 @@ class Importer:
         found: dict[str, tuple[int, ...]] = {}
         for _, node in inside:
             weight = node.input[1] if node.op_type == "MatMul" and len(node.input) == 2 else ""
-            role = f"{_scope(node.name).rsplit('/', 1)[-1]}.weight"
-            folded = weight.startswith(EXPORTER_NAMED) and weight in self.initializers
+            role = f"{re.split('[/.]', _scope(node.name))[-1]}.weight"
+            folded = weight in self.initializers and not ROLE.search(weight)
             if folded and len(self.weights[weight]) == 2 and ROLE.fullmatch(role):
                 found[re.sub("^o_proj", "out_proj", role)] = tuple(reversed(self.weights[weight]))
         return found
@@ -989,9 +993,8 @@ class Importer:
             tensor = _attr(fill, "value", None)
             values = numpy_helper.to_array(tensor).tolist() if tensor is not None else [0.0]
             return float(values[0]) if len(values) == 1 else None
-        if fill is not None and fill.op_type == "Expand" and isinstance(self.consts.get(fill.input[0]), list):
-            values = self.consts[fill.input[0]]
-            return float(values[0]) if len(values) == 1 else None
+        if fill is not None and fill.op_type == "Expand" and fill.input[0] in self.consts:
+            return _scalar(self.consts[fill.input[0]])  # a list of one, or a scalar (dynamo's)
         return None
 
     def table_of(self, value: str) -> str | None:
