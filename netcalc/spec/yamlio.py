@@ -18,12 +18,14 @@ MAX_VALUES = 1_000_000  # values after expanding YAML aliases: stops "billion la
 class LineDict(dict[Any, Any]):
     """A dict that knows the line of each key."""
 
+    __slots__ = ("lines",)  # no __dict__ of its own: a spec holds one per layer entry
     lines: dict[Any, int]
 
 
 class LineList(list[Any]):
     """A list that knows the line of each item."""
 
+    __slots__ = ("lines",)
     lines: list[int]
 
 
