@@ -1178,3 +1178,13 @@ def test_pads_computed_from_constants_are_bounded_and_the_batch_is_never_padded(
     network = netcalc.load(str(tmp_path / "m.onnx"))
     assert network.spec.layers[0]["pad"]["padding"] == [[0, 2], [1, 0]]
     assert analyze(network).rows[0].output_shape == (6, 4)
+
+
+def test_an_output_of_dash_is_stdout(tmp_path, monkeypatch):
+    """`-o -` writes to stdout, as `netcalc draw` and `report` take it (a file named '-' was written)."""
+    monkeypatch.chdir(tmp_path)
+    spec = CliRunner().invoke(app, ["import", str(FIXTURES / "keras_bn.onnx"), "-o", "-"])
+    code = CliRunner().invoke(app, ["torch", str(FIXTURES / "keras_bn.onnx"), "-o", "-"])
+    assert spec.exit_code == 0 and spec.output.startswith("name: keras_bn\n")
+    assert code.exit_code == 0 and "class " in code.output and "wrote" not in code.output
+    assert not (tmp_path / "-").exists()

@@ -25,7 +25,7 @@ def write_text(path: str, text: str) -> None:
 def torch_code(
     spec: SpecArg,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="the .py file to write; default: stdout")
+        str | None, typer.Option("--output", "-o", help="the .py file to write; default (or -): stdout")
     ] = None,
 ) -> None:
     """Write the spec as a readable PyTorch module (one attribute per layer, blocks as sub-modules).
@@ -38,6 +38,7 @@ def torch_code(
     """
     from netcalc.interop.torch_code import torch_source
 
+    output = None if output == "-" else output  # -o -: stdout, as draw and report take it
     check_outputs({"--output": output}, [spec], "model.py")
     text = torch_source(load_spec(spec))
     if output is None:
@@ -95,7 +96,7 @@ def import_model(
         str, typer.Argument(help="an ONNX model (.onnx), or - for stdin; its weights need not be there")
     ],
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="the spec (.yaml) to write; default: stdout")
+        str | None, typer.Option("--output", "-o", help="the spec (.yaml) to write; default (or -): stdout")
     ] = None,
 ) -> None:
     """Write an ONNX model as a netcalc spec: one layer per node, named after the node.
@@ -110,6 +111,7 @@ def import_model(
     from netcalc.interop.onnx_import import MAX_STDIN_BYTES, parse_onnx, read_onnx
     from netcalc.loading import load
 
+    output = None if output == "-" else output  # -o -: stdout, as draw and report take it
     check_outputs({"--output": output}, [model], "spec.yaml")
     if model == "-":  # `curl ... | netcalc import -`
         from netcalc.spec.read import stdin_bytes
