@@ -71,15 +71,33 @@ def _channel_shape(v: Array, ndim: int) -> Array:
 # convolution
 
 
+COLUMN_BYTES = 1 << 19  # an im2col block of about 0.5 MiB a sample stays in cache while read
+MIN_COLUMNS = 1024  # but a block holds at least this many output positions: BLAS is slow on fewer
+
+
+def conv_rows(ck: int, rows: int, row: int, itemsize: int, groups: int) -> int:
+    """Rows of the first output axis in one im2col block of a convolution with `ck` =
+    C * prod(kernel) column entries per output position and `rows` rows of `row` positions.
+
+    A grouped convolution takes its columns whole: its products are small (one per group) anyway.
+    """
+    if groups > 1:
+        return rows
+    positions = max(MIN_COLUMNS, COLUMN_BYTES // (ck * itemsize))
+    return max(1, min(rows, positions // row))
+
+
 def conv(
     x: Array, weight: Array, bias: Array | None, stride: Ints, padding: Pairs, dilation: Ints, groups: int
 ) -> Array:
     """N-d grouped convolution (PyTorch ConvNd); padding is a (lo, hi) pair per spatial axis.
 
-    The columns are built (N, C, *K, *O): each of the prod(kernel) window offsets copies one
-    strided (N, C, *O) slice of the padded input (a few large copies instead of a gather per
-    window), so that weight (G, F/G, C/G * K) @ columns (N, G, C/G * K, P) gives (N, F, P), channels
-    first, with no transpose of the input, the weights or the output.
+    The columns are built (N, C, *K, *O) a block of rows of the first output axis at a time
+    (conv_rows): each of the prod(kernel) window offsets copies one strided slice of the padded
+    input (a few large copies instead of a gather per window), so that weight (G, F/G, C/G * K) @
+    columns (N, G, C/G * K, P) writes (N, F, P), channels first, straight into the output, with no
+    transpose of the input, the weights or the output. A block that stays in cache while the
+    product reads it is faster than the whole columns, and takes less memory.
     """
     weight = np.asarray(weight, dtype=x.dtype)
     n, c = x.shape[:2]
@@ -89,23 +107,39 @@ def conv(
         (length - d * (k - 1) - 1) // s + 1
         for length, k, s, d in zip(xp.shape[2:], kernel, stride, dilation, strict=True)
     )
-    if all(k == 1 for k in kernel) and all(s == 1 for s in stride):
-        cols = xp  # 1x1 at stride 1: the input is its own columns
-    else:
-        cols = np.empty((n, c, *kernel, *out_sp), dtype=x.dtype)  # (N, C, *K, *O)
-        for offs in itertools.product(*(range(k) for k in kernel)):
-            window = tuple(
-                slice(o * d, o * d + (length - 1) * s + 1, s)
-                for o, d, length, s in zip(offs, dilation, out_sp, stride, strict=True)
-            )
-            at: tuple[slice | int, ...] = (slice(None), slice(None), *offs)
-            cols[at] = xp[(slice(None), slice(None), *window)]  # (N, C, *O)
     p, k = math.prod(out_sp), math.prod(kernel)
     wmat = weight.reshape(groups, f // groups, cg * k)  # (G, Fg, Cg * K), the columns' order
-    y: Array = np.matmul(wmat, cols.reshape(n, groups, cg * k, p)).reshape(n, f, *out_sp)  # (N, F, *O)
+    if all(k == 1 for k in kernel) and all(s == 1 for s in stride):  # the input is its own columns
+        y: Array = np.matmul(wmat, xp.reshape(n, groups, cg, p)).reshape(n, f, *out_sp)
+    else:
+        y = _conv_blocks(xp, wmat, kernel, stride, dilation, out_sp)
     if bias is not None:
         y += _channel_shape(np.asarray(bias, dtype=x.dtype), y.ndim)
     return y.astype(x.dtype, copy=False)
+
+
+def _conv_blocks(xp: Array, wmat: Array, kernel: Ints, stride: Ints, dilation: Ints, out_sp: Ints) -> Array:
+    """weight @ im2col(xp), a block of conv_rows rows at a time, into a new (N, F, *O) array."""
+    n, c = xp.shape[:2]
+    groups, fg, cgk = wmat.shape
+    rows, row, k = out_sp[0], math.prod(out_sp[1:]), math.prod(kernel)
+    step = conv_rows(c * k, rows, row, xp.itemsize, groups)
+    y = np.empty((n, groups, fg, rows * row), dtype=xp.dtype)  # (N, G, Fg, P)
+    buffer = np.empty(n * c * k * step * row, dtype=xp.dtype)
+    for r0 in range(0, rows, step):
+        r1 = min(r0 + step, rows)
+        cols = buffer[: n * c * k * (r1 - r0) * row].reshape(n, c, *kernel, r1 - r0, *out_sp[1:])
+        spans = [(r0, r1), *((0, o) for o in out_sp[1:])]  # the block's output range per axis
+        for offs in itertools.product(*(range(k) for k in kernel)):
+            window = tuple(
+                slice(o * d + start * s, o * d + (stop - 1) * s + 1, s)
+                for o, d, s, (start, stop) in zip(offs, dilation, stride, spans, strict=True)
+            )
+            at: tuple[slice | int, ...] = (slice(None), slice(None), *offs)
+            cols[at] = xp[(slice(None), slice(None), *window)]  # (N, C, rows, *O[1:])
+        lhs = cols.reshape(n, groups, cgk, (r1 - r0) * row)
+        np.matmul(wmat, lhs, out=y[:, :, :, r0 * row : r1 * row])
+    return y.reshape(n, groups * fg, *out_sp)
 
 
 def conv_transpose(

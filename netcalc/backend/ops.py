@@ -604,7 +604,9 @@ def _conv_ws(layer: L.Conv, ins: Ins, out: Shape, itemsize: int, training: bool)
     padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
     kernel = axes(layer.kernel, rank)
     pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in axes(layer.stride, rank))
-    cols = 0 if pointwise else c * prod(kernel) * prod(out[1:])  # im2col (C, *K, *O); a view for 1x1
+    # im2col (C, *K, *O), a block of rows at a time (K.conv_rows); a view for 1x1
+    step = K.conv_rows(c * prod(kernel), out[1], prod(out[2:]), itemsize, layer.groups)
+    cols = 0 if pointwise else c * prod(kernel) * step * prod(out[2:])
     # w @ cols writes the output (counted as the layer's), channels first; the bias is added in place
     return fused(layer.activation, padded + cols, out, itemsize)
 
