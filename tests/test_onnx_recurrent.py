@@ -333,3 +333,15 @@ def test_a_sequence_first_input_not_read_by_a_recurrent_node_names_the_fix(tmp_p
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
     with pytest.raises(SpecError, match=r"\(got \[7, -1, 4\]\) — export batch first \(batch_first=True\)$"):
         netcalc.load(str(tmp_path / "m.onnx"))
+
+
+def test_a_value_no_node_makes_is_an_error(tmp_path):
+    """A graph cut short (h_n[-1]'s Gather removed): the head reads a value nothing makes."""
+    model = onnx.load(str(FIXTURES / "rnn_relu.onnx"))
+    gather = next(n for n in model.graph.node if n.name == "/Gather")
+    model.graph.node.remove(gather)
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(
+        SpecError, match=r"node '/head/Gemm' reads '/Gather_output_0', which no node, initializer"
+    ):
+        netcalc.load(str(tmp_path / "m.onnx"))

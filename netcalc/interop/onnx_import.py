@@ -289,6 +289,14 @@ class Importer:
                 continue
             state[key] = 2
             order.append(node)
+        known = set(producer) | {i.name for i in graph.input} | self.initializers
+        for node in order:
+            missing = next((n for n in node.input if n and n not in known), None)
+            if missing is not None:
+                raise SpecError(
+                    f"{self.label}: node '{node.name or node.output[0]}' reads '{missing}', which no node, "
+                    "initializer or graph input makes — the graph is cut short"
+                )
         return order
 
     # --- one node -------------------------------------------------------------------------------

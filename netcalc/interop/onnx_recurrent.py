@@ -213,7 +213,7 @@ class Recurrent:
         """An error for a node netcalc's layers cannot express, naming the fix."""
         op, where = node.op_type, _where(self.im, node)
         direction = _attr(node, "direction", "forward")
-        if direction not in DIRECTIONS:
+        if not isinstance(direction, str) or direction not in DIRECTIONS:
             raise SpecError(
                 f"{where}: direction {direction!r}: netcalc's {KINDS[op]} runs forward or both ways "
                 "(bidirectional) — reverse the sequence before it instead"
@@ -363,6 +363,8 @@ class Recurrent:
             if len(after) != 1 or value in outputs:
                 break
             j, nxt = after[0]
+            if nxt.input[0] != value:  # read as an index, a shape: not a layout op on it
+                break
             op, perm = nxt.op_type, _listed(_attr(nxt, "perm", []))
             if state == "y" and op == "Squeeze" and group.directions == 1 and _listed(self._axes(nxt)) == [1]:
                 state = "seq"
