@@ -534,3 +534,27 @@ def test_attention_dropout_is_a_probability(rate: float, message: str) -> None:
     # PyTorch refuses it at the first training step; the training figures counted its mask
     with pytest.raises(SpecError, match=f"dropout: input should be {message}"):
         netcalc.load({"input": [4, 6], "layers": [{"attention": {"heads": 2, "dropout": rate}}]})
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["count"], ["compare", TINY], ["sweep", "--set", "input=4,8"], ["count", "--convention", "torchinfo"]],
+)
+def test_a_spec_name_cannot_start_a_spreadsheet_formula_in_csv(tmp_path: Path, command: list[str]) -> None:
+    import csv
+
+    formula = '=HYPERLINK("http://example.com/x")'
+    spec = spec_file(tmp_path, f"name: '{formula}'\ninput: [4]\nlayers:\n  - dense: {{units: 2}}\n")
+    result = runner.invoke(app, [command[0], spec, *command[1:], "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    cells = [cell for row in csv.reader(io.StringIO(result.stdout)) for cell in row]
+    assert "'" + formula in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@"))]
+
+
+def test_csv_keeps_negative_numbers_and_dashes_as_they_are() -> None:
+    from netcalc.render.text import CsvWriter
+
+    buffer = io.StringIO()
+    CsvWriter(buffer).writerow(["-146", "-", "-1.5e3", "+x", "@sum", -3])
+    assert buffer.getvalue() == "-146,-,-1.5e3,'+x,'@sum,-3\n"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from netcalc.render.text import inputs_text, outputs_text
+from netcalc.render.text import CsvWriter, inputs_text, outputs_text
 from netcalc.report import TOTALS, Report
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ def compare_csv(reports: list[Report]) -> str:
     """The comparison as CSV with exact figures."""
     header, rows = compare_rows(reports)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(header)
     for row in rows:
         writer.writerow([cell.replace(",", "") if i else cell for i, cell in enumerate(row)])

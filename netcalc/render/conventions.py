@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from netcalc.render.jsontext import dumps
+from netcalc.render.text import CsvWriter
 
 
 def convention_text(results: list[Any]) -> str:
@@ -31,7 +31,7 @@ def convention_csv(results: list[Any]) -> str:
     """One row per network: its exact figures."""
     keys = list(results[0].figures)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(["network", "convention", "batch", *keys])
     for r in results:
         writer.writerow([r.network, r.convention, r.batch, *(r.figures[k] for k in keys)])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Sequence
 
 from netcalc.analysis.receptive_field import LayerField, ReceptiveField
 from netcalc.render.report import visible
-from netcalc.render.text import inputs_text, shape_text, width
+from netcalc.render.text import CsvWriter, inputs_text, shape_text, width
 from netcalc.report import GroupRow, Report
 
 CONVENTION = (
@@ -106,7 +105,7 @@ def rf_markdown(reports: Sequence[Report], depth: int | None) -> str:
 def rf_csv(reports: Sequence[Report]) -> str:
     """One line per layer and axis, every figure exact."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(
         ["spec", "index", "name", "type", "axis", "status", "size_min", "size_max", "stride", "padding"]
     )

@@ -5,14 +5,13 @@ rich is imported only when a rich table is drawn.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from netcalc.collector import paused
 from netcalc.render.jsontext import parts
-from netcalc.render.text import kind_text, outputs_text, shape_text, title_text, width
+from netcalc.render.text import CsvWriter, kind_text, outputs_text, shape_text, title_text, width
 from netcalc.report import Counts, GroupRow, Report, Row
 from netcalc.units import human
 
@@ -189,7 +188,7 @@ def markdown(report: Report, depth: int | None = None) -> str:
 def csv_text(report: Report) -> str:
     """One CSV line per layer, every figure exact and per sample (like the JSON layers)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(
         [
             "spec",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from netcalc.explore.sweep import METRICS, Sweep
 from netcalc.render.jsontext import dumps
-from netcalc.render.text import shape_text
+from netcalc.render.text import CsvWriter, shape_text
 
 
 def header(sweep: Sweep) -> list[str]:
@@ -50,7 +49,7 @@ def sweep_table(sweep: Sweep) -> Any:
 def sweep_csv(sweep: Sweep) -> str:
     """Exact figures, one line per point, metric keys as column names."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerow(["spec", *sweep.names, *_input(sweep, ["input_shape"]), *sweep.metrics])
     writer.writerows(cells(sweep, exact=True))
     return buffer.getvalue()

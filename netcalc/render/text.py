@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import io
+
     from netcalc.report import Report, Row
 
 
@@ -45,3 +48,36 @@ def kind_text(row: Row) -> str:
 def width(text: str) -> int:
     """Terminal columns of a text: wide (CJK) characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula ('=HYPERLINK(...)' as a spec name), quoted by
+    a leading apostrophe (OWASP's CSV injection advice); numbers, negative ones too, stay numbers."""
+    if not isinstance(cell, str) or len(cell) < 2 or not cell.startswith(FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)
+    except ValueError:
+        return "'" + cell
+    return cell
+
+
+class CsvWriter:
+    """csv.writer with '\n' line ends whose text cells cannot start a formula."""
+
+    def __init__(self, buffer: io.StringIO) -> None:
+        import csv  # only the CSV outputs pay for it
+
+        self._writer = csv.writer(buffer, lineterminator="\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        """Write one row."""
+        self._writer.writerow([_inert(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Write every row."""
+        for row in rows:
+            self.writerow(row)

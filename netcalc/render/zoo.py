@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
-from netcalc.render.text import inputs_text, shape_text
+from netcalc.render.text import CsvWriter, inputs_text, shape_text
 from netcalc.report import Report
 
 
@@ -32,7 +31,7 @@ def zoo_text(reports: list[Report], names: list[str], markdown: bool = False) ->
         ]
         return "\n".join(lines) + "\n"
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = CsvWriter(buffer)
     writer.writerows([header, *rows])
     return buffer.getvalue()
 
