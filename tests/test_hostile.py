@@ -558,3 +558,23 @@ def test_csv_keeps_negative_numbers_and_dashes_as_they_are() -> None:
     buffer = io.StringIO()
     CsvWriter(buffer).writerow(["-146", "-", "-1.5e3", "+x", "@sum", -3])
     assert buffer.getvalue() == "-146,-,-1.5e3,'+x,'@sum,-3\n"
+
+
+def test_import_names_the_model_when_its_spec_is_wrong(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    weight = numpy_helper.from_array(np.zeros((2, 4, 1), np.float32), "w")
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], pads=[-5, -5])  # a negative padding
+    graph = helper.make_graph([conv], "g", [x], [y], [weight])
+    path = tmp_path / "bad.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    code, err = invoke(["import", str(path)])
+    assert code == 1
+    assert err.startswith(
+        f"error: {path}: layer 0 'conv1d' (y): padding: input should be greater than or equal to 0"
+    )
+    code, err = invoke(["import", "-"], path.read_bytes())
+    assert err.startswith("error: <stdin>: layer 0 'conv1d'")

@@ -110,6 +110,7 @@ def import_model(
     """
     from netcalc.interop.onnx_import import MAX_STDIN_BYTES, parse_onnx, read_onnx
     from netcalc.loading import load
+    from netcalc.spec.messages import validate_spec
 
     output = None if output == "-" else output  # -o -: stdout, as draw and report take it
     check_outputs({"--output": output}, [model], "spec.yaml")
@@ -125,7 +126,8 @@ def import_model(
         raise NetcalcError(f"{model}: import reads ONNX models (.onnx files, or - for stdin)")
     else:
         spec = read_onnx(model)
-    load(spec)  # the spec must load: its shapes and counts are checked before it is written
+    # the spec must load: its shapes and counts are checked before it is written; errors name the model
+    load(validate_spec(spec, "<stdin>" if model == "-" else model))
     text = spec_yaml(spec)
     if output is None:
         typer.echo(text, nl=False)
