@@ -345,3 +345,12 @@ def test_a_value_no_node_makes_is_an_error(tmp_path):
         SpecError, match=r"node '/head/Gemm' reads '/Gather_output_0', which no node, initializer"
     ):
         netcalc.load(str(tmp_path / "m.onnx"))
+
+
+def test_a_layer_that_reads_no_activation_is_an_error(tmp_path):
+    """h_n[-1]'s Gather reading nothing (an empty input): the head reads weights and constants only."""
+    model = onnx.load(str(FIXTURES / "rnn_relu.onnx"))
+    next(n for n in model.graph.node if n.name == "/Gather").input[0] = ""
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"Gemm node '/head/Gemm' reads no activation"):
+        netcalc.load(str(tmp_path / "m.onnx"))

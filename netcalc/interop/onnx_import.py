@@ -359,6 +359,11 @@ class Importer:
     def _add(self, node: Any, kind: str, args: dict[str, Any], data: list[str]) -> None:
         name = self._name(node, args.pop("_scope", ""))  # a folded pattern: the scope it fills
         ins, out = args.pop("_inputs", data), args.pop("_output", node.output[0])
+        if not ins or any(n not in self.values for n in ins):  # a hostile graph: weights only
+            raise SpecError(
+                f"{self.label}: {node.op_type} node '{node.name or out}' reads no activation (its inputs "
+                "are made from weights and constants only) — a layer needs the input's data"
+            )
         refs = [self.values[n].ref for n in ins]
         made = [node] if out == node.output[0] else [node, self.made_by[out]]  # a dense's Add too
         read = [self.origin.get(n, n) for m in made for n in m.input if n in self.weights]
