@@ -1188,3 +1188,34 @@ def test_an_output_of_dash_is_stdout(tmp_path, monkeypatch):
     assert spec.exit_code == 0 and spec.output.startswith("name: keras_bn\n")
     assert code.exit_code == 0 and "class " in code.output and "wrote" not in code.output
     assert not (tmp_path / "-").exists()
+
+
+def test_damaged_or_external_constant_data_is_a_one_line_error(tmp_path):
+    """A small tensor whose data does not fill its dims (a bias of 8 values declared as 9) raised
+    NumPy's ValueError; a Constant whose value lies in an external file named by the model
+    ('../../etc/passwd') would have been read from that path. Both are SpecErrors naming the tensor."""
+    import numpy as np
+
+    model = onnx.load(str(FIXTURES / "small_cnn.onnx"))
+    bias = next(t for t in model.graph.initializer if t.name == "conv.bias")
+    assert list(bias.dims) == [8] and bias.raw_data
+    bias.dims[0] = 9
+    onnx.save(model, str(tmp_path / "damaged.onnx"))
+    with pytest.raises(
+        SpecError, match=r"the tensor 'conv\.bias' of dims \[9\] cannot be read .*export the model again"
+    ):
+        netcalc.load(str(tmp_path / "damaged.onnx"))
+
+    value = onnx.numpy_helper.from_array(np.zeros(4, "float32"), "c")
+    value.ClearField("raw_data")
+    value.data_location = onnx.TensorProto.EXTERNAL
+    value.external_data.add(key="location", value="../../etc/passwd")
+    nodes = [
+        onnx.helper.make_node("Constant", [], ["c"], value=value),
+        onnx.helper.make_node("Add", ["x", "c"], ["y"]),
+    ]
+    onnx.save(small_model(nodes), str(tmp_path / "external.onnx"))
+    with pytest.raises(
+        SpecError, match=r"the value of 'c' is stored outside the file, .* reads only the file"
+    ):
+        netcalc.load(str(tmp_path / "external.onnx"))

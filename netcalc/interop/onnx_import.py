@@ -196,19 +196,17 @@ class Importer:
             )
 
     def _read_initializers(self) -> None:
-        from onnx import numpy_helper
-
         self.initializers = {tensor.name for tensor in self.model.graph.initializer}
         for tensor in self.model.graph.initializer:
             self.weights[tensor.name] = tuple(tensor.dims)
             small = 0 < len(tensor.dims) <= 1 and (tensor.dims[0] if tensor.dims else 1) <= 16
             if (small or not tensor.dims) and (tensor.raw_data or _has_data(tensor)):
-                self.consts[tensor.name] = numpy_helper.to_array(tensor).tolist()
+                self.consts[tensor.name] = tensor_values(self.label, tensor).tolist()
         for node in self.model.graph.node:
             if node.op_type == "Constant":
                 for attr in node.attribute:
                     if attr.name == "value":
-                        self.consts[node.output[0]] = numpy_helper.to_array(attr.t).tolist()
+                        self.consts[node.output[0]] = tensor_values(self.label, attr.t).tolist()
                         self.weights.setdefault(node.output[0], tuple(attr.t.dims))
                     elif attr.name in ("value_float", "value_int"):
                         self.consts[node.output[0]] = attr.f if attr.name == "value_float" else attr.i
@@ -1001,10 +999,8 @@ class Importer:
         default), or a one-element constant Expanded; None otherwise."""
         fill = self.made_by.get(value)
         if fill is not None and fill.op_type == "ConstantOfShape":
-            from onnx import numpy_helper
-
             tensor = _attr(fill, "value", None)
-            values = numpy_helper.to_array(tensor).tolist() if tensor is not None else [0.0]
+            values = tensor_values(self.label, tensor).tolist() if tensor is not None else [0.0]
             return float(values[0]) if len(values) == 1 else None
         if fill is not None and fill.op_type == "Expand" and fill.input[0] in self.consts:
             return _scalar(self.consts[fill.input[0]])  # a list of one, or a scalar (dynamo's)
@@ -1180,6 +1176,27 @@ def _float32(value: float) -> float:
 
 def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
+
+
+def tensor_values(label: str, tensor: Any) -> Any:
+    """A tensor's values as the file holds them, or a one-line error: data stored outside the file
+    is not read (its path is the file's to name), and data that does not fill the dims is damage."""
+    import onnx
+    from onnx import numpy_helper
+
+    if tensor.data_location == onnx.TensorProto.EXTERNAL:
+        raise SpecError(
+            f"{label}: the value of '{tensor.name}' is stored outside the file, and netcalc reads only "
+            "the file: save the model with its constants inside (onnx.save(model, path) without "
+            "save_as_external_data)"
+        )
+    try:
+        return numpy_helper.to_array(tensor)
+    except Exception as error:  # onnx and NumPy raise ValueError, TypeError, ... on damaged data
+        raise SpecError(
+            f"{label}: the tensor '{tensor.name}' of dims {list(tensor.dims)} cannot be read "
+            f"({type(error).__name__}: {str(error)[:120]}): the file is damaged; export the model again"
+        ) from None
 
 
 def _has_data(tensor: Any) -> bool:

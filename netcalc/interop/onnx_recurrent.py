@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from netcalc.errors import SpecError
-from netcalc.interop.onnx_import import Importer, _attr, _listed, _scope
+from netcalc.interop.onnx_import import Importer, _attr, _listed, _scope, tensor_values
 
 KINDS = {"LSTM": "lstm", "GRU": "gru", "RNN": "rnn"}
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
@@ -306,7 +306,7 @@ class Recurrent:
             values = im.consts.get(zeros)
             if zeros not in im.initializers and values is not None and not any(_flat(values)):
                 return "single"
-        if node.op_type != "GRU" and b in im.initializers and _zero_half(im.model, b):
+        if node.op_type != "GRU" and b in im.initializers and _zero_half(im, b):
             return "single"
         return True
 
@@ -569,12 +569,11 @@ def _flat(values: Any) -> list[Any]:
     return [values]
 
 
-def _zero_half(model: Any, name: str) -> bool:
+def _zero_half(im: Importer, name: str) -> bool:
     """Whether the initializer holds its data and every Rb (the second half of each row) is 0."""
-    from onnx import numpy_helper
-
+    model = im.model
     tensor = next(t for t in model.graph.initializer if t.name == name)
     if len(tensor.dims) != 2 or tensor.dims[1] % 2 or not (tensor.raw_data or tensor.float_data):
         return False
-    values = numpy_helper.to_array(tensor)
+    values = tensor_values(im.label, tensor)
     return not values[:, tensor.dims[1] // 2 :].any()
