@@ -578,3 +578,19 @@ def test_import_names_the_model_when_its_spec_is_wrong(tmp_path: Path) -> None:
     )
     code, err = invoke(["import", "-"], path.read_bytes())
     assert err.startswith("error: <stdin>: layer 0 'conv1d'")
+
+
+def test_a_named_pipe_without_a_writer_is_an_error_not_a_wait(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)
+    code, err = invoke(["count", str(fifo)])  # waited forever for a writer
+    hint = "nothing to read — write the spec into it, or name the file"
+    assert (code, err.strip()) == (1, f"error: {fifo}: a named pipe with no writer: {hint}")
+    read, write = os.pipe()  # a pipe with a writer, as bash's <(cat spec.yaml), reads as a file
+    os.write(write, OK.encode())
+    os.close(write)
+    code, _ = invoke(["count", f"/dev/fd/{read}"])
+    os.close(read)
+    assert code == 0

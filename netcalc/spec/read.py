@@ -6,6 +6,8 @@ ends in one line, at once, whatever it holds.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -90,7 +92,7 @@ def read_bounded(stream: IO[Any], limit: int) -> bytes:
 def read_path(path: Path) -> str:
     """The text of a spec file, reading at most the limit plus one byte."""
     try:
-        with path.open("rb") as stream:
+        with _open(path) as stream:
             data = read_bounded(stream, MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
@@ -98,7 +100,21 @@ def read_path(path: Path) -> str:
         raise SpecError(f"{path}: cannot read: it is a directory, not a spec file") from None
     except (OSError, ValueError) as error:  # ValueError: a NUL in the path
         raise SpecError(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+    if not data and stat.S_ISFIFO(path.stat().st_mode):
+        raise SpecError(
+            f"{path}: a named pipe with no writer: nothing to read — write the spec into it, or name the file"
+        )
     return decode(data, str(path))
+
+
+def _open(path: Path) -> IO[bytes]:
+    """The file opened for reading; a named pipe without a writer reads as empty instead of
+    waiting forever for one (a pipe with a writer, as bash's <(...), reads as usual)."""
+    if not stat.S_ISFIFO(path.stat().st_mode):
+        return path.open("rb")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # returns at once, writer or not
+    os.set_blocking(fd, True)  # then wait for the writer's data, or end at once without one
+    return os.fdopen(fd, "rb")
 
 
 def read_stdin(stream: IO[Any] | None = None, example: str = EXAMPLE) -> str:
