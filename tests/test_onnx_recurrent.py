@@ -354,3 +354,15 @@ def test_a_layer_that_reads_no_activation_is_an_error(tmp_path):
     onnx.save(model, str(tmp_path / "m.onnx"))
     with pytest.raises(SpecError, match=r"Gemm node '/head/Gemm' reads no activation"):
         netcalc.load(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize("node_inputs", [["xt", "W"], ["xt", "W", ""], ["xt", "", "R"]])
+def test_a_node_without_w_or_r_is_an_error(node_inputs, tmp_path):
+    """X, W and R are an ONNX recurrent node's required inputs: a node without one (hand-made or
+    damaged) unpacked too few values (an internal error)."""
+    model = recurrent_model(hidden_size=3)
+    del model.graph.node[1].input[:]
+    model.graph.node[1].input.extend(node_inputs)
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    with pytest.raises(SpecError, match=r"^m\.onnx: LSTM node 'rnn/LSTM': reads .* X, W and R at least"):
+        netcalc.load(str(tmp_path / "m.onnx"))

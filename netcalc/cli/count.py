@@ -53,8 +53,19 @@ TrainOpt = Annotated[
         "the activations PyTorch autograd saves for the backward pass",
     ),
 ]
-OptimizerOpt = Annotated[Optimizer, typer.Option("--optimizer", help="with --train: the optimizer's state")]
-PrecisionOpt = Annotated[Precision, typer.Option("--precision", help="with --train: fp32 or mixed precision")]
+OptimizerOpt = Annotated[
+    Optimizer,
+    typer.Option(
+        "--optimizer", help="training memory (count --train, check --max-train-memory): the optimizer's state"
+    ),
+]
+PrecisionOpt = Annotated[
+    Precision,
+    typer.Option(
+        "--precision",
+        help="training memory (count --train, check --max-train-memory): fp32 or mixed precision",
+    ),
+]
 CheckpointOpt = Annotated[
     Checkpoint,
     typer.Option("--checkpoint", help="with --train: 'blocks' checkpoints each top-level block"),

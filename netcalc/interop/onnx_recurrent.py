@@ -274,6 +274,11 @@ class Recurrent:
     def _units(self, node: Any, dirs: int) -> int:
         """hidden_size, or R's last axis (dirs, G * H, H); W and R checked against it."""
         gates, where = GATES[node.op_type], _where(self.im, node)
+        if len(node.input) < 3 or not all(node.input[:3]):
+            raise SpecError(
+                f"{where}: reads {list(node.input)}; an ONNX {node.op_type} reads X, W and R at least — "
+                "the file is damaged: export the model again"
+            )
         w, r = (self.im.weights.get(n) if n else None for n in node.input[1:3])
         units = _attr(node, "hidden_size", None)
         if units is not None and not isinstance(units, int):

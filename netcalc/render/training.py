@@ -28,8 +28,9 @@ def notes(t: Any) -> list[str]:
     lines = [f"Saved tensors as PyTorch counts them (buffers included, no checkpointing): {t.saved:,} B"]
     if t.kv_cache:
         kv = t.kv_cache
+        layers = f"{kv.layers} attention layer{'' if kv.layers == 1 else 's'}"
         lines.append(
-            f"KV cache ({kv.layers} attention layers): {kv.per_token:,} B per token; "
+            f"KV cache ({layers}): {kv.per_token:,} B per token; "
             f"{kv.total:,} B ({human(kv.total, 'B')}) for {kv.context} tokens at batch {kv.batch}"
         )
     return lines
