@@ -142,8 +142,8 @@ def expand(spec: Spec) -> Network:
         if not _valid_name(name):
             raise SpecError(
                 f"{spec.where(('blocks', name))}: block name {name!r} must be a "
-                "word without dots, slashes or spaces, not a number, and not "
-                "'input' — rename the block"
+                "word without dots, slashes, spaces or invisible characters, not a "
+                "number, and not 'input' — rename the block"
             )
     builder = _Builder(spec)
     builder.check_total()
@@ -215,10 +215,11 @@ def _fixed(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _valid_name(name: object) -> bool:
-    """A name `from` and weight keys ('layer/tensor') can use unambiguously."""
-    if not isinstance(name, str) or not name or name == "input":
+    """A name `from` and weight keys ('layer/tensor') can use unambiguously, and that every output
+    shows as it is: no control or format character (U+202E would reverse the text after it)."""
+    if not isinstance(name, str) or not name or name == "input" or not name.isprintable():
         return False
-    return not (any(c in name for c in "./ \t\n") or name.lstrip("+-").isdigit())
+    return not (any(c in name for c in "./ ") or name.lstrip("+-").isdigit())
 
 
 def split_entry(entry: object, where: str, index: int) -> tuple[str, Values]:
@@ -475,7 +476,7 @@ class _Builder:
             if not _valid_name(name):
                 raise SpecError(
                     f"{where}: '{kind}': name {name!r} must be a word without dots, "
-                    "slashes or spaces, not a number, and not 'input'"
+                    "slashes, spaces or invisible characters, not a number, and not 'input'"
                 )
             if not prefix and name in self.input_names:
                 raise SpecError(

@@ -509,6 +509,14 @@ def test_exit_2_on_usage_errors(args):
         ),
         ("input: [3]\nlayers:\n  - relu: {name: '-1'}\n", r"name '-1' must be a word .* not a number"),
         ("input: [3]\nlayers:\n  - relu: {name: a/b}\n", r"name 'a/b' must be a word without dots, slashes"),
+        (  # U+202E reverses the text after it wherever the name is shown
+            'input: [3]\nlayers:\n  - relu: {name: "a\\u202eb"}\n',
+            r"<string>:3: 'relu': name 'a\\u202eb' must be a word .* invisible characters",
+        ),
+        (
+            'input: [3]\nblocks:\n  "b\\u200b": {layers: [relu]}\nlayers: [relu]\n',
+            r"<string>:3: block name 'b\\u200b' must be a word .* invisible characters",
+        ),
         (
             "input: [3]\nblocks:\n  input: {layers: [relu]}\nlayers: [relu]\n",
             r"<string>:3: block name 'input' must be .* rename the block",
