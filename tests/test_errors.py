@@ -509,6 +509,11 @@ def test_exit_2_on_usage_errors(args):
         ),
         ("input: [3]\nlayers:\n  - relu: {name: '-1'}\n", r"name '-1' must be a word .* not a number"),
         ("input: [3]\nlayers:\n  - relu: {name: a/b}\n", r"name 'a/b' must be a word without dots, slashes"),
+        (  # share_tensors is a tuple in the model: the message says what YAML writes, a list
+            "input: [4]\nlayers:\n  - dense: {units: 4, name: a}\n"
+            "  - dense: {units: 4, share: a, share_tensors: weight}\n",
+            r"<string>:4: .*share_tensors: input should be a list \(got 'weight'\) — write a list",
+        ),
         (  # U+202E reverses the text after it wherever the name is shown
             'input: [3]\nlayers:\n  - relu: {name: "a\\u202eb"}\n',
             r"<string>:3: 'relu': name 'a\\u202eb' must be a word .* invisible characters",

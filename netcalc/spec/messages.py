@@ -80,6 +80,8 @@ def problem(error: ErrorDetails, fields: dict[str, list[str]]) -> tuple[Loc, str
     if error["type"] == "missing":
         return loc, f"missing argument '{field}'"
     message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "tuple_type":  # a fixed sequence in the model is a list in YAML
+        message = "input should be a list"
     shown = error.get("input")
     if error["type"].startswith("value_error"):
         return loc, f"{field}: {message}" if field and field != "__root__" else message
@@ -119,6 +121,7 @@ def fix(error: ErrorDetails, field: str) -> str:
         "bool": "write true or false",
         "string": "write a word (in quotes if it reads as a number)",
         "list": "write a list in brackets, like [1, 2]",
+        "tuple": "write a list in brackets, like [1, 2]",
         "dict": "write a mapping in braces, like {name: value}",
         "too": "give at least one",
     }
