@@ -42,6 +42,7 @@ PYTORCH += ["llama_block_folded", "qwen_cross_folded"]
 # sub-module scopes (self_attn.k_proj), weights 'val_7', repeat_interleave as Expand
 PYTORCH += ["llama_block_dynamo", "qwen_cross_dynamo"]
 PYTORCH += ["lstm_lm", "gru_classifier", "rnn_relu"]  # recurrent: tests/test_onnx_recurrent.py
+PYTORCH += ["mean_pools"]  # x.mean((2, 3)) and x.amax((2, 3), keepdim=True): global pools
 
 
 @pytest.mark.parametrize("name", PYTORCH)
@@ -1219,3 +1220,52 @@ def test_damaged_or_external_constant_data_is_a_one_line_error(tmp_path):
         SpecError, match=r"the value of 'c' is stored outside the file, .* reads only the file"
     ):
         netcalc.load(str(tmp_path / "external.onnx"))
+
+
+def _pooled_head(op: str, axes: list[int], keepdims: int, opset: int, path: Path) -> Path:
+    """Conv(3 -> 8, 3x3, pad 1) on (N, 3, 16, 16), then `op` over `axes`, as PyTorch writes
+    `x.mean((2, 3))` (axes an attribute before opset 18, an input from 18)."""
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    import numpy as np
+
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, 16, 16])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+    weights = [numpy_helper.from_array(np.zeros((8, 3, 3, 3), "float32"), "w")]
+    weights.append(numpy_helper.from_array(np.zeros(8, "float32"), "b"))
+    if opset >= 18:
+        weights.append(numpy_helper.from_array(np.array(axes, "int64"), "axes"))
+        reduce = helper.make_node(op, ["c", "axes"], ["y"], keepdims=keepdims, name="head/Reduce")
+    else:
+        reduce = helper.make_node(op, ["c"], ["y"], axes=axes, keepdims=keepdims, name="head/Reduce")
+    conv = helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv/Conv")
+    graph = helper.make_graph([conv, reduce], "g", [x], [y], initializer=weights)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+    return path
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+@pytest.mark.parametrize(("op", "kind"), [("ReduceMean", "global_avgpool"), ("ReduceMax", "global_maxpool")])
+def test_a_reduce_over_the_spatial_axes_is_the_global_pool(op, kind, opset, tmp_path):
+    """ReduceMean / ReduceMax over (2, 3) of (N, 8, 16, 16): the global pool (8, 1, 1), and with
+    keepdims 0 a flatten after it, (8,). params = conv 8 * 3 * 9 + 8 = 224; MACs = conv
+    8 * 16 * 16 * 27 = 55,296, as the GlobalAveragePool / GlobalMaxPool graph counts them."""
+    kept = netcalc.load(str(_pooled_head(op, [2, 3], 1, opset, tmp_path / "k.onnx")))
+    assert kept.spec.layers[1] == {kind: {"name": "head", "from": "conv"}}
+    dropped = netcalc.load(str(_pooled_head(op, [-2, -1], 0, opset, tmp_path / "d.onnx")))
+    assert dropped.spec.layers[1:] == [
+        {kind: {"name": "head", "from": "conv"}},
+        {"flatten": {"name": "head_flatten", "from": "head"}},
+    ]
+    for network, out in ((kept, (8, 1, 1)), (dropped, (8,))):
+        report = analyze(network)
+        assert report.totals.params == 8 * 3 * 9 + 8
+        assert report.totals.macs == 8 * 16 * 16 * 27
+        assert report.rows[-1].output_shape == out
+
+
+@pytest.mark.parametrize("axes", [[1], [1, 2, 3], [0, 2, 3], [2]])
+def test_a_reduce_over_other_axes_is_no_pool(axes, tmp_path):
+    """A mean over the channels, over channels and space, over the batch, or over one spatial axis
+    of two: no netcalc layer; the operator is named in the error, never a pool."""
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: ReduceMean x1 \(head/Reduce\)$"):
+        netcalc.load(str(_pooled_head("ReduceMean", axes, 0, 17, tmp_path / "m.onnx")))

@@ -429,6 +429,22 @@ class MoreOps(nn.Module):
         return torch.log_softmax(self.head(torch.flatten(y, 1)), dim=1)
 
 
+class MeanPools(nn.Module):
+    """Global pools written as reductions, a common idiom: `x.mean((2, 3))` (ReduceMean, keepdims 0),
+    `x.amax((2, 3), keepdim=True)` (ReduceMax, keepdims 1), then a Linear on both."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.head = nn.Linear(16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 3, 16, 16)
+        y = torch.relu(self.conv(x))  # (N, 8, 16, 16)
+        mean = y.mean((2, 3))  # (N, 8)
+        peak = torch.flatten(y.amax((2, 3), keepdim=True), 1)  # (N, 8, 1, 1) -> (N, 8)
+        return self.head(torch.cat([mean, peak], dim=1))
+
+
 MODELS = {
     "resnet18": (ResNet18, (3, 224, 224)),
     "small_cnn": (SmallCNN, (3, 32, 32)),
@@ -451,6 +467,7 @@ MODELS = {
     "qwen_cross_dynamo": (QwenCross, (10, 32)),
     "rmsnorm_opset18": (RMSNorms, (10, 32)),
     "rmsnorm_opset23": (RMSNorms, (10, 32)),
+    "mean_pools": (MeanPools, (3, 16, 16)),
 }
 IDS = ("embedding_mlp", "tiny_gpt", "lstm_lm", "shared_weights")  # the input holds int64 token ids
 # exported with PyTorch's default constant folding (and deduplication)

@@ -1750,6 +1750,28 @@ def _squeezed(im: Importer, node: Any) -> tuple[str, dict[str, Any]] | None:
     return "reshape", {"shape": list(out)}
 
 
+def _reduce(kind: str) -> Any:
+    def handle(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+        """ReduceMean or ReduceMax over every spatial axis of (N, C, *spatial): the global pool
+        (PyTorch's `x.mean((2, 3))`); with keepdims 0 the pool and a flatten, as Keras's
+        GlobalAveragePooling is written. Any other axes (channels, tokens, batch) are no pool, nor
+        is a mean over the last axis of a rank-3 tensor: (N, C, L) and tokens (N, T, D) look alike."""
+        shape = im.shapes.get(node.input[0])
+        given = node.input[1] if len(node.input) > 1 and node.input[1] else None
+        axes = im.consts.get(given) if given else _attr(node, "axes", None)
+        if shape is None or len(shape) < 4 or axes is None or node.input[0] not in im.values:
+            return None
+        rank = len(shape)
+        if sorted(int(a) % rank for a in _listed(axes)) != list(range(2, rank)):
+            return None
+        if _attr(node, "keepdims", 1) == 1:
+            return kind, {}
+        im._add(node, kind, {}, [node.input[0]])  # the pool, then the flatten that drops its axes
+        return "flatten", {"_inputs": [node.output[0]], "_scope": f"{im.values[node.output[0]].ref}_flatten"}
+
+    return handle
+
+
 def _gather(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
     index, axis = im.consts.get(node.input[1]), _attr(node, "axis", 0)
     table, ids = im.weights.get(node.input[0]), im.ids.get(node.input[1], node.input[1])
@@ -1773,6 +1795,8 @@ HANDLERS: dict[str, Any] = {
     "AveragePool": _pool("avgpool"),
     "GlobalAveragePool": _activation("global_avgpool"),
     "GlobalMaxPool": _activation("global_maxpool"),
+    "ReduceMean": _reduce("global_avgpool"),
+    "ReduceMax": _reduce("global_maxpool"),
     "Flatten": _flatten,
     "Reshape": _reshape,
     "Transpose": _transpose,
