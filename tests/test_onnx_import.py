@@ -1269,3 +1269,17 @@ def test_a_reduce_over_other_axes_is_no_pool(axes, tmp_path):
     of two: no netcalc layer; the operator is named in the error, never a pool."""
     with pytest.raises(SpecError, match=r"operators netcalc cannot count: ReduceMean x1 \(head/Reduce\)$"):
         netcalc.load(str(_pooled_head("ReduceMean", axes, 0, 17, tmp_path / "m.onnx")))
+
+
+def test_keras_global_average_pooling_1d_is_named_not_counted(tmp_path):
+    """tf2onnx writes Keras's GlobalAveragePooling1D on (N, 12, 8) as ReduceMean over axis 1 (the
+    tokens), keepdims 0. netcalc has no layer that averages over tokens (its global pools average
+    the spatial axes of (C, *spatial)): the operator is named, never a pool over the wrong axis."""
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 12, 8])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 8])
+    mean = helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=0, name="gap/Mean")
+    graph = helper.make_graph([mean], "g", [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "t.onnx"))
+    with pytest.raises(SpecError, match=r"operators netcalc cannot count: ReduceMean x1 \(gap/Mean\)$"):
+        netcalc.load(str(tmp_path / "t.onnx"))
