@@ -94,6 +94,9 @@ def test_gather_on_a_table_is_an_embedding():
         # LSTM(12) on (10, 8), one bias: 4*12*(8+12) + 4*12; LSTM(6): 4*6*(12+6) + 4*6; dense 6*3+3.
         # MACs: 10 steps * 4*12*(8+12) + 10 * 4*6*(12+6) + 6*3 (tests/test_onnx_recurrent.py)
         ("keras_lstm", 1_008 + 456 + 21, 9_600 + 4_320 + 18),
+        # conv 4*(4*3*3)+4 on 8x8 ('same'), bilinear UpSampling2D (a Resize: an upsample, no
+        # parameters, no MACs) to 16x16, conv 2*4+2; MACs 8*8*4*36 + 16*16*2*4
+        ("keras_upsample", 148 + 10, 9_216 + 2_048),
     ],
 )
 def test_keras_models_converted_by_tf2onnx_count_as_keras_does(name, params, macs):

@@ -159,6 +159,20 @@ def keras_tokens() -> keras.Model:
     )
 
 
+def keras_upsample() -> keras.Model:
+    """UpSampling2D with bilinear interpolation between two convolutions: tf2onnx writes it as a
+    Resize (linear, half_pixel) of the NCHW activations. The default nearest interpolation is
+    Unsqueeze, Tile, Transpose and Reshape of the rows instead, which netcalc does not read yet."""
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 4)),
+            keras.layers.Conv2D(4, 3, padding="same", **RANDOM),
+            keras.layers.UpSampling2D(2, interpolation="bilinear"),
+            keras.layers.Conv2D(2, 1, **RANDOM),
+        ]
+    )
+
+
 MODELS = {
     "keras_cnn": keras_cnn,
     "keras_mlp": keras_mlp,
@@ -168,6 +182,7 @@ MODELS = {
     "keras_seq": keras_seq,
     "keras_norm": keras_norm,
     "keras_tokens": keras_tokens,
+    "keras_upsample": keras_upsample,
 }
 INT_INPUTS = ("keras_seq",)  # token ids
 
