@@ -1232,7 +1232,9 @@ def _pooled_head(op: str, axes: list[int], keepdims: int, opset: int, path: Path
     import numpy as np
 
     x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3, 16, 16])
-    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)
+    reduced = {a % 4 for a in axes}
+    out = [1 if i in reduced else n for i, n in enumerate(["N", 8, 16, 16]) if keepdims or i not in reduced]
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, out)
     weights = [numpy_helper.from_array(np.zeros((8, 3, 3, 3), "float32"), "w")]
     weights.append(numpy_helper.from_array(np.zeros(8, "float32"), "b"))
     if opset >= 18:
