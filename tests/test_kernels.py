@@ -627,3 +627,59 @@ def test_every_kernel_keeps_float32():
     }
     wrong = {name: y.dtype for name, y in outs.items() if y.dtype != f}
     assert wrong == {}
+
+
+def padded_windows_conv(x, w, stride, padding, dilation, groups):
+    """The plain reference: np.pad (a crop first for negative amounts), every window, one einsum."""
+    nd = w.ndim - 2
+    crop = tuple(
+        slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape[2:], padding, strict=True)
+    )
+    xp = np.pad(
+        x[(slice(None), slice(None), *crop)],
+        [(0, 0), (0, 0)] + [(max(lo, 0), max(hi, 0)) for lo, hi in padding],
+    )
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(w.shape[2:], dilation, strict=True))
+    view = np.lib.stride_tricks.sliding_window_view(xp, spans, axis=tuple(range(2, 2 + nd)))
+    view = view[
+        (
+            slice(None),
+            slice(None),
+            *(slice(None, None, s) for s in stride),
+            *(slice(None, None, d) for d in dilation),
+        )
+    ]
+    n, c = x.shape[:2]
+    f, cg = w.shape[:2]
+    xs = view.reshape(n, groups, cg, *view.shape[2:])
+    ws = w.reshape(groups, f // groups, cg, *w.shape[2:])
+    letters = "ijk"[:nd]
+    kernel = "uvw"[:nd]
+    y = np.einsum(f"ngc{letters}{kernel},gfc{kernel}->ngf{letters}", xs, ws)
+    return y.reshape(n, f, *y.shape[3:])
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("rows", [1, 2, None])  # conv_rows' blocks: one row, two, the whole output
+def test_conv_without_a_padded_copy_equals_pad_then_windows(nd, groups, rows, monkeypatch):
+    if rows is not None:  # blocks of `rows` rows of the first output axis (conv_rows)
+        real = K.conv_rows
+        monkeypatch.setattr(K, "conv_rows", lambda *a: min(rows, real(*a)))
+    spatial = {1: (9,), 2: (7, 6), 3: (5, 4, 6)}[nd]
+    x = RNG.integers(-3, 4, size=(2, 4, *spatial)).astype(np.float64)
+    pads = [(0, 0), (1, 1), (2, 0), (0, 3), (-1, 2), (3, -2), (-1, -1), (4, 4)]
+    count = 0
+    for k, s, d in itertools.product((1, 2, 3), (1, 2, 3), (1, 2)):
+        w = RNG.integers(-3, 4, size=(4, 4 // groups, *(k,) * nd)).astype(np.float64)
+        for i in range(len(pads)):
+            padding = [pads[(i + a) % len(pads)] for a in range(nd)]  # mixed pairs across axes
+            sizes = [n + lo + hi - d * (k - 1) for n, (lo, hi) in zip(spatial, padding, strict=True)]
+            if min(sizes) < 1:
+                continue
+            y = K.conv(x, w, None, (s,) * nd, padding, (d,) * nd, groups)
+            expected = padded_windows_conv(x, w, (s,) * nd, padding, (d,) * nd, groups)
+            assert y.shape == expected.shape, (k, s, d, padding)
+            np.testing.assert_array_equal(y, expected, err_msg=f"{k=} {s=} {d=} {padding=}")
+            count += 1
+    assert count > 100

@@ -93,53 +93,98 @@ def conv(
     """N-d grouped convolution (PyTorch ConvNd); padding is a (lo, hi) pair per spatial axis.
 
     The columns are built (N, C, *K, *O) a block of rows of the first output axis at a time
-    (conv_rows): each of the prod(kernel) window offsets copies one strided slice of the padded
-    input (a few large copies instead of a gather per window), so that weight (G, F/G, C/G * K) @
-    columns (N, G, C/G * K, P) writes (N, F, P), channels first, straight into the output, with no
+    (conv_rows): each of the prod(kernel) window offsets copies the strided slice of the input its
+    taps read and zeroes the taps that fall in the padding (a few large copies instead of a gather
+    per window, and no padded copy of the input), so that weight (G, F/G, C/G * K) @ columns
+    (N, G, C/G * K, P) writes (N, F, P), channels first, straight into the output, with no
     transpose of the input, the weights or the output. A block that stays in cache while the
     product reads it is faster than the whole columns, and takes less memory.
     """
     weight = np.asarray(weight, dtype=x.dtype)
     n, c = x.shape[:2]
     f, cg, *kernel = weight.shape
-    xp = _pad(x, padding)  # (N, C, *padded)
+    x = _pad(x, [(min(lo, 0), min(hi, 0)) for lo, hi in padding])  # crop first: a view
+    pads = [(max(lo, 0), max(hi, 0)) for lo, hi in padding]
     out_sp = tuple(
-        (length - d * (k - 1) - 1) // s + 1
-        for length, k, s, d in zip(xp.shape[2:], kernel, stride, dilation, strict=True)
+        (length + lo + hi - d * (k - 1) - 1) // s + 1
+        for length, (lo, hi), k, s, d in zip(x.shape[2:], pads, kernel, stride, dilation, strict=True)
     )
     p, k = math.prod(out_sp), math.prod(kernel)
     wmat = weight.reshape(groups, f // groups, cg * k)  # (G, Fg, Cg * K), the columns' order
     if all(k == 1 for k in kernel) and all(s == 1 for s in stride):  # the input is its own columns
+        xp = _pad(x, pads)  # (N, C, *padded): a padded copy only when a 1x1 convolution pads
         y: Array = np.matmul(wmat, xp.reshape(n, groups, cg, p)).reshape(n, f, *out_sp)
     else:
-        y = _conv_blocks(xp, wmat, kernel, stride, dilation, out_sp)
+        y = _conv_blocks(x, pads, wmat, kernel, stride, dilation, out_sp)
     if bias is not None:
         y += _channel_shape(np.asarray(bias, dtype=x.dtype), y.ndim)
     return y.astype(x.dtype, copy=False)
 
 
-def _conv_blocks(xp: Array, wmat: Array, kernel: Ints, stride: Ints, dilation: Ints, out_sp: Ints) -> Array:
-    """weight @ im2col(xp), a block of conv_rows rows at a time, into a new (N, F, *O) array."""
-    n, c = xp.shape[:2]
+def _valid(offset: int, lo: int, length: int, s: int, start: int, stop: int) -> tuple[int, int]:
+    """The outputs [a, b) within [start, stop) whose tap offset + o * s - lo falls inside [0, length)."""
+    a = max(start, -((offset - lo) // s))  # ceil((lo - offset) / s)
+    b = min(stop, (length - 1 + lo - offset) // s + 1)
+    return a, max(a, b)
+
+
+def _conv_blocks(
+    x: Array, pads: Pairs, wmat: Array, kernel: Ints, stride: Ints, dilation: Ints, out_sp: Ints
+) -> Array:
+    """weight @ im2col(x padded by pads), a block of conv_rows rows at a time, into a new (N, F, *O)
+    array. Each window offset copies only the part of its slice inside the input and zeroes the
+    rest (the padding), so the columns hold the values of the padded input without its copy."""
+    n, c = x.shape[:2]
     groups, fg, cgk = wmat.shape
     rows, row, k = out_sp[0], math.prod(out_sp[1:]), math.prod(kernel)
-    step = conv_rows(c * k, rows, row, xp.itemsize, groups)
-    y = np.empty((n, groups, fg, rows * row), dtype=xp.dtype)  # (N, G, Fg, P)
-    buffer = np.empty(n * c * k * step * row, dtype=xp.dtype)
+    step = conv_rows(c * k, rows, row, x.itemsize, groups)
+    y = np.empty((n, groups, fg, rows * row), dtype=x.dtype)  # (N, G, Fg, P)
+    buffer = np.empty(n * c * k * step * row, dtype=x.dtype)
     for r0 in range(0, rows, step):
         r1 = min(r0 + step, rows)
         cols = buffer[: n * c * k * (r1 - r0) * row].reshape(n, c, *kernel, r1 - r0, *out_sp[1:])
         spans = [(r0, r1), *((0, o) for o in out_sp[1:])]  # the block's output range per axis
         for offs in itertools.product(*(range(k) for k in kernel)):
-            window = tuple(
-                slice(o * d + start * s, o * d + (stop - 1) * s + 1, s)
-                for o, d, s, (start, stop) in zip(offs, dilation, stride, spans, strict=True)
-            )
             at: tuple[slice | int, ...] = (slice(None), slice(None), *offs)
-            cols[at] = xp[(slice(None), slice(None), *window)]  # (N, C, rows, *O[1:])
+            ranges = [
+                _valid(o * d, lo, length, s, start, stop)
+                for o, d, s, (lo, _), length, (start, stop) in zip(
+                    offs, dilation, stride, pads, x.shape[2:], spans, strict=True
+                )
+            ]
+            _fill_offset(cols[at], x, ranges, offs, pads, stride, dilation, spans)
         lhs = cols.reshape(n, groups, cgk, (r1 - r0) * row)
         np.matmul(wmat, lhs, out=y[:, :, :, r0 * row : r1 * row])
     return y.reshape(n, groups * fg, *out_sp)
+
+
+def _fill_offset(
+    dest: Array,
+    x: Array,
+    ranges: Sequence[tuple[int, int]],
+    offs: Ints,
+    pads: Pairs,
+    stride: Ints,
+    dilation: Ints,
+    spans: Sequence[tuple[int, int]],
+) -> None:
+    """Write one window offset's columns (N, C, *block): the input where the taps fall inside it,
+    zero on the border where they fall in the padding."""
+    if any(a == b for a, b in ranges):
+        dest[...] = 0
+        return
+    for axis, ((a, b), (start, stop)) in enumerate(zip(ranges, spans, strict=True)):
+        lead = (slice(None),) * (2 + axis)
+        if a > start:
+            dest[(*lead, slice(0, a - start))] = 0
+        if b < stop:
+            dest[(*lead, slice(b - start, stop - start))] = 0
+    inner = tuple(slice(a - start, b - start) for (a, b), (start, _) in zip(ranges, spans, strict=True))
+    taps = tuple(
+        slice(o * d + a * s - lo, o * d + (b - 1) * s - lo + 1, s)
+        for o, d, s, (lo, _), (a, b) in zip(offs, dilation, stride, pads, ranges, strict=True)
+    )
+    dest[(slice(None), slice(None), *inner)] = x[(slice(None), slice(None), *taps)]
 
 
 def conv_transpose(

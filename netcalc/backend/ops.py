@@ -601,9 +601,10 @@ def _dense_ws(layer: L.Dense, ins: Ins, out: Shape, itemsize: int, training: boo
 def _conv_ws(layer: L.Conv, ins: Ins, out: Shape, itemsize: int, training: bool) -> int:
     c, *spatial = ins[0]
     rank = len(spatial)
-    padded = _padded(ins[0], conv_padding(layer, tuple(spatial)))
     kernel = axes(layer.kernel, rank)
     pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in axes(layer.stride, rank))
+    # a padded copy only for a 1x1 convolution that pads: im2col zeroes the border itself
+    padded = _padded(ins[0], conv_padding(layer, tuple(spatial))) if pointwise else 0
     # im2col (C, *K, *O), a block of rows at a time (K.conv_rows); a view for 1x1
     step = K.conv_rows(c * prod(kernel), out[1], prod(out[2:]), itemsize, layer.groups)
     cols = 0 if pointwise else c * prod(kernel) * step * prod(out[2:])
