@@ -683,3 +683,32 @@ def test_conv_without_a_padded_copy_equals_pad_then_windows(nd, groups, rows, mo
             np.testing.assert_array_equal(y, expected, err_msg=f"{k=} {s=} {d=} {padding=}")
             count += 1
     assert count > 100
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_max_pool_without_a_padded_copy_equals_pad_then_windows(nd):
+    spatial = {1: (9,), 2: (7, 6), 3: (5, 4, 6)}[nd]
+    x = RNG.standard_normal((2, 3, *spatial))
+    count = 0
+    for k, s, p, d, ceil in itertools.product((1, 2, 3), (1, 2, 3), (0, 1), (1, 2), (False, True)):
+        if p > k // 2 or any(n + 2 * p < d * (k - 1) + 1 for n in spatial):  # PyTorch refuses these
+            continue
+        y = K.max_pool(x, (k,) * nd, (s,) * nd, (p,) * nd, (d,) * nd, ceil)
+        out = y.shape[2:]
+        hi = [max((o - 1) * s + d * (k - 1) + 1 - p - n, 0) for o, n in zip(out, spatial, strict=True)]
+        xp = np.pad(x, [(0, 0), (0, 0)] + [(p, h) for h in hi], constant_values=-np.inf)
+        view = np.lib.stride_tricks.sliding_window_view(
+            xp, (d * (k - 1) + 1,) * nd, axis=tuple(range(2, 2 + nd))
+        )
+        view = view[
+            (
+                slice(None),
+                slice(None),
+                *(slice(0, (o - 1) * s + 1, s) for o in out),
+                *(slice(None, None, d),) * nd,
+            )
+        ]
+        expected = view.max(axis=tuple(range(-nd, 0)))
+        np.testing.assert_array_equal(y, expected, err_msg=f"{k=} {s=} {p=} {d=} {ceil=}")
+        count += 1
+    assert count > 40

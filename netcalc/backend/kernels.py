@@ -240,30 +240,26 @@ def max_pool(x: Array, size: Ints, stride: Ints, padding: Ints, dilation: Ints, 
         _pool_out(length, k, s, p, d, ceil_mode)
         for length, k, s, p, d in zip(in_sp, size, stride, padding, dilation, strict=True)
     )
-    # ceil_mode may need more than p on the right; extra cells are -inf so never win
-    pads = [
-        (p, max((o - 1) * s + d * (k - 1) + 1 - p - length, 0))
-        for length, k, s, p, d, o in zip(in_sp, size, stride, padding, dilation, out_sp, strict=True)
-    ]
-    xp = _pad(x, pads, value=-np.inf)
     # the maximum over the window offsets, one strided (N, C, *O) slice per offset: the same
-    # values as a max over every window (max is exact), without a reduction per window
+    # values as a max over every window (max is exact), without a reduction per window; each
+    # offset reads only its taps inside the input, as if the padding (p on the left, on the right
+    # what ceil_mode's last window needs) were -inf, without a padded copy
     lead = (slice(None),) * (x.ndim - nd)
-    y: Array | None = None
+    y: Array = np.full(x.shape[: x.ndim - nd] + out_sp, -np.inf, dtype=x.dtype)
     for offs in itertools.product(*(range(k) for k in size)):
-        part = xp[
-            lead
-            + tuple(
-                slice(o * d, o * d + (length - 1) * s + 1, s)
-                for o, d, length, s in zip(offs, dilation, out_sp, stride, strict=True)
-            )
+        ranges = [
+            _valid(o * d, p, length, s, 0, n)
+            for o, d, s, p, length, n in zip(offs, dilation, stride, padding, in_sp, out_sp, strict=True)
         ]
-        if y is None:
-            y = part.copy()
-        else:
-            np.maximum(y, part, out=y)
-    assert y is not None
-    return y.astype(x.dtype, copy=False)
+        if any(a == b for a, b in ranges):
+            continue
+        inner = lead + tuple(slice(a, b) for a, b in ranges)
+        taps = lead + tuple(
+            slice(o * d + a * s - p, o * d + (b - 1) * s - p + 1, s)
+            for o, d, s, p, (a, b) in zip(offs, dilation, stride, padding, ranges, strict=True)
+        )
+        np.maximum(y[inner], x[taps], out=y[inner])
+    return y
 
 
 def avg_pool(

@@ -644,9 +644,9 @@ def _pool_ws(layer: Pool, ins: Ins, out: Shape, itemsize: int, training: bool) -
         (p, max((o - 1) * s + d * (k - 1) + 1 - p - n, 0))
         for n, o, k, s, p, d in zip(spatial, out[1:], size, stride, padding, dilation, strict=True)
     )
+    if isinstance(layer, L.MaxPool):  # reads the taps inside the input: no -inf padded copy
+        return first
     second = _padded((c, *spatial), kernel_pads)
-    if isinstance(layer, L.MaxPool):
-        return first + second
     return first + second + 2 * prod(out)  # average: the sums and the quotient, before the zeros
 
 
