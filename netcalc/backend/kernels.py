@@ -132,59 +132,59 @@ def _conv_blocks(
     x: Array, pads: Pairs, wmat: Array, kernel: Ints, stride: Ints, dilation: Ints, out_sp: Ints
 ) -> Array:
     """weight @ im2col(x padded by pads), a block of conv_rows rows at a time, into a new (N, F, *O)
-    array. Each window offset copies only the part of its slice inside the input and zeroes the
-    rest (the padding), so the columns hold the values of the padded input without its copy."""
+    array. With padding a block is zeroed once; each window offset then copies only the part of
+    its slice inside the input: the padded input's values without a padded copy. The slices of the
+    axes after the first are worked out once per offset (a 7x7 stem has 49 offsets a block)."""
     n, c = x.shape[:2]
     groups, fg, cgk = wmat.shape
     rows, row, k = out_sp[0], math.prod(out_sp[1:]), math.prod(kernel)
     step = conv_rows(c * k, rows, row, x.itemsize, groups)
     y = np.empty((n, groups, fg, rows * row), dtype=x.dtype)  # (N, G, Fg, P)
     buffer = np.empty(n * c * k * step * row, dtype=x.dtype)
+    padded = any(lo > 0 or hi > 0 for lo, hi in pads)
+    offsets = _offset_slices(x, pads, kernel, stride, dilation, out_sp)
+    (lo0, _), s0, length0 = pads[0], stride[0], x.shape[2]
     for r0 in range(0, rows, step):
         r1 = min(r0 + step, rows)
-        cols = buffer[: n * c * k * (r1 - r0) * row].reshape(n, c, *kernel, r1 - r0, *out_sp[1:])
-        spans = [(r0, r1), *((0, o) for o in out_sp[1:])]  # the block's output range per axis
-        for offs in itertools.product(*(range(k) for k in kernel)):
-            at: tuple[slice | int, ...] = (slice(None), slice(None), *offs)
-            ranges = [
-                _valid(o * d, lo, length, s, start, stop)
-                for o, d, s, (lo, _), length, (start, stop) in zip(
-                    offs, dilation, stride, pads, x.shape[2:], spans, strict=True
-                )
-            ]
-            _fill_offset(cols[at], x, ranges, offs, pads, stride, dilation, spans)
+        cols = buffer[: n * c * k * (r1 - r0) * row].reshape(n, c, k, r1 - r0, *out_sp[1:])
+        if padded:  # one fill of the block: the taps that fall in the padding stay zero
+            cols[...] = 0
+        for i, tap0, inner, taps in offsets:
+            a, b = _valid(tap0, lo0, length0, s0, r0, r1)
+            if a == b:
+                continue
+            rows_in = slice(tap0 + a * s0 - lo0, tap0 + (b - 1) * s0 - lo0 + 1, s0)
+            at: tuple[slice | int, ...] = (slice(None), slice(None), i, slice(a - r0, b - r0), *inner)
+            cols[at] = x[(slice(None), slice(None), rows_in, *taps)]
         lhs = cols.reshape(n, groups, cgk, (r1 - r0) * row)
         np.matmul(wmat, lhs, out=y[:, :, :, r0 * row : r1 * row])
     return y.reshape(n, groups * fg, *out_sp)
 
 
-def _fill_offset(
-    dest: Array,
-    x: Array,
-    ranges: Sequence[tuple[int, int]],
-    offs: Ints,
-    pads: Pairs,
-    stride: Ints,
-    dilation: Ints,
-    spans: Sequence[tuple[int, int]],
-) -> None:
-    """Write one window offset's columns (N, C, *block): the input where the taps fall inside it,
-    zero on the border where they fall in the padding."""
-    if any(a == b for a, b in ranges):
-        dest[...] = 0
-        return
-    for axis, ((a, b), (start, stop)) in enumerate(zip(ranges, spans, strict=True)):
-        lead = (slice(None),) * (2 + axis)
-        if a > start:
-            dest[(*lead, slice(0, a - start))] = 0
-        if b < stop:
-            dest[(*lead, slice(b - start, stop - start))] = 0
-    inner = tuple(slice(a - start, b - start) for (a, b), (start, _) in zip(ranges, spans, strict=True))
-    taps = tuple(
-        slice(o * d + a * s - lo, o * d + (b - 1) * s - lo + 1, s)
-        for o, d, s, (lo, _), (a, b) in zip(offs, dilation, stride, pads, ranges, strict=True)
-    )
-    dest[(slice(None), slice(None), *inner)] = x[(slice(None), slice(None), *taps)]
+def _offset_slices(
+    x: Array, pads: Pairs, kernel: Ints, stride: Ints, dilation: Ints, out_sp: Ints
+) -> list[tuple[int, int, tuple[slice, ...], tuple[slice, ...]]]:
+    """Per window offset with a tap inside the input on every axis but the first: its index, its
+    first-axis tap, and on the other axes the outputs whose taps fall inside the input and those taps."""
+    found = []
+    for i, offs in enumerate(itertools.product(*(range(k) for k in kernel))):
+        ranges = [
+            _valid(o * d, lo, length, s, 0, stop)
+            for o, d, s, (lo, _), length, stop in zip(
+                offs[1:], dilation[1:], stride[1:], pads[1:], x.shape[3:], out_sp[1:], strict=True
+            )
+        ]
+        if any(a == b for a, b in ranges):
+            continue
+        inner = tuple(slice(a, b) for a, b in ranges)
+        taps = tuple(
+            slice(o * d + a * s - lo, o * d + (b - 1) * s - lo + 1, s)
+            for o, d, s, (lo, _), (a, b) in zip(
+                offs[1:], dilation[1:], stride[1:], pads[1:], ranges, strict=True
+            )
+        )
+        found.append((i, offs[0] * dilation[0], inner, taps))
+    return found
 
 
 def conv_transpose(
