@@ -22,6 +22,7 @@ from netcalc.errors import (
     UsageError,
     VerifyError,
 )
+from netcalc.lazy import exports
 
 if TYPE_CHECKING:
     from netcalc.analysis.budget import BudgetCheck
@@ -53,15 +54,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Network, Report, Spec, Source, load and the receptive field types, imported on first use."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'netcalc' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports("netcalc", _LAZY, globals())
 
 
 __all__ = [

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from netcalc.errors import UsageError
+from netcalc.lazy import exports
 from netcalc.render.jsontext import dumps
 from netcalc.units import human  # imports nothing: not worth deferring
 
@@ -38,13 +39,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """compare_data, json_text, visible and the other names re-exported, on first use."""
-    if name not in _LAZY:
-        raise AttributeError(f"module 'netcalc.render' has no attribute {name!r}")
-    value = getattr(_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports("netcalc.render", {k: f"netcalc.render.{m}" for k, m in _LAZY.items()}, globals())
 
 
 def _module(name: str) -> ModuleType:
