@@ -161,3 +161,31 @@ def test_layers_with_other_names_align_by_type_order():
     ]
     assert d.changed  # a layer was added, though every total but the layer count is the same
     assert [t.key for t in d.totals if t.delta] == ["activations", "memory_bytes", "layers"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "what"),
+    [
+        ("conv2d: {filters: 8, kernel: 3}", "conv2d: {filters: 8, kernel: [3, 3], stride: [1, 1]}", ()),
+        (
+            "conv2d: {filters: 8, kernel: 3, padding: 1}",
+            "conv2d: {filters: 8, kernel: 3, padding: [1, 1]}",
+            (),
+        ),
+        ("maxpool2d: {size: 2}", "maxpool2d: {size: [2, 2], stride: 2}", ()),
+        ("adaptive_avgpool2d: {size: 1}", "adaptive_avgpool2d: {size: [1, 1]}", ()),
+        ("maxpool2d: {size: 2}", "maxpool2d: {size: [2, 2], stride: 1}", ("shape", "arguments")),
+        (
+            "conv2d: {filters: 8, kernel: 3}",
+            "conv2d: {filters: 8, kernel: [3, 1]}",
+            ("shape", "params", "macs", "arguments"),
+        ),
+    ],
+)
+def test_a_size_written_once_or_per_axis_is_the_same_argument(a: str, b: str, what: tuple[str, ...]):
+    def report(entry: str) -> netcalc.Report:
+        return netcalc.analyze(f"input: [3, 8, 8]\nlayers:\n  - {entry}\n")
+
+    d = diff(report(a), report(b))
+    assert [c.what for c in d.layers] == [what]
+    assert [c.status for c in d.layers] == ["changed" if what else "unchanged"]

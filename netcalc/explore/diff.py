@@ -6,9 +6,11 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from netcalc.layers.base import per_axis
 from netcalc.report import TOTALS, Report, Row
 
 IDENTITY = ("name", "source")  # a layer's name and `from` place it; they are not what it computes
+SPATIAL = ("kernel", "size", "stride", "dilation", "padding")  # an int, or one value per spatial axis
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +153,26 @@ def _change(a: Row | None, b: Row | None) -> LayerChange:
 
 
 def _arguments(row: Row) -> dict[str, Any]:
+    """The layer's arguments, a size given once for every spatial axis written out per axis
+    (`kernel: 3` and `kernel: [3, 3]` are the same convolution; so are a pool's `stride` left out
+    and `stride` equal to its window)."""
     if row.layer is None:
         return {}
-    return row.layer.model_dump(exclude=set(IDENTITY))
+    args = row.layer.model_dump(exclude=set(IDENTITY))
+    rank = getattr(row.layer, "rank", None)
+    for name in SPATIAL:
+        value = args.get(name, "")
+        if isinstance(rank, int) and (value is None or isinstance(value, int | tuple)):
+            args[name] = _per_axis(row, name, value, rank)
+    return args
+
+
+def _per_axis(row: Row, name: str, value: Any, rank: int) -> Any:
+    axes = getattr(row.layer, "axes", None)
+    try:
+        return axes(name) if axes is not None else per_axis(value, rank, name)
+    except (TypeError, ValueError):  # not a per-axis size after all: compare it as written
+        return value
 
 
 def _change_dict(c: LayerChange) -> dict[str, Any]:
