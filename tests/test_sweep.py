@@ -101,6 +101,40 @@ def test_a_failing_point_names_itself():
         sweep([spec], grid({"k": "3,5"}))
 
 
+KERNEL = "args: {k: 3}\ninput: [1, 4, 4]\nlayers:\n  - conv2d: {filters: 1, kernel: $k}\n"
+
+
+def test_keep_going_keeps_a_failing_point_with_its_error_and_no_totals():
+    result = sweep([netcalc.load(KERNEL)], grid({"k": "3,5,1"}), keep_going=True)
+    assert [p.args["k"] for p in result.points] == [3, 5, 1]
+    assert [p.values.get("params") for p in result.points] == [10, None, 2]  # 3*3+1, -, 1*1+1
+    failed = result.points[1]
+    assert failed.output_shape == () and failed.input_shape == (1, 4, 4)
+    assert [str(e) for e in result.errors] == [str(failed.error)]
+    assert isinstance(failed.error, ShapeError) and str(failed.error).endswith("(at k=5)")
+    point = result.to_dict()["points"][1]
+    assert point["params"] is None and point["error"] == str(failed.error)
+    assert "error" not in result.to_dict()["points"][0]
+
+
+def test_cli_shows_the_points_that_work_beside_those_that_fail(tmp_path):
+    spec = tmp_path / "k.yaml"
+    spec.write_text(KERNEL)
+    table = invoke("sweep", str(spec), "--set", "k=1,5,3")
+    assert table.exit_code == 1
+    lines = [line.split() for line in table.stdout.splitlines() if line.strip().startswith("network")]
+    assert [line[1:4] for line in lines] == [
+        ["1", "1x4x4", "2"],
+        ["5", "1x4x4", "error"],
+        ["3", "1x4x4", "10"],
+    ]
+    assert table.stderr.count("error:") == 1 and "(at k=5)" in table.stderr
+    csv = invoke("sweep", str(spec), "--set", "k=1,5", "-f", "csv", "-m", "params,macs").stdout
+    assert csv.splitlines()[1:] == ["network,1,1x4x4,2,16", "network,5,1x4x4,,"]
+    points = json.loads(invoke("sweep", str(spec), "--set", "k=5", "-f", "json").stdout)["points"]
+    assert points[0]["macs"] is None and "kernel span 5" in points[0]["error"]
+
+
 def invoke(*args: str, stdin: str | None = None):
     result = CliRunner().invoke(app, list(args), input=stdin, env={"NO_COLOR": "1"})
     assert "Traceback" not in result.output
@@ -209,3 +243,16 @@ def test_plot_axes_log_for_geometric_steps_linear_for_even_ones():
 
     assert _log_x([32.0, 64.0, 128.0, 256.0]) and _log_x([1.0, 10.0, 100.0])
     assert not _log_x([16.0, 32.0, 48.0, 64.0]) and not _log_x([0.0, 0.5, 1.0])
+
+
+def test_cli_plot_draws_the_points_that_work_and_none_when_every_point_fails(tmp_path):
+    spec = tmp_path / "k.yaml"
+    spec.write_text(KERNEL)
+    svg = tmp_path / "some.svg"
+    some = invoke("sweep", str(spec), "--set", "k=1,5,3", "--plot", str(svg), "-m", "params")
+    assert some.exit_code == 1 and f"plot: {svg}" in some.stderr
+    labels = [t.text for t in ET.parse(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert "2" in labels and "10" in labels  # the first and last drawn values: k=1 and k=3
+    none = tmp_path / "none.svg"
+    failed = invoke("sweep", str(spec), "--set", "k=5,7", "--plot", str(none))
+    assert failed.exit_code == 1 and "no point has totals" in failed.stderr and not none.exists()

@@ -84,17 +84,19 @@ def sweep(
     points = grid(split_sets(set))
     metrics_shown = chosen or DEFAULT_METRICS
     sweeps, failures = each(
-        load_all(specs, input=input), lambda n: run_sweep([n], points, metrics_shown, batch)
+        load_all(specs, input=input), lambda n: run_sweep([n], points, metrics_shown, batch, keep_going=True)
     )
     if sweeps:  # one table of every spec that swept
         result = replace(sweeps[0], points=tuple(p for s in sweeps for p in s.points))
         emit("sweep", format, result)
-        if plot:
+        if plot and all(p.error is not None for p in result.points):
+            typer.echo(f"plot: {plot} not written: no point has totals", err=True)
+        elif plot:
             from netcalc.render.plot import plot as draw
 
             written = draw(result, plot, chosen or PLOT_METRICS)  # the defaults include params and macs
             typer.echo(f"plot: {written}", err=True)
-    raise_all(failures)
+    raise_all([*failures, *(e for s in sweeps for e in s.errors)])
 
 
 @app.command()

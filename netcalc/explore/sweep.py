@@ -10,7 +10,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from netcalc.errors import NetcalcError, UsageError
@@ -60,8 +60,9 @@ class Point:
     source: str
     args: dict[str, Value]  # the swept arguments only
     input_shape: tuple[int, ...]
-    output_shape: tuple[int, ...]
-    values: dict[str, int]  # metric key -> total
+    output_shape: tuple[int, ...]  # () where the point failed
+    values: dict[str, int]  # metric key -> total; empty where the point failed
+    error: NetcalcError | None = field(default=None, compare=False)  # why this point has no totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,11 @@ class Sweep:
     metrics: tuple[str, ...]
     batch: int
     points: tuple[Point, ...]
+
+    @property
+    def errors(self) -> tuple[NetcalcError, ...]:
+        """The errors of the points that failed (only a sweep made with keep_going has any)."""
+        return tuple(p.error for p in self.points if p.error is not None)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: the arguments, the metrics and one object per point."""
@@ -87,7 +93,8 @@ class Sweep:
                     "args": dict(p.args),
                     "input_shape": list(p.input_shape),
                     "output_shape": list(p.output_shape),
-                    **p.values,
+                    **{m: p.values.get(m) for m in self.metrics},
+                    **({"error": str(p.error)} if p.error is not None else {}),
                 }
                 for p in self.points
             ],
@@ -156,6 +163,13 @@ def check_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(metrics))
 
 
+def _point(network: Network, point: dict[str, Value], batch: int, keys: tuple[str, ...]) -> Point:
+    args = {k: v for k, v in point.items() if k != "input"}
+    report = totals_only(load(network, args=args, input=point.get("input")), batch, keys)
+    values = {k: METRICS[k].get(report) for k in keys}
+    return Point(report.name, report.source, point, report.input_shape, report.output_shape, values)
+
+
 def totals_only(network: Network, batch: int, keys: Sequence[str]) -> Report:
     """A report with the passes a sweep's totals need (liveness only for peak memory)."""
     return totals_report(network, batch, with_liveness="peak_memory" in keys)
@@ -166,21 +180,23 @@ def sweep(
     points: Sequence[dict[str, Value]],
     metrics: Sequence[str] = DEFAULT_METRICS,
     batch: int = 1,
+    keep_going: bool = False,
 ) -> Sweep:
-    """Each network at each point: the totals of the chosen metrics."""
+    """Each network at each point: the totals of the chosen metrics. A point that fails raises its
+    error (naming the point), or with `keep_going` is kept as a point with that error and no totals
+    (a usage error, such as an argument the spec does not have, still raises: no point could work)."""
     keys = check_metrics(metrics)
     result = []
     for network in networks:
         for point in points:
             try:
-                args = {k: v for k, v in point.items() if k != "input"}
-                report = totals_only(load(network, args=args, input=point.get("input")), batch, keys)
+                result.append(_point(network, point, batch, keys))
             except NetcalcError as error:
                 at = ", ".join(f"{k}={v}" for k, v in point.items())
-                raise type(error)(f"{error} (at {at})") from None
-            values = {k: METRICS[k].get(report) for k in keys}
-            result.append(
-                Point(report.name, report.source, point, report.input_shape, report.output_shape, values)
-            )
+                failure = type(error)(f"{error} (at {at})")
+                if not keep_going or isinstance(error, UsageError):  # a wrong --set fails every point
+                    raise failure from None
+                shape = parse_shape(str(point["input"])) if "input" in point else network.input
+                result.append(Point(network.name, network.source, point, shape, (), {}, failure))
     names = tuple(points[0]) if points else ()
     return Sweep(names, keys, batch, tuple(result))

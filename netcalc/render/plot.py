@@ -28,10 +28,15 @@ def check_plot_path(path: str) -> None:
 def lines(sweep: Sweep) -> dict[str, list[Point]]:
     """The points of each line: a spec, and the values of every argument but the first."""
     result: dict[str, list[Point]] = {}
-    for p in sweep.points:
+    for p in _drawn(sweep):
         others = ", ".join(f"{n}={p.args[n]}" for n in sweep.names[1:])
         result.setdefault(f"{p.spec} ({others})" if others else p.spec, []).append(p)
     return result
+
+
+def _drawn(sweep: Sweep) -> list[Point]:
+    """The points with totals (a point that failed has none to draw)."""
+    return [p for p in sweep.points if p.error is None]
 
 
 def plot(sweep: Sweep, path: str, metrics: tuple[str, ...] | None = None) -> str:
@@ -82,7 +87,7 @@ def _title(sweep: Sweep) -> str:
 def _panel(ax: Any, sweep: Sweep, series: dict[str, list[Point]], key: str) -> None:
     metric = METRICS[key]
     name = sweep.names[0]
-    xs_all = [p.args[name] for p in sweep.points]
+    xs_all = [p.args[name] for p in _drawn(sweep)]
     numeric = all(type(x) in (int, float) for x in xs_all)
     categories = list(dict.fromkeys(str(x) for x in xs_all))
     for label, points in series.items():
@@ -109,7 +114,7 @@ def _panel(ax: Any, sweep: Sweep, series: dict[str, list[Point]], key: str) -> N
             ax.minorticks_off()
     elif not numeric:
         ax.set_xticks(range(len(categories)), categories)
-    values = [float(p.values[key]) for p in sweep.points]
+    values = [float(p.values[key]) for p in _drawn(sweep)]
     if _spans_decades(values, 100):
         ax.set_yscale("log")
     from matplotlib.ticker import FuncFormatter

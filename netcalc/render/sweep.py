@@ -20,16 +20,24 @@ def _input(sweep: Sweep, column: list[str]) -> list[str]:
 
 
 def cells(sweep: Sweep, exact: bool = False) -> list[list[str]]:
-    """One row of text cells per point; figures with thousands separators unless exact."""
+    """One row of text cells per point; figures with thousands separators unless exact; a point
+    that failed has 'error' (its message goes to stderr), or nothing in exact (CSV) cells."""
+    missing = "" if exact else "error"
     return [
         [
             p.spec,
             *(str(p.args[n]) for n in sweep.names),
             *_input(sweep, [shape_text(p.input_shape)]),
-            *(str(p.values[m]) if exact else f"{p.values[m]:,}" for m in sweep.metrics),
+            *(_figure(p.values.get(m), exact, missing) for m in sweep.metrics),
         ]
         for p in sweep.points
     ]
+
+
+def _figure(value: int | None, exact: bool, missing: str) -> str:
+    if value is None:
+        return missing
+    return str(value) if exact else f"{value:,}"
 
 
 def sweep_table(sweep: Sweep) -> Any:
