@@ -594,3 +594,31 @@ def test_a_named_pipe_without_a_writer_is_an_error_not_a_wait(tmp_path: Path) ->
     code, _ = invoke(["count", f"/dev/fd/{read}"])
     os.close(read)
     assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("units", "message"),
+    [
+        ("max($x)", r"'max\(\$x\)': max\(\) takes two or more numbers, like max\(8, \$c // 2\)"),
+        ("min(1 + $x)", r"'min\(1 \+ \$x\)': min\(\) takes two or more numbers, like min\(8, \$c // 2\)"),
+    ],
+)
+def test_max_or_min_of_one_number_is_a_spec_error(units: str, message: str) -> None:
+    # was an internal error: TypeError: 'int' object is not iterable
+    spec = {"input": [3], "args": {"x": 2}, "layers": [{"dense": {"units": units}}]}
+    with pytest.raises(SpecError, match=rf"layer 0 'dense' \(dense_1\): {message}$"):
+        netcalc.load(spec)
+
+
+@pytest.mark.parametrize("units", ["round($x)", "1 if $x else 2", "$x + 1"])
+def test_a_nan_argument_is_not_a_number_in_an_expression(units: str) -> None:
+    # round($x) was an internal error: ValueError: cannot convert float NaN to integer
+    spec = {"input": [3], "args": {"x": float("nan")}, "layers": [{"dense": {"units": units}}]}
+    with pytest.raises(SpecError, match=r"\$x is nan, not a number, in '"):
+        netcalc.load(spec)
+    code, err = invoke(
+        ["count", "-", "--set", "x=nan"],
+        f"input: [3]\nargs: {{x: 2}}\nlayers: [{{dense: {{units: '{units}'}}}}]\n",
+    )
+    assert (code, err.count("\n")) == (1, 1)
+    assert "$x is nan, not a number" in err

@@ -157,6 +157,10 @@ def _eval(node: ast.AST, args: dict[str, Any], text: str) -> Number:
         and (node.func.id != "round" or len(node.args) <= 2)
     ):
         given = [_eval(a, args, text) for a in node.args]
+        if node.func.id != "round" and len(given) < 2:
+            raise ArithError(
+                f"'{text}': {node.func.id}() takes two or more numbers, like {node.func.id}(8, $c // 2)"
+            )
         if node.func.id == "round" and (
             len(given) == 2 and (type(given[1]) is not int or abs(given[1]) > 15)
         ):
@@ -178,7 +182,7 @@ def _eval(node: ast.AST, args: dict[str, Any], text: str) -> Number:
 
 
 def _number(name: str, value: Any, text: str) -> Number:
-    if type(value) not in (int, float, bool):
+    if type(value) not in (int, float, bool) or value != value:  # NaN is the one value unequal to itself
         raise ArithError(f"${name} is {value!r}, not a number, in '{text}'")
     return value  # type: ignore[no-any-return]
 
