@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from math import prod
+from operator import attrgetter
+from typing import TypeVar
 
 from netcalc.errors import ShapeError
 from netcalc.graph import Network, Node
@@ -45,6 +48,14 @@ class Counts:
         """The figures in field order."""
         return (self.params, self.state, self.neurons, self.macs, self.activations, self.frozen)
 
+    @staticmethod
+    def total(terms: Sequence[Counts]) -> Counts:
+        """The sum of many, figure by figure (no Counts made per term, as `+` makes)."""
+        return Counts(*(sum(map(attrgetter(name), terms)) for name in FIGURES))
+
+
+FIGURES = ("params", "state", "neurons", "macs", "activations", "frozen")  # Counts' fields, in order
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -80,7 +91,7 @@ def rows(network: Network) -> tuple[Row, ...]:
     """One row per layer, in order: its input and output shapes, tensors and counts."""
     shapes: dict[int, Shape] = {i: shape for i, (_, shape) in network.input_nodes.items()}
     names = {i: name for i, (name, _) in network.input_nodes.items()}
-    known: dict[tuple[int, tuple[Shape, ...]], _Figures] = {}
+    known: dict[Hashable, _Figures] = {}
     result: list[Row] = []
     for node in network.nodes:
         row = _row(node, tuple(shapes[i] for i in node.inputs), names, known)
@@ -119,19 +130,43 @@ def _shapes(inputs: tuple[Shape, ...]) -> str:
 # A layer's output shape, tensors, state, MACs and counts at some input shapes
 _Figures = tuple[Shape, dict[str, int], dict[str, int], int, Counts]
 
+WIRING = ("name", "source")  # where a layer is and what it reads: no rule uses them
+T = TypeVar("T")
+
+
+def once(known: dict[Hashable, T], layer: Layer, inputs: tuple[Shape, ...], work: Callable[[], T]) -> T:
+    """What `work` gives for a layer at some input shapes, worked out once per layer object (the
+    layers of a repeated block are shared, so a repeat costs one rule evaluation) and once for the
+    layers alike: of one type and the same arguments, each of the same type (2 and 2.0 apart), but
+    for their name and `from` (a named layer and an unnamed one)."""
+    key = (id(layer), inputs)  # the network holds its layers: an id is not reused meanwhile
+    found = known.get(key)
+    if found is None:
+        arguments = layer.__dict__.copy()
+        for name in WIRING:
+            arguments.pop(name, None)
+        values = tuple(arguments.values())  # in field order: the same keys for one type
+        alike = (type(layer), values, tuple(map(type, values)))
+        try:
+            same: Hashable = (alike, inputs)
+            found = known.get(same)
+        except TypeError:  # a list-valued argument: this layer object only
+            same = key
+        if found is None:
+            found = known[same] = work()
+        known[key] = found
+    return found
+
 
 def _row(
     node: Node,
     inputs: tuple[Shape, ...],
     names: dict[int, str],
-    known: dict[tuple[int, tuple[Shape, ...]], _Figures],
+    known: dict[Hashable, _Figures],
 ) -> Row:
-    """The node's row; its figures worked out once per layer object and input shapes (the layers
-    of a repeated block are shared, so a repeat costs one rule evaluation)."""
-    key = (id(node.layer), inputs)  # the network holds its layers: an id is not reused meanwhile
-    if key not in known:
-        known[key] = _figures(node, inputs)
-    out, tensors, state, macs, counts = known[key]
+    """The node's row; its figures worked out once for the layers alike (see `once`)."""
+    figures = once(known, node.layer, inputs, lambda: _figures(node, inputs))
+    out, tensors, state, macs, counts = figures
     if not node.trainable:  # a property of the node (its block use may freeze it), not of the layer
         counts = replace(counts, frozen=counts.params)
     return Row(

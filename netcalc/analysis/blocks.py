@@ -34,7 +34,7 @@ def groups(network: Network, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
     for g in network.groups:
         inside = members[g.path]
         training = all(r.training_only for r in inside)  # its own cost; else inference only
-        counts = sum((r.counts if training else r.inference for r in inside), Counts())
+        counts = Counts.total([r.counts if training else r.inference for r in inside])
         result.append(
             GroupRow(
                 g.path,
@@ -54,4 +54,4 @@ def groups(network: Network, rows: tuple[Row, ...]) -> tuple[GroupRow, ...]:
 
 def totals(rows: tuple[Row, ...]) -> Counts:
     """The inference totals of the network, per sample."""
-    return sum((r.inference for r in rows), Counts())
+    return Counts.total([r.inference for r in rows])

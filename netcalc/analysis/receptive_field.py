@@ -14,13 +14,16 @@ pool, a dense layer after flatten, attention) makes the field global; an axis me
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from math import gcd, lcm
+from operator import is_
 from typing import Any, Literal
 
-from netcalc.engine import Row
-from netcalc.graph import INPUT, Network
+from netcalc.engine import Row, once
+from netcalc.graph import INPUT, Network, Node
 from netcalc.layers.base import Shape, axis_names
 from netcalc.layers.fields import IDENTITY, MAX_PERIOD, Reads, Window
 
@@ -165,7 +168,7 @@ def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False
     tracks[INPUT] = tuple(
         Track("local", (a,), _explicit(n) if exact else _START) for a, n in enumerate(network.input)
     )
-    rules: dict[tuple[int, tuple[Shape, ...]], tuple[_Rule, ...]] = {}  # per layer object and inputs
+    rules: dict[Hashable, tuple[_Rule, ...]] = {}  # per layer and inputs (see engine.once)
     shown: dict[int, tuple[AxisField, ...]] = {  # each node's fields, shared while unchanged
         i: tuple(_field(name, track) for name, track in zip(names, tracks[i][1:], strict=True))
         for i in network.input_nodes
@@ -175,40 +178,40 @@ def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False
     real: dict[int, Real] = {  # the exact pass only: a tuple per position of every axis
         i: tuple((True,) * n for n in shape) for i, (_, shape) in network.input_nodes.items() if exact
     }
+    channels: dict[int, AxisField] = {}  # each node's axis-0 field, shared while unchanged
     for node, row in zip(network.nodes, rows, strict=True):
-        key = (id(row.layer), row.input_shapes)
-        if key not in rules:
-            reads = row.layer.reads(row.input_shapes, row.output_shape) if row.layer else ()
-            shapes = zip(reads, row.input_shapes, strict=True)
-            rules[key] = tuple(_Rule(r, s, row.output_shape, exact) for r, s in shapes)
-        before: tuple[Track, ...] = ()
-        if len(node.inputs) == 1:  # most layers: no union to take
-            before, rule = tracks[node.inputs[0]], rules[key][0]
-            merged = tuple(_step(t, rule) for t in before)
-        else:
-            warned = [([] if exact or not a else warnings) for a in range(rank + 1)]  # spatial axes only
-            merged = tuple(
-                _merge(row, name, [tracks[i][a] for i in node.inputs], rules[key], warned[a])
-                for a, name in enumerate(("C", *names))
-            )
+        rule = once(rules, row.layer, row.input_shapes, partial(_rules, row, exact)) if row.layer else ()
+        first = node.inputs[0]
+        before = tracks[first]
+        merged = _through(node, row, rule, tracks, names, None if exact else warnings)
         tracks[node.index] = merged
-        if before and all(m is b for m, b in zip(merged[1:], before[1:], strict=True)):
-            fields = shown[node.inputs[0]]  # element-wise: the same fields as its input
+        if merged is before or all(map(is_, merged[1:], before[1:])):
+            fields = shown[first]  # the same fields as its first input
         else:
             fields = tuple(_field(name, track) for name, track in zip(names, merged[1:], strict=True))
         shown[node.index] = fields
-        channels = AxisField("C", merged[0].status, (merged[0].axes or (None,))[0], merged[0].window)
+        if merged[0] is before[0] and first in channels:
+            channel = channels[first]
+        else:
+            channel = AxisField("C", merged[0].status, (merged[0].axes or (None,))[0], merged[0].window)
+        channels[node.index] = channel
         if exact:
-            real[node.index] = _real(rules[key], [real[i] for i in node.inputs], row.output_shape)
+            real[node.index] = _real(rule, [real[i] for i in node.inputs], row.output_shape)
         reads_input = real.get(node.index, ()) is not None
         layers.append(
-            LayerField(row.index, row.name, row.kind, row.output_shape, fields, channels, reads_input)
+            LayerField(row.index, row.name, row.kind, row.output_shape, fields, channel, reads_input)
         )
     return ReceptiveField(names, tuple(layers), tuple(warnings))
 
 
 _START = Window(1, 1, (0,), (0,))  # the input: position i is itself
 Real = tuple[tuple[bool, ...], ...] | None  # per tensor axis, the positions holding input values
+
+
+def _rules(row: Row, exact: bool) -> tuple[_Rule, ...]:
+    assert row.layer is not None
+    reads = row.layer.reads(row.input_shapes, row.output_shape)
+    return tuple(_Rule(r, s, row.output_shape, exact) for r, s in zip(reads, row.input_shapes, strict=True))
 
 
 def _real(rules: tuple[_Rule, ...], inputs: list[Real], output: Shape) -> Real:
@@ -244,26 +247,59 @@ def _explicit(n: int) -> Window:
     return Window(n, 0, tuple(range(n)), tuple(range(n)))
 
 
-def _merge(row: Row, name: str, before: list[Track], rules: tuple[_Rule, ...], warnings: list[str]) -> Track:
+def _through(
+    node: Node,
+    row: Row,
+    rules: tuple[_Rule, ...],
+    tracks: dict[int, tuple[Track, ...]],
+    names: tuple[str, ...],
+    warnings: list[str] | None,
+) -> tuple[Track, ...]:
+    """Every track of a layer's output: each input's tracks through its rule, and at a merge their
+    union axis by axis (a misaligned spatial axis warns, when `warnings` is given). The tracks of
+    its first input (the same tuple) when no track changes."""
+    inputs = [tracks[i] for i in node.inputs]
+    steps = [t if r.same else tuple([_step(x, r) for x in t]) for t, r in zip(inputs, rules, strict=True)]
+    merged = steps[0]
+    if len(steps) > 1:
+        merged = tuple(
+            _merge(row, name, [s[a] for s in steps], warnings if a else None)
+            for a, name in enumerate(("C", *names))
+        )
+    before = inputs[0]
+    return before if merged is not before and all(map(is_, merged, before)) else merged
+
+
+def _merge(row: Row, name: str, branches: list[Track], warnings: list[str] | None) -> Track:
     """The track of a merge's output along one input axis: the union of its branches."""
-    track, misaligned = _union([_step(t, rule) for t, rule in zip(before, rules, strict=True)])
-    if misaligned is not None:
+    track, misaligned = _union(branches)
+    if misaligned is not None and warnings is not None:
         warnings.append(_warning(row, name, misaligned))
     return track
 
 
 class _Rule:
-    """A layer's Reads of one input, indexed by input axis."""
+    """A layer's Reads of one input, indexed by input axis; `same`: every input axis read
+    element-wise into the same output axis, so every track goes through as it is."""
 
-    __slots__ = ("exact", "inputs", "into", "merged", "mixed", "output", "picks", "reads")
+    __slots__ = ("exact", "inputs", "into", "merged", "mixed", "output", "picks", "reads", "same")
 
     def __init__(self, reads: Reads, inputs: Shape, output: Shape, exact: bool) -> None:
         self.inputs, self.output, self.exact = inputs, output, exact
         self.mixed = reads.mixed
         self.merged = reads.merged
         self.picks = reads.picks
-        self.into = {read[0]: (j, read[1]) for j, read in enumerate(reads.axes) if read is not None}
+        # a window that reads position i for output i (a 1x1 convolution's) keeps a track's window
+        # as it is (_compose gives it back): the same object, so that what follows can share it
+        self.into = {
+            read[0]: (j, IDENTITY if not exact and read[1] == IDENTITY else read[1])
+            for j, read in enumerate(reads.axes)
+            if read is not None
+        }
         self.reads = reads
+        same = len(reads.axes) == len(inputs) and not (reads.mixed or reads.merged or reads.picks)
+        kept = [self.into.get(a, (-1, None)) for a in range(len(inputs))]
+        self.same = same and all(j == a and window is IDENTITY for a, (j, window) in enumerate(kept))
 
 
 def _field(name: str, track: Track) -> AxisField:
@@ -368,25 +404,39 @@ def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | No
     one = windows[0]  # strides shift / period compared as shift * period', without fractions
     if any(w.shift * one.period != one.shift * w.period for w in windows) or period > MAX_PERIOD:
         return Track("n/a", branches[0].axes), None
+    if period == 1:
+        return _union_spans(branches, windows)
     lo, hi = [], []
     for i in range(period):
         spans = [s for s in (w.at(i) for w in windows) if s[0] <= s[1]]
         lo.append(min((s[0] for s in spans), default=1))
         hi.append(max((s[1] for s in spans), default=0))
-    if period == 1:  # centre lines lo + hi (twice the centre) compare without fractions
-        doubled = sorted({w.lo[0] + w.hi[0] for w in windows if w.lo[0] <= w.hi[0]})
-        centres = [Fraction(doubled[0], 2), Fraction(doubled[-1], 2)] if len(doubled) > 1 else []
-    else:
-        centres = sorted({c for w in windows if (c := _centre_line(w, period)) is not None})
+    centres = sorted({c for w in windows if (c := _centre_line(w, period)) is not None})
     window = Window(period, one.shift * period // one.period, tuple(lo), tuple(hi))
     return Track("local", branches[0].axes, window), (centres[0], centres[-1]) if len(centres) > 1 else None
+
+
+def _union_spans(
+    branches: list[Track], windows: list[Window]
+) -> tuple[Track, tuple[Fraction, Fraction] | None]:
+    """_union of windows of period 1 and one stride: the span from the first start to the last
+    end; the track of a branch whose window that is already, so that what follows can share it."""
+    spans = [(w.lo[0], w.hi[0]) for w in windows if w.lo[0] <= w.hi[0]]
+    lo = min((a for a, _ in spans), default=1)
+    hi = max((b for _, b in spans), default=0)
+    doubled = sorted({a + b for a, b in spans})  # centre lines lo + hi compare without fractions
+    misaligned = (Fraction(doubled[0], 2), Fraction(doubled[-1], 2)) if len(doubled) > 1 else None
+    for track, w in zip(branches, windows, strict=True):
+        if w.lo[0] == lo and w.hi[0] == hi and w.step == 1:
+            return track, misaligned
+    return Track("local", branches[0].axes, Window(1, windows[0].shift, (lo,), (hi,))), misaligned
 
 
 def _one_plain_window(first: Track, branches: list[Track]) -> bool:
     """Every branch the same local window, gapless and undilated (the union keeps neither gaps nor taps)."""
     window = first.window
     plain = first.local and window is not None and window.step == 1 and window.gapless
-    return plain and all(t == first for t in branches)
+    return plain and all(t is first or t == first for t in branches)
 
 
 def _centre_line(window: Window, period: int) -> Fraction | None:
