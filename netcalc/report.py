@@ -3,8 +3,9 @@ versioned JSON form."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from itertools import repeat
 from typing import Any
 
 from netcalc import engine
@@ -13,7 +14,7 @@ from netcalc.analysis.generation import Generation, generation
 from netcalc.analysis.lint import warnings
 from netcalc.analysis.liveness import Liveness, liveness
 from netcalc.analysis.memory import Memory, memory
-from netcalc.analysis.receptive_field import ReceptiveField, receptive_field
+from netcalc.analysis.receptive_field import LayerField, ReceptiveField, receptive_field
 from netcalc.collector import paused
 from netcalc.engine import Counts, Row
 from netcalc.errors import NetcalcError
@@ -87,22 +88,22 @@ class Report:
             return None
         return self.liveness.peak_bytes(self._dtype_bytes())[1]
 
-    def _fields(self) -> tuple[Any, ...]:
+    def layers(self) -> Iterator[tuple[Row, LayerField | None]]:
+        """Each row with its receptive field (None in a report without them)."""
         if self.receptive_field is None:
-            return (None,) * len(self.rows)
-        return self.receptive_field.layers
+            return zip(self.rows, repeat(None))
+        return zip(self.rows, self.receptive_field.layers, strict=True)
 
     def _dtype_bytes(self) -> int:
         return DTYPE_BYTES[self.dtype]
 
     def to_dict(self, lazy_rows: bool = False) -> dict[str, Any]:
-        """The documented JSON structure (see README, 'JSON output'); `lazy_rows`: its layers as a
-        generator, each made as it is written (render.jsontext.parts), never all held at once."""
+        """The documented JSON structure (see README, 'JSON output'); `lazy_rows`: its layers and
+        groups as generators, each made as it is written (render.jsontext.parts), never all held at
+        once."""
         t = self.totals
-        layers = (
-            _row_dict(r) | ({"receptive_field": f.to_dict()} if f else {})
-            for r, f in zip(self.rows, self._fields(), strict=True)
-        )
+        layers = (layer_dict(r, f) for r, f in self.layers())
+        groups = (group_dict(g) for g in self.groups)
         return {
             "netcalc_json": SCHEMA_VERSION,
             "name": self.name,
@@ -125,7 +126,7 @@ class Report:
                 "memory_bytes": asdict(self.memory),
             },
             "layers": layers if lazy_rows else list(layers),
-            "groups": [_group_dict(g) for g in self.groups],
+            "groups": groups if lazy_rows else list(groups),
             "warnings": list(self.warnings),
             **_generation_dict(self.generation),
         }
@@ -223,6 +224,11 @@ def _generation_dict(g: Generation | None) -> dict[str, Any]:
     return {"generation": {"input": g.input, "context": g.context, "macs_per_token": g.macs_per_token}}
 
 
+def layer_dict(row: Row, field: LayerField | None) -> dict[str, Any]:
+    """One of the JSON form's layers: the row, and its receptive field when the report has them."""
+    return _row_dict(row) | ({"receptive_field": field.to_dict()} if field else {})
+
+
 def _row_dict(r: Row) -> dict[str, Any]:
     return {
         "index": r.index,
@@ -241,7 +247,8 @@ def _row_dict(r: Row) -> dict[str, Any]:
     }
 
 
-def _group_dict(g: GroupRow) -> dict[str, Any]:
+def group_dict(g: GroupRow) -> dict[str, Any]:
+    """One of the JSON form's groups: a block's subtotals."""
     return {
         "name": g.name,
         "block": g.block,

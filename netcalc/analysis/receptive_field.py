@@ -79,21 +79,32 @@ class AxisField:
         assert self.window is not None, "span of a field that is not local"
         return self.window.at(i)
 
+    def figures(self) -> tuple[int, int, int | str, int] | None:
+        """The smallest and largest r, S (a whole number, or a fraction as text) and P, as the JSON
+        form gives them (local only)."""
+        window = self.window
+        if window is None:
+            return None
+        if window.period == 1:  # one span, the same for every output: no walk, no Fraction
+            size = window.hi[0] - window.lo[0] + 1
+            return max(size, 0), size, window.shift, -window.lo[0]
+        low, high = self.sizes or (0, 0)
+        stride = window.stride
+        return low, high, stride.numerator if stride.denominator == 1 else str(stride), -window.at(0)[0]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: status, and for a local field size (or size_min/size_max), stride, padding."""
-        sizes = self.sizes  # once: it walks the window's period
-        if sizes is None:
+        figures = self.figures()
+        if figures is None:
             return {"status": self.status}
-        low, high = sizes
-        stride = self.stride
-        assert stride is not None
+        low, high, stride, padding = figures
         return {
             "status": self.status,
             "size": low if low == high else None,
             "size_min": low,
             "size_max": high,
-            "stride": stride.numerator if stride.denominator == 1 else str(stride),
-            "padding": self.padding,
+            "stride": stride,
+            "padding": padding,
         }
 
     def text(self) -> str:

@@ -8,21 +8,23 @@ subclass of a plain type) goes to json.dumps, so the text is always the json mod
 
 `parts` writes the same text piece by piece, an item of the outer lists and mappings at a time (a
 report's row is one piece), and takes a generator where a list belongs (a report's rows, made one by
-one): a large report is never held whole, neither as data nor as text.
+one): a large report is never held whole, neither as data nor as text. An item of a type in its
+`writers` is written by that function, which gives the item's text at its depth (a report's layer,
+written straight from its row: render.layers).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from itertools import chain
 from json.encoder import encode_basestring_ascii as _text  # the C helper when it is built
 from types import GeneratorType
 from typing import Any
 
-_INDENTS = ["\n" + "  " * depth for depth in range(64)]
-_SEPARATORS = ["," + indent for indent in _INDENTS]
-_MAX_DEPTH = len(_INDENTS) - 2
+INDENTS = ["\n" + "  " * depth for depth in range(64)]  # a new line at each depth
+SEPARATORS = ["," + indent for indent in INDENTS]  # between the items of a container at each depth
+_MAX_DEPTH = len(INDENTS) - 2
 _OUTER = 2  # parts yields the items of containers this shallow (and of generators) one by one
 
 
@@ -35,16 +37,23 @@ class _Other(Exception):
 
 def dumps(data: Any) -> str:
     """`json.dumps(data, indent=2)`, byte for byte."""
-    return _at(data, 0)
+    return text_at(data, 0)
 
 
-def parts(data: Any) -> Iterator[str]:
-    """The text of `dumps(data)` in pieces; generators in `data` are written as lists."""
+Writer = Callable[[Any, int], str]  # (value, its depth) -> its text
+
+
+def parts(data: Any, writers: Mapping[type, Writer] | None = None) -> Iterator[str]:
+    """The text of `dumps(data)` in pieces; generators in `data` are written as lists, and items of
+    the outer containers of a type in `writers` by their writer."""
     kind = type(data)
-    yield from _parts(data, 0) if kind in (dict, list, tuple, GeneratorType) else [_at(data, 0)]
+    if kind in (dict, list, tuple, GeneratorType):
+        yield from _parts(data, 0, writers or {})
+    else:
+        yield text_at(data, 0)
 
 
-def _parts(value: Any, depth: int) -> Iterator[str]:
+def _parts(value: Any, depth: int, writers: Mapping[type, Writer]) -> Iterator[str]:
     is_dict = type(value) is dict
     items = iter(value.items() if is_dict else value)
     opening, closing = ("{", "}") if is_dict else ("[", "]")
@@ -52,7 +61,7 @@ def _parts(value: Any, depth: int) -> Iterator[str]:
     if first is _NOTHING:
         yield opening + closing
         return
-    separator = opening + _INDENTS[depth + 1]
+    separator = opening + INDENTS[depth + 1]
     for entry in chain([first], items):
         if is_dict:
             key, item = entry
@@ -62,11 +71,13 @@ def _parts(value: Any, depth: int) -> Iterator[str]:
             yield separator
         kind = type(item)
         if kind is GeneratorType or (depth + 1 < _OUTER and kind in (dict, list, tuple)):
-            yield from _parts(item, depth + 1)
+            yield from _parts(item, depth + 1, writers)
+        elif kind in writers:
+            yield writers[kind](item, depth + 1)
         else:
-            yield _at(item, depth + 1)
-        separator = _SEPARATORS[depth + 1]
-    yield _INDENTS[depth] + closing
+            yield text_at(item, depth + 1)
+        separator = SEPARATORS[depth + 1]
+    yield INDENTS[depth] + closing
 
 
 def _key(key: Any) -> str:
@@ -74,12 +85,12 @@ def _key(key: Any) -> str:
     return _text(key) if type(key) is str else json.dumps({key: 0})[1:-4]
 
 
-def _at(value: Any, depth: int) -> str:
-    """The text of `value` nested `depth` deep."""
+def text_at(value: Any, depth: int) -> str:
+    """The text of `value` nested `depth` deep: `dumps(value)` indented as there."""
     try:
         return _WRITERS[type(value)](value, depth)
     except (_Other, KeyError, TypeError):  # json.dumps writes it, or raises its own error
-        return json.dumps(value, indent=2).replace("\n", _INDENTS[depth])
+        return json.dumps(value, indent=2).replace("\n", INDENTS[depth])
 
 
 def _array(items: Any, depth: int) -> str:
@@ -89,7 +100,7 @@ def _array(items: Any, depth: int) -> str:
         raise _Other
     inner = depth + 1
     texts = [_WRITERS[type(v)](v, inner) for v in items]
-    return "[" + _INDENTS[inner] + _SEPARATORS[inner].join(texts) + _INDENTS[depth] + "]"
+    return "[" + INDENTS[inner] + SEPARATORS[inner].join(texts) + INDENTS[depth] + "]"
 
 
 def _object(items: dict[Any, Any], depth: int) -> str:
@@ -100,7 +111,7 @@ def _object(items: dict[Any, Any], depth: int) -> str:
     inner = depth + 1
     # a key that is not text raises TypeError here: json.dumps writes it
     texts = [_text(k) + ": " + _WRITERS[type(v)](v, inner) for k, v in items.items()]
-    return "{" + _INDENTS[inner] + _SEPARATORS[inner].join(texts) + _INDENTS[depth] + "}"
+    return "{" + INDENTS[inner] + SEPARATORS[inner].join(texts) + INDENTS[depth] + "}"
 
 
 def _float(value: float, depth: int) -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netcalc.collector import paused
 from netcalc.render.jsontext import parts
+from netcalc.render.layerjson import Layer, LayerWriter
 from netcalc.render.text import CsvWriter, kind_text, outputs_text, shape_text, title_text, width
 from netcalc.report import Counts, GroupRow, Report, Row
 from netcalc.units import human
@@ -233,11 +234,21 @@ def json_text(reports: list[Report], as_list: bool | None = None) -> str:
 
 def json_parts(reports: list[Report], as_list: bool | None = None) -> Iterator[str]:
     """The text of json_text in pieces, a row at a time: a large report is never held as text."""
-    data = (r.to_dict(lazy_rows=True) for r in reports)
+    data = (_json_data(r) for r in reports)
     as_list = len(reports) != 1 if as_list is None else as_list
     with paused():
-        yield from parts(data if as_list else next(data))
+        writer = LayerWriter()
+        yield from parts(data if as_list else next(data), {Layer: writer.text, GroupRow: writer.group})
     yield "\n"
+
+
+def _json_data(report: Report) -> dict[str, Any]:
+    """Report.to_dict, its layers and groups made one by one as they are written, each straight from
+    its row."""
+    data = report.to_dict(lazy_rows=True)
+    data["layers"] = (Layer(r, f) for r, f in report.layers())
+    data["groups"] = (g for g in report.groups)
+    return data
 
 
 def _carried(report: Report, g: Generation) -> str:
