@@ -1288,3 +1288,85 @@ def test_keras_global_average_pooling_1d_is_named_not_counted(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "t.onnx"))
     with pytest.raises(SpecError, match=r"operators netcalc cannot count: ReduceMean x1 \(gap/Mean\)$"):
         netcalc.load(str(tmp_path / "t.onnx"))
+
+
+def _one_node_model(path: Path, node: object, shape: list[int], weights: dict[str, tuple[int, ...]]) -> str:
+    """A model of one node on a (1, *shape) input, its initializers of these dims (zeros)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(np.zeros(dims, np.float32), name) for name, dims in weights.items()]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([node], "g", [x], [y], initializer=inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("op", "inputs", "attributes", "shape", "weights", "message"),
+    [
+        (
+            "Conv",
+            ["x", "W"],
+            {},
+            [3, 8, 8],
+            {"W": (4, 5, 3, 3)},
+            r"'W' has shape \[4, 5, 3, 3\], not \[4, 3, 3, 3\] as an input of 3 channels, groups 1 and its",
+        ),
+        (
+            "Conv",
+            ["x", "W", "b"],
+            {},
+            [3, 8, 8],
+            {"W": (4, 3, 3, 3), "b": (9,)},
+            r"'b' has shape \[9\], not \[4\] as its 4 filters need \(one bias each\)",
+        ),
+        (
+            "Conv",
+            ["x", "W"],
+            {"kernel_shape": [5, 5]},
+            [3, 8, 8],
+            {"W": (4, 3, 3, 3)},
+            r"'W' has shape \[4, 3, 3, 3\], not \[4, 3, 5, 5\] as .* and kernel \[5, 5\] need",
+        ),
+        (
+            "BatchNormalization",
+            ["x", "s", "b", "m", "v"],
+            {},
+            [3, 8, 8],
+            {n: (7,) for n in "sbmv"},
+            r"'s' has shape \[7\], not \[3\] as an input of 3 channels needs",
+        ),
+        (
+            "Gemm",
+            ["x", "G"],
+            {"transB": 1},
+            [8],
+            {"G": (5, 99)},
+            r"'G' has shape \[5, 99\], not \[5, 8\] as an input of width 8 needs",
+        ),
+        (
+            "MatMul",
+            ["x", "G"],
+            {},
+            [8],
+            {"G": (5, 99)},
+            r"'G' has shape \[5, 99\], not \[8, 99\] as an input of width 8 needs",
+        ),
+    ],
+)
+def test_an_initializer_that_does_not_fit_its_input_is_refused(
+    op, inputs, attributes, shape, weights, message, tmp_path
+):
+    # each was counted from the input and one of the weight's axes: 108 parameters for a Conv whose
+    # file holds 180 (and that onnxruntime refuses to run)
+    from onnx import helper
+
+    path = _one_node_model(
+        tmp_path / "m.onnx", helper.make_node(op, inputs, ["y"], **attributes), shape, weights
+    )
+    with pytest.raises(
+        SpecError, match=rf"m.onnx: {op} node 'y': {message}.* — the model is inconsistent: export it again$"
+    ):
+        netcalc.load(path)

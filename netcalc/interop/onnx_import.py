@@ -1216,12 +1216,33 @@ def _attr(node: Any, name: str, default: Any) -> Any:
 # --- handlers: (importer, node, index, nodes, consumers) -> (kind, args) or None -------------------
 
 
+def _weight_fits(im: Importer, node: Any, position: int, want: tuple[int | None, ...], meaning: str) -> None:
+    """Refuse a node whose initializer at `position` has other dims than its input needs (None: any
+    size): such a model holds other weights than the layer netcalc would write counts."""
+    if len(node.input) <= position or not node.input[position]:
+        return
+    dims = im.weights.get(node.input[position])
+    if dims is None or _fits(dims, tuple(-1 if n is None else n for n in want)):
+        return
+    needed = ", ".join("..." if n is None else str(n) for n in want)
+    raise SpecError(
+        f"{im.label}: {node.op_type} node '{node.name or node.output[0]}': '{node.input[position]}' has "
+        f"shape {list(dims)}, not [{needed}] as {meaning} — the model is inconsistent: export it again"
+    )
+
+
 def _conv(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
     dims = im.weights.get(node.input[1])
     if dims is None:
         return None
     rank = len(dims) - 2
     kernel = list(_attr(node, "kernel_shape", dims[2:]))
+    shape, groups = im.shape_of(node.input[0]), _attr(node, "group", 1)
+    if shape and rank == len(shape) - 1 and groups > 0 and shape[0] % groups == 0:
+        window = f"kernel {kernel}" if kernel != list(dims[2:]) else "its kernel"
+        meaning = f"an input of {shape[0]} channels, groups {groups} and {window} need"
+        _weight_fits(im, node, 1, (dims[0], shape[0] // groups, *kernel), meaning)
+        _weight_fits(im, node, 2, (dims[0],), f"its {dims[0]} filters need (one bias each)")
     args: dict[str, Any] = {
         "filters": dims[0],
         "kernel": kernel,
@@ -1273,6 +1294,10 @@ def _gemm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None
     if dims is None or _attr(node, "transA", 0) or _attr(node, "alpha", 1.0) != 1.0:
         return None
     units = dims[0] if _attr(node, "transB", 0) else dims[1]
+    shape = im.shape_of(node.input[0])
+    if shape and len(dims) == 2:
+        want = (units, shape[-1]) if _attr(node, "transB", 0) else (shape[-1], units)
+        _weight_fits(im, node, 1, want, f"an input of width {shape[-1]} needs")
     return "dense", {"units": units, "bias": len(node.input) > 2 and bool(node.input[2])}
 
 
@@ -1285,6 +1310,9 @@ def _matmul(im: Importer, node: Any, index: int, nodes: list[Any], consumers: Co
         dims = im.weights[b]
         if len(dims) != 2:
             return None
+        shape = im.shape_of(a)
+        if shape and folded is None:
+            _weight_fits(im, node, 1, (shape[-1], dims[1]), f"an input of width {shape[-1]} needs")
         args: dict[str, Any] = {"units": dims[1], "bias": False}
         out = node.output[0]
         if folded is not None:
@@ -1311,6 +1339,10 @@ def _matmul(im: Importer, node: Any, index: int, nodes: list[Any], consumers: Co
 def _batchnorm(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
     if any(n not in im.weights for n in node.input[1:5]):
         return None
+    shape = im.shape_of(node.input[0])
+    if shape:
+        for position in range(1, 5):
+            _weight_fits(im, node, position, (shape[0],), f"an input of {shape[0]} channels needs")
     momentum = round(1.0 - _attr(node, "momentum", 0.9), 6)  # ONNX weighs the old value
     return "batchnorm", {"eps": _float32(_attr(node, "epsilon", 1e-5)), "momentum": momentum}
 
