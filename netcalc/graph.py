@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 from netcalc.errors import NetcalcError, ShapeError, SpecError
 from netcalc.layers import BY_KIND, Embedding, Layer
 from netcalc.layers.base import input_range
 from netcalc.spec import Block, Spec, nearest, validate_layer
-from netcalc.spec.arith import ArithError, substitute
+from netcalc.spec.arith import ArithError, fixed, substitute
 
 MAX_LAYERS = 200_000
 Size = tuple[int, int]  # (layers, block instances)
@@ -237,7 +238,7 @@ def split_entry(entry: object, where: str, index: int) -> tuple[str, Values]:
                 f"{where}: layer {index} '{kind}': arguments must be a mapping like "
                 f"'{kind}: {{name: x}}', not {args!r}"
             )
-        return str(kind), dict(args)
+        return str(kind), args  # as written: whoever changes them copies them
     keys = ", ".join(map(str, entry)) if isinstance(entry, dict) else repr(entry)
     raise SpecError(
         f"{where}: layer {index}: a layer is a name like 'relu' or a one-key mapping like "
@@ -284,7 +285,7 @@ class _Plan:
 
 def _check_inputs(cls: type[Layer], count: int, where: str, label: str) -> None:
     """Raise SpecError unless `from` names as many inputs as the layer type takes."""
-    fewest, most = input_range(cls)
+    fewest, most = _input_range(cls)
     if fewest <= count and (most is None or count <= most):
         return
     if most is None:
@@ -302,6 +303,7 @@ def _check_inputs(cls: type[Layer], count: int, where: str, label: str) -> None:
     )
 
 
+_input_range = cache(input_range)  # once per layer type, not per layer
 _PROVIDED = re.compile(r"\$(in|index)\b")  # the arguments each block instance provides
 
 
@@ -428,7 +430,7 @@ class _Builder:
         `training_only`, `trainable` of a block use (its arguments may use the $in and $index of
         each of its instances, so they are substituted per instance)."""
         if kind not in self.spec.blocks:
-            return dict(_substitute(values, args, where, label))
+            return values if fixed(values) else dict(_substitute(values, args, where, label))
         return {k: _substitute(v, args, where, label) if k in RESERVED else v for k, v in values.items()}
 
     def _plan(
@@ -452,7 +454,9 @@ class _Builder:
                         f"like 'relu' (got {kind!r})"
                     )
             if not isinstance(values, Layer) and "name" in values:  # names first: `from` needs them
-                values["name"] = _substitute(values["name"], args, where, f"'{kind}'")
+                name = values["name"]
+                if type(name) is not str or "$" in name:  # a copy: the values stay as written
+                    values = {**values, "name": _substitute(name, args, where, f"'{kind}'")}
             parsed.append((kind, values, where))
         local = self._names(parsed, prefix)
         position = {name: i for i, name in enumerate(local)}
@@ -625,8 +629,9 @@ class _Builder:
                     "(from: NAME) or mark this one training_only too"
                 )
         trainable = not self.frozen and layer.trainable
-        self.nodes.append(Node(len(self.nodes), path, layer, inputs, groups, where, training, trainable))
-        return len(self.nodes) - 1
+        index = len(self.nodes)  # one int object for the node and the inputs naming it
+        self.nodes.append(Node(index, path, layer, inputs, groups, where, training, trainable))
+        return index
 
     def _block(
         self,
@@ -737,6 +742,8 @@ class _Builder:
 
     def _least_entry(self, entry: object, args: dict[str, Any], stack: tuple[str, ...]) -> Size:
         """The fewest (layers, block instances) one entry of a block makes (see _least)."""
+        if self._plain_layer(entry):
+            return 1, 0
         try:
             kind, values = split_entry(entry, "", 0)
             if isinstance(values, Layer):
@@ -754,6 +761,18 @@ class _Builder:
         n = repeat if type(repeat) is int and 1 <= repeat <= MAX_LAYERS else 1
         layers, uses = self._least(kind, _fixed({**self.spec.args, **written, **given}), stack)
         return n * layers, n * uses + (n > 1)  # a repeated use is a group of its instances
+
+    def _plain_layer(self, entry: object) -> bool:
+        """Whether an entry is a layer as written: its type a name without $ (no block's), no when:
+        one layer, whatever the arguments (_least_entry's quick answer for most entries)."""
+        if type(entry) is str:
+            return "$" not in entry and entry not in self.spec.blocks
+        if not isinstance(entry, dict) or len(entry) != 1:
+            return False
+        kind, values = next(iter(entry.items()))
+        if type(kind) is not str or "$" in kind or kind in self.spec.blocks:
+            return False
+        return values is None or isinstance(values, dict) and "when" not in values
 
     def _arguments(self, use: _Use, source: int, index: int) -> dict[str, Any]:
         """The arguments of one instance of a block use: the spec's, the block's defaults, the

@@ -10,7 +10,7 @@ from netcalc.spec.arith import _NAME as NAME
 from netcalc.spec.arith import ArithError, substitute
 from netcalc.spec.messages import nearest
 from netcalc.spec.model import ARG_NAME, Spec
-from netcalc.spec.yamlio import LineDict, LineList
+from netcalc.spec.yamlio import LineDict, LineList, copy_lines, line_of
 
 Value = int | float | str | bool
 MAX_RANK = 16  # no tensor netcalc knows has more axes; bounds what --input parses
@@ -40,11 +40,11 @@ def with_default_input(raw: Any, origin: str) -> tuple[Any, Any]:
     try:
         shape = _substituted(written, dict(args) if isinstance(args, dict) else {})
     except ArithError as error:
-        line = getattr(raw, "lines", {}).get(key)
+        line = line_of(raw, (key,))
         where = f"{origin}:{line}" if line else origin
         raise SpecError(f"{where}: {key}: {error} — declare it under args: at the top") from None
     data = LineDict(raw)
-    data.lines = dict(getattr(raw, "lines", {}))
+    data.lines = copy_lines(getattr(raw, "lines", {}))
     data[key] = shape
     return data, written
 
@@ -59,7 +59,7 @@ def _substituted(written: Any, args: dict[str, Any]) -> Any:
     """An input shape (or a mapping of them) with its $arguments substituted, line numbers kept."""
     if isinstance(written, dict):
         data = LineDict({k: _substituted(v, args) for k, v in written.items()})
-        data.lines = dict(getattr(written, "lines", {}))
+        data.lines = copy_lines(getattr(written, "lines", {}))
         return data
     shape = substitute(written, args)
     if isinstance(written, LineList):

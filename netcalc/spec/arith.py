@@ -79,6 +79,11 @@ def substitute(value: Any, args: dict[str, Any]) -> Any:
     return evaluate(value, args)
 
 
+def fixed(values: dict[str, Any]) -> bool:
+    """Whether a mapping's values have nothing to substitute (substitute would give an equal copy)."""
+    return all(map(_plain, values.values()))
+
+
 def _plain(value: Any) -> bool:
     """A value with nothing to substitute (most of a spec's): a number, a bool, None, text without $."""
     kind = type(value)

@@ -16,10 +16,16 @@ MAX_VALUES = 1_000_000  # values after expanding YAML aliases: stops "billion la
 
 
 class LineDict(dict[Any, Any]):
-    """A dict that knows the line of each key."""
+    """A dict that knows the line of each key: `lines` maps each key to its line, or is the one
+    line of every key (a mapping on one line, `{filters: 8, kernel: 3}`: most of a spec's)."""
 
     __slots__ = ("lines",)  # no __dict__ of its own: a spec holds one per layer entry
-    lines: dict[Any, int]
+    lines: dict[Any, int] | int
+
+
+def copy_lines(lines: dict[Any, int] | int) -> dict[Any, int] | int:
+    """A LineDict's lines, for a copy of it that may change."""
+    return lines if isinstance(lines, int) else dict(lines)
 
 
 class LineList(list[Any]):
@@ -70,6 +76,8 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
             raise _KeyProblem(key_node.start_mark.line + 1, "a key must be a plain value") from None
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
+    if len(set(result.lines.values())) == 1:
+        result.lines = key_node.start_mark.line + 1  # every key on one line (as _quick reads it)
     return result
 
 
@@ -116,25 +124,35 @@ _MAX_QUICK_DEPTH = 100  # deeper: the full loader (and its RecursionError messag
 
 
 def _load(text: str) -> Any:
-    """The YAML loader's value for `text`: read straight from libyaml's events (no node tree: half
-    the time and none of the nodes' memory) when the text uses plain YAML only; anything else (an
-    anchor, a tag, a merge key, a duplicate key, an error) is read again by the full loader, so
-    values, lines and messages are the loader's own."""
+    """The YAML loader's value for `text` (see _read)."""
+    return _read(text)[0]
+
+
+def _read(text: str) -> tuple[Any, int | None]:
+    """The YAML loader's value for `text`, with its count of values when the quick reader read it
+    (None: check_size counts them). The quick reader reads straight from libyaml's events (no node
+    tree: half the time and none of the nodes' memory) when the text uses plain YAML only; anything
+    else (an anchor, a tag, a merge key, a duplicate key, an error) is read again by the full loader,
+    so values, lines and messages are the loader's own."""
     if _SafeLoader is yaml.SafeLoader:  # no libyaml: the quick reader would be no quicker
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader), None  # noqa: S506 - _Loader is a SafeLoader
     try:
-        return _quick(text)
+        return _counted(text)
     except (_Unusual, _KeyProblem, yaml.YAMLError, ValueError, RecursionError):
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return yaml.load(text, Loader=_Loader), None  # noqa: S506 - _Loader is a SafeLoader
 
 
 class _Open:
-    """A mapping or list being read: its value, its line, and for a mapping the key read last."""
+    """A mapping or list being read: its value and line numbers, its own line, and for a mapping
+    the key read last."""
 
-    __slots__ = ("key", "key_line", "keys", "line", "value")
+    __slots__ = ("key", "key_line", "keys", "line", "lines", "mapping", "value")
+    value: Any  # a LineDict or a LineList
+    lines: Any  # its lines
 
     def __init__(self, value: LineDict | LineList, line: int) -> None:
-        self.value, self.line = value, line
+        self.value, self.line, self.lines = value, line, value.lines
+        self.mapping = isinstance(value, LineDict)
         self.key: Any = _NO_KEY
         self.key_line = 0
         self.keys: set[str] = set()  # the keys as written, for duplicates
@@ -145,6 +163,11 @@ _NO_KEY = object()
 
 def _quick(text: str) -> Any:
     """Plain YAML (one document; mappings, lists, str/int/float/bool/null scalars) as _Loader reads it."""
+    return _counted(text)[0]
+
+
+def _counted(text: str) -> tuple[Any, int]:
+    """_quick's value, with its count of values as check_size counts them (no alias shares any here)."""
     loader = _Loader(text)
     try:
         get: Callable[[], Any] = loader.get_event  # untyped in PyYAML's stubs
@@ -152,40 +175,68 @@ def _quick(text: str) -> Any:
             raise _Unusual
         if type(get()) is not yaml.DocumentStartEvent:
             raise _Unusual  # an empty stream
-        value = _document(loader, get)
+        read = _document(loader, get)
         if type(get()) is not yaml.DocumentEndEvent or type(get()) is not yaml.StreamEndEvent:
             raise _Unusual  # more than one document
-        return value
+        return read
     finally:
         loader.dispose()
 
 
-def _document(loader: _Loader, get: Callable[[], Any]) -> Any:
-    """The value of the document's root, read event by event."""
+_SCALAR = yaml.ScalarEvent
+_MAPPING_START, _SEQUENCE_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAPPING_END, _SEQUENCE_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+
+
+def _document(loader: _Loader, get: Callable[[], Any]) -> tuple[Any, int]:
+    """The value of the document's root, read event by event, and its count of values (each
+    scalar that is not a key, each mapping and list)."""
     scalars: dict[tuple[str, bool], Any] = {}  # (text, plain) -> its value: a spec repeats a few
     stack: list[_Open] = []
+    count = 0
+    into: _Open | None = None  # the mapping or list being read (the top of the stack)
     while True:
         event = get()
         kind = type(event)
-        line = event.start_mark.line + 1
-        if kind is yaml.ScalarEvent:
+        if kind is _SCALAR:
             if event.anchor is not None or event.tag is not None:
                 raise _Unusual
             key = (event.value, event.implicit[0])
-            value = scalars[key] if key in scalars else scalars.setdefault(key, _scalar(loader, event))
-        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            value = scalars.get(key, _NO_KEY)
+            if value is _NO_KEY:
+                value = scalars[key] = _scalar(loader, event)
+            line = event.start_mark.line + 1
+        elif kind is _MAPPING_START or kind is _SEQUENCE_START:
             if event.anchor is not None or event.tag is not None or len(stack) > _MAX_QUICK_DEPTH:
                 raise _Unusual
-            stack.append(_Open(_mapping_value() if kind is yaml.MappingStartEvent else _list_value(), line))
+            made = _mapping_value() if kind is _MAPPING_START else _list_value()
+            into = _Open(made, event.start_mark.line + 1)
+            stack.append(into)
             continue
-        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+        elif (kind is _MAPPING_END or kind is _SEQUENCE_END) and into is not None:
             done = stack.pop()
             value, line = done.value, done.line
+            if done.mapping and len(set(done.lines.values())) == 1:
+                value.lines = done.key_line  # every key on one line: that line, not a dict of it
+            into = stack[-1] if stack else None
         else:  # an alias
             raise _Unusual
-        if not stack:
-            return value
-        _add(stack[-1], value, line, event)
+        if into is None:
+            return value, count + 1
+        if not into.mapping:
+            into.value.append(value)
+            into.lines.append(line)
+            count += 1
+        elif into.key is _NO_KEY:  # a key: a scalar (a merge key is refused by _scalar), written once
+            if kind is not _SCALAR or event.value in into.keys:  # (<< resolves to merge)
+                raise _Unusual
+            into.keys.add(event.value)
+            into.key, into.key_line = value, line
+        else:
+            into.value[into.key] = value
+            into.lines[into.key] = into.key_line
+            into.key = _NO_KEY
+            count += 1
 
 
 def _mapping_value() -> LineDict:
@@ -198,22 +249,6 @@ def _list_value() -> LineList:
     made = LineList()
     made.lines = []
     return made
-
-
-def _add(into: _Open, value: Any, line: int, event: Any) -> None:
-    """Put a value read into the mapping or list being read."""
-    if isinstance(into.value, LineList):
-        into.value.append(value)
-        into.value.lines.append(line)
-    elif into.key is _NO_KEY:  # a key: a scalar (a merge key is refused by _scalar), written once
-        if type(event) is not yaml.ScalarEvent or event.value in into.keys:  # (<< resolves to merge)
-            raise _Unusual
-        into.keys.add(event.value)
-        into.key, into.key_line = value, line
-    else:
-        into.value[into.key] = value
-        into.value.lines[into.key] = into.key_line
-        into.key = _NO_KEY
 
 
 def _scalar(loader: _Loader, event: Any) -> Any:
@@ -235,7 +270,7 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
             "write repeated layers once, as a block with repeat"
         )
     try:
-        data = _json(text) if is_json else _load(text)
+        data, count = (_json(text), None) if is_json else _read(text)
     except _KeyProblem as problem:
         where = f"{source}:{problem.line}" if problem.line else source  # json.loads has no lines
         raise SpecError(f"{where}: {problem}") from None
@@ -258,7 +293,10 @@ def parse(text: str, source: str = "<string>", is_json: bool = False) -> Any:
         raise SpecError(f"{source}: a number of thousands of digits: use real sizes") from None
     except RecursionError:
         raise SpecError(f"{source}: the spec is nested too deeply") from None
-    check_size(data, source)
+    if count is None:
+        check_size(data, source)
+    elif count > MAX_VALUES:
+        raise SpecError(_too_many(source, shared=False))
     return data
 
 
@@ -322,13 +360,18 @@ def check_size(data: Any, source: str) -> None:
     except RecursionError:
         raise SpecError(f"{source}: the spec is nested too deeply") from None
     if total > MAX_VALUES:
-        raise SpecError(
-            f"{source}: the spec holds more than {MAX_VALUES:,} values once YAML aliases are "
-            "expanded (an alias bomb?) — write it with blocks and repeat instead"
-            if shared
-            else f"{source}: the spec holds more than {MAX_VALUES:,} values — a spec is short: "
-            "write repeated layers once, as a block with repeat"
-        )
+        raise SpecError(_too_many(source, shared))
+
+
+def _too_many(source: str, shared: bool) -> str:
+    """The message of a spec of more than MAX_VALUES values (`shared`: some are YAML aliases)."""
+    return (
+        f"{source}: the spec holds more than {MAX_VALUES:,} values once YAML aliases are "
+        "expanded (an alias bomb?) — write it with blocks and repeat instead"
+        if shared
+        else f"{source}: the spec holds more than {MAX_VALUES:,} values — a spec is short: "
+        "write repeated layers once, as a block with repeat"
+    )
 
 
 def line_of(data: Any, loc: tuple[str | int, ...]) -> int | None:
@@ -337,6 +380,10 @@ def line_of(data: Any, loc: tuple[str | int, ...]) -> int | None:
     for key in loc:
         lines = getattr(data, "lines", None)
         try:
+            if isinstance(lines, int):  # every key on one line
+                data = data[key]
+                line = lines
+                continue
             if lines is not None:
                 line = lines[key]
             data = data[key]
