@@ -118,6 +118,7 @@ class Importer:
     ids: dict[str, str] = field(default_factory=dict)  # ids mapped by arithmetic -> the ids themselves
     tensordot: dict[str, tuple[str, Any]] = field(default_factory=dict)  # MatMul out -> (x, Reshape back)
     made_by: dict[str, Any] = field(default_factory=dict)  # value -> the node that makes it
+    made_at: dict[str, int] = field(default_factory=dict)  # value -> the first node (index) that makes it
     planned: dict[int, Callable[[Any], None]] = field(default_factory=dict)  # node -> writes its layers
     seq_first: set[str] = field(default_factory=set)  # graph inputs (L, N, F) read by a recurrent node
 
@@ -135,6 +136,9 @@ class Importer:
         self._module_scopes()
         nodes = self._ordered()
         self.made_by = {out: node for node in nodes for out in node.output}
+        for index, node in enumerate(nodes):
+            for out in node.output:
+                self.made_at.setdefault(out, index)
         consumers = Counter(name for node in nodes for name in node.input)
         self._patterns(nodes, consumers)
         onnx_recurrent.Recurrent(self, nodes, consumers).run()
@@ -1064,7 +1068,8 @@ class Importer:
         )
         if kind not in FUSED_KINDS or before is None or before.ref == "input" or consumers[source] != 1:
             return False
-        producer = next((n for n in nodes[:index] if source in n.output), None)
+        at = self.made_at.get(source, index)  # a lookup: scanning the nodes before made a chain quadratic
+        producer = nodes[at] if at < index else None
         owner = self.layers[-1] if self.layers and self.layers[-1]["_name"] == before.ref else None
         if producer is None or owner is None or _scope(producer.name) != _scope(node.name) or not node.name:
             return False
