@@ -92,9 +92,16 @@ def rows(network: Network) -> tuple[Row, ...]:
     shapes: dict[int, Shape] = {i: shape for i, (_, shape) in network.input_nodes.items()}
     names = {i: name for i, (name, _) in network.input_nodes.items()}
     known: dict[Hashable, _Figures] = {}
+    single: dict[Shape, tuple[Shape]] = {}  # one tuple per input shape of a one-input layer
     result: list[Row] = []
     for node in network.nodes:
-        row = _row(node, tuple(shapes[i] for i in node.inputs), names, known)
+        inputs: tuple[Shape, ...]
+        if len(node.inputs) == 1:
+            shape = shapes[node.inputs[0]]
+            inputs = single.get(shape) or single.setdefault(shape, (shape,))
+        else:
+            inputs = tuple(shapes[i] for i in node.inputs)
+        row = _row(node, inputs, names, known)
         if node.shares is not None:
             row = _sharing(row, node, network.nodes[node.shares], result[node.shares])
         shapes[node.index] = row.output_shape
@@ -184,7 +191,12 @@ def _row(
         node.training_only,
         node.layer,
         node.trainable,
+        None,
+        NONE_SHARED,
     )
+
+
+NONE_SHARED: dict[str, int] = {}  # every row that shares no tensor holds this one: never changed
 
 
 def _sharing(row: Row, node: Node, owner: Node, owner_row: Row) -> Row:

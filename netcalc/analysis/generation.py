@@ -31,6 +31,7 @@ from netcalc.graph import Network
 from netcalc.layers.transformer import Attention
 
 RECURRENT = ("rnn", "lstm", "gru")
+CAUSAL = frozenset({"attention", *RECURRENT})  # the kinds a generating network has on its stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class Generation:
 
 def generation(network: Network, rows: tuple[Row, ...]) -> Generation | None:
     """The per-token figure of a generating network, or None (see the module's rule)."""
+    if not any(row.kind in CAUSAL for row in rows):
+        return None  # nothing that generates: no input's layers need following
     names = _input_names(network)
     for node_index, name in names.items():
         found = _stream(network, rows, node_index, name)
@@ -80,7 +83,7 @@ def _stream(network: Network, rows: tuple[Row, ...], start: int, name: str) -> G
         macs = _per_token(row, [i in on_stream for i in node.inputs], context)
         if macs is None:
             return None
-        causal = causal or row.kind in ("attention", *RECURRENT)
+        causal = causal or row.kind in CAUSAL
         layers.append((row.index, macs))
     if not causal:
         return None

@@ -293,20 +293,24 @@ class _Rule:
     """A layer's Reads of one input, indexed by input axis; `same`: every input axis read
     element-wise into the same output axis, so every track goes through as it is."""
 
-    __slots__ = ("exact", "inputs", "into", "merged", "mixed", "output", "picks", "reads", "same")
+    __slots__ = ("exact", "inputs", "into", "last", "merged", "mixed", "output", "picks", "reads", "same")
 
     def __init__(self, reads: Reads, inputs: Shape, output: Shape, exact: bool) -> None:
         self.inputs, self.output, self.exact = inputs, output, exact
         self.mixed = reads.mixed
         self.merged = reads.merged
         self.picks = reads.picks
-        # a window that reads position i for output i (a 1x1 convolution's) keeps a track's window
-        # as it is (_compose gives it back): the same object, so that what follows can share it
-        self.into = {
-            read[0]: (j, IDENTITY if not exact and read[1] == IDENTITY else read[1])
-            for j, read in enumerate(reads.axes)
-            if read is not None
-        }
+        self.into: dict[int, tuple[int, Window]] = {}
+        alike: dict[Window, Window] = {}
+        for j, read in enumerate(reads.axes):
+            if read is None:
+                continue
+            a, window = read
+            if not exact:  # one object per window (what _composed keeps), IDENTITY's value too: a
+                # window reading position i for output i (a 1x1 convolution's) keeps a track as it is
+                window = IDENTITY if window == IDENTITY else alike.setdefault(window, window)
+            self.into[a] = (j, window)
+        self.last: tuple[Window, Window, Window | None] | None = None  # see _composed
         self.reads = reads
         same = len(reads.axes) == len(inputs) and not (reads.mixed or reads.merged or reads.picks)
         kept = [self.into.get(a, (-1, None)) for a in range(len(inputs))]
@@ -336,7 +340,7 @@ def _step(track: Track, rule: _Rule) -> Track:
             if rule.exact:
                 window = _compose_exact(track.window, read, rule.inputs[axis], rule.output[j])
             else:
-                window = _compose(track.window, read)
+                window = _composed(track.window, read, rule)
             return Track("local", (j,), window) if window else Track("n/a", (j,))
         if axis in rule.picks and track.window is not None:
             first, last = track.window.at(rule.picks[axis])
@@ -345,6 +349,17 @@ def _step(track: Track, rule: _Rule) -> Track:
     into = {j for a in track.axes if a in rule.into for j in (rule.into[a][0],)}
     into.update(j for a in track.axes for j in rule.merged.get(a, ()))
     return Track("n/a", tuple(sorted(into)))
+
+
+def _composed(field: Window, layer: Window, rule: _Rule) -> Window | None:
+    """_compose, given again as the same object for the same two windows in a row (the H and W
+    axes of a square field read by a square kernel): their fields then share one window."""
+    last = rule.last
+    if last is not None and last[0] is field and last[1] is layer:
+        return last[2]
+    window = _compose(field, layer)
+    rule.last = (field, layer, window)
+    return window
 
 
 def _compose(field: Window, layer: Window) -> Window | None:
@@ -404,6 +419,10 @@ def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | No
     first = branches[0]
     if len(branches) == 1:
         return first, None
+    local = [w for t in branches if t.status == "local" and t.axes == first.axes and (w := t.window)]
+    one = local[0] if len(local) == len(branches) else None
+    if one and all(w.period == 1 and w.shift == one.shift for w in local):
+        return _union_spans(branches, local)  # what the rest below gives for these, sooner
     if _one_plain_window(first, branches):  # a skip around element-wise layers, say
         return first, None  # what the union below makes of it: the same window, centred alike
     if any(t.status == "global" for t in branches):
