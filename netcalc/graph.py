@@ -140,6 +140,8 @@ def expand(spec: Spec) -> Network:
                 f"{spec.where(('blocks', name))}: block '{name}' has the name of a "
                 "layer type, which it would hide — rename the block"
             )
+        if _too_long(name):
+            raise SpecError(f"{spec.where(('blocks', name))}: block name {_long_name(name)}")
         if not _valid_name(name):
             raise SpecError(
                 f"{spec.where(('blocks', name))}: block name {name!r} must be a "
@@ -213,6 +215,17 @@ def _check_counts(where: str, label: str, one: int, repeat: int | None, others: 
 def _fixed(args: dict[str, Any]) -> dict[str, Any]:
     """The arguments that are the same for every instance: all but $in and $index."""
     return {k: v for k, v in args.items() if k not in ("in", "index")}
+
+
+MAX_NAME = 256  # a name is repeated in every path below it and every row: 'resnet.layer4.1.conv2' is 21
+
+
+def _too_long(name: object) -> bool:
+    return isinstance(name, str) and len(name) > MAX_NAME
+
+
+def _long_name(name: str) -> str:
+    return f"'{name[:24]}...' has {len(name):,} characters, more than {MAX_NAME} — shorten it"
 
 
 def _valid_name(name: object) -> bool:
@@ -477,6 +490,8 @@ class _Builder:
             name = values.name if isinstance(values, Layer) else values.get("name")
             if name is None:
                 continue
+            if _too_long(name):
+                raise SpecError(f"{where}: '{kind}': name {_long_name(name)}")
             if not _valid_name(name):
                 raise SpecError(
                     f"{where}: '{kind}': name {name!r} must be a word without dots, "

@@ -649,3 +649,25 @@ def test_an_onnx_chain_of_thousands_of_activations_imports_in_linear_time(tmp_pa
     network = netcalc.load(str(path))
     assert time.process_time() - start < 8  # was about 40 s
     assert len(netcalc.analyze(network).rows) == n
+
+
+def test_a_name_of_thousands_of_characters_is_refused_before_it_is_repeated() -> None:
+    # a 200 kB spec (a 100,000-character name on a block used 2,000 times, and on its layer) took
+    # 2 GB and wrote 1.6 GB of JSON: every path and row repeats the name
+    long = "a" * 100_000
+    text = f"input: [3]\nblocks:\n  b:\n    layers: [{{relu: {{name: {long}}}}}]\nlayers:\n"
+    text += f"  - b: {{repeat: 2000, name: {long}}}\n"
+    hint = "has 100,000 characters, more than 256 — shorten it"
+    with pytest.raises(SpecError, match=f"^<string>:6: 'b': name 'a{{24}}\\.\\.\\.' {hint}$"):
+        netcalc.load(text)
+    code, err = invoke(["count", "-"], text.replace(long, "a" * 257, 1).replace(long, "b1"))
+    assert (code, err.strip()) == (
+        1,
+        f"error: <stdin>:4: 'relu': name '{'a' * 24}...' has 257 characters, more than 256 — shorten it",
+    )
+    with pytest.raises(SpecError, match="block name 'b{24}...' has 300 characters"):
+        netcalc.load({"input": [3], "blocks": {"b" * 300: {"layers": ["relu"]}}, "layers": ["b" * 300]})
+    assert (
+        netcalc.analyze(netcalc.load({"input": [3], "layers": [{"relu": {"name": "r" * 256}}]})).rows[0].name
+        == "r" * 256
+    )
