@@ -437,6 +437,17 @@ CASES: list[Case] = [
     Case("log_softmax_dim_alias", "log_softmax", {"dim": 1}, [(2, 3, 5)], (2, 3, 5)),
     Case("gelu_tanh", "gelu", {"approximate": "tanh"}, [(197, 3072)], (197, 3072)),
     Case("elu_alpha", "elu", {"alpha": 0.5}, [(3, 3)], (3, 3)),
+    # PReLU: weight = 1 (PyTorch nn.PReLU()), C (nn.PReLU(C)) or every element (Keras's PReLU(),
+    # alpha of shape input_shape[1:]: a (7, 7, 16) image -> 7 * 7 * 16); no neurons, no MACs
+    Case("prelu_one", "prelu", {}, [(64, 28, 28)], (64, 28, 28), {"weight": 1}),
+    Case("prelu_channel", "prelu", {"parameters": "channel"}, [(64, 28, 28)], (64, 28, 28), {"weight": 64}),
+    Case("prelu_torch_num_parameters", "prelu", {"num_parameters": 32, "init": 0.1}, [(32, 10)], (32, 10),
+         {"weight": 32}),
+    Case("prelu_keras_element", "prelu", {"parameters": "element"}, [(16, 7, 7)], (16, 7, 7),
+         {"weight": 16 * 7 * 7}),
+    Case("prelu_vector_channel", "prelu", {"parameters": "channel"}, [(10,)], (10,), {"weight": 10}),
+    Case("prelu_element_3d", "prelu", {"parameters": "element", "init": 0.5}, [(2, 3, 4, 5)], (2, 3, 4, 5),
+         {"weight": 2 * 3 * 4 * 5}),
     # ---------------------------------------------------------------------------- transformer
     # ViT-B/16: 196 patches + 1 class token
     Case("class_token_vit", "class_token", {}, [(196, 768)], (196 + 1, 768), {"token": 768}),

@@ -654,3 +654,41 @@ def test_token_ids_take_eight_bytes_in_the_memory_figures():
 )
 def test_a_message_says_how_to_fix_it(text, error, message):
     fails(text, error, "^" + re.escape(message) + "$")
+
+
+@pytest.mark.parametrize(
+    ("layer", "error", "pattern"),
+    [
+        (
+            "prelu: {parameters: pixel}",
+            SpecError,
+            "parameters: input should be 1, channel, element or the "
+            "channel count \\(got 'pixel'\\) — write parameters: channel for one slope per channel",
+        ),
+        ("prelu: {num_parameters: 0}", SpecError, "parameters: input should be 1, channel, .* \\(got 0\\)"),
+        ("prelu: {parameters: true}", SpecError, "parameters: input should be 1, .* \\(got True\\)"),
+        ("prelu: {parameters: 1.5}", SpecError, "parameters: input should be 1, .* \\(got 1.5\\)"),
+        ("prelu: {parameters: [3]}", SpecError, "parameters: input should be 1, .* \\(got \\[3\\]\\)"),
+        (
+            "prelu: {num_parameters: 4}",
+            ShapeError,
+            re.escape(
+                "prelu parameters=4 must be 1 or the C=3 channels of [3, 8, 8] — set parameters to 3 "
+                "or channel"
+            ),
+        ),
+        ("prelu: {init: .nan}", SpecError, "init: input should be a finite number \\(got nan\\)"),
+    ],
+)
+def test_a_wrong_prelu_slope_count_is_one_line(layer, error, pattern):
+    message = fails(H + f"  - {layer}\n", error, pattern)
+    assert message.startswith("<string>:3: layer 0 'prelu' (prelu_1): "), message
+
+
+def test_prelu_per_channel_needs_a_channel_axis():
+    fails(
+        "input: [4]\nlayers:\n  - select\n  - prelu: {parameters: channel}\n",
+        ShapeError,
+        "prelu with one slope per channel needs a channel axis but got a scalar input — use parameters: 1",
+    )
+    assert netcalc.analyze("input: [4]\nlayers:\n  - select\n  - prelu\n").totals.params == 1

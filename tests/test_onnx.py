@@ -355,6 +355,17 @@ LAYER_CASES = {
           - hardswish: {from: input}
           - hardsigmoid: {from: input}
     """,
+    "prelu": """
+        input: [3, 4, 4]
+        layers:
+          - prelu                                             # one slope: (1,)
+          - prelu: {parameters: channel}                      # (C,) reshaped to (C, 1, 1)
+          - prelu: {num_parameters: 3, init: 0.1}
+          - prelu: {parameters: element}                      # (C, H, W) as it is
+          - flatten
+          - prelu: {parameters: channel}                      # (N, C): (C,) as it is
+          - prelu: {parameters: element}
+    """,
     "transformer": """
         input: [3, 8, 8]
         layers:

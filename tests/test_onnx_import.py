@@ -1370,3 +1370,73 @@ def test_an_initializer_that_does_not_fit_its_input_is_refused(
         SpecError, match=rf"m.onnx: {op} node 'y': {message}.* — the model is inconsistent: export it again$"
     ):
         netcalc.load(path)
+
+
+PRELUS = """
+input: [4, 3, 5]
+layers:
+  - prelu
+  - prelu: {parameters: channel}
+  - prelu: {num_parameters: 4}
+  - prelu: {parameters: element}
+  - flatten
+  - prelu: {parameters: channel}
+"""
+
+
+def test_netcalc_prelu_export_reads_back_each_slope_form(tmp_path):
+    # slopes by hand: 1, C = 4, 4, 4 * 3 * 5 = 60, and 60 after flatten (one per feature)
+    network = netcalc.load(PRELUS)
+    assert [r.counts.params for r in analyze(network).rows] == [1, 4, 4, 60, 0, 60]
+    back = netcalc.load(str(stripped_export(network, tmp_path / "m.onnx")))
+    slopes = [
+        args["parameters"] for layer in back.spec.layers for kind, args in layer.items() if kind == "prelu"
+    ]
+    assert slopes == [1, "channel", "channel", "element", "channel"]
+    assert analyze(back).to_dict()["totals"] == analyze(network).to_dict()["totals"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript exporter: dynamo needs onnxscript
+@pytest.mark.parametrize("slopes", [1, 6])
+def test_pytorch_prelu_export_counts_as_pytorch_does(slopes, tmp_path):
+    """torch.onnx.export writes nn.PReLU(C)'s slope as a (C, 1, 1) initializer, nn.PReLU()'s as (1,)
+    (the Linear's one as (4,) or (1,)): the import's layers hold PyTorch's parameter count."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(3, 6, 3), nn.PReLU(slopes), nn.Flatten(), nn.Linear(6 * 6 * 6, 4), nn.PReLU(min(slopes, 4))
+    )
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(
+        model,
+        torch.randn(1, 3, 8, 8),
+        str(path),
+        dynamo=False,
+        input_names=["input"],
+        dynamic_axes={"input": {0: "N"}},
+    )
+    network = netcalc.load(str(path))
+    form = 1 if slopes == 1 else "channel"
+    assert [a["parameters"] for layer in network.spec.layers for k, a in layer.items() if k == "prelu"] == [
+        form
+    ] * 2
+    # by hand: conv 6 * 3 * 9 + 6 = 168, linear 4 * 216 + 4 = 868, slopes 1 + 1 or 6 + 4
+    expected = 168 + 868 + (2 if slopes == 1 else 10)
+    assert analyze(network).totals.params == sum(p.numel() for p in model.parameters()) == expected
+
+
+def test_prelu_slopes_along_another_axis_are_an_error(tmp_path):
+    """(W,) slopes broadcast along W of (N, C, H, W): no netcalc prelu holds them."""
+    helper = onnx.helper
+    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 4, 3, 5])
+    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["N", 4, 3, 5])
+    slope = helper.make_tensor("a", onnx.TensorProto.FLOAT, (5,), [0.25] * 5)
+    node = helper.make_node("PRelu", ["x", "a"], ["y"], name="act")
+    graph = helper.make_graph([node], "g", [x], [y], initializer=[slope])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
+    with pytest.raises(
+        SpecError,
+        match=r"PRelu node 'act' has slopes of shape \[5\]: neither one, one per "
+        r"channel nor one per element of its input \[4, 3, 5\]",
+    ):
+        netcalc.load(str(tmp_path / "m.onnx"))

@@ -49,6 +49,7 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
                 "slice",
                 "pad",
                 "act",
+                "prelu",
             ]
         )
     )
@@ -134,6 +135,8 @@ def spatial_layer(draw, rank: int, channels: int) -> dict:
         }
     if kind == "layer_scale":
         return {"layer_scale": {"init": 0.5}}
+    if kind == "prelu":  # one slope, one per channel (by name or PyTorch's count C), one per element
+        return {"prelu": {"parameters": draw(st.sampled_from([1, "channel", channels, "element"]))}}
     return draw(st.sampled_from(ACTIVATIONS))
 
 

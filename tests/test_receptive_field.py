@@ -577,3 +577,21 @@ def test_an_output_that_reads_no_input_value_has_no_corner_to_show():
     result = netcalc.verify(netcalc.load(spec), dtype="float64")
     assert result.ok, result.failures()
     assert result.fields[0].changed == 0 and result.fields[0].unchanged > 0
+
+
+@pytest.mark.parametrize("parameters", [1, "channel", "element"])
+def test_prelu_is_element_wise(parameters):
+    # a prelu reads the element at its own position, whatever its slopes: the field stays r = 3,
+    # S = 1, P = 1 of the convolution before it; verify's witness runs it
+    spec = {
+        "input": [2, 12],
+        "layers": [
+            {"conv1d": {"filters": 3, "kernel": 3, "padding": 1}},
+            {"prelu": {"parameters": parameters}},
+        ],
+    }
+    conv, prelu = [f.axes[0] for f in netcalc.receptive_field(spec).layers]
+    assert figures(conv) == figures(prelu) == (3, 3, 1, 1)
+    result = netcalc.verify(spec)
+    assert result.ok, result.failures()
+    assert [c.mismatches for c in result.fields] == [()] and result.fields[0].changed > 0

@@ -212,3 +212,54 @@ def test_cli_stdout_and_stdin():
     result = CliRunner().invoke(app, ["torch", "-"], input=spec)
     assert result.exit_code == 0, result.output
     assert "nn.Linear(3, 2" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "make", "count"),
+    [
+        ({}, lambda: torch.nn.PReLU(), 1),  # one slope shared by every element
+        ({"parameters": "channel"}, lambda: torch.nn.PReLU(16), 16),  # one per channel: C = 16
+        ({"num_parameters": 16, "init": 0.1}, lambda: torch.nn.PReLU(num_parameters=16, init=0.1), 16),
+    ],
+)
+def test_prelu_counts_and_computes_as_pytorchs_own_prelu(args, make, count):
+    """netcalc's prelu against nn.PReLU itself (not the code netcalc writes): the parameter count
+    (by hand: 1 or C), no MACs and no neurons, and with the backend's slopes loaded into the
+    module, the backend's output on a (2, 16, 5, 7) batch."""
+    network = netcalc.load({"input": [16, 5, 7], "layers": [{"prelu": {**args, "name": "p"}}]})
+    report = netcalc.analyze(network)
+    module = make().double()
+    assert report.totals.params == sum(p.numel() for p in module.parameters()) == count
+    assert (report.totals.macs, report.totals.neurons) == (0, 0)
+    x = np.random.default_rng(3).standard_normal((2, 16, 5, 7))
+    result = backend.run(network, x=x, seed=1, dtype="float64")
+    slopes = result.weights["p"]["weight"]
+    assert slopes.shape == tuple(module.weight.shape)
+    with torch.no_grad():
+        module.weight.copy_(torch.from_numpy(slopes))
+        got = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, result.output, rtol=1e-15)
+    assert np.all(result.output[x < 0] != x[x < 0])  # the slopes (in [0, 0.5)) really acted
+
+
+def test_prelu_per_element_is_keras_default():
+    """Keras's PReLU() holds alpha of shape input_shape[1:]: one slope per element, 5 * 7 * 16 = 560
+    on a 5x7 image of 16 channels (channels first here: (16, 5, 7)); shared_axes=[1, 2] leaves
+    one per channel, 16. The module netcalc writes holds the same, and computes
+    y = x if x >= 0 else alpha * x element by element."""
+    element = netcalc.load(
+        {"input": [16, 5, 7], "layers": [{"prelu": {"parameters": "element", "name": "p"}}]}
+    )
+    channel = netcalc.load({"input": [16, 5, 7], "layers": [{"prelu": {"parameters": "channel"}}]})
+    assert netcalc.analyze(element).totals.params == 5 * 7 * 16
+    assert netcalc.analyze(channel).totals.params == 16
+    module = to_torch(element).double().eval()
+    assert sum(p.numel() for p in module.parameters()) == 560
+    x = np.random.default_rng(4).standard_normal((2, 16, 5, 7))
+    result = backend.run(element, x=x, seed=1, dtype="float64")
+    alpha = result.weights["p"]["weight"]
+    assert alpha.shape == (16, 5, 7)
+    np.testing.assert_array_equal(result.output, np.where(x >= 0, x, alpha * x))
+    with torch.no_grad():
+        module.p.weight.copy_(torch.from_numpy(alpha))
+        np.testing.assert_allclose(module(torch.from_numpy(x)).numpy(), result.output, rtol=1e-15)

@@ -401,6 +401,14 @@ TORCH_SAVED_CASES: dict[str, int] = {
     "log_softmax_dim_alias": 0,
     "gelu_tanh": 0,
     "elu_alpha": 0,
+    # prelu keeps its input (PyTorch's PreluKernelBackward: self and weight, a parameter), even the
+    # network's input: its slopes need the gradient. Batch 2, float32: 2 * elements * 4
+    "prelu_one": 2 * 64 * 28 * 28 * 4,
+    "prelu_channel": 401_408,
+    "prelu_torch_num_parameters": 2 * 32 * 10 * 4,
+    "prelu_keras_element": 6_272,
+    "prelu_vector_channel": 80,
+    "prelu_element_3d": 960,
     "class_token_vit": 0,
     "pos_embedding_vit": 0,
     "pos_embedding_bert_length": 0,
@@ -515,3 +523,15 @@ def test_checkpointed_block_keeps_token_ids_at_8_bytes() -> None:
     # recomputed: the embedding's ids and the block's dense input (10x4 fp32)
     assert t.recompute == 10 * 8 + 40 * 4
     assert t.activations == (10 * 8 + 30 * 4) + t.recompute
+
+
+def test_prelu_after_a_convolution_keeps_each_input() -> None:
+    """Measured by tools/saved_tensors.py (PyTorch 2.13.0, CPU): 3,072 bytes at batch 1. By hand:
+    the convolution keeps the input, 3 * 8 * 8 * 4 = 768; each of the four prelus (one slope, per
+    channel twice, per element) its input, 4 * 6 * 6 * 4 = 576."""
+    spec = (
+        "input: [3, 8, 8]\nlayers:\n  - conv2d: {filters: 4, kernel: 3}\n  - prelu\n"
+        "  - prelu: {parameters: channel}\n  - prelu: {num_parameters: 4}\n  - prelu: {parameters: element}\n"
+    )
+    assert train(spec).saved == 768 + 4 * 576 == 3_072
+    assert train(spec, batch=3).saved == 3 * 3_072

@@ -32,18 +32,19 @@ ptflops    get_model_complexity_info(model, input): batch 1; module hooks (conv 
            for the exact nn.MultiheadAttention only (netcalc's Attention subclass for windows,
            memories, masks and tables: 0); GroupedAttention: its four linear hooks) plus patched
            functionals: F.relu, F.gelu,
-           F.elu, F.silu, F.softmax, the pooling and interpolate functionals and torch.matmul count
-           again when a module calls them (nn.ReLU counts twice). Params: every trainable one
-           (requires_grad: frozen ones are left out), a tied one once per module that holds it.
+           F.elu, F.silu, F.prelu, F.softmax, the pooling and interpolate functionals and
+           torch.matmul count again when a module calls them (nn.ReLU and nn.PReLU count twice).
+           Params: every trainable one (requires_grad: frozen ones are left out), a tied one once
+           per module that holds it.
            RNN/LSTM/GRU: L x directions x per layer the forward weights, both biases and 1, 10 or
            7 x units element-wise (not Keras's single-bias modules: custom, not hooked).
 thop       profile(model, (x,)): module hooks by exact type only: conv (no bias), linear
            (in_features * output elements; GroupedAttention's four too), batch, layer and
            instance norms (2 * elements, 4 * with affine; group norm is not hooked), average
            pools (output elements), adaptive average pool ((window + 1) * output elements),
-           softmax, upsample, RNN/LSTM/GRU (its _count_*_cell per step and direction; not the
-           single-bias modules); params only of hooked modules that ran (not attention, tokens or
-           scales).
+           softmax, upsample, PReLU (input elements in eval mode; not ElementPReLU, a custom
+           module), RNN/LSTM/GRU (its _count_*_cell per step and direction; not the single-bias
+           modules); params only of hooked modules that ran (not attention, tokens or scales).
 keras      model.summary(): Total = trainable + non-trainable params; batch-norm moving statistics
            and frozen weights (layer.trainable = False) are non-trainable params. No MACs.
 """
@@ -441,6 +442,7 @@ PTFLOPS: dict[type, Callable[[Row], int | float]] = {
     L.LeakyReLU: _out,  # F.leaky_relu is not patched
     L.ReLU6: _out,  # nn.ReLU6 calls F.hardtanh, not patched
     L.SiLU: _out,  # F.silu only (nn.SiLU has no module hook)
+    L.PReLU: lambda row: _out(row) * (1 if _layer(row).slope_form == "element" else 2),  # F.prelu too
     L.Softmax: _in,  # F.softmax only
     **{cls: _pt_pool for cls in (*MAX_POOLS, *AVG_POOLS)},
     **{cls: lambda row: 2 * _in(row) for cls in (*ADAPTIVE, L.GlobalAvgPool, L.GlobalMaxPool)},
@@ -541,6 +543,7 @@ _THOP: dict[type, Callable[[Row], int]] = {
     L.ReLU: lambda row: 0,
     L.ReLU6: lambda row: 0,
     L.LeakyReLU: lambda row: 0,
+    L.PReLU: _out,  # count_prelu, in eval mode
     **{cls: lambda row: 0 for cls in (*MAX_POOLS, L.GlobalMaxPool, L.Dropout)},
     **{cls: _out for cls in AVG_POOLS},
     L.Dense: lambda row: row.input_shapes[0][-1] * _out(row),
@@ -562,7 +565,8 @@ def _thop_hooked(row: Row) -> bool:
     layer = _layer(row)
     same = isinstance(layer, MAX_POOLS + AVG_POOLS) and layer.padding == "same"  # SamePool: a custom module
     single = isinstance(layer, RECURRENT) and layer.bias == "single"  # SingleBiasLSTM: a custom module
-    return type(layer) in THOP and not same and not single
+    element = isinstance(layer, L.PReLU) and layer.slope_form == "element"  # ElementPReLU: a custom module
+    return type(layer) in THOP and not same and not single and not element
 
 
 def _thop(rows: tuple[Row, ...], batch: int, report: Any) -> tuple[dict[str, int | float], dict[str, str]]:

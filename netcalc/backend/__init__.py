@@ -19,12 +19,12 @@ from netcalc.backend.kernels import Array
 from netcalc.backend.ops import OPS, Context
 from netcalc.errors import NetcalcError, ResourceError, SpecError, UsageError
 from netcalc.graph import INPUT, Network, Node
-from netcalc.layers import BY_KIND, BatchNorm, Dropout, Layer, LayerScale, LeakyReLU, ReLU, ReLU6
+from netcalc.layers import BY_KIND, BatchNorm, Dropout, Layer, LayerScale, LeakyReLU, PReLU, ReLU, ReLU6
 
 Float = type[np.float32] | type[np.float64]  # the run's element type
 FloatT = TypeVar("FloatT", bound=np.floating[Any])
 DTYPES: dict[str, Float] = {"float32": np.float32, "float64": np.float64}
-RELUS = (ReLU, ReLU6, LeakyReLU)
+RELUS = (ReLU, ReLU6, LeakyReLU, PReLU)
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,8 @@ def init_tensor(
         drawn += dtype(low)
         return drawn
 
+    if isinstance(layer, PReLU):  # slopes around PyTorch's 0.25, each its own (any shape: per element too)
+        return uniform(0.0, 0.5)
     projection = name.endswith(("proj_weight", "proj.weight"))  # attention's q, k, v, out
     if (name == "weight" or projection) and len(shape) > 1:
         if he:

@@ -573,6 +573,11 @@ def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
     return np.where(x > 0, x, x * x.dtype.type(negative_slope))
 
 
+def prelu(x: Array, slope: Array) -> Array:
+    """x if x >= 0 else slope * x, the slopes broadcast against x (PyTorch prelu)."""
+    return np.where(x >= 0, x, x * slope).astype(x.dtype, copy=False)
+
+
 def sigmoid(x: Array) -> Array:
     """1 / (1 + exp(-x)), computed without overflow."""
     e = np.exp(-np.abs(x))  # in (0, 1]

@@ -97,6 +97,7 @@ ACTIVATION_TEMPORARIES: dict[str, tuple[float, float, float]] = {
     "relu": (0, 0, 0),
     "relu6": (0, 0, 0),
     "leaky_relu": (1, 0, 1),
+    "prelu": (1, 0, 1),
     "sigmoid": (3, 0, 1),
     "tanh": (0, 0, 0),
     "softmax": (1, 0, 0),
@@ -393,6 +394,20 @@ def _scale(layer: L.LayerScale, inputs: Arrays, w: Weights, ctx: Context) -> Arr
     if layer.bias:
         y += w["bias"].reshape(per_channel)  # in place: no second output-sized array
     return y
+
+
+def _prelu_tensors(layer: L.PReLU, inputs: Arrays) -> dict[str, Shape]:
+    sample = inputs[0].shape[1:]
+    if layer.parameters == "element":
+        return {"weight": sample or (1,)}
+    return {"weight": (1,) if layer.parameters == 1 else sample[:1]}
+
+
+def _prelu(layer: L.PReLU, inputs: Arrays, w: Weights, ctx: Context) -> Array:
+    x, slope = inputs[0], w["weight"]
+    if layer.parameters not in (1, "element"):  # one per channel: (C, 1, ...) against (N, C, ...)
+        slope = slope.reshape((-1,) + (1,) * (x.ndim - 2))
+    return K.prelu(x, slope)
 
 
 # --- merging and moving ------------------------------------------------------------------------
@@ -835,6 +850,7 @@ OPS: dict[type[L.Layer], Op[Any]] = {
         lambda layer, inputs, w, ctx: K.leaky_relu(inputs[0], layer.negative_slope),
         workspace=_activation_ws("leaky_relu"),
     ),
+    L.PReLU: Op(_prelu_tensors, _prelu, workspace=_activation_ws("prelu")),
     L.Sigmoid: _elementwise(K.sigmoid, "sigmoid"),
     L.Tanh: _elementwise(K.tanh, "tanh"),
     L.Softmax: Op[L.Softmax](

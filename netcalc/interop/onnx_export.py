@@ -559,6 +559,13 @@ def _leaky_relu(b: _Builder, layer: L.LeakyReLU, xs: list[str], ins: Ins, out: S
     return b.op("LeakyRelu", xs, alpha=layer.negative_slope)
 
 
+def _prelu(b: _Builder, layer: L.PReLU, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
+    # ONNX broadcasts the slope from the last axis: (1,) and the sample's shape as they are,
+    # one per channel as (C, 1, ...)
+    slope = _per_channel(b, w["weight"], ins[0]) if layer.slope_form == "channel" else w["weight"]
+    return b.op("PRelu", [xs[0], slope])
+
+
 def _elu(b: _Builder, layer: L.ELU, xs: list[str], ins: Ins, out: Shape, w: Names) -> str:
     return b.op("Elu", xs, alpha=layer.alpha)
 
@@ -758,6 +765,7 @@ CONVERTERS: dict[type[L.Layer], Converter[Any]] = {
     L.ReLU: _op("Relu"),
     L.ReLU6: _relu6,
     L.LeakyReLU: _leaky_relu,
+    L.PReLU: _prelu,
     L.Sigmoid: _op("Sigmoid"),
     L.Tanh: _op("Tanh"),
     L.Softmax: _softmax,

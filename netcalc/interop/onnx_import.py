@@ -1569,6 +1569,26 @@ def _leaky(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]]:
     return "leaky_relu", {"negative_slope": _attr(node, "alpha", 0.01)}
 
 
+def _prelu(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
+    """PRelu by its slope's shape, broadcast as ONNX does: one slope, one per channel (PyTorch's
+    (C, 1, 1)), or one per element of the sample (Keras's default)."""
+    x, slope = node.input[0], node.input[1] if len(node.input) > 1 else ""
+    shape, dims = im.shape_of(x), im.weights.get(slope)
+    if x not in im.values or shape is None or dims is None:
+        return None  # a slope computed from activations: not a learned one
+    if prod(dims) == 1:
+        return "prelu", {"_inputs": [x], "parameters": 1}
+    if _per_channel(dims, shape):
+        return "prelu", {"_inputs": [x], "parameters": "channel"}
+    if len(dims) <= len(shape) + 1 and (1,) * (len(shape) + 1 - len(dims)) + tuple(dims) == (1, *shape):
+        return "prelu", {"_inputs": [x], "parameters": "element"}
+    raise SpecError(
+        f"{im.label}: PRelu node '{node.name or node.output[0]}' has slopes of shape {list(dims)}: "
+        f"neither one, one per channel nor one per element of its input {list(shape)} — netcalc's "
+        "prelu has no such form"
+    )
+
+
 def _elu(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]]:
     return "elu", {"alpha": _attr(node, "alpha", 1.0)}
 
@@ -1847,6 +1867,7 @@ HANDLERS: dict[str, Any] = {
     "HardSwish": _activation("hardswish"),
     "HardSigmoid": _hardsigmoid,
     "LeakyRelu": _leaky,
+    "PRelu": _prelu,
     "Elu": _elu,
     "Gelu": _gelu,
     "Softmax": _softmax,

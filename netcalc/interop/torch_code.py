@@ -222,6 +222,17 @@ HELPERS = {
         y = x * self.scale.reshape(per_channel)
         return y if self.bias is None else y + self.bias.reshape(per_channel)
 ''',
+    "ElementPReLU": '''class ElementPReLU(nn.Module):
+    """PReLU with one slope per element of the sample (Keras's PReLU without shared axes)."""
+
+    def __init__(self, shape, init=0.25):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full(shape, init))
+
+    def forward(self, x):
+        # F.prelu takes one slope per channel (dim 1): here each element is a channel of its own
+        return F.prelu(x.reshape(x.shape[0], -1), self.weight.reshape(-1)).view_as(x)
+''',
     "logit_bias": '''def logit_bias(table, n, m, causal, like):
     """What attention adds to its scores (heads, n, m): the relative position bias, row (j - i) mod
     entries of the table for query i and key j (netcalc's witness index map), and -inf for key j > i."""
@@ -736,6 +747,7 @@ def _simple(
         return module, one
     modules: dict[type, Any] = {
         L.LeakyReLU: lambda: f"nn.LeakyReLU({layer.negative_slope!r})",
+        L.PReLU: lambda: _prelu(layer, shape, code),
         L.Softmax: lambda: f"nn.Softmax(dim={_dim(layer.axis)})",
         L.LogSoftmax: lambda: f"nn.LogSoftmax(dim={_dim(layer.axis)})",
         L.RMSNorm: lambda: (
@@ -812,6 +824,15 @@ def _attention(layer: Any, shapes: tuple[tuple[int, ...], ...], code: _Code) -> 
         return module, "{0}({1}, {1}, {1}, need_weights=False)[0]"
     code.helpers.update(("Attention", "logit_bias"))
     return f"Attention({d}, {layer.heads}, {memory}{extra}{rest}{bias})", "{0}({1})"
+
+
+def _prelu(layer: Any, shape: tuple[int, ...], code: _Code) -> str:
+    """nn.PReLU(1) or nn.PReLU(C); one slope per element: ElementPReLU, slopes of the sample's shape."""
+    init = _kw(init=(layer.init, 0.25))
+    if layer.slope_form != "element":
+        return f"nn.PReLU({layer.slopes(shape)[0]}{init})"
+    code.helpers.add("ElementPReLU")
+    return f"ElementPReLU({_fmt(layer.slopes(shape))}{init})"
 
 
 def _batchnorm(layer: Any, shape: tuple[int, ...]) -> str:

@@ -7,13 +7,13 @@ default arguments): the names come from the classes in the layer list, nowhere e
 from math import prod
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, GetJsonSchemaHandler, Strict
+from pydantic import AfterValidator, GetJsonSchemaHandler, Strict, field_validator
 from pydantic_core import CoreSchema
 
 from netcalc.errors import ShapeError
-from netcalc.layers.base import Layer, Saved, Shape, arg
+from netcalc.layers.base import Layer, PositiveInt, Saved, Shape, arg, keep_input
 from netcalc.layers.fields import IDENTITY, Reads, same
-from netcalc.layers.formula import Explained, same_shape
+from netcalc.layers.formula import Explained, elements, num, same_shape
 
 
 class Activation(Layer):
@@ -102,6 +102,75 @@ class LeakyReLU(Activation):
     kind = "leaky_relu"
     keeps = "input"
     negative_slope: float = arg(0.01, "negative_slope", "alpha", doc="slope for x < 0")
+
+
+class PReLU(Layer):
+    """x if x >= 0 else weight * x, with learned slopes (PyTorch PReLU, Keras PReLU).
+    parameters: 1 (one slope, PyTorch's default), channel (one per channel, axis 0) or element (one
+    per element, Keras's default); params = 1, C or prod(input).
+
+    channel is nn.PReLU(C), whose num_parameters=C may be written as the number (it must be C), and
+    Keras's PReLU(shared_axes=[1, 2]) on an image; element is Keras's PReLU(), alpha of the sample's
+    shape. No neurons, no MACs (an activation, as leaky_relu).
+    saved: its input (PyTorch's PReLU keeps its input and its weight, a parameter).
+    Not an `activation:` of dense or convolution layers: those take no parameters.
+    """
+
+    kind = "prelu"
+    parameters: Literal["channel", "element"] | PositiveInt = arg(
+        1, "parameters", "num_parameters", doc="1 (one shared slope), channel, element, or C"
+    )
+    init: float = arg(0.25, doc="initial value of every slope")
+
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _slopes(cls, value: object) -> object:
+        if value in ("channel", "element") or (type(value) is int and value > 0):
+            return value
+        raise ValueError(
+            f"input should be 1, channel, element or the channel count (got {value!r}) — write "
+            "parameters: channel for one slope per channel"
+        )
+
+    @property
+    def slope_form(self) -> Literal["one", "channel", "element"]:
+        """Which elements share a slope: all of them, a channel's, none."""
+        if self.parameters == "element":
+            return "element"
+        return "one" if self.parameters == 1 else "channel"
+
+    def output_shape(self, inputs: tuple[Shape, ...]) -> Shape:
+        shape = inputs[0]
+        if self.slope_form == "channel" and not shape:
+            raise ShapeError(
+                "prelu with one slope per channel needs a channel axis but got a scalar input — use "
+                "parameters: 1"
+            )
+        if isinstance(self.parameters, int) and self.parameters != 1 and self.parameters != shape[0]:
+            raise ShapeError(
+                f"prelu parameters={self.parameters} must be 1 or the C={shape[0]} channels of "
+                f"{list(shape)} — set parameters to {shape[0]} or channel"
+            )
+        return shape
+
+    def slopes(self, shape: Shape) -> Shape:
+        """The slopes' shape as PyTorch holds them: (1,), (C,), or the sample's shape ((1,) for a scalar)."""
+        return {"one": (1,), "channel": shape[:1], "element": shape or (1,)}[self.slope_form]
+
+    def params(self, inputs: tuple[Shape, ...]) -> dict[str, int]:
+        return {"weight": prod(self.slopes(inputs[0]))}
+
+    def reads(self, inputs: tuple[Shape, ...], output: Shape) -> tuple[Reads, ...]:
+        return (same(len(output)),)
+
+    def explain(self, inputs: tuple[Shape, ...], output: Shape) -> Explained | None:
+        weight = elements(output) if self.slope_form == "element" else num(prod(self.slopes(output)))
+        notes = {"one": "one slope", "channel": "a slope per channel C", "element": "a slope each"}
+        note = notes[self.slope_form]
+        return Explained(same_shape(output).shape, {"weight": weight}, note=f"as its input ({note})")
+
+    def saved(self, inputs: tuple[Shape, ...], output: Shape, grads: tuple[bool, ...]) -> tuple[Saved, ...]:
+        return (keep_input(inputs),)
 
 
 class Sigmoid(Activation):
