@@ -671,3 +671,22 @@ def test_a_name_of_thousands_of_characters_is_refused_before_it_is_repeated() ->
         netcalc.analyze(netcalc.load({"input": [3], "layers": [{"relu": {"name": "r" * 256}}]})).rows[0].name
         == "r" * 256
     )
+
+
+def test_a_spec_name_longer_than_256_characters_is_refused(tmp_path: Path) -> None:
+    # sweep, compare and diff repeat the name on every row: a 100 kB name swept over 2,000 points
+    # wrote 200 MB of CSV
+    text = "name: " + "n" * 100_000 + "\nargs: {s: 1}\ninput: [$s]\nlayers: [relu]\n"
+    code, err = invoke(["sweep", "-", "--set", "s=1..2000+1", "-f", "csv"], text)
+    hint = "has 100,000 characters, more than 256 — shorten it (a longer text goes in description:)"
+    assert (code, err.strip()) == (1, f"error: <stdin>:1: name: '{'n' * 24}...' {hint}")
+    assert netcalc.load({"name": "n" * 256, "input": [3], "layers": ["relu"]}).name == "n" * 256
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g" * 1000, [x], [y])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    assert netcalc.load(str(path)).name == "g" * 256  # a model's graph name is cut, not refused

@@ -23,6 +23,7 @@ from typing import Any
 
 from netcalc.errors import NetcalcError, SpecError
 from netcalc.layers import BY_KIND, Layer
+from netcalc.spec.model import MAX_SPEC_NAME
 from netcalc.spec.read import read_bounded
 
 MAX_BYTES = 2**31  # protobuf cannot hold a larger message; weights beyond it are external data
@@ -157,7 +158,7 @@ class Importer:
             del entry["_name"]
         name = graph.name if graph.name not in EXPORTER_GRAPHS else Path(self.label).stem
         spec: dict[str, Any] = {
-            "name": _word(name) or "imported",
+            "name": _word(name)[:MAX_SPEC_NAME] or "imported",
             "description": f"imported from {self.label}",
         }
         if list(samples) == ["input"]:

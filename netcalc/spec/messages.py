@@ -223,12 +223,10 @@ def top_level_message(error: ValidationError, raw: dict[str, Any], origin: str) 
             )
         elif loc[:1] == ("budget",) and len(loc) == 2:
             lines.append(f"{where}: {path}: {_budget_hint(item)}")
-        elif loc[:1] == ("args",) and item["type"] == "value_error":
-            lines.append(f"{where}: args: {item['msg'].removeprefix('Value error, ')}")
+        elif loc[:1] in (("args",), ("inputs",), ("name",)) and item["type"] == "value_error":
+            lines.append(f"{where}: {loc[0]}: {item['msg'].removeprefix('Value error, ')}")
         elif not loc and item["type"] == "value_error":  # the spec as a whole
             lines.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
-        elif loc[:1] == ("inputs",) and item["type"] == "value_error":
-            lines.append(f"{where}: inputs: {item['msg'].removeprefix('Value error, ')}")
         elif path.startswith("inputs."):
             lines.append(
                 f"{where}: {path}: a list of positive sizes, channels first, like "

@@ -85,6 +85,9 @@ class Budget(BaseModel):
         return {name: value for name, value in self.model_dump().items() if value is not None}
 
 
+MAX_SPEC_NAME = 256
+
+
 class Spec(BaseModel):
     """A network: its input shape (or named inputs), reusable blocks, layers and outputs."""
 
@@ -123,6 +126,16 @@ class Spec(BaseModel):
     _source: str = PrivateAttr("<spec>")
     _raw: Any = PrivateAttr(None)
     _input: Any = PrivateAttr(None)  # the input as written, `[1, $size, $size]`, before arguments
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, name: str) -> str:
+        if len(name) > MAX_SPEC_NAME:  # sweep, compare and diff repeat it on every row
+            raise ValueError(
+                f"'{name[:24]}...' has {len(name):,} characters, more than {MAX_SPEC_NAME} — shorten it "
+                "(a longer text goes in description:)"
+            )
+        return name
 
     @field_validator("args")
     @classmethod
