@@ -65,17 +65,16 @@ def _parts(value: Any, depth: int, writers: Mapping[type, Writer]) -> Iterator[s
     for entry in chain([first], items):
         if is_dict:
             key, item = entry
-            yield separator + _key(key) + ": "
+            before = separator + _key(key) + ": "
         else:
-            item = entry
-            yield separator
+            item, before = entry, separator
         kind = type(item)
         if kind is GeneratorType or (depth + 1 < _OUTER and kind in (dict, list, tuple)):
+            yield before
             yield from _parts(item, depth + 1, writers)
-        elif kind in writers:
-            yield writers[kind](item, depth + 1)
-        else:
-            yield text_at(item, depth + 1)
+        else:  # one piece with what comes before it: a piece less to pass on and write
+            writer = writers.get(kind)
+            yield before + (text_at(item, depth + 1) if writer is None else writer(item, depth + 1))
         separator = SEPARATORS[depth + 1]
     yield INDENTS[depth] + closing
 

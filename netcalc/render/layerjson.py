@@ -55,12 +55,13 @@ class Layer(NamedTuple):
 
 class LayerWriter:
     """Writes a report's layers and groups, keeping the texts of the values their rows repeat (shapes, names,
-    tensors: a repeated block's rows share them) for the next rows; a few thousand at most."""
+    tensors, receptive fields: a repeated block's rows share them, and a layer that leaves the field
+    as it is its input's) for the next rows; a few thousand at most."""
 
     def __init__(self) -> None:
         self._depth = -1
         self._texts: dict[tuple[Any, ...], str] = {}  # a tuple of strings, ints or shapes: its text
-        self._named: dict[int, tuple[Mapping[str, int], str]] = {}  # id(tensors): them, their text
+        self._shared: dict[int, tuple[object, str]] = {}  # id(tensors or axes): them, their text
 
     def text(self, layer: Layer, depth: int) -> str:
         """The layer's JSON text nested `depth` deep."""
@@ -102,10 +103,10 @@ class LayerWriter:
 
     def _start(self, depth: int) -> None:
         """Forget the texts kept when they were made at another depth, or are too many."""
-        if depth != self._depth or len(self._texts) + len(self._named) > _KEPT:
+        if depth != self._depth or len(self._texts) + len(self._shared) > _KEPT:
             self._depth = depth
             self._texts.clear()
-            self._named.clear()
+            self._shared.clear()
 
     def _layer(self, r: Row, field: LayerField | None, depth: int) -> str:
         self._start(depth)
@@ -119,7 +120,7 @@ class LayerWriter:
                 _text(r.kind),
                 _int(r.depth),
                 get(r.groups) or kept(r.groups, _strings(r.groups, inner)),
-                get(r.inputs) or kept(r.inputs, _strings(r.inputs, inner)),
+                _strings(r.inputs, inner),  # rarely another row's
                 get(r.input_shapes) or kept(r.input_shapes, _shapes(r.input_shapes, inner)),
                 get(r.output_shape) or kept(r.output_shape, _ints(r.output_shape, inner)),
                 self._tensors(r.tensors, inner),
@@ -130,9 +131,9 @@ class LayerWriter:
         if r.shares:
             texts.append(f'"shares": {_text(r.shares)}')
             texts.append(f'"shared_tensors": {_numbers(r.shared_tensors, inner)}')
-        texts.append(_counts(r.counts, depth))
+        texts.append(self._counts(r.counts, depth))
         if field:
-            texts.append(f'"receptive_field": {_field(field, inner)}')
+            texts.append(f'"receptive_field": {self._field(field.axes, inner)}')
         return "{" + INDENTS[inner] + SEPARATORS[inner].join(texts) + INDENTS[depth] + "}"
 
     def _kept(self, value: tuple[Any, ...], text: str) -> str:
@@ -142,9 +143,21 @@ class LayerWriter:
     def _tensors(self, named: Mapping[str, int], depth: int) -> str:
         if not named:
             return "{}"
-        known = self._named.get(id(named))  # the mapping is kept with its text: its id stays its own
+        known = self._shared.get(id(named))  # the mapping is kept with its text: its id stays its own
         if known is None:
-            known = self._named[id(named)] = (named, _numbers(named, depth))
+            known = self._shared[id(named)] = (named, _numbers(named, depth))
+        return known[1]
+
+    def _counts(self, counts: Counts, depth: int) -> str:
+        known = self._shared.get(id(counts))  # the rows of layers alike share their counts
+        if known is None:
+            known = self._shared[id(counts)] = (counts, _counts(counts, depth))
+        return known[1]
+
+    def _field(self, axes: tuple[AxisField, ...], depth: int) -> str:
+        known = self._shared.get(id(axes))  # rows whose field is their input's share its axes
+        if known is None:
+            known = self._shared[id(axes)] = (axes, _field(axes, depth))
         return known[1]
 
 
@@ -191,11 +204,12 @@ def _numbers(named: Mapping[str, int], depth: int) -> str:
     return "{" + INDENTS[inner] + SEPARATORS[inner].join(texts) + INDENTS[depth] + "}"
 
 
-def _field(field: LayerField, depth: int) -> str:
-    if not field.axes:
+def _field(axes: tuple[AxisField, ...], depth: int) -> str:
+    """LayerField.to_dict's text: each axis's field."""
+    if not axes:
         return "{}"
     inner = depth + 1
-    texts = [_text(a.axis) + ": " + _axis(a, inner) for a in field.axes]
+    texts = [_text(a.axis) + ": " + _axis(a, inner) for a in axes]
     return "{" + INDENTS[inner] + SEPARATORS[inner].join(texts) + INDENTS[depth] + "}"
 
 
