@@ -1440,3 +1440,26 @@ def test_prelu_slopes_along_another_axis_are_an_error(tmp_path):
         r"channel nor one per element of its input \[4, 3, 5\]",
     ):
         netcalc.load(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize(
+    ("op", "weight", "attributes"),
+    [
+        ("Conv", (4, 3, 3, 3), {"auto_pad": "SAME_LOWER"}),  # was 4x6x6; onnxruntime gives 4x8x8
+        ("Conv", (4, 3, 3, 3), {"auto_pad": "WEIRD"}),
+        ("MaxPool", None, {"auto_pad": "SAME_LOWER", "kernel_shape": [2, 2]}),
+        (
+            "ConvTranspose",
+            (3, 4, 3, 3),
+            {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
+        ),  # was 4x17x17, not 16x16
+    ],
+)
+def test_an_auto_pad_netcalc_does_not_write_is_not_read_as_no_padding(op, weight, attributes, tmp_path):
+    from onnx import helper
+
+    inputs = ["x", "W"] if weight else ["x"]
+    node = helper.make_node(op, inputs, ["y"], **attributes)
+    path = _one_node_model(tmp_path / "m.onnx", node, [3, 8, 8], {"W": weight} if weight else {})
+    with pytest.raises(SpecError, match=rf"^m.onnx: operators netcalc cannot count: {op} x1 \(y\)$"):
+        netcalc.load(path)

@@ -1270,6 +1270,8 @@ def _padding(node: Any, rank: int) -> Any:
         return "valid"
     if auto in ("SAME_UPPER",):
         return "same"
+    if auto != "NOTSET":  # SAME_LOWER pads the odd pixel first, netcalc's same after; or no ONNX value
+        return None
     pads = list(_attr(node, "pads", [0] * 2 * rank))
     before, after = pads[:rank], pads[rank:]
     return before if before == after else None  # uneven explicit pads: not a netcalc padding
@@ -1278,6 +1280,8 @@ def _padding(node: Any, rank: int) -> Any:
 def _conv_transpose(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | None:
     dims = im.weights.get(node.input[1])
     if dims is None or _attr(node, "output_shape", None) is not None:
+        return None
+    if _attr(node, "auto_pad", "NOTSET") not in ("NOTSET", "VALID"):  # pads worked out from the output
         return None
     rank, groups = len(dims) - 2, _attr(node, "group", 1)
     pads = list(_attr(node, "pads", [0] * 2 * rank))
