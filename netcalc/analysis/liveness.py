@@ -72,24 +72,28 @@ def liveness(
     ids = {i: sizes[i] for i in network.token_ids}  # the token-id inputs: int64 whatever the dtype
     alive, alive_ids, live, live_ids = sum(sizes.values()), sum(ids.values()), [], []
     for node, row in zip(network.nodes, rows, strict=True):
-        if not runs[node.index]:
+        index = node.index
+        if not runs[index]:
             live.append(0)
             live_ids.append(0)
             continue
         # the network's outputs stay alive; any other tensor lives until its last reader
-        end = NEVER if node.index in outputs else last_use.get(node.index, node.index)
-        if node.index in views:
-            owner[node.index] = base = owner[node.inputs[0]]
+        end = NEVER if index in outputs else last_use.get(index, index)
+        if index in views:
+            owner[index] = base = owner[node.inputs[0]]
             ends[base] = max(ends[base], end)
             live.append(alive)
         else:
-            owner[node.index] = node.index
-            sizes[node.index], ends[node.index] = prod(row.output_shape), end
-            live.append(alive + sizes[node.index])
-            alive += sizes[node.index]
+            owner[index] = index
+            sizes[index] = size = prod(row.output_shape)
+            ends[index] = end
+            live.append(alive + size)
+            alive += size
         live_ids.append(alive_ids)
-        for memory in {owner[i] for i in (*node.inputs, node.index)}:
-            if ends[memory] == node.index:
+        memories = {owner[i] for i in node.inputs}
+        memories.add(owner[index])
+        for memory in memories:
+            if ends[memory] == index:
                 alive -= sizes[memory]
                 alive_ids -= ids.get(memory, 0)
     peak = max(live)
