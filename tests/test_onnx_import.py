@@ -1463,3 +1463,16 @@ def test_an_auto_pad_netcalc_does_not_write_is_not_read_as_no_padding(op, weight
     path = _one_node_model(tmp_path / "m.onnx", node, [3, 8, 8], {"W": weight} if weight else {})
     with pytest.raises(SpecError, match=rf"^m.onnx: operators netcalc cannot count: {op} x1 \(y\)$"):
         netcalc.load(path)
+
+
+def test_an_operator_of_another_domain_is_not_read_as_the_onnx_one(tmp_path):
+    # com.evil's Relu was counted as ONNX's Relu
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], domain="com.evil")], "g", [x], [y])
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.evil", 1)]
+    onnx.save(helper.make_model(graph, opset_imports=opsets), tmp_path / "m.onnx")
+    with pytest.raises(SpecError, match=r"^m.onnx: operators netcalc cannot count: com.evil.Relu x1 \(y\)$"):
+        netcalc.load(str(tmp_path / "m.onnx"))

@@ -127,6 +127,12 @@ class Importer:
         """The raw spec of the whole model."""
         graph = self.model.graph
         self._check_opset()
+        for node in graph.node:  # another domain's operator is not the ONNX one of the same name
+            if node.domain not in ("", "ai.onnx"):
+                self.unknown.setdefault(f"{node.domain}.{node.op_type}", []).append(
+                    node.name or node.output[0]
+                )
+        self._refuse_unknown()
         self._read_initializers()
         self._infer_shapes()
         from netcalc.interop import onnx_recurrent  # it builds on this module
@@ -146,12 +152,7 @@ class Importer:
         for index, node in enumerate(nodes):
             if index not in self.skip:
                 self._node(index, node, nodes, consumers)
-        if self.unknown:
-            listed = "; ".join(
-                f"{op} x{len(names)} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
-                for op, names in sorted(self.unknown.items())
-            )
-            raise SpecError(f"{self.label}: operators netcalc cannot count: {listed}")
+        self._refuse_unknown()
         outputs = self._outputs(samples)
         last = self.layers[-1]["_name"] if self.layers else None
         for entry in self.layers:
@@ -169,6 +170,14 @@ class Importer:
         if outputs != [last]:  # the last layer is the output unless the graph says otherwise
             spec["outputs"] = outputs
         return spec
+
+    def _refuse_unknown(self) -> None:
+        if self.unknown:
+            listed = "; ".join(
+                f"{op} x{len(names)} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+                for op, names in sorted(self.unknown.items())
+            )
+            raise SpecError(f"{self.label}: operators netcalc cannot count: {listed}")
 
     def _outputs(self, samples: dict[str, tuple[int, ...]]) -> list[str]:
         """The layers that make the graph's outputs, in the graph's order."""
