@@ -190,6 +190,11 @@ def _check_token_ids(nodes: list[Node]) -> None:
             )
 
 
+def _layer_label(number: int, kind: str, path: str) -> str:
+    """How messages name a layer entry: by its number (the report's row) and its path."""
+    return f"layer {number} '{kind}' ({path})"
+
+
 def _label(node: Node) -> str:
     return f"{node.where}: layer {node.index} '{node.layer.kind}' ({node.path})"
 
@@ -385,42 +390,49 @@ class _Builder:
         """Expand one list of entries; returns its output node."""
         plan = self._plan(entries, loc, prefix, args)
         local, substituted, layers = plan.local, plan.substituted, plan.layers
+        blocks, paths = self.spec.blocks, self.paths
         outputs: list[int] = []
         for i, (kind, values, where) in enumerate(plan.parsed):
-            # the same numbering as the report's rows; a block use is named by its block
-            label = (
-                f"block '{kind}' ({prefix}{local[i]})"
-                if kind in self.spec.blocks
-                else f"layer {len(self.nodes)} '{kind}' ({prefix}{local[i]})"
-            )
+            path = prefix + local[i]
+            # the same numbering as the report's rows; a block use is named by its block (worked
+            # out for the entries whose messages may need it; _layer's own are worked out there)
+            block = kind in blocks
+            label = f"block '{kind}' ({path})" if block else ""
             if i in layers:
                 values = layers[i]
             elif not isinstance(values, Layer):
                 if i not in substituted:  # once per argument values: every repeat shares it
-                    substituted[i] = self._substituted(kind, values, args, where, label)
+                    substituted[i] = (
+                        values
+                        if not block and fixed(values)
+                        else self._substituted(
+                            kind, values, args, where, label or _layer_label(len(self.nodes), kind, path)
+                        )
+                    )
                 values = substituted[i]
             source = values.source if isinstance(values, Layer) else values.get("from")
-            site = (i, outputs, local, plan.position, prefix, scope_input, where, label)  # a _Site's
             if source is None:  # the previous entry (made into a _Site only for a `from`: most have none)
                 inputs: tuple[int, ...] = (outputs[-1] if outputs else scope_input,)
             else:
-                inputs = self._resolve(source, _Site(*site))
+                label = label or _layer_label(len(self.nodes), kind, path)
+                site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, label)
+                inputs = self._resolve(source, site)
             when = True if isinstance(values, Layer) else values.get("when", True)
             if when is not True:
-                out = self._skipped(when, inputs, where, label)
-            elif kind in self.spec.blocks and not isinstance(values, Layer):  # a Layer's kind is no block
-                out = self._block(kind, values, where, label, prefix + local[i], inputs, stack, groups, args)
+                out = self._skipped(when, inputs, where, label or _layer_label(len(self.nodes), kind, path))
+            elif block and not isinstance(values, Layer):  # a block use (a Layer's kind is no block)
+                out = self._block(kind, values, where, label, path, inputs, stack, groups, args)
             else:
                 if not isinstance(values, Layer) and "when" in values:
                     values = {k: v for k, v in values.items() if k != "when"}
-                out = self._layer(kind, values, where, label, prefix + local[i], inputs, groups)
-                layers[i] = self.nodes[out].layer
-                share = layers[i].share
-                if share is not None:
-                    owner = self._owner(share, _Site(*site))
-                    self.nodes[out] = replace(self.nodes[out], shares=owner)
+                out = self._layer(kind, values, where, path, inputs, groups)
+                layer = layers[i] = self.nodes[out].layer
+                if layer.share is not None:
+                    label = label or _layer_label(out, kind, path)
+                    site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, label)
+                    self.nodes[out] = replace(self.nodes[out], shares=self._owner(layer.share, site))
             outputs.append(out)
-            self.paths[prefix + local[i]] = out
+            paths[path] = out
         return outputs[-1]
 
     def _skipped(self, when: object, inputs: tuple[int, ...], where: str, label: str) -> int:
@@ -486,9 +498,13 @@ class _Builder:
     def _names(self, parsed: list[Parsed], prefix: str) -> list[str]:
         """Local names: given ones, else kind_n for layers and the block's name for blocks."""
         given: dict[str, str] = {}
+        written: list[Any] = []  # each entry's name, None where it has none
+        counts: dict[str, int] = {}  # entries without a name, by type
         for kind, values, where in parsed:
             name = values.name if isinstance(values, Layer) else values.get("name")
+            written.append(name)
             if name is None:
+                counts[kind] = counts.get(kind, 0) + 1
                 continue
             if _too_long(name):
                 raise SpecError(f"{where}: '{kind}': name {_long_name(name)}")
@@ -507,23 +523,19 @@ class _Builder:
                     f"{given[name]} — names must be unique within a block"
                 )
             given[name] = where
-        counts: dict[str, int] = {}
-        for kind, values, _ in parsed:
-            if (values.name if isinstance(values, Layer) else values.get("name")) is None:
-                counts[kind] = counts.get(kind, 0) + 1
         names: list[str] = []
         seen = dict.fromkeys([*given, *([] if prefix else self.input_names)], 0)  # inputs' names too
-        for kind, values, _ in parsed:
-            name = values.name if isinstance(values, Layer) else values.get("name")
+        blocks = self.spec.blocks
+        for (kind, _, _), name in zip(parsed, written, strict=True):
             if name is None:
-                single_block = kind in self.spec.blocks and counts[kind] == 1
+                single_block = kind in blocks and counts[kind] == 1
                 n = seen.get(kind, 0)
                 name = kind if single_block and kind not in seen else None
                 while name is None or name in seen:
                     n += 1
                     name = f"{kind}_{n}"
                 seen[kind] = n
-            seen.setdefault(name, 0)
+                seen.setdefault(name, 0)
             names.append(name)
         return names
 
@@ -615,36 +627,43 @@ class _Builder:
         kind: str,
         values: Values,
         where: str,
-        label: str,
         path: str,
         inputs: tuple[int, ...],
         groups: tuple[str, ...],
     ) -> int:
+        """The node of a layer entry (its label, for messages, worked out only for one)."""
+        index = len(self.nodes)  # one int object for the node and the inputs naming it
         if isinstance(values, Layer):
             layer = values
         elif kind in BY_KIND:
             key = (kind, repr(values))  # equal reprs of plain YAML values are equal values
-            if key not in self.validated:
-                self.validated[key] = validate_layer(kind, values, where, label)
-            layer = self.validated[key]
+            known = self.validated.get(key)
+            if known is not None:
+                layer = known
+            else:
+                layer = self.validated[key] = validate_layer(
+                    kind, values, where, _layer_label(index, kind, path)
+                )
         else:
             hint = nearest(kind, [*BY_KIND, *self.spec.blocks]) or " — see `netcalc layers`"
-            raise SpecError(f"{where}: {label}: unknown layer type '{kind}'{hint}")
-        if len(self.nodes) >= MAX_LAYERS:
+            raise SpecError(f"{where}: {_layer_label(index, kind, path)}: unknown layer type '{kind}'{hint}")
+        if index >= MAX_LAYERS:
             raise SpecError(
                 f"{where}: the spec expands to more than {MAX_LAYERS:,} layers — reduce the repeats"
             )
-        _check_inputs(type(layer), len(inputs), where, label)
+        fewest, most = _input_range(type(layer))
+        if not fewest <= len(inputs) or most is not None and len(inputs) > most:
+            _check_inputs(type(layer), len(inputs), where, _layer_label(index, kind, path))
         training = bool(self.training_only) or layer.training_only
         for i in inputs:
             if i >= 0 and self.nodes[i].training_only and not training:
+                label = _layer_label(index, kind, path)
                 raise SpecError(
                     f"{where}: {label}: takes the output of training-only layer "
                     f"'{self.nodes[i].path}', so inference would need it — take another layer "
                     "(from: NAME) or mark this one training_only too"
                 )
         trainable = not self.frozen and layer.trainable
-        index = len(self.nodes)  # one int object for the node and the inputs naming it
         self.nodes.append(Node(index, path, layer, inputs, groups, where, training, trainable))
         return index
 
