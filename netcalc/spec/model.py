@@ -21,7 +21,7 @@ from netcalc.arguments import parse_bytes, parse_count
 from netcalc.errors import UsageError
 from netcalc.layers import Layer
 from netcalc.layers.base import PositiveInt
-from netcalc.spec.yamlio import line_of
+from netcalc.spec.yamlio import line_of, lines_of
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
 Entry = str | dict[str, Any] | Layer
@@ -220,8 +220,8 @@ class Spec(BaseModel):
     def wheres(self, loc: tuple[str | int, ...], count: int) -> list[str]:
         """where() of items 0 .. count - 1 of the list at `loc` (a private attribute is read
         through pydantic's __getattr__: once here, not once per item)."""
-        source, raw = self._source, self._raw
-        return [_where(source, line_of(raw, (*loc, i))) for i in range(count)]
+        source = self._source
+        return [_where(source, line) for line in lines_of(self._raw, loc, count)]
 
     @property
     def dtype_bytes(self) -> int:

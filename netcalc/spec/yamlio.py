@@ -376,6 +376,20 @@ def _too_many(source: str, shared: bool) -> str:
 
 def line_of(data: Any, loc: tuple[str | int, ...]) -> int | None:
     """The line of the deepest item of `loc` that the YAML loader recorded."""
+    return _walk(data, loc)[0]
+
+
+def lines_of(data: Any, loc: tuple[str | int, ...], count: int) -> list[int | None]:
+    """line_of(data, (*loc, i)) for i in 0 .. count - 1, walking `loc` once."""
+    line, items, found = _walk(data, loc)
+    lines = getattr(items, "lines", None) if found else None
+    if isinstance(items, list) and isinstance(lines, list) and len(lines) == len(items):
+        return [*lines[:count], *[line] * (count - len(lines))]
+    return [_walk(items, (i,))[0] or line if found else line for i in range(count)]
+
+
+def _walk(data: Any, loc: tuple[str | int, ...]) -> tuple[int | None, Any, bool]:
+    """(line_of(data, loc), the item at `loc`, whether it was reached)."""
     line = None
     for key in loc:
         lines = getattr(data, "lines", None)
@@ -388,5 +402,5 @@ def line_of(data: Any, loc: tuple[str | int, ...]) -> int | None:
                 line = lines[key]
             data = data[key]
         except (KeyError, IndexError, TypeError):
-            break
-    return line
+            return line, None, False
+    return line, data, True
