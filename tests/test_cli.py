@@ -485,3 +485,32 @@ def test_a_closed_output_pipe_ends_the_command_quietly():
     error = process.stderr.read()
     assert process.wait(timeout=60) == 141  # 128 + SIGPIPE, as git and seq (it was 1)
     assert error == b""  # no traceback, no error line
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "command"),
+    [
+        (["count", "zoo:lenet5", "--batch", "-1"], "Invalid value for '--batch' / '-b'", "count"),
+        (
+            ["count", "zoo:lenet5", "--bacth", "2"],
+            "No such option: --bacth (Possible options: --batch)",
+            "count",
+        ),
+        (["cont", "zoo:lenet5"], "No such command 'cont'. Did you mean 'count'?", ""),
+        (["count"], "Missing argument 'specs'", "count"),
+        (["--bogus"], "No such option: --bogus", ""),
+        (["sweep", "x.yaml", "--set"], "Option '--set' requires an argument", "sweep"),
+    ],
+)
+def test_a_command_line_usage_error_is_one_line_naming_the_help(args, message, command):
+    result = CliRunner().invoke(app, args, env={"NO_COLOR": "1"})
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {message}")
+    assert lines[0].endswith(f" — see '{' '.join(['netcalc', command]).strip()} --help'")
+
+
+def test_netcalc_alone_still_prints_its_help():
+    result = CliRunner().invoke(app, [], env={"NO_COLOR": "1"})
+    assert "Usage:" in result.output and "Commands" in result.output and "error" not in result.output

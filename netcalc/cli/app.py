@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -17,6 +17,14 @@ from typer.models import CommandInfo
 
 from netcalc import __version__
 from netcalc.errors import NetcalcError, UsageError
+
+try:  # typer 0.22 and later carry their own click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer runs on click itself
+    from click import exceptions as click_errors  # type: ignore[no-redef,import-not-found,unused-ignore]
+
+CommandLineError = click_errors.UsageError
+HELP_INSTEAD = getattr(click_errors, "NoArgsIsHelpError", ())  # `netcalc` alone: the help, as it is
 
 if TYPE_CHECKING:
     from netcalc.graph import Network
@@ -60,7 +68,8 @@ class Boundary(TyperGroup):
 
     It wraps every command, so the console script and typer's CliRunner behave alike; the exit
     code is the error class's (1 spec or shape, 2 usage, 3 verification mismatch, 4 over budget,
-    5 changed); a closed output pipe ends the command quietly with 141.
+    5 changed); click's own usage errors (an unknown option, a value out of range) become one such
+    line too, exit 2; a closed output pipe ends the command quietly with 141.
     """
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
@@ -79,6 +88,24 @@ class Boundary(TyperGroup):
             for line in str(error).splitlines():
                 typer.echo(f"error: {line}", err=True)
             raise typer.Exit(error.exit_code) from None
+        except CommandLineError as error:  # click's: an unknown option or command, a wrong value
+            _command_line_error(error, f"{ctx.command_path} {RUNNING.get()}")
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:  # the options before the command (`netcalc --bogus`) are parsed here
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except CommandLineError as error:
+            _command_line_error(error, info_name or "netcalc")
+
+
+def _command_line_error(error: CommandLineError, command: str) -> NoReturn:
+    """One 'error: ...' line for a usage error click found, with where to read the usage; exit 2."""
+    if isinstance(error, HELP_INSTEAD):
+        raise error
+    where = error.ctx.command_path if error.ctx is not None else command
+    message = " ".join(error.format_message().split()).rstrip(".")
+    typer.echo(f"error: {message} — see '{where} --help'", err=True)
+    raise typer.Exit(2) from None
 
 
 class App(typer.Typer):
