@@ -12,7 +12,7 @@ from netcalc.errors import NetcalcError, ShapeError, SpecError
 from netcalc.layers import BY_KIND, Embedding, Layer
 from netcalc.layers.base import input_range
 from netcalc.spec import Block, Spec, nearest, validate_layer
-from netcalc.spec.arith import ArithError, fixed, substitute
+from netcalc.spec.arith import ArithError, fixed, references, substitute
 
 MAX_LAYERS = 200_000
 Size = tuple[int, int]  # (layers, block instances)
@@ -274,6 +274,20 @@ def _substitute(values: Any, args: dict[str, Any], where: str, label: str) -> An
         raise SpecError(
             f"{where}: {label}: an argument expression is too long or nested too deeply"
         ) from None
+
+
+def _check_defaults(defaults: dict[str, Any], known: dict[str, Any], where: str, block: str) -> None:
+    """A SpecError for a block argument's default that uses another of the block's arguments
+    (`{a: 2, b: $a * 2}`): defaults are worked out from the spec's arguments only."""
+    for name, value in defaults.items():
+        uses = references(value) if isinstance(value, str) else []
+        own = [ref for ref in uses if ref not in known and ref in defaults]
+        if own:
+            raise SpecError(
+                f"{where}: block '{block}': argument '{name}' defaults to '{value}', which uses the "
+                f"block's argument ${own[0]} — a default can use the spec's arguments only: write a "
+                f"value, or write the expression where ${name} is used"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -814,9 +828,11 @@ class _Builder:
         block or the use mention them (an argument declared with either name hides them)."""
         provided = {"in": list(self._shape(source)), "index": index} if use.provided else {}
         defaults = use.written
-        if self.spec.args or provided:  # a block's defaults may use the spec's arguments: {width: $width}
+        if not fixed(defaults):  # a block's defaults may use the spec's arguments: {width: $width}
             where = self.spec.where(("blocks", use.kind))
-            defaults = _substitute(defaults, {**provided, **self.spec.args}, where, use.label)
+            known = {**provided, **self.spec.args}
+            _check_defaults(defaults, known, where, use.kind)
+            defaults = _substitute(defaults, known, where, use.label)
         given = _substitute(use.given, {**use.caller, **provided}, use.where, use.label)
         return {**provided, **self.spec.args, **defaults, **given}  # the block's own hide the spec's
 

@@ -172,3 +172,38 @@ def test_zoo_takes_input():
     result = invoke("count", "zoo:resnet18", "--input", "3x112x112", "-f", "json")
     assert result.exit_code == 0, result.output
     assert '"input_shape": [\n    3,\n    112,\n    112\n  ]' in result.stdout
+
+
+def test_a_spec_argument_default_that_uses_another_argument_is_refused_at_its_line():
+    text = 'args: {a: 2, b: "$a * 2"}\ninput: [4]\nlayers:\n  - dense: {units: $b}\n'
+    with pytest.raises(SpecError) as error:
+        netcalc.load(text)
+    assert str(error.value) == (
+        "<string>:1: args: argument 'b' is '$a * 2', which uses $a — a spec argument's default is a "
+        "number or a word: write its value, or write the expression where $b is used"
+    )
+
+
+@pytest.mark.parametrize("spec_args", ["", "args: {w: 3}\n"])
+def test_a_block_default_that_uses_the_blocks_own_argument_is_refused(spec_args):
+    text = (
+        f'{spec_args}input: [4]\nblocks:\n  mlp:\n    args: {{a: 2, b: "$a * 2"}}\n'
+        "    layers:\n      - dense: {units: $b}\nlayers:\n  - mlp\n"
+    )
+    with pytest.raises(SpecError) as error:
+        netcalc.load(text)
+    line = 3 if spec_args else 2
+    assert str(error.value) == (
+        f"<string>:{line + 1}: block 'mlp': argument 'b' defaults to '$a * 2', which uses the block's "
+        "argument $a — a default can use the spec's arguments only: write a value, or write the "
+        "expression where $b is used"
+    )
+
+
+def test_a_block_default_may_still_use_a_spec_argument_of_the_same_name():
+    text = (
+        'args: {width: 8}\ninput: [4]\nblocks:\n  mlp:\n    args: {width: $width, half: "$width // 2"}\n'
+        "    layers:\n      - dense: {units: $half}\nlayers:\n  - mlp\n"
+    )
+    assert netcalc.analyze(text).output_shape == (4,)
+    assert netcalc.analyze(text, args={"width": 20}).output_shape == (10,)

@@ -79,6 +79,11 @@ def substitute(value: Any, args: dict[str, Any]) -> Any:
     return evaluate(value, args)
 
 
+def references(text: str) -> list[str]:
+    """The argument names a text uses: '$a * $b' -> ['a', 'b']."""
+    return _NAME.findall(text)
+
+
 def fixed(values: dict[str, Any]) -> bool:
     """Whether a mapping's values have nothing to substitute (substitute would give an equal copy)."""
     return all(map(_plain, values.values()))

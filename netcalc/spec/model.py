@@ -21,6 +21,7 @@ from netcalc.arguments import parse_bytes, parse_count
 from netcalc.errors import UsageError
 from netcalc.layers import Layer
 from netcalc.layers.base import PositiveInt
+from netcalc.spec.arith import references
 from netcalc.spec.yamlio import line_of, lines_of
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "uint8": 1}
@@ -148,6 +149,13 @@ class Spec(BaseModel):
                 )
             if type(value) not in (int, float, str, bool):
                 raise ValueError(f"argument '{name}' must be a number or a word (got {value!r})")
+            uses = references(value) if type(value) is str else []
+            if uses:
+                raise ValueError(
+                    f"argument '{name}' is '{value}', which uses ${uses[0]} — a spec argument's "
+                    f"default is a number or a word: write its value, or write the expression "
+                    f"where ${name} is used"
+                )
         return args
 
     @field_validator("inputs")
