@@ -1476,3 +1476,38 @@ def test_an_operator_of_another_domain_is_not_read_as_the_onnx_one(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=opsets), tmp_path / "m.onnx")
     with pytest.raises(SpecError, match=r"^m.onnx: operators netcalc cannot count: com.evil.Relu x1 \(y\)$"):
         netcalc.load(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize(("axis", "refused"), [(99, True), (-5, True), (3, False), (-1, False)])
+def test_a_concat_axis_outside_its_input_is_refused_in_the_files_terms(axis, refused, tmp_path):
+    from onnx import helper
+
+    node = helper.make_node("Concat", ["x", "x"], ["y"], axis=axis)
+    path = _one_node_model(tmp_path / "m.onnx", node, [3, 8, 8], {})
+    if not refused:
+        assert netcalc.analyze(path).output_shape == (3, 8, 16)  # the last axis: 8 + 8
+        return
+    with pytest.raises(SpecError) as error:
+        netcalc.load(path)
+    assert str(error.value) == (
+        f"m.onnx: Concat node 'y': axis {axis} is not an axis of its input of 4 axes (batch included: "
+        "-4 to 3) — the model is inconsistent: export it again"
+    )
+
+
+def test_a_graph_without_outputs_or_with_a_string_input_is_one_line(tmp_path):
+    from onnx import TensorProto, helper
+
+    def model(name, x_type, outputs):
+        x = helper.make_tensor_value_info("x", x_type, [1, 4])
+        y = [helper.make_tensor_value_info("y", x_type, [1, 4])] if outputs else []
+        graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x], y)
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / name)
+        return str(tmp_path / name)
+
+    with pytest.raises(SpecError) as error:
+        netcalc.load(model("none.onnx", TensorProto.FLOAT, False))
+    assert str(error.value) == "none.onnx: the graph has no outputs — export the model with its output"
+    with pytest.raises(SpecError) as error:
+        netcalc.load(model("text.onnx", TensorProto.STRING, True))
+    assert str(error.value).startswith("text.onnx: input 'x' is not a tensor of numbers (a string,")

@@ -31,6 +31,7 @@ MAX_STDIN_BYTES = 2**28  # a model piped in is held in memory: 256 MiB; larger o
 MIN_OPSET, MAX_OPSET = 7, 23
 INSTALL_HINT = "pip install 'netcalc[onnx]'"
 PASS_THROUGH = ("Identity", "Dropout")
+STRING = 8  # onnx.TensorProto.STRING (onnx is imported only when a model is read)
 EXPORTER_GRAPHS = ("", "main_graph", "torch_jit", "tf2onnx")  # graph names that say no model: the file's
 # PyTorch's exporter names the tensors it makes (a folded transpose of a weight) 'onnx::Op_N'. Its
 # deduplication of equal initializers leaves an Identity per duplicate: one whose output has such
@@ -140,6 +141,8 @@ class Importer:
         onnx_recurrent.weight_inputs(self)
         self.seq_first = onnx_recurrent.seq_first_inputs(self.model)
         samples = self._inputs()
+        if not graph.output:
+            raise SpecError(f"{self.label}: the graph has no outputs — export the model with its output")
         self._module_scopes()
         nodes = self._ordered()
         self.made_by = {out: node for node in nodes for out in node.output}
@@ -247,6 +250,12 @@ class Importer:
             raise SpecError(f"{self.label}: the graph has no inputs")
         samples = {}
         for info in inputs:
+            if not info.type.HasField("tensor_type") or info.type.tensor_type.elem_type == STRING:
+                raise SpecError(
+                    f"{self.label}: input '{info.name}' is not a tensor of numbers (a string, a sequence "
+                    "or a map) — netcalc counts networks of tensors: export the model after its "
+                    "preprocessing (a tokenizer's ids, an image's pixels)"
+                )
             shape = self.shapes.get(info.name)
             if shape and len(shape) == 3 and info.name in self.seq_first:
                 shape = (shape[1], shape[0], shape[2])  # (L, N, F) read by a recurrent node: batch first
@@ -1502,8 +1511,15 @@ def _concat(im: Importer, node: Any, *_: Any) -> tuple[str, dict[str, Any]] | No
         dims, shape = im.weights[node.input[0]], im.shape_of(data[0])
         if shape is not None and len(shape) == 2 and dims[-1:] == shape[-1:] and prod(dims[:-1]) == 1:
             return "class_token", {"_inputs": data}  # one learned token before the sequence
-    if axis == 0 or len(data) != len(node.input):
-        return None
+    shape = im.shape_of(data[0]) if data else None
+    if shape is not None and not -len(shape) - 1 <= axis <= len(shape):
+        raise SpecError(
+            f"{im.label}: Concat node '{node.name or node.output[0]}': axis {axis} is not an axis of its "
+            f"input of {len(shape) + 1} axes (batch included: {-len(shape) - 1} to {len(shape)}) — the "
+            "model is inconsistent: export it again"
+        )
+    if axis == 0 or (shape is not None and axis == -len(shape) - 1) or len(data) != len(node.input):
+        return None  # along the batch axis: not a per-sample concat
     return "concat", {"axis": axis - 1 if axis > 0 else axis}
 
 
