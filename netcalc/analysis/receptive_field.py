@@ -190,8 +190,20 @@ def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False
         i: tuple((True,) * n for n in shape) for i, (_, shape) in network.input_nodes.items() if exact
     }
     channels: dict[int, AxisField] = {}  # each node's axis-0 field, shared while unchanged
+    # rows alike (see engine.once) hold one Counts object: their rules, without comparing layers
+    # again (not in the exact pass: its rows' layers are not those the counts came from)
+    by_counts: dict[int, tuple[_Rule, ...]] = {}
+    last = _last_uses(network)
     for node, row in zip(network.nodes, rows, strict=True):
-        rule = once(rules, row.layer, row.input_shapes, partial(_rules, row, exact)) if row.layer else ()
+        rule: tuple[_Rule, ...] = ()
+        if row.layer is not None:  # rows alike share their counts object (see engine.once)
+            found = None if exact else by_counts.get(id(row.counts))
+            if found is not None:
+                rule = found
+            else:
+                rule = once(rules, row.layer, row.input_shapes, partial(_rules, row, exact))
+                if not exact:
+                    by_counts[id(row.counts)] = rule
         first = node.inputs[0]
         before = tracks[first]
         merged = _through(node, row, rule, tracks, names, None if exact else warnings)
@@ -212,7 +224,16 @@ def receptive_field(network: Network, rows: tuple[Row, ...], exact: bool = False
         layers.append(
             LayerField(row.index, row.name, row.kind, row.output_shape, fields, channel, reads_input)
         )
+        for i in node.inputs:  # what no later layer reads is freed now, not at the end (peak memory)
+            if last.get(i) == node.index:
+                for working in (tracks, shown, channels, real):
+                    working.pop(i, None)
     return ReceptiveField(names, tuple(layers), tuple(warnings))
+
+
+def _last_uses(network: Network) -> dict[int, int]:
+    """Each node's last reader: the index of the last layer that reads its output."""
+    return {i: node.index for node in network.nodes for i in node.inputs}
 
 
 _START = Window(1, 1, (0,), (0,))  # the input: position i is itself
@@ -270,30 +291,55 @@ def _through(
     union axis by axis (a misaligned spatial axis warns, when `warnings` is given). The tracks of
     its first input (the same tuple) when no track changes."""
     inputs = [tracks[i] for i in node.inputs]
-    steps = [t if r.same else tuple([_step(x, r) for x in t]) for t, r in zip(inputs, rules, strict=True)]
+    steps = [r.through(t) for t, r in zip(inputs, rules, strict=True)]
     merged = steps[0]
     if len(steps) > 1:
-        merged = tuple(
-            _merge(row, name, [s[a] for s in steps], warnings if a else None)
-            for a, name in enumerate(("C", *names))
-        )
+        memo = rules[0].merge  # the last merge of these rules: again, when given the same tracks
+        if memo is not None and all(map(is_, memo[0], steps)):
+            merged, misaligned = memo[1], memo[2]
+        else:
+            merged, misaligned = _merge(steps, names)
+            rules[0].merge = (steps, merged, misaligned)
+        if warnings is not None:
+            warnings.extend(_warning(row, name, m) for name, m in misaligned)
     before = inputs[0]
     return before if merged is not before and all(map(is_, merged, before)) else merged
 
 
-def _merge(row: Row, name: str, branches: list[Track], warnings: list[str] | None) -> Track:
-    """The track of a merge's output along one input axis: the union of its branches."""
-    track, misaligned = _union(branches)
-    if misaligned is not None and warnings is not None:
-        warnings.append(_warning(row, name, misaligned))
-    return track
+Misaligned = list[tuple[str, tuple[Fraction, Fraction]]]  # the spatial axes a merge warns about
+
+
+def _merge(steps: list[tuple[Track, ...]], names: tuple[str, ...]) -> tuple[tuple[Track, ...], Misaligned]:
+    """The tracks of a merge's output, along each input axis the union of its branches, and the
+    spatial axes whose branches are not centred alike."""
+    merged: list[Track] = []
+    misaligned: Misaligned = []
+    for a, name in enumerate(("C", *names)):
+        track, off = _union([s[a] for s in steps])
+        merged.append(track)
+        if off is not None and a:
+            misaligned.append((name, off))
+    return tuple(merged), misaligned
 
 
 class _Rule:
     """A layer's Reads of one input, indexed by input axis; `same`: every input axis read
     element-wise into the same output axis, so every track goes through as it is."""
 
-    __slots__ = ("exact", "inputs", "into", "last", "merged", "mixed", "output", "picks", "reads", "same")
+    __slots__ = (
+        "exact",
+        "inputs",
+        "into",
+        "last",
+        "merge",
+        "merged",
+        "mixed",
+        "output",
+        "picks",
+        "reads",
+        "same",
+        "stepped",
+    )
 
     def __init__(self, reads: Reads, inputs: Shape, output: Shape, exact: bool) -> None:
         self.inputs, self.output, self.exact = inputs, output, exact
@@ -315,6 +361,20 @@ class _Rule:
         same = len(reads.axes) == len(inputs) and not (reads.mixed or reads.merged or reads.picks)
         kept = [self.into.get(a, (-1, None)) for a in range(len(inputs))]
         self.same = same and all(j == a and window is IDENTITY for a, (j, window) in enumerate(kept))
+        self.stepped: tuple[tuple[Track, ...], tuple[Track, ...]] | None = None  # see through
+        self.merge: tuple[list[tuple[Track, ...]], tuple[Track, ...], Misaligned] | None = None
+
+    def through(self, tracks: tuple[Track, ...]) -> tuple[Track, ...]:
+        """The tracks of an input's axes after this rule; the same tuple again for the same tracks
+        in a row (a layer alike read the same tracks)."""
+        if self.same:
+            return tracks
+        last = self.stepped
+        if last is not None and last[0] is tracks:
+            return last[1]
+        stepped = tuple([_step(x, self) for x in tracks])
+        self.stepped = (tracks, stepped)
+        return stepped
 
 
 def _field(name: str, track: Track) -> AxisField:
@@ -417,7 +477,7 @@ def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | No
     """The field of a merge: the union of its branches, and the two centre lines (centre minus
     i * S, averaged over a period) that differ when the branches are not centred alike."""
     first = branches[0]
-    if len(branches) == 1:
+    if len(branches) == 1 or _itself(first, branches):
         return first, None
     local = [w for t in branches if t.status == "local" and t.axes == first.axes and (w := t.window)]
     one = local[0] if len(local) == len(branches) else None
@@ -460,6 +520,23 @@ def _union_spans(
         if w.lo[0] == lo and w.hi[0] == hi and w.step == 1:
             return track, misaligned
     return Track("local", branches[0].axes, Window(1, windows[0].shift, (lo,), (hi,))), misaligned
+
+
+def _itself(first: Track, branches: list[Track]) -> bool:
+    """Every branch this one track object, whose union is itself as the rest of _union gives it:
+    global, or one undilated span of period 1 (a skip around layers that keep the field)."""
+    if not all(t is first for t in branches):
+        return False
+    window = first.window
+    if first.status == "global":
+        return first is GLOBAL
+    return (
+        first.local
+        and window is not None
+        and window.period == 1
+        and window.step == 1
+        and window.lo[0] <= window.hi[0]
+    )
 
 
 def _one_plain_window(first: Track, branches: list[Track]) -> bool:
