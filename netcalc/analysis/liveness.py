@@ -66,7 +66,7 @@ def liveness(
             last_use[i] = node.index
     if keep_input:
         last_use.update(dict.fromkeys(inputs, NEVER))
-    owner = {i: i for i in inputs}  # the tensor whose memory each tensor uses
+    owner: dict[int, int] = {}  # the tensor whose memory each view uses (any other: its own)
     sizes = {i: prod(shape) for i, (_, shape) in inputs.items()}
     ends = {i: last_use[i] for i in inputs}  # after which layer each piece of memory is freed
     ids = {i: sizes[i] for i in network.token_ids}  # the token-id inputs: int64 whatever the dtype
@@ -80,21 +80,22 @@ def liveness(
         # the network's outputs stay alive; any other tensor lives until its last reader
         end = NEVER if index in outputs else last_use.get(index, index)
         if index in views:
-            owner[index] = base = owner[node.inputs[0]]
+            first = node.inputs[0]
+            owner[index] = base = owner.get(first, first)
             ends[base] = max(ends[base], end)
             live.append(alive)
         else:
-            owner[index] = index
             sizes[index] = size = prod(row.output_shape)
             ends[index] = end
             live.append(alive + size)
             alive += size
         live_ids.append(alive_ids)
-        memories = {owner[i] for i in node.inputs}
-        memories.add(owner[index])
+        memories = {owner.get(i, i) for i in node.inputs}
+        memories.add(owner.get(index, index))
         for memory in memories:
             if ends[memory] == index:
-                alive -= sizes[memory]
+                alive -= sizes.pop(memory)
                 alive_ids -= ids.get(memory, 0)
+                del ends[memory]  # the working dicts hold what is alive only (peak memory)
     peak = max(live)
     return Liveness(tuple(live), peak, live.index(peak), tuple(live_ids))
