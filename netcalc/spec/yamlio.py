@@ -195,9 +195,13 @@ def _document(loader: _Loader, get: Callable[[], Any]) -> tuple[Any, int]:
     stack: list[_Open] = []
     count = 0
     into: _Open | None = None  # the mapping or list being read (the top of the stack)
+    seen, number = -1, 0  # the last line read and its number: the values on a line share one int
     while True:
         event = get()
         kind = type(event)
+        if event.start_mark.line != seen:
+            seen = event.start_mark.line
+            number = seen + 1
         if kind is _SCALAR:
             if event.anchor is not None or event.tag is not None:
                 raise _Unusual
@@ -205,12 +209,12 @@ def _document(loader: _Loader, get: Callable[[], Any]) -> tuple[Any, int]:
             value = scalars.get(key, _NO_KEY)
             if value is _NO_KEY:
                 value = scalars[key] = _scalar(loader, event)
-            line = event.start_mark.line + 1
+            line = number
         elif kind is _MAPPING_START or kind is _SEQUENCE_START:
             if event.anchor is not None or event.tag is not None or len(stack) > _MAX_QUICK_DEPTH:
                 raise _Unusual
             made = _mapping_value() if kind is _MAPPING_START else _list_value()
-            into = _Open(made, event.start_mark.line + 1)
+            into = _Open(made, number)
             stack.append(into)
             continue
         elif (kind is _MAPPING_END or kind is _SEQUENCE_END) and into is not None:
