@@ -241,6 +241,19 @@ def _valid_name(name: object) -> bool:
     return not (any(c in name for c in "./ ") or name.lstrip("+-").isdigit())
 
 
+_OWN = {"name": "name", "from": "source"}  # an entry's own values (key: its layer's field)
+
+
+def _plain_own(own: dict[str, Any]) -> bool:
+    """Whether a name and a `from` are ones validation keeps as they are (a list as a plain list):
+    a name is a str, `from` a str, a negative int or a list of them."""
+    name, source = own.get("name"), own.get("source", -1)
+    if "name" in own and type(name) is not str:
+        return False
+    refs = source if isinstance(source, list) else [source]
+    return all(type(r) is str or type(r) is int and r < 0 for r in refs)
+
+
 def split_entry(entry: object, where: str, index: int) -> tuple[str, Values]:
     """(kind, arguments) of a layer entry: a bare name or a one-key mapping."""
     if isinstance(entry, Layer):
@@ -301,7 +314,13 @@ class _Site:
     prefix: str
     scope_input: int
     where: str
-    label: str
+    named: tuple[str, int, str, str]  # (a block use's label or "", number, kind, path)
+
+    @property
+    def label(self) -> str:
+        """How messages name the entry (worked out for a message only)."""
+        block, number, kind, path = self.named
+        return block or _layer_label(number, kind, path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +382,7 @@ class _Builder:
         self.paths: dict[str, int] = {}  # every scoped name -> output node
         self.training_only = 0  # depth of enclosing training-only block uses
         # layers are frozen: entries with the same type and arguments share one validated layer
-        self.validated: dict[tuple[str, str], Layer] = {}
+        self.validated: dict[tuple[str, ...], Layer] = {}
         self.wheres: dict[tuple[str | int, ...], list[str]] = {}  # 'file:line' of a list's entries
         self.plans: dict[tuple[Any, ...], _Plan] = {}  # a block's entries at some argument values
         self.frozen = 0  # depth of enclosing block uses with trainable: false
@@ -428,8 +447,8 @@ class _Builder:
             if source is None:  # the previous entry (made into a _Site only for a `from`: most have none)
                 inputs: tuple[int, ...] = (outputs[-1] if outputs else scope_input,)
             else:
-                label = label or _layer_label(len(self.nodes), kind, path)
-                site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, label)
+                named = (label, len(self.nodes), kind, path)
+                site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, named)
                 inputs = self._resolve(source, site)
             when = True if isinstance(values, Layer) else values.get("when", True)
             if when is not True:
@@ -442,8 +461,8 @@ class _Builder:
                 out = self._layer(kind, values, where, path, inputs, groups)
                 layer = layers[i] = self.nodes[out].layer
                 if layer.share is not None:
-                    label = label or _layer_label(out, kind, path)
-                    site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, label)
+                    named = (label, out, kind, path)
+                    site = _Site(i, outputs, local, plan.position, prefix, scope_input, where, named)
                     self.nodes[out] = replace(self.nodes[out], shares=self._owner(layer.share, site))
             outputs.append(out)
             paths[path] = out
@@ -558,26 +577,28 @@ class _Builder:
         refs = source if isinstance(source, list) else [source]
         if not refs:
             raise SpecError(f"{at.where}: {at.label}: from is an empty list")
-        return tuple(self._ref(r, at) for r in refs)
+        return tuple([self._ref(r, at) for r in refs])
 
     def _ref(self, ref: object, at: _Site) -> int:
-        where, label, i = at.where, at.label, at.i
+        where, i = at.where, at.i
         if ref == "input" and (at.prefix or self.spec.inputs is None):
             return at.scope_input  # a block's own input, or the network's one input
         if isinstance(ref, int) and not isinstance(ref, bool):
             if ref >= 0:
                 raise SpecError(
-                    f"{where}: {label}: from {ref}: use a negative offset "
+                    f"{where}: {at.label}: from {ref}: use a negative offset "
                     "(-1 is the previous layer) or a name"
                 )
             if i + ref < -1:
                 raise SpecError(
-                    f"{where}: {label}: from {ref} reaches before the start of its "
+                    f"{where}: {at.label}: from {ref} reaches before the start of its "
                     f"list (only {i} layers precede it) — use 'input' or a name"
                 )
             return at.scope_input if i + ref == -1 else at.outputs[i + ref]
         if not isinstance(ref, str):
-            raise SpecError(f"{where}: {label}: from takes names, negative offsets or 'input', not {ref!r}")
+            raise SpecError(
+                f"{where}: {at.label}: from takes names, negative offsets or 'input', not {ref!r}"
+            )
         j = at.position.get(ref)
         if j is not None and j < i:
             return at.outputs[j]
@@ -585,31 +606,31 @@ class _Builder:
             return self.input_names[ref]
         if ref == "input":
             raise SpecError(
-                f"{where}: {label}: from input: this network has named inputs "
+                f"{where}: {at.label}: from input: this network has named inputs "
                 f"({', '.join(self.input_names)}) — take one of them by name"
             )
         if j is not None:
             what = "its own output" if j == i else f"'{ref}', which comes later"
             raise SpecError(
-                f"{where}: {label}: from takes {what}: that would form a cycle — "
+                f"{where}: {at.label}: from takes {what}: that would form a cycle — "
                 "a layer can only take earlier layers' outputs"
             )
         for name in (at.prefix + ref, ref):
             if name in self.paths:
                 return self.paths[name]
         raise SpecError(
-            f"{where}: {label}: from names unknown layer '{ref}'"
+            f"{where}: {at.label}: from names unknown layer '{ref}'"
             f"{nearest(ref, [*at.local[:i], *self.paths, *self.input_names, 'input'])}"
         )
 
     def _owner(self, ref: str, at: _Site) -> int:
         """The node whose parameters `share: ref` names: an earlier layer (the first owner of a
         chain: a layer sharing a sharer shares the original)."""
-        where, label, j = at.where, at.label, at.position.get(ref)
+        where, j = at.where, at.position.get(ref)
         if j is not None and j >= at.i:
             what = "itself" if j == at.i else f"'{ref}', which comes later"
             raise SpecError(
-                f"{where}: {label}: share names {what} — a layer shares the parameters of an "
+                f"{where}: {at.label}: share names {what} — a layer shares the parameters of an "
                 "earlier layer: share them from the later one instead"
             )
         name = (
@@ -619,19 +640,19 @@ class _Builder:
         )
         if name is None:
             hint = nearest(ref, [*at.local[: at.i], *self.paths])
-            raise SpecError(f"{where}: {label}: share names unknown layer '{ref}'{hint}")
+            raise SpecError(f"{where}: {at.label}: share names unknown layer '{ref}'{hint}")
         if self.paths[name] < 0:
-            raise SpecError(f"{where}: {label}: share names '{ref}', which is skipped (when: false)")
+            raise SpecError(f"{where}: {at.label}: share names '{ref}', which is skipped (when: false)")
         node = self.nodes[self.paths[name]]
         if node.path != name:
             raise SpecError(
-                f"{where}: {label}: share names block '{ref}' — share takes one layer, "
+                f"{where}: {at.label}: share names block '{ref}' — share takes one layer, "
                 "like share: block.layer"
             )
         if node.shares is not None and node.layer.share_tensors is not None:
             owner = self.nodes[node.shares].path
             raise SpecError(
-                f"{where}: {label}: share names '{ref}', which takes only some tensors from '{owner}' "
+                f"{where}: {at.label}: share names '{ref}', which takes only some tensors from '{owner}' "
                 f"(share_tensors) and owns the rest — share '{owner}' instead"
             )
         return node.shares if node.shares is not None else node.index
@@ -650,14 +671,7 @@ class _Builder:
         if isinstance(values, Layer):
             layer = values
         elif kind in BY_KIND:
-            key = (kind, repr(values))  # equal reprs of plain YAML values are equal values
-            known = self.validated.get(key)
-            if known is not None:
-                layer = known
-            else:
-                layer = self.validated[key] = validate_layer(
-                    kind, values, where, _layer_label(index, kind, path)
-                )
+            layer = self._validated(kind, values, where, index, path)
         else:
             hint = nearest(kind, [*BY_KIND, *self.spec.blocks]) or " — see `netcalc layers`"
             raise SpecError(f"{where}: {_layer_label(index, kind, path)}: unknown layer type '{kind}'{hint}")
@@ -680,6 +694,25 @@ class _Builder:
         trainable = not self.frozen and layer.trainable
         self.nodes.append(Node(index, path, layer, inputs, groups, where, training, trainable))
         return index
+
+    def _validated(self, kind: str, values: dict[str, Any], where: str, index: int, path: str) -> Layer:
+        """The layer of an entry's values, validated once per distinct values; an entry's own name
+        and `from`, when plain, are left out of that: its layer is a copy of the first one validated
+        with the same other values, with its own name and source."""
+        own = {_OWN[k]: list(v) if isinstance(v, list) else v for k, v in values.items() if k in _OWN}
+        if own and "source" not in values and _plain_own(own):
+            rest = repr({k: v for k, v in values.items() if k not in _OWN})
+            key: tuple[str, ...] = (kind, rest, *own)  # the same fields given: the same fields set
+            known = self.validated.get(key)
+            if known is not None:
+                return known.model_copy(update=own)
+        else:
+            key = (kind, repr(values))  # equal reprs of plain YAML values are equal values
+            known = self.validated.get(key)
+            if known is not None:
+                return known
+        layer = self.validated[key] = validate_layer(kind, values, where, _layer_label(index, kind, path))
+        return layer
 
     def _block(
         self,

@@ -86,7 +86,12 @@ def references(text: str) -> list[str]:
 
 def fixed(values: dict[str, Any]) -> bool:
     """Whether a mapping's values have nothing to substitute (substitute would give an equal copy)."""
-    return all(map(_plain, values.values()))
+    return all(map(_fixed_value, values.values()))
+
+
+def _fixed_value(value: Any) -> bool:
+    """A plain value, or a list of them (`from: [-1, c0]`)."""
+    return _plain(value) or isinstance(value, list) and all(map(_plain, value))
 
 
 def _plain(value: Any) -> bool:
