@@ -482,7 +482,7 @@ def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | No
     local = [w for t in branches if t.status == "local" and t.axes == first.axes and (w := t.window)]
     one = local[0] if len(local) == len(branches) else None
     if one and all(w.period == 1 and w.shift == one.shift for w in local):
-        return _union_spans(branches, local)  # what the rest below gives for these, sooner
+        return _union_spans(branches, local)  # every union of period 1 (before the checks below)
     if _one_plain_window(first, branches):  # a skip around element-wise layers, say
         return first, None  # what the union below makes of it: the same window, centred alike
     if any(t.status == "global" for t in branches):
@@ -494,9 +494,7 @@ def _union(branches: list[Track]) -> tuple[Track, tuple[Fraction, Fraction] | No
     one = windows[0]  # strides shift / period compared as shift * period', without fractions
     if any(w.shift * one.period != one.shift * w.period for w in windows) or period > MAX_PERIOD:
         return Track("n/a", branches[0].axes), None
-    if period == 1:
-        return _union_spans(branches, windows)
-    lo, hi = [], []
+    lo, hi = [], []  # a period of 2 or more: every union of period 1 returned above
     for i in range(period):
         spans = [s for s in (w.at(i) for w in windows) if s[0] <= s[1]]
         lo.append(min((s[0] for s in spans), default=1))
