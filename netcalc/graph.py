@@ -334,11 +334,13 @@ class _Plan:
     layers: dict[int, Layer]  # entry index -> its validated layer
 
 
-def _check_inputs(cls: type[Layer], count: int, where: str, label: str) -> None:
-    """Raise SpecError unless `from` names as many inputs as the layer type takes."""
+def _check_inputs(cls: type[Layer], count: int, where: str, number: int, kind: str, path: str) -> None:
+    """Raise SpecError unless `from` names as many inputs as the layer type takes (the entry's label
+    worked out for the message only)."""
     fewest, most = _input_range(cls)
     if fewest <= count and (most is None or count <= most):
         return
+    label = _layer_label(number, kind, path)
     if most is None:
         raise SpecError(f"{where}: {label}: merges two or more inputs — give a list, e.g. from: [-1, input]")
     if (fewest, most) == (1, 1):
@@ -486,9 +488,10 @@ class _Builder:
     ) -> dict[str, Any]:
         """An entry's values with the scope's arguments: all of a layer's; only `repeat`, `from`,
         `training_only`, `trainable` of a block use (its arguments may use the $in and $index of
-        each of its instances, so they are substituted per instance)."""
+        each of its instances, so they are substituted per instance). A layer's values with nothing
+        to substitute stay as they are: scope does not call this for them."""
         if kind not in self.spec.blocks:
-            return values if fixed(values) else dict(_substitute(values, args, where, label))
+            return dict(_substitute(values, args, where, label))
         return {k: _substitute(v, args, where, label) if k in RESERVED else v for k, v in values.items()}
 
     def _plan(
@@ -679,9 +682,7 @@ class _Builder:
             raise SpecError(
                 f"{where}: the spec expands to more than {MAX_LAYERS:,} layers — reduce the repeats"
             )
-        fewest, most = _input_range(type(layer))
-        if not fewest <= len(inputs) or most is not None and len(inputs) > most:
-            _check_inputs(type(layer), len(inputs), where, _layer_label(index, kind, path))
+        _check_inputs(type(layer), len(inputs), where, index, kind, path)
         training = bool(self.training_only) or layer.training_only
         for i in inputs:
             if i >= 0 and self.nodes[i].training_only and not training:
