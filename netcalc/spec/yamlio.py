@@ -23,6 +23,12 @@ class LineDict(dict[Any, Any]):
     lines: dict[Any, int] | int
 
 
+def _one_line(lines: dict[Any, int]) -> dict[Any, int] | int:
+    """A mapping's lines as a LineDict keeps them: the one line when every key is on it."""
+    found = set(lines.values())
+    return found.pop() if len(found) == 1 else lines
+
+
 def copy_lines(lines: dict[Any, int] | int) -> dict[Any, int] | int:
     """A LineDict's lines, for a copy of it that may change."""
     return lines if isinstance(lines, int) else dict(lines)
@@ -76,8 +82,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
             raise _KeyProblem(key_node.start_mark.line + 1, "a key must be a plain value") from None
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
-    if len(set(result.lines.values())) == 1:
-        result.lines = key_node.start_mark.line + 1  # every key on one line (as _quick reads it)
+    result.lines = _one_line(result.lines)  # as _quick keeps them
     return result
 
 
@@ -220,8 +225,8 @@ def _document(loader: _Loader, get: Callable[[], Any]) -> tuple[Any, int]:
         elif (kind is _MAPPING_END or kind is _SEQUENCE_END) and into is not None:
             done = stack.pop()
             value, line = done.value, done.line
-            if done.mapping and len(set(done.lines.values())) == 1:
-                value.lines = done.key_line  # every key on one line: that line, not a dict of it
+            if done.mapping:
+                value.lines = _one_line(done.lines)
             into = stack[-1] if stack else None
         else:  # an alias
             raise _Unusual
